@@ -1,0 +1,1 @@
+"""polycrm: one CRM database served through three vendor APIs."""

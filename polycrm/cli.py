@@ -1,0 +1,114 @@
+"""The ``polycrm`` command line."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Optional
+
+import orjson
+import typer
+
+from polycrm.config import Settings
+from polycrm.runtime import Runtime
+
+cli = typer.Typer(help="polycrm: one CRM behind the Microbizz, Cirrus 2 and centiaCRM APIs.", no_args_is_help=True)
+tenant_cli = typer.Typer(help="Manage tenants.", no_args_is_help=True)
+db_cli = typer.Typer(help="Manage the database.", no_args_is_help=True)
+cli.add_typer(tenant_cli, name="tenant")
+cli.add_typer(db_cli, name="db")
+
+
+def _runtime(database: str | None = None) -> Runtime:
+    settings = Settings()
+    if database:
+        settings = Settings(data_dir=settings.data_dir, database_url=database)
+    rt = Runtime.from_settings(settings)
+    rt.db.upgrade()
+    return rt
+
+
+@cli.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
+    port: int = typer.Option(8000, help="Port to listen on."),
+    database: Optional[str] = typer.Option(None, help="Database URL (default: SQLite in the data folder)."),
+    demo: bool = typer.Option(False, "--demo", help="Make sure the demo tenant with sample data exists."),
+) -> None:
+    """Run the server."""
+    import uvicorn
+
+    from polycrm.app import create_app
+    from polycrm.core import demo as demo_tenant
+
+    rt = _runtime(database)
+    if demo and demo_tenant.ensure(rt.db, rt.blobs):
+        typer.echo("created the demo tenant (Microbizz contract 1000, apikey demo-apikey, user demo/demo)", err=True)
+    app = create_app(rt.settings, rt.db)
+    uvicorn.run(app, host=host, port=port, log_level="info")
+
+
+@tenant_cli.command("create")
+def tenant_create(
+    name: str,
+    as_json: bool = typer.Option(False, "--json", help="Print the credentials as one JSON object."),
+) -> None:
+    """Create an empty tenant with an admin user and print its credentials."""
+    from polycrm.core import tenants
+    from polycrm.core.errors import CoreError
+
+    rt = _runtime()
+    try:
+        creds = tenants.create(rt.db, tenants.NewTenant(name=name))
+    except CoreError as exc:
+        typer.echo(f"error: {exc.message}", err=True)
+        raise typer.Exit(1) from None
+    public = {k: creds[k] for k in ("tenant", "microbizz", "cirrus", "centia")}
+    if as_json:
+        typer.echo(orjson.dumps(public).decode())
+    else:
+        for api, values in public.items():
+            typer.echo(f"{api}: {values}")
+
+
+@cli.command()
+def load(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, help="Fixture file (JSON, canonical model)."),
+    tenant: str = typer.Option(..., "--tenant", help="Name of the tenant to load into."),
+) -> None:
+    """Load fixture records into a tenant."""
+    from polycrm.core import fixtures, tenants
+    from polycrm.core.errors import CoreError
+
+    rt = _runtime()
+    try:
+        data = json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        typer.echo(f"error: {file}: {exc}", err=True)
+        raise typer.Exit(1) from None
+    try:
+        with tenants.workspace(rt.db, tenant, rt.blobs) as ws:
+            counts = fixtures.load(ws, data)
+    except LookupError as exc:
+        typer.echo(f"error: {exc.args[0]}", err=True)
+        raise typer.Exit(1) from None
+    except CoreError as exc:
+        typer.echo(f"error: {exc.message}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(", ".join(f"{n} {k}" for k, n in counts.items()) or "nothing to load")
+
+
+@db_cli.command("upgrade")
+def db_upgrade() -> None:
+    """Apply the database migrations."""
+    rt = _runtime()
+    typer.echo(f"database at {rt.db.engine.url.render_as_string(hide_password=True)} is up to date")
+
+
+def main() -> None:
+    cli(prog_name="polycrm")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,27 @@
+"""Runtime settings, read once from the environment."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path = field(default_factory=lambda: Path(os.environ.get("POLYCRM_DATA_DIR", "./polycrm-data")))
+    database_url: str | None = field(default_factory=lambda: os.environ.get("POLYCRM_DATABASE_URL") or None)
+    # Microbizz reports dates and times in the vendor's local time (Denmark).
+    timezone: str = field(default_factory=lambda: os.environ.get("POLYCRM_TIMEZONE", "Europe/Copenhagen"))
+    cirrus_prefix: str = field(default_factory=lambda: os.environ.get("POLYCRM_CIRRUS_PREFIX", "/cirrus"))
+    # Records per resumekey page of a Microbizz ...ByLastChange sync.
+    sync_page_size: int = field(default_factory=lambda: int(os.environ.get("POLYCRM_SYNC_PAGE_SIZE", "1000")))
+
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'polycrm.sqlite3').resolve()}"
+
+    @property
+    def blob_dir(self) -> Path:
+        return self.data_dir / "blobs"

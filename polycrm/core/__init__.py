@@ -1,0 +1,1 @@
+"""The rules: entities, services, tenancy, auth and the change feed."""

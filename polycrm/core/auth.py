@@ -1,0 +1,182 @@
+"""Credentials: password hashing, API keys and bearer tokens.
+
+Secrets are never stored in clear. Passwords use scrypt; random tokens and
+API keys are stored as their SHA-256 (they carry enough entropy for that),
+which also makes them indexable for lookup.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+import threading
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from polycrm.core.models import Credential, Tenant, User, utcnow
+from polycrm.store.engine import Database
+
+# Credential kinds.
+MICROBIZZ_APIKEY = "microbizz.apikey"
+MICROBIZZ_ACCESSTOKEN = "microbizz.accesstoken"
+CIRRUS_XTOKEN = "cirrus.xtoken"
+CIRRUS_CLIENT = "cirrus.client"
+CIRRUS_BEARER = "cirrus.bearer"
+CENTIA_TOKEN = "centia.token"
+
+_SCRYPT = {"n": 2**14, "r": 8, "p": 1}
+
+
+def hash_password(password: str) -> str:
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(password.encode(), salt=salt, dklen=32, **_SCRYPT)
+    return "scrypt$" + base64.b64encode(salt).decode() + "$" + base64.b64encode(digest).decode()
+
+
+def verify_password(password: str, stored: str | None) -> bool:
+    if not stored or not stored.startswith("scrypt$"):
+        return False
+    _, salt_b64, digest_b64 = stored.split("$")
+    digest = hashlib.scrypt(password.encode(), salt=base64.b64decode(salt_b64), dklen=32, **_SCRYPT)
+    return hmac.compare_digest(digest, base64.b64decode(digest_b64))
+
+
+def token_key(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_token(nbytes: int = 24) -> str:
+    return secrets.token_urlsafe(nbytes)
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: the tenant and user a credential resolves to."""
+
+    tenant_id: int
+    user_id: int | None
+    credential_id: int | None = None
+
+
+class _VerifiedCache:
+    """Remembers recently verified passwords so each request needn't pay scrypt.
+
+    Keyed by a keyed hash of (user row, password hash, password), so a changed
+    password or user invalidates the entry by itself.
+    """
+
+    def __init__(self, size: int = 4096, ttl: float = 300.0):
+        self._key = secrets.token_bytes(32)
+        self._seen: dict[bytes, dt.datetime] = {}
+        self._size, self._ttl = size, dt.timedelta(seconds=ttl)
+        self._lock = threading.Lock()
+
+    def _k(self, *parts: str) -> bytes:
+        return hmac.new(self._key, "\x00".join(parts).encode(), hashlib.sha256).digest()
+
+    def verify(self, user: User, password: str) -> bool:
+        key = self._k(str(user.id), user.password_hash or "", password)
+        now = utcnow()
+        with self._lock:
+            seen = self._seen.get(key)
+            if seen and now - seen < self._ttl:
+                return True
+        if not verify_password(password, user.password_hash):
+            return False
+        with self._lock:
+            if len(self._seen) >= self._size:
+                self._seen.clear()
+            self._seen[key] = now
+        return True
+
+
+password_cache = _VerifiedCache()
+
+
+def system_session(db: Database) -> Session:
+    session = db.session()
+    session.info["system"] = True
+    return session
+
+
+def add_credential(
+    session: Session,
+    tenant_id: int,
+    user_id: int | None,
+    kind: str,
+    secret: str,
+    *,
+    key_id: str | None = None,
+    ttl: dt.timedelta | None = None,
+) -> Credential:
+    """Store a credential. Without ``key_id`` the secret itself is the key
+    (stored hashed); with one, the secret is checked by its hash."""
+    cred = Credential(
+        tenant_id=tenant_id,
+        user_id=user_id,
+        kind=kind,
+        key_id=key_id if key_id is not None else token_key(secret),
+        secret_hash=token_key(secret) if key_id is not None else None,
+        expires_at=utcnow() + ttl if ttl else None,
+    )
+    session.add(cred)
+    session.flush()
+    return cred
+
+
+def find_credential(session: Session, kind: str, token: str, *, key_id: str | None = None) -> Credential | None:
+    """Resolve a token (or a key id + secret) to a live credential."""
+    lookup = key_id if key_id is not None else token_key(token)
+    cred = session.scalars(select(Credential).where(Credential.kind == kind, Credential.key_id == lookup)).first()
+    if cred is None or cred.revoked_at is not None:
+        return None
+    if cred.expires_at is not None and cred.expires_at <= utcnow():
+        return None
+    if key_id is not None and not hmac.compare_digest(cred.secret_hash or "", token_key(token)):
+        return None
+    return cred
+
+
+def resolve_token(db: Database, kind: str, token: str) -> Principal | None:
+    with system_session(db) as session:
+        cred = find_credential(session, kind, token)
+        if cred is None:
+            return None
+        return Principal(cred.tenant_id, cred.user_id, cred.id)
+
+
+def issue_token(db: Database, principal: Principal, kind: str, ttl: dt.timedelta) -> tuple[str, dt.datetime]:
+    token = new_token(32)
+    with system_session(db) as session, session.begin():
+        cred = add_credential(session, principal.tenant_id, principal.user_id, kind, token, ttl=ttl)
+        return token, cred.expires_at
+
+
+def revoke_token(db: Database, kind: str, token: str) -> bool:
+    with system_session(db) as session, session.begin():
+        cred = find_credential(session, kind, token)
+        if cred is None:
+            return False
+        cred.revoked_at = utcnow()
+        return True
+
+
+def tenant_by_contract(session: Session, contract: int) -> Tenant | None:
+    return session.scalars(select(Tenant).where(Tenant.contract == contract)).first()
+
+
+def user_by_login(session: Session, tenant_id: int, login: str) -> User | None:
+    """A user of a tenant by user name or e-mail (case-insensitive e-mail)."""
+    user = session.scalars(
+        select(User).where(User.tenant_id == tenant_id, User.username == login, User.deleted.is_(False))
+    ).first()
+    if user is None and "@" in login:
+        user = session.scalars(
+            select(User).where(User.tenant_id == tenant_id, User.email.ilike(login), User.deleted.is_(False))
+        ).first()
+    return user

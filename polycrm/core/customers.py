@@ -1,0 +1,104 @@
+"""Customer rules shared by every API: derived fields, lookups, the hierarchy."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from polycrm.core.errors import Invalid
+from polycrm.core.models import Contact, Customer, Product
+from polycrm.core.tenancy import on_save
+from polycrm.core.workspace import Workspace
+
+ADDRESS_KINDS = ("visiting", "postal", "delivery", "invoice")
+ADDRESS_PARTS = (
+    "careof", "name", "street", "street2", "number", "letter", "interior_number",
+    "suburb", "zip", "city", "state", "country", "email", "latitude", "longitude",
+)
+_SEARCH_FIELDS = ("name", "alt_name", "number", "phone", "cellphone", "email", "vat", "billing_name")
+_SEARCH_ADDRESS_PARTS = ("name", "street", "zip", "city", "careof")
+
+
+def fold(text: str | None) -> str:
+    return (text or "").casefold()
+
+
+@on_save(Customer)
+def _derive_customer(c: Customer) -> None:
+    c.name_folded = fold(c.name)[:255]
+    parts = [getattr(c, f) or "" for f in _SEARCH_FIELDS]
+    for address in (c.addresses or {}).values():
+        if isinstance(address, dict):
+            parts.extend(str(address.get(p) or "") for p in _SEARCH_ADDRESS_PARTS)
+    c.search_text = fold(" ".join(p for p in parts if p))
+
+
+@on_save(Contact)
+def _derive_contact(c: Contact) -> None:
+    fields = (c.name, c.surname, c.mother_surname, c.email, c.phone, c.cellphone, c.jobtitle, c.idnumber, c.street, c.city, c.zip)
+    c.search_text = fold(" ".join(f for f in fields if f))
+
+
+@on_save(Product)
+def _derive_product(p: Product) -> None:
+    p.search_text = fold(" ".join(f for f in (p.name, p.number, p.description, p.short_name, p.sku) if f))
+
+
+def live() -> Any:
+    """Customers that are neither closed nor deleted."""
+    return (Customer.deleted.is_(False)) & (Customer.active.is_(True))
+
+
+def by_number(ws: Workspace, number: str) -> Customer | None:
+    return ws.first(select(Customer).where(Customer.number == str(number)).order_by(Customer.deleted, Customer.id))
+
+
+def by_name(ws: Workspace, name: str) -> Customer | None:
+    return ws.first(select(Customer).where(Customer.name_folded == fold(name)).order_by(Customer.deleted, Customer.id))
+
+
+def children(ws: Workspace, parent_id: int, *, recursive: bool = False, ignore_closed: bool = False) -> list[Customer]:
+    """Direct children, or every descendant breadth first."""
+    found: list[Customer] = []
+    seen = {parent_id}
+    frontier = [parent_id]
+    while frontier:
+        stmt = select(Customer).where(Customer.parent_id.in_(frontier)).order_by(Customer.id)
+        batch = [c for c in ws.scalars(stmt) if c.id not in seen]
+        seen.update(c.id for c in batch)
+        frontier = [c.id for c in batch] if recursive else []
+        found.extend(batch)
+    if ignore_closed:
+        found = [c for c in found if c.active and not c.deleted]
+    return found
+
+
+def ancestors(ws: Workspace, customer: Customer, *, ignore_closed: bool = False) -> list[Customer]:
+    """Parents nearest first; stops at a cycle."""
+    chain: list[Customer] = []
+    seen = {customer.id}
+    current = customer
+    while current.parent_id and current.parent_id not in seen:
+        parent = ws.get(Customer, current.parent_id)
+        if parent is None:
+            break
+        seen.add(parent.id)
+        chain.append(parent)
+        current = parent
+    if ignore_closed:
+        chain = [c for c in chain if c.active and not c.deleted]
+    return chain
+
+
+def check_parent(ws: Workspace, customer_id: int | None, parent_id: int | None, field: str = "parent") -> int | None:
+    """Validate a parent reference: it must exist and must not create a cycle."""
+    if not parent_id:
+        return None
+    parent = ws.get(Customer, parent_id)
+    if parent is None:
+        raise Invalid(f"{field} {parent_id} does not exist", field=field)
+    if customer_id is not None:
+        if parent.id == customer_id or any(a.id == customer_id for a in ancestors(ws, parent)):
+            raise Invalid(f"{field} {parent_id} would make the customer its own ancestor", field=field)
+    return parent.id

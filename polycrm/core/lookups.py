@@ -1,0 +1,217 @@
+"""The small named lists (lookups) and the defaults a new tenant starts with.
+
+One table serves them all; ``kind`` selects the list. The same kind is what
+each API reads under its own name (customer types = Cirrus account types =
+centia company types; units = article units = centia measures; ...).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from sqlalchemy import Select, select
+
+from polycrm.core.errors import Invalid, NotFound
+from polycrm.core.models import Lookup
+from polycrm.core.workspace import Workspace
+
+# kind -> defaults for a fresh tenant: (name, {other fields and extra}).
+# ``code`` marks the entries the core itself relies on (e.g. activity type "call").
+DEFAULTS: dict[str, list[tuple[str, dict[str, Any]]]] = {
+    "customer_type": [
+        ("Customer", {"code": "K", "is_default": True, "extra": {"color": "#2e7d32", "typeiscustomer": 1}}),
+        ("Prospect", {"code": "P", "extra": {"color": "#1565c0", "typeisprospect": 1}}),
+        ("Supplier", {"code": "L", "extra": {"color": "#6d4c41"}}),
+        ("Partner", {"code": "A", "extra": {"color": "#8e24aa"}}),
+    ],
+    "industry": [(n, {}) for n in ("Retail", "Manufacturing", "Services", "Construction", "IT and software", "Other")],
+    "maingroup": [(n, {}) for n in ("Business", "Private", "Public sector")],
+    "customer_role": [(n, {}) for n in ("Owner", "Buyer", "Technician", "Accounting")],
+    "account_group": [],
+    "activity_type": [
+        ("Call", {"code": "call", "is_default": True, "extra": {"quick": 1}}),
+        ("Meeting", {"code": "meeting"}),
+        ("Visit", {"code": "visit"}),
+        ("Task", {"code": "task"}),
+        ("E-mail", {"code": "email"}),
+    ],
+    "activity_progression": [(n, {}) for n in ("Planned", "In progress", "Done")],
+    "priority": [("Low", {}), ("Normal", {"is_default": True}), ("High", {}), ("Urgent", {})],
+    "stage": [
+        ("Prospecting", {"extra": {"probability": 10}}),
+        ("Qualification", {"extra": {"probability": 25}}),
+        ("Proposal", {"extra": {"probability": 50}}),
+        ("Negotiation", {"extra": {"probability": 75}}),
+        ("Closing", {"extra": {"probability": 90}}),
+    ],
+    "opportunity_status": [
+        ("Open", {"is_default": True, "extra": {"won": 0, "lost": 0, "color": "#1565c0"}}),
+        ("Won", {"code": "won", "extra": {"won": 1, "lost": 0, "color": "#2e7d32"}}),
+        ("Lost", {"code": "lost", "extra": {"won": 0, "lost": 1, "color": "#c62828"}}),
+    ],
+    "opportunity_type": [("New business", {"is_default": True}), ("Renewal", {})],
+    "opportunity_source": [("Website", {"is_default": True}), ("Referral", {}), ("Campaign", {}), ("Cold call", {})],
+    "opportunity_estimate": [("Low", {"extra": {"value": "25"}}), ("Medium", {"extra": {"value": "50"}}), ("High", {"extra": {"value": "75"}})],
+    "opportunity_progression": [(n, {}) for n in ("Identified", "Qualified", "Offered")],
+    "lost_reason": [(n, {}) for n in ("Price", "Competitor", "No decision")],
+    "win_reason": [(n, {}) for n in ("Price", "Product fit", "Relationship")],
+    "contact_origin": [(n, {}) for n in ("Website", "Referral", "Trade show", "Cold call")],
+    "contact_title": [(n, {}) for n in ("Mr.", "Ms.", "Dr.", "Eng.")],
+    "contact_department": [(n, {}) for n in ("Sales", "Purchasing", "Finance", "IT", "Management")],
+    "contact_position": [(n, {}) for n in ("Chief executive", "Manager", "Buyer", "Assistant")],
+    "ticket_origin": [(n, {}) for n in ("Phone", "E-mail", "Web portal")],
+    "ticket_case": [(n, {}) for n in ("Question", "Incident", "Complaint", "Request")],
+    "unit": [("pcs", {"is_default": True}), ("hour", {}), ("kg", {}), ("m", {}), ("l", {})],
+    "product_group": [("General", {})],
+    "product_validity": [(n, {}) for n in ("One-time", "Monthly", "Yearly")],
+    "product_discount": [("None", {"extra": {"value": 0}}), ("Standard", {"extra": {"value": 0.05}}), ("Partner", {"extra": {"value": 0.10}})],
+    "tax": [("VAT 25%", {"extra": {"value": 0.25}}), ("VAT 16%", {"extra": {"value": 0.16}}), ("Exempt", {"extra": {"value": 0.0}})],
+    "product_state": [(n, {}) for n in ("In use", "Spare", "Scrapped")],
+    "budget_area": [(n, {}) for n in ("Operations", "Maintenance")],
+    "ma_event": [],
+    "quote_status": [
+        ("Draft", {"is_default": True, "extra": {"metatype": "active"}}),
+        ("Sent", {"extra": {"metatype": "active"}}),
+        ("Accepted", {"extra": {"metatype": "order"}}),
+        ("Rejected", {"extra": {"metatype": "denied"}}),
+        ("Expired", {"extra": {"metatype": "expired"}}),
+    ],
+    "quote_type": [("Standard", {"is_default": True})],
+    "quote_phase": [(n, {}) for n in ("Draft", "Negotiation", "Final")],
+    "order_status": [
+        ("New", {"is_default": True, "extra": {"step": 1}}),
+        ("Confirmed", {"extra": {"step": 2}}),
+        ("Delivered", {"extra": {"step": 3}}),
+        ("Invoiced", {"extra": {"step": 4}}),
+    ],
+    "order_type": [("Standard", {"is_default": True})],
+    "delivery_term": [("Ex works", {"is_default": True}), ("Delivered at place", {})],
+    "delivery_type": [("Pickup", {"is_default": True}), ("Courier", {})],
+    "payment_term": [("Net 8 days", {"extra": {"days": 8}}), ("Net 30 days", {"is_default": True, "extra": {"days": 30}})],
+    "lead_status": [(n, {}) for n in ("New", "Contacted", "Qualified", "Disqualified")],
+    "lead_source": [("Website", {"is_default": True}), ("Event", {})],
+    "user_role": [(n, {}) for n in ("Administrator", "Sales")],
+    "tag": [],
+}
+
+KINDS = frozenset(DEFAULTS)
+
+
+def check_kind(kind: str) -> str:
+    if kind not in KINDS:
+        raise ValueError(f"unknown lookup kind {kind!r}")
+    return kind
+
+
+def seed_defaults(ws: Workspace, profile_id: int | None, kinds: Iterable[str] | None = None) -> None:
+    """Give a new tenant (or profile) the default lists."""
+    rows = []
+    for kind in kinds or DEFAULTS:
+        for order, (name, attrs) in enumerate(DEFAULTS[kind], start=1):
+            rows.append(
+                Lookup(
+                    kind=kind,
+                    profile_id=profile_id,
+                    name=name,
+                    sortorder=order,
+                    code=attrs.get("code"),
+                    is_default=attrs.get("is_default", False),
+                    extra=dict(attrs.get("extra", {})),
+                )
+            )
+    ws.add_all(rows)
+
+
+def query(kind: str, profile_id: int | None = None) -> Select:
+    """Select a list, optionally only one profile's entries (shared ones too)."""
+    stmt = select(Lookup).where(Lookup.kind == check_kind(kind), Lookup.deleted.is_(False))
+    if profile_id is not None:
+        stmt = stmt.where((Lookup.profile_id == profile_id) | Lookup.profile_id.is_(None))
+    return stmt.order_by(Lookup.sortorder, Lookup.id)
+
+
+def items(ws: Workspace, kind: str, profile_id: int | None = None) -> list[Lookup]:
+    return ws.scalars(query(kind, profile_id))
+
+
+def get(ws: Workspace, kind: str, id_: Any) -> Lookup | None:
+    obj = ws.get(Lookup, id_)
+    if obj is None or obj.kind != kind or obj.deleted:
+        return None
+    return obj
+
+
+def require(ws: Workspace, kind: str, id_: Any, what: str | None = None) -> Lookup:
+    obj = get(ws, kind, id_)
+    if obj is None:
+        raise NotFound(f"{what or kind.replace('_', ' ')} {id_} not found", field=what)
+    return obj
+
+
+def ref(ws: Workspace, kind: str, id_: Any, field: str) -> int | None:
+    """Validate an optional reference to a lookup entry; 0/None/"" mean none."""
+    if id_ in (None, "", 0, "0"):
+        return None
+    try:
+        key = int(id_)
+    except (TypeError, ValueError):
+        raise Invalid(f"{field} must be a number", field=field) from None
+    if get(ws, kind, key) is None:
+        raise NotFound(f"{field} {key} not found", field=field)
+    return key
+
+
+def by_code(ws: Workspace, kind: str, code: str) -> Lookup | None:
+    return ws.first(select(Lookup).where(Lookup.kind == kind, Lookup.code == code, Lookup.deleted.is_(False)).order_by(Lookup.id))
+
+
+def by_name(ws: Workspace, kind: str, name: str, *, create: bool = False, profile_id: int | None = None) -> Lookup | None:
+    found = ws.first(select(Lookup).where(Lookup.kind == kind, Lookup.name == name, Lookup.deleted.is_(False)).order_by(Lookup.id))
+    if found is None and create:
+        found = ws.create(Lookup, kind=kind, name=name, profile_id=profile_id, sortorder=0)
+    return found
+
+
+def default(ws: Workspace, kind: str, profile_id: int | None = None) -> Lookup | None:
+    entries = items(ws, kind, profile_id)
+    for entry in entries:
+        if entry.is_default:
+            return entry
+    return entries[0] if entries else None
+
+
+def save(ws: Workspace, kind: str, values: Mapping[str, Any], entry: Lookup | None = None) -> Lookup:
+    """Create or partially update an entry of a list."""
+    if entry is None:
+        data = {"sortorder": 0, **values, "kind": check_kind(kind)}
+        return ws.create(Lookup, data)
+    ws.update(entry, values)
+    return entry
+
+
+def _lookup_fields() -> dict[type, dict[str, str]]:
+    from polycrm.core import models as m
+
+    return {
+        m.Customer: {"type_id": "customer_type", "industry_id": "industry", "maingroup_id": "maingroup"},
+        m.Contact: {
+            "origin_id": "contact_origin", "title_id": "contact_title",
+            "position_id": "contact_position", "department_id": "contact_department",
+        },
+        m.Product: {"unit_id": "unit", "group_id": "product_group"},
+        m.Activity: {"type_id": "activity_type", "priority_id": "priority", "progressionstate_id": "activity_progression"},
+        m.Opportunity: {
+            "stage_id": "stage", "status_id": "opportunity_status",
+            "type_id": "opportunity_type", "source_id": "opportunity_source",
+        },
+        m.Quote: {"status_id": "quote_status", "type_id": "quote_type"},
+        m.Order: {"status_id": "order_status", "type_id": "order_type"},
+        m.Ticket: {"origin_id": "ticket_origin", "case_id": "ticket_case", "priority_id": "priority"},
+        m.QuoteLine: {"unit_id": "unit"},
+        m.OrderLine: {"unit_id": "unit"},
+    }
+
+
+# model -> {foreign-key column -> lookup kind it points into}
+LOOKUP_FIELDS = _lookup_fields()

@@ -1,0 +1,209 @@
+"""The unit of work every face calls core services through.
+
+A :class:`Workspace` is one transaction in one tenant on behalf of one user.
+It commits when its ``with`` block ends normally and rolls back otherwise, so
+a write either happens whole or not at all. :meth:`Workspace.atomic` nests a
+savepoint, which is how a batch keeps a failed command from leaving a trace.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any, TypeVar
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+import polycrm.core.tenancy  # noqa: F401  (installs the session events)
+from polycrm.core.blobs import BlobStore
+from polycrm.core.errors import NotFound
+from polycrm.core.models import TenantScoped
+from polycrm.store.engine import Database
+
+M = TypeVar("M", bound=TenantScoped)
+
+_MISSING = object()
+
+
+class Workspace:
+    def __init__(
+        self,
+        db: Database,
+        tenant_id: int,
+        user_id: int | None = None,
+        *,
+        blobs: BlobStore | None = None,
+        write: bool = True,
+        profile_id: int | None = None,
+    ):
+        self.db = db
+        self.tenant_id = tenant_id
+        self.user_id = user_id
+        self.profile_id = profile_id
+        self.blobs = blobs
+        self.session: Session = db.session()
+        self.session.info["tenant_id"] = tenant_id
+        if write and db.is_sqlite:
+            self.session.connection(execution_options={"polycrm_write": True})
+
+    # -- transaction -------------------------------------------------------
+    def __enter__(self) -> "Workspace":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        try:
+            if exc_type is None:
+                self.session.commit()
+            else:
+                self.session.rollback()
+        finally:
+            self.session.close()
+
+    @contextlib.contextmanager
+    def atomic(self) -> Iterator[None]:
+        """Run a block in a savepoint: on error nothing of it remains."""
+        nested = self.session.begin_nested()
+        try:
+            yield
+            self.session.flush()
+        except BaseException:
+            if nested.is_active:
+                nested.rollback()
+            raise
+        else:
+            if nested.is_active:
+                nested.commit()
+
+    def flush(self) -> None:
+        self.session.flush()
+
+    # -- reading -----------------------------------------------------------
+    def get(self, model: type[M], id_: Any, *, include_deleted: bool = True) -> M | None:
+        try:
+            key = int(id_)
+        except (TypeError, ValueError):
+            return None
+        obj = self.session.scalars(select(model).where(model.id == key)).first()
+        if obj is not None and obj.deleted and not include_deleted:
+            return None
+        return obj
+
+    def require(self, model: type[M], id_: Any, what: str | None = None, *, include_deleted: bool = False) -> M:
+        obj = self.get(model, id_, include_deleted=include_deleted)
+        if obj is None:
+            raise NotFound(f"{what or model.__tablename__} {id_} not found")
+        return obj
+
+    def scalars(self, stmt: Select) -> list[Any]:
+        return list(self.session.scalars(stmt))
+
+    def first(self, stmt: Select) -> Any:
+        return self.session.scalars(stmt.limit(1)).first()
+
+    def rows(self, stmt: Select) -> list[Mapping[str, Any]]:
+        """Plain row mappings: the lean path for lists and syncs."""
+        return list(self.session.execute(stmt).mappings())
+
+    def count(self, stmt: Select) -> int:
+        return self.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+
+    # -- writing -----------------------------------------------------------
+    def add(self, obj: M) -> M:
+        obj.tenant_id = self.tenant_id
+        self.session.add(obj)
+        self.session.flush()
+        return obj
+
+    def create(self, model: type[M], values: Mapping[str, Any] | None = None, **more: Any) -> M:
+        obj = model()
+        obj.extra = {}
+        patch(obj, {**(values or {}), **more})
+        return self.add(obj)
+
+    def update(self, obj: M, values: Mapping[str, Any]) -> bool:
+        changed = patch(obj, values)
+        if changed:
+            self.session.flush()
+        return changed
+
+    def delete(self, obj: TenantScoped) -> None:
+        self.session.delete(obj)
+        self.session.flush()
+
+    def add_all(self, objs: Iterable[TenantScoped]) -> None:
+        for obj in objs:
+            obj.tenant_id = self.tenant_id
+            self.session.add(obj)
+        self.session.flush()
+
+
+def columns(model: type[TenantScoped]) -> list[Any]:
+    """The ORM column attributes of a model, for lean row selects."""
+    return [getattr(model, c.key) for c in model.__mapper__.column_attrs]
+
+
+def patch(obj: TenantScoped, values: Mapping[str, Any]) -> bool:
+    """Apply a partial update; dotted keys reach into JSON columns.
+
+    ``{"extra.trade": "x"}`` sets one key of ``extra``;
+    ``{"addresses.invoice.city": "y"}`` one part of one address. Only values
+    that really differ are written, so an unchanged update keeps its
+    ``changed_at``. Returns whether anything changed.
+    """
+    changed = False
+    json_updates: dict[str, dict] = {}
+    for key, value in values.items():
+        if "." in key:
+            column, _, path = key.partition(".")
+            current = json_updates.get(column)
+            if current is None:
+                current = _deep_copy(getattr(obj, column) or {})
+                json_updates[column] = current
+            _set_path(current, path.split("."), value)
+            continue
+        if getattr(obj, key, _MISSING) is _MISSING and key not in obj.__mapper__.column_attrs:
+            raise AttributeError(f"{type(obj).__name__} has no field {key}")
+        if getattr(obj, key) != value or (value is None and getattr(obj, key) is not None):
+            setattr(obj, key, value)
+            changed = True
+    for column, new in json_updates.items():
+        if (getattr(obj, column) or {}) != new:
+            setattr(obj, column, new)
+            changed = True
+    return changed
+
+
+def _deep_copy(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _deep_copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_deep_copy(v) for v in value]
+    return value
+
+
+def _set_path(target: dict, path: list[str], value: Any) -> None:
+    for part in path[:-1]:
+        nxt = target.get(part)
+        if not isinstance(nxt, dict):
+            nxt = {}
+            target[part] = nxt
+        target = nxt
+    if value is None:
+        target.pop(path[-1], None)
+    else:
+        target[path[-1]] = value
+
+
+def get_path(row: Any, path: str) -> Any:
+    """Read a dotted core path from a row mapping or an ORM object."""
+    head, _, rest = path.partition(".")
+    value = row[head] if isinstance(row, Mapping) else getattr(row, head, None)
+    while rest and value is not None:
+        part, _, rest = rest.partition(".")
+        value = value.get(part) if isinstance(value, dict) else None
+    return value
+
+
+# Derived-field hooks register themselves on import.
+import polycrm.core.customers  # noqa: E402,F401

@@ -1,0 +1,7 @@
+"""The centia face (being built in its own issue)."""
+
+from __future__ import annotations
+
+
+def routes(rt) -> list:
+    return []

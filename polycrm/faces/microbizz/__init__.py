@@ -1,0 +1,12 @@
+"""The Microbizz command API at ``/api/endpoint.php``."""
+
+from __future__ import annotations
+
+
+def routes(rt) -> list:
+    from starlette.routing import Route
+
+    from polycrm.faces.microbizz.endpoint import Endpoint
+
+    endpoint = Endpoint(rt)
+    return [Route("/api/endpoint.php", endpoint, methods=["GET", "POST"])]

@@ -1,0 +1,1 @@
+"""Storage: engines, sessions and migrations."""

@@ -1,0 +1,7 @@
+"""The web pages at ``/``."""
+
+from __future__ import annotations
+
+
+def routes(rt) -> list:
+    return []
