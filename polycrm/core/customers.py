@@ -102,3 +102,13 @@ def check_parent(ws: Workspace, customer_id: int | None, parent_id: int | None, 
         if parent.id == customer_id or any(a.id == customer_id for a in ancestors(ws, parent)):
             raise Invalid(f"{field} {parent_id} would make the customer its own ancestor", field=field)
     return parent.id
+
+
+def feed_filter(*, skip_deleted: bool = False, ignore_closed: bool = False) -> list[Any]:
+    """Conditions for a customer sync."""
+    where: list[Any] = []
+    if skip_deleted or ignore_closed:
+        where.append(Customer.deleted.is_(False))
+    if ignore_closed:
+        where.append(Customer.active.is_(True))
+    return where

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 import polycrm.core.tenancy  # noqa: F401  (installs the session events)
 from polycrm.core.blobs import BlobStore
 from polycrm.core.errors import NotFound
-from polycrm.core.models import TenantScoped
+from polycrm.core.models import Tenant, TenantScoped
 from polycrm.store.engine import Database
 
 M = TypeVar("M", bound=TenantScoped)
@@ -79,6 +79,11 @@ class Workspace:
         self.session.flush()
 
     # -- reading -----------------------------------------------------------
+    def tenant_settings(self) -> dict[str, Any]:
+        """The tenant's own settings (defaults a face may show)."""
+        tenant = self.session.get(Tenant, self.tenant_id)
+        return dict(tenant.settings or {}) if tenant else {}
+
     def get(self, model: type[M], id_: Any, *, include_deleted: bool = True) -> M | None:
         try:
             key = int(id_)

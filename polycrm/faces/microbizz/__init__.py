@@ -6,7 +6,11 @@ from __future__ import annotations
 def routes(rt) -> list:
     from starlette.routing import Route
 
-    from polycrm.faces.microbizz.endpoint import Endpoint
+    from polycrm.faces.microbizz.endpoint import MicrobizzAPI
 
-    endpoint = Endpoint(rt)
+    api = MicrobizzAPI(rt)
+
+    async def endpoint(request):
+        return await api(request)
+
     return [Route("/api/endpoint.php", endpoint, methods=["GET", "POST"])]

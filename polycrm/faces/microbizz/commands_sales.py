@@ -1,0 +1,245 @@
+"""Sales commands (vendor page: Sales commands) and Echo."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from polycrm.core import calls, lookups, pricing, products, quotes
+from polycrm.core.models import Activity, InvoicePrice, Quote, QuoteLine
+from polycrm.faces.microbizz import wire
+from polycrm.faces.microbizz.commands_customers import add_file, lookup_list, rows_of, sync_page
+from polycrm.faces.microbizz.commands_products import products_out
+from polycrm.faces.microbizz.objects import (
+    CALL, INVOICEPRICE, MAEVENT, PRODUCTUNIT, SALESCONTRACT, SALESCONTRACTLINE,
+)
+from polycrm.faces.microbizz.registry import Call, command
+
+
+@command("Echo")
+def echo(call: Call) -> dict[str, Any]:
+    return {"answer": call.args.get("text", "")}
+
+
+# -- calls ---------------------------------------------------------------------
+
+def calls_out(call: Call, activities: list[Activity]) -> list[dict[str, Any]]:
+    return CALL.many(rows_of(activities), call.ctx)
+
+
+@command("RegisterCall", writes=True)
+def register_call(call: Call) -> None:
+    number = call.str("phonenumber", required=True)
+    day = call.date("calldate") or call.clock.now().date()
+    duration = call.int("duration")
+    if duration < 0:
+        raise wire.invalid("duration", call.args.get("duration"), "a positive number of minutes")
+    calls.register(call.ws, {
+        "phonenumber": number,
+        "incoming": call.bool("incoming"),
+        "start": call.clock.to_utc(day, call.time("calltime")),
+        "duration": duration,
+    })
+
+
+@command("GetMyPendingCalls")
+def get_my_pending_calls(call: Call) -> dict[str, Any]:
+    return {"calls": calls_out(call, calls.pending(call.ws, call.user_id))}
+
+
+@command("EndCall", writes=True)
+def end_call(call: Call) -> None:
+    duration = call.int("duration") if call.has("duration") else None
+    calls.end(call.ws, call.id("callid", required=True), duration=duration, note=call.str("note"), answer=call.args.get("answer"))
+
+
+@command("CreateCall", writes=True)
+def create_call(call: Call) -> dict[str, Any]:
+    payload = call.obj("call")
+    values = CALL.to_core(payload)
+    day = wire.read_date(payload.get("calldate"), "call.calldate")
+    if day is not None:
+        values["start"] = call.clock.to_utc(day, wire.read_time(payload.get("calltime"), "call.calltime"))
+    created = calls.create(call.ws, values, call.id("userid"))
+    return {"call": calls_out(call, [created])[0]}
+
+
+# -- lists ---------------------------------------------------------------------
+
+@command("GetMAEvents")
+def get_ma_events(call: Call) -> dict[str, Any]:
+    return {"events": lookup_list(call, "ma_event", MAEVENT)}
+
+
+@command("GetProductStates")
+def get_product_states(call: Call) -> dict[str, Any]:
+    return {"states": lookup_list(call, "product_state"), "budgetareas": lookup_list(call, "budget_area")}
+
+
+@command("GetProductUnits")
+def get_product_units(call: Call) -> dict[str, Any]:
+    return {"units": lookup_list(call, "unit", PRODUCTUNIT)}
+
+
+@command("CreateUpdateProductUnit", writes=True)
+def create_update_product_unit(call: Call) -> dict[str, Any]:
+    payload = call.obj("unit")
+    unit_id = wire.read_id(payload.get("id"), "unit.id")
+    values = PRODUCTUNIT.to_core(payload)
+    current = None
+    if unit_id:
+        current = lookups.get(call.ws, "unit", unit_id)
+        if current is None:
+            raise wire.CommandError(f"Unknown unit.id: {unit_id}")
+    elif not (values.get("name") or "").strip():
+        raise wire.missing("unit.title")
+    saved = lookups.save(call.ws, "unit", values, current)
+    return {"unit": PRODUCTUNIT.to_wire(rows_of([saved])[0], call.ctx)}
+
+
+# -- quotations (sales contracts) ---------------------------------------------
+
+def _quote_patch(call: Call, payload: Mapping[str, Any]) -> dict[str, Any]:
+    patch = SALESCONTRACT.to_core(payload)
+    statetext = payload.get("statetext")
+    if statetext not in (None, ""):
+        # The state is read-only by id; a client sets it by its name.
+        state = lookups.by_name(call.ws, "quote_status", str(statetext))
+        if state is None:
+            raise wire.CommandError(f"Invalid value for salescontract.statetext: unknown state {statetext!r}")
+        patch["status_id"] = state.id
+    if patch.get("extra.phaseid"):
+        lookups.require(call.ws, "quote_phase", patch["extra.phaseid"], "salescontract.phaseid")
+    return patch
+
+
+def quote_out(call: Call, quote: Quote) -> dict[str, Any]:
+    return SALESCONTRACT.many(rows_of([quote]), call.ctx)[0]
+
+
+@command("CreateUpdateSalesContract", writes=True)
+def create_update_sales_contract(call: Call) -> dict[str, Any]:
+    payload = call.obj("salescontract")
+    quote_id = wire.read_id(payload.get("id"), "salescontract.id")
+    patch = _quote_patch(call, payload)
+    if quote_id:
+        quote = call.ws.get(Quote, quote_id)
+        if quote is None:
+            raise wire.CommandError(f"Unknown salescontract.id: {quote_id}")
+        quotes.update(call.ws, quote, patch)
+    else:
+        quote = quotes.create(call.ws, patch)
+    return {"salescontract": quote_out(call, quote)}
+
+
+@command("CreateUpdateSalesContractLine", writes=True)
+def create_update_sales_contract_line(call: Call) -> dict[str, Any]:
+    payload = call.obj("line", "salescontractline")
+    line_id = wire.read_id(payload.get("id"), "line.id")
+    patch = SALESCONTRACTLINE.to_core(payload)
+    line = None
+    if line_id:
+        line = call.ws.get(QuoteLine, line_id)
+        if line is None:
+            raise wire.CommandError(f"Unknown line.id: {line_id}")
+    elif not patch.get("quote_id"):
+        raise wire.missing("line.contractid")
+    saved = quotes.save_line(call.ws, patch, line)
+    return {"line": SALESCONTRACTLINE.many(rows_of([saved]), call.ctx)[0]}
+
+
+@command("GetSalesContractsByLastChange")
+def get_sales_contracts(call: Call) -> dict[str, Any]:
+    paginate = call.bool("use_pagination") or call.has("resumekey")
+    rows, key, _ = sync_page(call, Quote, {}, lambda: [], paginate=paginate)
+    out: dict[str, Any] = {"salescontracts": SALESCONTRACT.many(rows, call.ctx)}
+    if key:
+        out["resumekey"] = key
+    return out
+
+
+@command("GetSalesContractLinesByLastChange")
+def get_sales_contract_lines(call: Call) -> dict[str, Any]:
+    rows, _, _ = sync_page(call, QuoteLine, {}, lambda: [], paginate=False)
+    return {"lines": SALESCONTRACTLINE.many(rows, call.ctx)}
+
+
+@command("AddFileToSalesContract", writes=True)
+def add_file_to_sales_contract(call: Call) -> None:
+    contract_id = call.id("contractid", required=True)
+    if call.ws.get(Quote, contract_id) is None:
+        raise wire.CommandError(f"Unknown contractid: {contract_id}")
+    add_file(call, "quote", contract_id)
+
+
+# -- favourites ----------------------------------------------------------------
+
+def _product_by_number(call: Call):
+    number = call.str("productnumber", required=True)
+    product = products.by_number(call.ws, number, include_deleted=False)
+    if product is None:
+        raise wire.CommandError(f"Unknown productnumber: {number}")
+    return product
+
+
+def _one_product(call: Call, product) -> dict[str, Any]:
+    return {"product": products_out(call, rows_of([product]))[0]}
+
+
+@command("AddFavoriteProduct", writes=True)
+def add_favorite_product(call: Call) -> dict[str, Any]:
+    product = _product_by_number(call)
+    products.add_favorite(call.ws, call.user_id, product)
+    return _one_product(call, product)
+
+
+@command("RemoveFavoriteProduct", writes=True)
+def remove_favorite_product(call: Call) -> dict[str, Any]:
+    product = _product_by_number(call)
+    products.remove_favorite(call.ws, call.user_id, product)
+    return _one_product(call, product)
+
+
+@command("SetFavoriteProducts", writes=True)
+def set_favorite_products(call: Call) -> None:
+    numbers = [wire.read_str(n, "favorites") or "" for n in call.list("favorites")]
+    found = products.by_numbers(call.ws, numbers)
+    unknown = [n for n in numbers if n not in found]
+    if unknown:
+        raise wire.CommandError("Unknown productnumber: " + ", ".join(unknown))
+    ordered = list(dict.fromkeys(numbers))
+    products.set_favorites(call.ws, call.user_id, [found[n] for n in ordered])
+
+
+@command("GetFavoriteProducts")
+def get_favorite_products(call: Call) -> dict[str, Any]:
+    return {"favorites": products.favorite_numbers(call.ws, call.user_id)}
+
+
+# -- invoice pricing -----------------------------------------------------------
+
+def _source(call: Call) -> tuple[str, int]:
+    return pricing.check_source(call.ws, call.str("source", required=True) or "", call.int("id"))
+
+
+def _ips_out(call: Call, rows: list[InvoicePrice]) -> list[dict[str, Any]]:
+    return INVOICEPRICE.many(rows_of(rows), call.ctx)
+
+
+@command("GetInvoicePricingBySource")
+def get_invoice_pricing(call: Call) -> dict[str, Any]:
+    source, source_id = _source(call)
+    return {"ips": _ips_out(call, pricing.prices(call.ws, source, source_id))}
+
+
+@command("CreateUpdateInvoicePricing", writes=True)
+def create_update_invoice_pricing(call: Call) -> dict[str, Any]:
+    source, source_id = _source(call)
+    rows = []
+    for index, raw in enumerate(call.list("ips", required=True), start=1):
+        if not isinstance(raw, Mapping):
+            raise wire.invalid(f"ips[{index}]", raw, "a price object")
+        values = INVOICEPRICE.to_core(raw)
+        rows.append(values)
+    return {"ips": _ips_out(call, pricing.save(call.ws, source, source_id, rows))}
+

@@ -1,0 +1,199 @@
+"""``/api/endpoint.php``: parse the envelope, authenticate, run the batch.
+
+The envelope travels in a parameter ``json``: in the query string (GET, or
+POST with an empty body), in a urlencoded or multipart POST body, or as a raw
+JSON body. Every answer is HTTP 200 with a JSON envelope; failures are
+``status`` 0 with a ``msg``, at the top for the envelope and per command.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import parse_qs
+
+import orjson
+from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+
+from polycrm.core import auth
+from polycrm.core.errors import CoreError
+from polycrm.core.models import User
+from polycrm.core.workspace import Workspace
+from polycrm.faces.microbizz import commands_customers, commands_products, commands_sales  # noqa: F401
+from polycrm.faces.microbizz import registry, wire
+from polycrm.faces.microbizz.fieldmap import RenderContext
+from polycrm.runtime import Runtime
+
+log = logging.getLogger("polycrm.microbizz")
+
+MAX_COMMANDS = 1000
+
+
+class EnvelopeError(Exception):
+    def __init__(self, msg: str):
+        super().__init__(msg)
+        self.msg = msg
+
+
+class JSONResponse(Response):
+    media_type = "application/json; charset=utf-8"
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content)
+
+
+async def read_envelope_text(request: Request) -> str:
+    """Find the ``json`` parameter wherever the client put it."""
+    if request.method == "POST":
+        content_type = request.headers.get("content-type", "").lower()
+        if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+            form = await request.form()
+            value = form.get("json")
+            if value is not None:
+                return value if isinstance(value, str) else (await value.read()).decode("utf-8")
+        else:
+            body = (await request.body()).strip()
+            if body[:1] in (b"{", b"["):
+                return body.decode("utf-8")
+            if body.startswith(b"json="):
+                values = parse_qs(body.decode("utf-8"), keep_blank_values=True).get("json")
+                if values:
+                    return values[0]
+    value = request.query_params.get("json")
+    if value is None:
+        raise EnvelopeError("Invalid request: no json parameter")
+    return value
+
+
+def parse_envelope(text: str) -> dict[str, Any]:
+    try:
+        envelope = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        raise EnvelopeError("Invalid request: the json parameter is not valid JSON") from None
+    if not isinstance(envelope, dict):
+        raise EnvelopeError("Invalid request: the envelope must be a JSON object")
+    return envelope
+
+
+class MicrobizzAPI:
+    def __init__(self, rt: Runtime):
+        self.rt = rt
+        self.clock = wire.Clock(rt.settings.timezone)
+
+    async def __call__(self, request: Request) -> Response:
+        try:
+            envelope = parse_envelope(await read_envelope_text(request))
+        except UnicodeDecodeError:
+            return self.failure("Invalid request: the json parameter is not UTF-8")
+        except EnvelopeError as exc:
+            return self.failure(exc.msg)
+        return await run_in_threadpool(self.handle, envelope)
+
+    # -- envelope ------------------------------------------------------------
+    def stamp(self, body: dict[str, Any]) -> JSONResponse:
+        now = self.clock.now()
+        body["date"] = now.strftime("%Y-%m-%d")
+        body["time"] = now.strftime("%H:%M:%S")
+        return JSONResponse(body)
+
+    def failure(self, msg: str) -> JSONResponse:
+        return self.stamp({"status": 0, "msg": msg, "results": []})
+
+    def handle(self, envelope: dict[str, Any]) -> JSONResponse:
+        try:
+            principal = self.authenticate(envelope)
+            commands = envelope.get("commands")
+            if isinstance(commands, dict):
+                commands = [commands]
+            if not isinstance(commands, list):
+                raise EnvelopeError("Invalid request: commands must be a collection of commands")
+            if len(commands) > MAX_COMMANDS:
+                raise EnvelopeError(f"Invalid request: at most {MAX_COMMANDS} commands per request")
+            halt = wire.read_bool(envelope.get("haltonerror"), "haltonerror")
+        except EnvelopeError as exc:
+            return self.failure(exc.msg)
+        except wire.CommandError as exc:
+            return self.failure(exc.msg)
+        return self.stamp({"status": 1, "msg": "OK", "results": self.run(principal, commands, halt)})
+
+    def authenticate(self, envelope: Mapping[str, Any]) -> auth.Principal:
+        raw_contract = envelope.get("contract")
+        if raw_contract in (None, ""):
+            raise EnvelopeError("Access denied: missing contract")
+        try:
+            contract = wire.read_int(raw_contract, "contract")
+        except wire.CommandError:
+            raise EnvelopeError(f"Access denied: invalid contract {raw_contract!r}") from None
+        token = envelope.get("accesstoken")
+        with auth.system_session(self.rt.db) as session:
+            tenant = auth.tenant_by_contract(session, contract)
+            if tenant is None:
+                raise EnvelopeError(f"Access denied: unknown contract {contract}")
+            if token:
+                # An app-connect access token; API keys are accepted in its place.
+                cred = None
+                if isinstance(token, str):
+                    cred = auth.find_credential(session, auth.MICROBIZZ_ACCESSTOKEN, token) or auth.find_credential(
+                        session, auth.MICROBIZZ_APIKEY, token
+                    )
+                if cred is None or cred.tenant_id != tenant.id:
+                    raise EnvelopeError("Access denied: invalid accesstoken")
+                user_id = cred.user_id
+                if user_id is None:
+                    user_id = session.scalar(select(User.id).where(User.tenant_id == tenant.id).order_by(User.id))
+                return auth.Principal(tenant.id, user_id, cred.id)
+            apikey, username, password = (envelope.get(k) for k in ("apikey", "username", "password"))
+            if not all(isinstance(v, str) and v for v in (apikey, username, password)):
+                raise EnvelopeError("Access denied: apikey, username and password are required")
+            cred = auth.find_credential(session, auth.MICROBIZZ_APIKEY, apikey)
+            if cred is None or cred.tenant_id != tenant.id:
+                raise EnvelopeError("Access denied: wrong apikey, username or password")
+            user = auth.user_by_login(session, tenant.id, username)
+            if user is None or not user.active or not auth.password_cache.verify(user, password):
+                raise EnvelopeError("Access denied: wrong apikey, username or password")
+            return auth.Principal(tenant.id, user.id, cred.id)
+
+    # -- batch ---------------------------------------------------------------
+    def run(self, principal: auth.Principal, commands: list[Any], halt: bool) -> list[dict[str, Any]]:
+        plan = [(raw, registry.find(raw.get("command")) if isinstance(raw, Mapping) else None) for raw in commands]
+        writes = any(cmd is not None and cmd.writes for _raw, cmd in plan)
+        results: list[dict[str, Any]] = []
+        with Workspace(
+            self.rt.db, principal.tenant_id, principal.user_id, blobs=self.rt.blobs, write=writes
+        ) as ws:
+            for raw, cmd in plan:
+                result = self.run_one(ws, raw, cmd)
+                results.append(result)
+                if halt and not result["status"]:
+                    break
+        return results
+
+    def run_one(self, ws: Workspace, raw: Any, cmd: registry.Command | None) -> dict[str, Any]:
+        if not isinstance(raw, Mapping):
+            return {"status": 0, "msg": "Invalid command: each command must be an object"}
+        if cmd is None:
+            name = raw.get("command")
+            if name in (None, ""):
+                return {"status": 0, "msg": "Invalid command: missing command name"}
+            return {"status": 0, "msg": f"Unknown command: {name}"}
+        call = registry.Call(cmd.name, raw, ws, RenderContext(ws, self.clock), self.rt.settings)
+        try:
+            with ws.atomic():
+                output = cmd.handler(call)
+        except wire.CommandError as exc:
+            return {"status": 0, "msg": exc.msg}
+        except CoreError as exc:
+            return {"status": 0, "msg": core_message(exc)}
+        except Exception:
+            log.exception("command %s failed", cmd.name)
+            return {"status": 0, "msg": f"Internal error while running {cmd.name}"}
+        return {"status": 1, **(output or {})}
+
+
+def core_message(exc: CoreError) -> str:
+    text = exc.message
+    return text[:1].upper() + text[1:]

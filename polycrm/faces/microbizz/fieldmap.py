@@ -1,0 +1,173 @@
+"""Field maps: how a Microbizz object's fields correspond to core fields.
+
+A :class:`Field` names the wire field, the dotted core path it reads and
+writes, how to convert a client's value (``read``; ``None`` = read-only) and
+how to present the stored value (``show``). A :class:`FieldMap` turns a
+client's object into a core patch and a stored row into the wire object. The
+same maps are the oracle of the cross-API tests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from polycrm.core import names
+from polycrm.core.workspace import Workspace, get_path
+from polycrm.faces.microbizz import wire
+
+Reader = Callable[[Any, str], Any]
+Shower = Callable[[Any, "RenderContext"], Any]
+
+
+class RenderContext:
+    """Per-request caches for the text fields that name other records."""
+
+    def __init__(self, ws: Workspace, clock: wire.Clock, *, include_prices: bool = False):
+        self.ws = ws
+        self.clock = clock
+        self.include_prices = include_prices
+        self._names: dict[str, dict[int, str]] = {}
+
+    def name(self, kind: str, id_: int | None) -> str:
+        if not id_:
+            return ""
+        known = self._names.setdefault(kind, {})
+        if id_ not in known:
+            self.prefetch(kind, [id_])
+        return known.get(id_, "")
+
+    def prefetch(self, kind: str, ids: Iterable[int | None]) -> None:
+        known = self._names.setdefault(kind, {})
+        wanted = {i for i in ids if i and i not in known}
+        if wanted:
+            found = names.display_names(self.ws, kind, wanted)
+            known.update(found)
+            known.update({i: "" for i in wanted - found.keys()})
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    wire: str
+    core: str | None
+    read: Reader | None
+    show: Shower
+    names: str | None = None  # kind whose display name this field shows (for prefetching)
+
+
+class FieldMap:
+    def __init__(self, name: str, fields: Iterable[Field]):
+        self.name = name
+        self.fields = tuple(fields)
+        self.writable = {f.wire: f for f in self.fields if f.read is not None and f.core}
+
+    def to_core(self, payload: Mapping[str, Any]) -> dict[str, Any]:
+        """The core patch for the writable fields present in ``payload``."""
+        if not isinstance(payload, Mapping):
+            raise wire.CommandError(f"Invalid value for {self.name}: expected an object")
+        patch: dict[str, Any] = {}
+        for key, value in payload.items():
+            field = self.writable.get(key)
+            if field is not None:
+                patch[field.core] = field.read(value, f"{self.name}.{key}")
+        return patch
+
+    def to_wire(self, row: Any, ctx: RenderContext) -> dict[str, Any]:
+        return {f.wire: f.show(get_path(row, f.core) if f.core else row, ctx) for f in self.fields}
+
+    def many(self, rows: list[Any], ctx: RenderContext) -> list[dict[str, Any]]:
+        for field in self.fields:
+            if field.names and field.core:
+                ctx.prefetch(field.names, (get_path(r, field.core) for r in rows))
+        return [self.to_wire(r, ctx) for r in rows]
+
+
+# -- field constructors ------------------------------------------------------
+
+def _plain(show: Callable[[Any], Any]) -> Shower:
+    return lambda value, _ctx: show(value)
+
+
+def text(wire_name: str, core: str, *, readonly: bool = False) -> Field:
+    return Field(wire_name, core, None if readonly else wire.read_str, _plain(wire.out_str))
+
+
+def integer(wire_name: str, core: str, *, readonly: bool = False) -> Field:
+    return Field(wire_name, core, None if readonly else wire.read_int, _plain(wire.out_int))
+
+
+def ref(wire_name: str, core: str, *, readonly: bool = False) -> Field:
+    """An id pointing at another record; 0 means none."""
+    return Field(wire_name, core, None if readonly else wire.read_id, _plain(wire.out_int))
+
+
+def number(wire_name: str, core: str, *, readonly: bool = False) -> Field:
+    return Field(wire_name, core, None if readonly else wire.read_decimal, _plain(wire.out_number))
+
+
+def floating(wire_name: str, core: str) -> Field:
+    return Field(wire_name, core, wire.read_float, _plain(wire.out_number))
+
+
+def boolean(wire_name: str, core: str, *, inverted: bool = False, readonly: bool = False) -> Field:
+    if inverted:
+        return Field(
+            wire_name, core,
+            None if readonly else (lambda v, f: not wire.read_bool(v, f)),
+            _plain(lambda v: wire.out_bool(not v)),
+        )
+    return Field(wire_name, core, None if readonly else wire.read_bool, _plain(wire.out_bool))
+
+
+def date(wire_name: str, core: str, *, readonly: bool = False, iso: bool = False) -> Field:
+    """A date column, or (``iso=True``) a date kept as ISO text in ``extra``."""
+    if iso:
+        return Field(
+            wire_name, core,
+            None if readonly else (lambda v, f: _iso(wire.read_date(v, f))),
+            _plain(lambda v: v or ""),
+        )
+    return Field(wire_name, core, None if readonly else wire.read_date, _plain(wire.out_date))
+
+
+def _iso(day: Any) -> str | None:
+    return day.isoformat() if day else None
+
+
+def name_of(wire_name: str, core: str, kind: str) -> Field:
+    """Read-only text naming the record an id field points at."""
+    return Field(wire_name, core, None, lambda value, ctx: ctx.name(kind, value), names=kind)
+
+
+def stamp_date(wire_name: str, core: str) -> Field:
+    return Field(wire_name, core, None, lambda value, ctx: ctx.clock.date_of(value))
+
+
+def stamp_time(wire_name: str, core: str) -> Field:
+    return Field(wire_name, core, None, lambda value, ctx: ctx.clock.time_of(value))
+
+
+def int_list(wire_name: str, core: str) -> Field:
+    def read(value: Any, field: str) -> list[int]:
+        if value in (None, ""):
+            return []
+        if not isinstance(value, list):
+            raise wire.invalid(field, value, "a collection of numbers")
+        return [wire.read_int(v, field) for v in value]
+
+    return Field(wire_name, core, read, _plain(lambda v: list(v or [])))
+
+
+def computed(wire_name: str, show: Callable[[Any, RenderContext], Any]) -> Field:
+    """A read-only field computed from the whole row."""
+    return Field(wire_name, None, None, show)
+
+
+def stamps() -> list[Field]:
+    return [
+        stamp_date("createdate", "created_at"),
+        stamp_time("createtime", "created_at"),
+        stamp_date("changedate", "changed_at"),
+        stamp_time("changetime", "changed_at"),
+    ]
