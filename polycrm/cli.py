@@ -9,6 +9,7 @@ from typing import Optional
 
 import orjson
 import typer
+from sqlalchemy.exc import ArgumentError, OperationalError
 
 from polycrm.config import Settings
 from polycrm.runtime import Runtime
@@ -19,13 +20,24 @@ db_cli = typer.Typer(help="Manage the database.", no_args_is_help=True)
 cli.add_typer(tenant_cli, name="tenant")
 cli.add_typer(db_cli, name="db")
 
+DATABASE_OPTION = typer.Option(
+    None, "--database", envvar="POLYCRM_DATABASE_URL",
+    help="Database URL, e.g. postgresql://user:pass@host/db (default: SQLite in the data folder).",
+)
+
 
 def _runtime(database: str | None = None) -> Runtime:
     settings = Settings()
     if database:
         settings = Settings(data_dir=settings.data_dir, database_url=database)
-    rt = Runtime.from_settings(settings)
-    rt.db.upgrade()
+    try:
+        rt = Runtime.from_settings(settings)
+        rt.db.upgrade()
+    except (ArgumentError, OperationalError) as exc:
+        # A wrong URL or an unreachable server: say so instead of a traceback.
+        detail = getattr(exc, "orig", None) or exc
+        typer.echo(f"error: cannot open the database: {str(detail).strip().splitlines()[0]}", err=True)
+        raise typer.Exit(1) from None
     return rt
 
 
@@ -33,7 +45,7 @@ def _runtime(database: str | None = None) -> Runtime:
 def serve(
     host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
     port: int = typer.Option(8000, help="Port to listen on."),
-    database: Optional[str] = typer.Option(None, help="Database URL (default: SQLite in the data folder)."),
+    database: Optional[str] = DATABASE_OPTION,
     demo: bool = typer.Option(False, "--demo", help="Make sure the demo tenant with sample data exists."),
 ) -> None:
     """Run the server."""
@@ -53,12 +65,13 @@ def serve(
 def tenant_create(
     name: str,
     as_json: bool = typer.Option(False, "--json", help="Print the credentials as one JSON object."),
+    database: Optional[str] = DATABASE_OPTION,
 ) -> None:
     """Create an empty tenant with an admin user and print its credentials."""
     from polycrm.core import tenants
     from polycrm.core.errors import CoreError
 
-    rt = _runtime()
+    rt = _runtime(database)
     try:
         creds = tenants.create(rt.db, tenants.NewTenant(name=name))
     except CoreError as exc:
@@ -76,12 +89,13 @@ def tenant_create(
 def load(
     file: Path = typer.Argument(..., exists=True, dir_okay=False, help="Fixture file (JSON, canonical model)."),
     tenant: str = typer.Option(..., "--tenant", help="Name of the tenant to load into."),
+    database: Optional[str] = DATABASE_OPTION,
 ) -> None:
     """Load fixture records into a tenant."""
     from polycrm.core import fixtures, tenants
     from polycrm.core.errors import CoreError
 
-    rt = _runtime()
+    rt = _runtime(database)
     try:
         data = json.loads(file.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
@@ -100,9 +114,9 @@ def load(
 
 
 @db_cli.command("upgrade")
-def db_upgrade() -> None:
+def db_upgrade(database: Optional[str] = DATABASE_OPTION) -> None:
     """Apply the database migrations."""
-    rt = _runtime()
+    rt = _runtime(database)
     typer.echo(f"database at {rt.db.engine.url.render_as_string(hide_password=True)} is up to date")
 
 
