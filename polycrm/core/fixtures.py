@@ -99,7 +99,9 @@ class Loader:
 
     # -- sections ----------------------------------------------------------
     def _lookups(self, kind: str, items: list[Any]) -> None:
-        for order, item in enumerate(items, start=1):
+        # New entries follow the ones the list already has.
+        start = max((e.sortorder for e in lookups.items(self.ws, kind)), default=0)
+        for order, item in enumerate(items, start=start + 1):
             if isinstance(item, str):
                 item = {"name": item}
             item = dict(item)

@@ -195,5 +195,8 @@ class MicrobizzAPI:
 
 
 def core_message(exc: CoreError) -> str:
+    """A core error in the Microbizz voice: name the field where there is one."""
     text = exc.message
+    if exc.field and text.startswith(exc.field + " "):
+        return f"Invalid value for {exc.field}: {text[len(exc.field) + 1:]}"
     return text[:1].upper() + text[1:]
