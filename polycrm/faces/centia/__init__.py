@@ -1,7 +1,205 @@
-"""The centia face (being built in its own issue)."""
+"""The centiaCRM v1 face: ``POST /api/v1/{module}`` with ``{"method", "parameters"}``.
+
+This module routes a request to its :class:`~polycrm.faces.centia.methods.Method`
+(lenient about the URL and the method name), authenticates the bearer token,
+checks the profile, parses the parameters and wraps the handler's answer in
+the centia envelope. See docs/centiacrm.md for every choice made here.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+import logging
+import os
+from typing import Any
 
-def routes(rt) -> list:
-    return []
+from starlette.convertors import Convertor, register_url_convertor
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from polycrm.core import auth, email_signin, profiles
+from polycrm.core.errors import CoreError
+from polycrm.core.models import User
+from polycrm.faces.centia import methods as M
+from polycrm.faces.centia.wire import ApiError, AuthError, EnvelopeError, failure, parse, success
+
+log = logging.getLogger(__name__)
+
+TOKEN_TTL = dt.timedelta(seconds=int(os.environ.get("POLYCRM_CENTIA_TOKEN_TTL", str(24 * 3600))))
+AUTH_STATUS = int(os.environ.get("POLYCRM_CENTIA_AUTH_STATUS", "401"))
+
+# Every spelling of a module slug a client may use, folded to lower case.
+MODULE_ALIASES = {
+    **{m: m for m in M.MODULES},
+    "profile": "profiles",
+    "company": "companies",
+    "contact": "contacts",
+    "product": "products",
+    "opportunity": "opportunities",
+    "ticket": "tickets",
+}
+BY_MODULE: dict[str, dict[str, M.Method]] = {}
+BY_NAME: dict[str, list[M.Method]] = {}
+for _m in M.METHODS:
+    BY_MODULE.setdefault(_m.module, {})[_m.name.casefold()] = _m
+    BY_NAME.setdefault(_m.name.casefold(), []).append(_m)
+
+
+class ModuleConvertor(Convertor):
+    """Matches a module slug in any case (used where the path has no /api/v1 prefix)."""
+
+    regex = "(?i:" + "|".join(sorted(MODULE_ALIASES, key=len, reverse=True)) + ")"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("centia_module", ModuleConvertor())
+
+
+def module_of(slug: str | None) -> str | None:
+    if slug is None:
+        return None
+    module = MODULE_ALIASES.get(slug.strip().strip("/").casefold())
+    if module is None:
+        raise ApiError(f"unknown module: {slug}", 404)
+    return module
+
+
+def resolve(slug: str | None, method_name: Any) -> M.Method:
+    """The method a request names: by URL module and method, ``Module.Method``, or a unique bare name."""
+    if not isinstance(method_name, str) or not method_name.strip():
+        raise EnvelopeError("missing method")
+    module = module_of(slug)
+    name = method_name.strip()
+    if "." in name:
+        dotted_module, _, name = name.rpartition(".")
+        dotted = module_of(dotted_module)
+        if module is not None and dotted != module:
+            raise EnvelopeError(f"method {method_name} does not belong to module {module}")
+        module = dotted
+    key = name.casefold()
+    if module is not None:
+        found = BY_MODULE[module].get(key)
+        if found is None:
+            raise EnvelopeError(f"unknown method: {name} in module {module}")
+        return found
+    candidates = BY_NAME.get(key, [])
+    if not candidates:
+        raise EnvelopeError(f"unknown method: {name}")
+    if len(candidates) > 1:
+        modules = ", ".join(c.module for c in candidates)
+        raise EnvelopeError(f"method {name} exists in several modules ({modules}); name the module")
+    return candidates[0]
+
+
+def bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization", "").strip()
+    if not header:
+        return None
+    scheme, _, rest = header.partition(" ")
+    if scheme.casefold() == "bearer":
+        return rest.strip() or None
+    return header if " " not in header else None
+
+
+class CentiaApi:
+    def __init__(self, rt: Any):
+        self.rt = rt
+
+    async def endpoint(self, request: Request) -> JSONResponse:
+        try:
+            if request.method != "POST":
+                raise ApiError("use POST with a JSON body", 405)
+            body = await self._body(request)
+            method = resolve(request.path_params.get("module"), body.get("method"))
+            raw = self._parameters(body.get("parameters"), method)
+            answer = self.dispatch(request, method, raw)
+            return JSONResponse(success(answer))
+        except ApiError as exc:
+            return JSONResponse(failure(exc.message), status_code=exc.status)
+        except CoreError as exc:
+            return JSONResponse(failure(exc.message))
+        except Exception:
+            log.exception("centia request failed")
+            return JSONResponse(failure("internal error"), status_code=500)
+
+    async def _body(self, request: Request) -> dict[str, Any]:
+        raw = await request.body()
+        if not raw.strip():
+            raise EnvelopeError("empty request body; send {\"method\": ..., \"parameters\": {...}}")
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            raise EnvelopeError("request body is not valid JSON") from None
+        if not isinstance(body, dict):
+            raise EnvelopeError("request body must be a JSON object")
+        return body
+
+    def _parameters(self, raw: Any, method: M.Method) -> dict[str, Any]:
+        if raw is None or raw == [] or raw == "":
+            return {}
+        if not isinstance(raw, dict):
+            raise EnvelopeError("parameters must be an object")
+        return raw
+
+    def dispatch(self, request: Request, method: M.Method, raw: dict[str, Any]) -> dict[str, Any]:
+        if method.name == "Login":
+            return self.login(parse(raw, method.params))
+        token = bearer(request)
+        principal = auth.resolve_token(self.rt.db, auth.CENTIA_TOKEN, token) if token else None
+        if principal is None:
+            raise AuthError(status=AUTH_STATUS)
+        if method.name == "Logout":
+            auth.revoke_token(self.rt.db, auth.CENTIA_TOKEN, token)
+            return {"revoked": True}
+        with self.rt.workspace(principal, write=method.writes) as ws:
+            user = ws.get(User, principal.user_id)
+            if user is None or user.deleted or not user.active:
+                raise AuthError(status=AUTH_STATUS)
+            profile = None
+            if method.takes_profile:
+                profile_id = parse(raw, (M.PROFILE,))["profile_id"]
+                profile = profiles.require_access(ws, user.id, profile_id)
+            call = M.Call(ws, principal, profile, parse(raw, method.params), token)
+            return method.handler(call)
+
+    def login(self, args: dict[str, Any]) -> dict[str, Any]:
+        principal = email_signin.sign_in(self.rt.db, args["email"], args["password"])
+        if principal is None:
+            raise AuthError("invalid credentials", status=AUTH_STATUS)
+        token, expires_at = auth.issue_token(self.rt.db, principal, auth.CENTIA_TOKEN, TOKEN_TTL)
+        with self.rt.workspace(principal, write=False) as ws:
+            user = ws.get(User, principal.user_id)
+            out = M.user_out(user)
+            out["is_admin"] = bool(user.is_admin)
+            out["profiles"] = [M.profile_out(p) for p in profiles.of_user(ws, user.id)]
+        return {
+            "token": token,
+            "token_type": "Bearer",
+            "expires_at": expires_at.strftime("%Y-%m-%d %H:%M:%S"),
+            "user": out,
+        }
+
+
+def routes(rt: Any) -> list[Route]:
+    api = CentiaApi(rt)
+    prefixed = (
+        "/api/v1/{module}",
+        "/api/v1/{module}/",
+        "/api/v1",
+        "/api/v1/",
+        "/api/{module:centia_module}",
+        "/api/{module:centia_module}/",
+    )
+    # The bare form takes POST only, so the web pages' GET lists at the same
+    # paths (/contacts, /products, ...) stay reachable.
+    bare = ("/{module:centia_module}", "/{module:centia_module}/")
+    return [Route(path, api.endpoint, methods=["GET", "POST"]) for path in prefixed] + [
+        Route(path, api.endpoint, methods=["POST"]) for path in bare
+    ]
