@@ -12,7 +12,9 @@ Sections: ``lookups`` (``{kind: [items]}``), the lookup shorthands in
 :data:`LOOKUP_SECTIONS`, ``users``, ``customers``, ``contacts``, ``products``,
 ``activities``, ``opportunities``, ``quotes`` (with ``lines``), ``orders``
 (with ``lines``), ``tickets``, the record shorthands in
-:data:`RECORD_SECTIONS`, and ``records`` (``{kind: [items]}``).
+:data:`RECORD_SECTIONS`, ``records`` (``{kind: [items]}``) and
+``custom_fields`` (definitions: ``entity``, ``name``, optional ``slug``,
+``field_type``, ``options``, ``required``, ``sortorder``).
 """
 
 from __future__ import annotations
@@ -78,7 +80,7 @@ class Loader:
     def load(self, data: Mapping[str, Any]) -> dict[str, int]:
         if not isinstance(data, Mapping):
             raise Invalid("a fixture file holds one JSON object of sections")
-        known = {"lookups", "records", *LOOKUP_SECTIONS, *RECORD_SECTIONS, *ENTITY_SECTIONS}
+        known = {"lookups", "records", "custom_fields", *LOOKUP_SECTIONS, *RECORD_SECTIONS, *ENTITY_SECTIONS}
         unknown = sorted(set(data) - known)
         if unknown:
             raise Invalid(f"unknown fixture sections: {', '.join(unknown)}")
@@ -86,6 +88,8 @@ class Loader:
             self._lookups(lookups.check_kind(kind), items)
         for section, kind in LOOKUP_SECTIONS.items():
             self._lookups(kind, data.get(section) or [])
+        for item in data.get("custom_fields") or []:
+            self._custom_field(item)
         for section, model in ENTITY_SECTIONS.items():
             for item in data.get(section) or []:
                 self._entity(model, item)
@@ -117,6 +121,21 @@ class Loader:
             entry = lookups.save(self.ws, kind, values, existing)
             self._remember(ref, "lookup:" + kind, entry.id)
             self.counts[kind] = self.counts.get(kind, 0) + 1
+
+    def _custom_field(self, item: Mapping[str, Any]) -> None:
+        from polycrm.core import custom_fields
+
+        item = dict(item)
+        entity, name = item.pop("entity", None), item.pop("name", None)
+        if not entity or not name:
+            raise Invalid("a custom field needs an entity and a name")
+        unknown = sorted(set(item) - {"slug", "field_type", "options", "required", "sortorder"})
+        if unknown:
+            raise Invalid(f"unknown custom field keys: {', '.join(unknown)}")
+        existing = custom_fields.by_slug(self.ws, entity, custom_fields.slugify(item.get("slug") or name))
+        if existing is None:
+            custom_fields.define(self.ws, entity, name, **item)
+        self.counts["custom_fields"] = self.counts.get("custom_fields", 0) + 1
 
     def _records(self, kind: str, items: list[Mapping[str, Any]]) -> None:
         for item in items:
