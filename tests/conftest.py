@@ -80,3 +80,11 @@ def tenant(runtime) -> dict:
 @pytest.fixture
 def other_tenant(runtime) -> dict:
     return new_tenant(runtime)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """Make "no tests collected" (exit code 5) impossible to miss."""
+    if exitstatus == pytest.ExitCode.NO_TESTS_COLLECTED:
+        terminalreporter.write_line(
+            "error: no tests were collected; check the paths and -k/-m filters", red=True, bold=True
+        )
