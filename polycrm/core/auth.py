@@ -180,3 +180,10 @@ def user_by_login(session: Session, tenant_id: int, login: str) -> User | None:
             select(User).where(User.tenant_id == tenant_id, User.email.ilike(login), User.deleted.is_(False))
         ).first()
     return user
+
+
+def first_admin_id(session: Session, tenant_id: int) -> int | None:
+    """The user a tenant-wide credential acts as: its first admin (or user)."""
+    return session.scalar(
+        select(User.id).where(User.tenant_id == tenant_id).order_by(User.is_admin.desc(), User.id).limit(1)
+    )

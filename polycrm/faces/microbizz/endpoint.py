@@ -14,14 +14,12 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import orjson
-from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
 from polycrm.core import auth
 from polycrm.core.errors import CoreError
-from polycrm.core.models import User
 from polycrm.core.workspace import Workspace
 from polycrm.faces.microbizz import commands_customers, commands_products, commands_sales  # noqa: F401
 from polycrm.faces.microbizz import registry, wire
@@ -142,9 +140,7 @@ class MicrobizzAPI:
                     )
                 if cred is None or cred.tenant_id != tenant.id:
                     raise EnvelopeError("Access denied: invalid accesstoken")
-                user_id = cred.user_id
-                if user_id is None:
-                    user_id = session.scalar(select(User.id).where(User.tenant_id == tenant.id).order_by(User.id))
+                user_id = cred.user_id or auth.first_admin_id(session, tenant.id)
                 return auth.Principal(tenant.id, user_id, cred.id)
             apikey, username, password = (envelope.get(k) for k in ("apikey", "username", "password"))
             if not all(isinstance(v, str) and v for v in (apikey, username, password)):
