@@ -1,0 +1,50 @@
+"""Interactive sign-in: a person proves who they are with a password.
+
+The APIs authenticate with their own credentials (API keys, tokens); people
+using the web pages sign in with their tenant, user name (or e-mail) and
+password. Both end up as the same :class:`~polycrm.core.auth.Principal`.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from polycrm.core import auth
+from polycrm.core.models import Tenant, User
+from polycrm.core.workspace import Workspace
+from polycrm.store.engine import Database
+
+# Checked when no such user exists, so a wrong user name costs as much time
+# as a wrong password and does not reveal which user names exist.
+_DECOY_HASH = auth.hash_password("polycrm-decoy-password")
+
+
+def find_tenant(session: Session, name_or_contract: str) -> Tenant | None:
+    """A tenant by its name, or by its Microbizz contract number."""
+    key = name_or_contract.strip()
+    tenant = session.scalars(select(Tenant).where(Tenant.name == key)).first()
+    if tenant is None and key.isdigit():
+        tenant = auth.tenant_by_contract(session, int(key))
+    return tenant
+
+
+def sign_in(db: Database, tenant: str, login: str, password: str) -> auth.Principal | None:
+    """The principal for valid credentials of an active user, else None."""
+    with auth.system_session(db) as session:
+        found = find_tenant(session, tenant) if tenant.strip() else None
+        user = auth.user_by_login(session, found.id, login.strip()) if found and login.strip() else None
+        if user is None or not user.active or not user.password_hash:
+            auth.verify_password(password, _DECOY_HASH)
+            return None
+        if not auth.password_cache.verify(user, password):
+            return None
+        return auth.Principal(found.id, user.id)
+
+
+def active_user(ws: Workspace, user_id: int | None) -> User | None:
+    """The signed-in user if they still exist and may still sign in."""
+    user = ws.get(User, user_id)
+    if user is None or user.deleted or not user.active:
+        return None
+    return user

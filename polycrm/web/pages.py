@@ -1,0 +1,518 @@
+"""The pages: what each one reads or writes through the core services."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from starlette.responses import RedirectResponse, Response
+
+from polycrm.core import browse, customers, documents, lookups, signin
+from polycrm.core.auth import (
+    CENTIA_TOKEN, CIRRUS_BEARER, CIRRUS_CLIENT, CIRRUS_XTOKEN, MICROBIZZ_ACCESSTOKEN, MICROBIZZ_APIKEY,
+)
+from polycrm.core.errors import NotFound
+from polycrm.core.models import Activity, Customer, Document, Opportunity, Product, Quote, Ticket
+from polycrm.web import forms
+from polycrm.web.forms import Field
+from polycrm.web.handler import Ctx
+
+PER_PAGE = 25
+
+# -- form definitions --------------------------------------------------------
+
+CUSTOMER_FIELDS: tuple[Field, ...] = (
+    Field("name", "Name", "name", required=True, group="Customer", autocomplete="organization"),
+    Field("number", "Customer number", "number", max_length=100, group="Customer",
+          hint="Unique within your CRM; leave empty if you do not number customers."),
+    Field("type", "Type", "type_id", "select", choices="customer_type", group="Customer"),
+    Field("industry", "Industry", "industry_id", "select", choices="industry", group="Customer"),
+    Field("maingroup", "Main group", "maingroup_id", "select", choices="maingroup", group="Customer"),
+    Field("parent", "Parent customer", "parent_id", "select", choices="customer", group="Customer"),
+    Field("owner", "Responsible user", "user_id", "select", choices="user", group="Customer"),
+    Field("email", "E-mail", "email", "email", group="Contact details", autocomplete="email"),
+    Field("phone", "Phone", "phone", "tel", max_length=64, group="Contact details", autocomplete="tel"),
+    Field("cellphone", "Mobile", "cellphone", "tel", max_length=64, group="Contact details"),
+    Field("www", "Website", "www", group="Contact details", autocomplete="url"),
+    Field("vat", "VAT number", "vat", max_length=64, group="Contact details"),
+    Field("street", "Street", "addresses.visiting.street", group="Visiting address"),
+    Field("zip", "Postal code", "addresses.visiting.zip", max_length=32, group="Visiting address"),
+    Field("city", "City", "addresses.visiting.city", group="Visiting address"),
+    Field("country", "Country", "addresses.visiting.country", max_length=64, group="Visiting address"),
+    Field("inv_name", "Invoice name", "addresses.invoice.name", group="Invoice address"),
+    Field("inv_street", "Street", "addresses.invoice.street", group="Invoice address"),
+    Field("inv_zip", "Postal code", "addresses.invoice.zip", max_length=32, group="Invoice address"),
+    Field("inv_city", "City", "addresses.invoice.city", group="Invoice address"),
+    Field("inv_email", "Invoice e-mail", "addresses.invoice.email", "email", group="Invoice address"),
+    Field("description", "Description", "description", "textarea", max_length=10000, group="Other"),
+    Field("is_prospect", "Prospect", "is_prospect", "checkbox", group="Other"),
+    Field("active", "Active", "active", "checkbox", group="Other",
+          hint="Closed (inactive) customers stay searchable but are marked as closed."),
+)
+
+PRODUCT_FIELDS: tuple[Field, ...] = (
+    Field("name", "Name", "name", required=True),
+    Field("number", "Product number", "number", max_length=100, hint="Unique within your CRM."),
+    Field("short_name", "Short name", "short_name"),
+    Field("price", "Sales price", "price", "money", hint="In major currency units, e.g. 1250.50."),
+    Field("cost_price", "Cost price", "cost_price", "money"),
+    Field("unit", "Unit", "unit_id", "select", choices="unit"),
+    Field("group", "Product group", "group_id", "select", choices="product_group"),
+    Field("ean", "EAN", "ean", max_length=64),
+    Field("sku", "SKU", "sku", max_length=100),
+    Field("description", "Description", "description", "textarea", max_length=10000),
+    Field("active", "Active", "active", "checkbox"),
+)
+
+ACTIVITY_FIELDS: tuple[Field, ...] = (
+    Field("type", "Type", "type_id", "select", required=True, choices="activity_type"),
+    Field("description", "Subject", "description", required=True, max_length=2000),
+    Field("customer", "Customer", "customer_id", "select", choices="customer"),
+    Field("date", "Date", "date", "date"),
+    Field("phonenumber", "Phone number", "phonenumber", "tel", max_length=64, hint="For calls."),
+    Field("owner", "Assigned to", "user_id", "select", required=True, choices="user"),
+    Field("note", "Notes", "note", "textarea", max_length=10000),
+)
+
+CREDENTIAL_LABELS = {
+    MICROBIZZ_APIKEY: "Microbizz API key",
+    MICROBIZZ_ACCESSTOKEN: "Microbizz access token",
+    CIRRUS_XTOKEN: "Cirrus X-Token",
+    CIRRUS_CLIENT: "Cirrus OAuth client",
+    CIRRUS_BEARER: "Cirrus bearer token (issued)",
+    CENTIA_TOKEN: "centiaCRM session token (issued)",
+}
+
+
+# -- lists as data -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Cell:
+    text: str
+    href: str | None = None
+    numeric: bool = False
+    badge: str | None = None
+
+
+@dataclass(frozen=True)
+class ListPage:
+    """A searchable, paged list: its model, columns and how a row reads."""
+
+    title: str
+    model: type
+    url: str
+    headers: tuple[str, ...]
+    row: Callable[[Ctx, Any, dict[str, dict[int, str]]], list[Cell]]
+    # model -> FK columns whose display names a page of rows needs
+    names: dict[str, tuple[str, ...]]
+    new_url: str | None = None
+    search_label: str = "Search"
+
+
+def _money(v: Any) -> str:
+    return forms.format_decimal(v) if v is not None else ""
+
+
+def _customer_row(ctx: Ctx, c: Customer, n: dict[str, dict[int, str]]) -> list[Cell]:
+    city = ((c.addresses or {}).get("visiting") or {}).get("city") or ""
+    return [
+        Cell(c.number or ""),
+        Cell(c.name or "(no name)", f"/customers/{c.id}", badge=None if c.active else "closed"),
+        Cell(n["lookup"].get(c.type_id, "")),
+        Cell(city),
+        Cell(c.phone or ""),
+        Cell(n["user"].get(c.user_id, "")),
+    ]
+
+
+def _product_row(ctx: Ctx, p: Product, n: dict[str, dict[int, str]]) -> list[Cell]:
+    return [
+        Cell(p.number or ""),
+        Cell(p.name or "(no name)", f"/products/{p.id}/edit", badge=None if p.active else "inactive"),
+        Cell(n["lookup"].get(p.group_id, "")),
+        Cell(n["lookup"].get(p.unit_id, "")),
+        Cell(_money(p.price), numeric=True),
+    ]
+
+
+def _quote_row(ctx: Ctx, q: Quote, n: dict[str, dict[int, str]]) -> list[Cell]:
+    return [
+        Cell(q.number or str(q.id), f"/quotes/{q.id}"),
+        Cell(q.title or ""),
+        Cell(n["customer"].get(q.customer_id, ""), f"/customers/{q.customer_id}" if q.customer_id else None),
+        Cell(n["lookup"].get(q.status_id, "")),
+        Cell(q.placedate.isoformat() if q.placedate else ""),
+        Cell(_money(q.price), numeric=True),
+    ]
+
+
+def _opportunity_row(ctx: Ctx, o: Opportunity, n: dict[str, dict[int, str]]) -> list[Cell]:
+    return [
+        Cell(o.title or "(no title)"),
+        Cell(n["customer"].get(o.customer_id, ""), f"/customers/{o.customer_id}" if o.customer_id else None),
+        Cell(n["lookup"].get(o.stage_id, "")),
+        Cell(o.status or ""),
+        Cell(o.estimated_end.isoformat() if o.estimated_end else ""),
+        Cell(_money(o.value), numeric=True),
+    ]
+
+
+def _ticket_row(ctx: Ctx, t: Ticket, n: dict[str, dict[int, str]]) -> list[Cell]:
+    return [
+        Cell(str(t.id)),
+        Cell(t.title or "(no title)"),
+        Cell(n["customer"].get(t.customer_id, ""), f"/customers/{t.customer_id}" if t.customer_id else None),
+        Cell(n["lookup"].get(t.priority_id, "")),
+        Cell(t.status or ""),
+        Cell(n["user"].get(t.user_id, "")),
+    ]
+
+
+LISTS: dict[str, ListPage] = {
+    "customers": ListPage(
+        "Customers", Customer, "/customers",
+        ("Number", "Name", "Type", "City", "Phone", "Responsible"), _customer_row,
+        {"lookup": ("type_id",), "user": ("user_id",)}, "/customers/new",
+        "Search name, number, phone, e-mail, address",
+    ),
+    "products": ListPage(
+        "Products", Product, "/products", ("Number", "Name", "Group", "Unit", "Price"), _product_row,
+        {"lookup": ("group_id", "unit_id")}, "/products/new", "Search name, number, description",
+    ),
+    "quotes": ListPage(
+        "Quotes", Quote, "/quotes", ("Number", "Title", "Customer", "Status", "Placed", "Price"), _quote_row,
+        {"lookup": ("status_id",), "customer": ("customer_id",)}, None, "Search number, title",
+    ),
+    "opportunities": ListPage(
+        "Opportunities", Opportunity, "/opportunities",
+        ("Title", "Customer", "Stage", "Status", "Expected close", "Value"), _opportunity_row,
+        {"lookup": ("stage_id",), "customer": ("customer_id",)}, None, "Search title, description",
+    ),
+    "tickets": ListPage(
+        "Tickets", Ticket, "/tickets", ("No.", "Title", "Customer", "Priority", "Status", "Assigned to"),
+        _ticket_row, {"lookup": ("priority_id",), "customer": ("customer_id",), "user": ("user_id",)},
+        None, "Search title, description",
+    ),
+}
+
+_NAME_SOURCES = {"customer": Customer}
+
+
+def display_names(ctx: Ctx, items: Sequence[Any], wanted: dict[str, tuple[str, ...]]) -> dict[str, dict[int, str]]:
+    """Names for the FK columns of a page of rows, one query per kind."""
+    from polycrm.core.models import User
+
+    found: dict[str, dict[int, str]] = {"lookup": {}, "customer": {}, "user": {}}
+    for kind, cols in wanted.items():
+        ids = {getattr(item, col) for item in items for col in cols}
+        if kind == "lookup":
+            found[kind] = browse.lookup_names(ctx.ws, ids)
+        else:
+            found[kind] = browse.names(ctx.ws, User if kind == "user" else _NAME_SOURCES[kind], ids)
+    return found
+
+
+def list_page(spec: ListPage) -> Callable[[Ctx], Response]:
+    def show(ctx: Ctx) -> Response:
+        query = ctx.request.query_params.get("q", "").strip()
+        page = browse.search(ctx.ws, spec.model, query, page=ctx.int_param("page"), per_page=PER_PAGE)
+        n = display_names(ctx, page.items, spec.names)
+        rows = [spec.row(ctx, item, n) for item in page.items]
+        return ctx.render("list.html", spec=spec, page=page, rows=rows, query=query, links=_pager(spec.url, query, page))
+
+    show.__name__ = f"list_{spec.url.strip('/')}"
+    return show
+
+
+def _pager(url: str, query: str, page: browse.Page, **more: str) -> dict[str, str | None]:
+    def link(n: int) -> str:
+        params = {k: v for k, v in {"q": query, **more}.items() if v}
+        if n > 1:
+            params["page"] = str(n)
+        return url + ("?" + urlencode(params) if params else "")
+
+    return {"prev": link(page.page - 1) if page.has_prev else None, "next": link(page.page + 1) if page.has_next else None}
+
+
+# -- sign in / out ---------------------------------------------------------------
+
+
+def _safe_next(target: str | None) -> str:
+    """Only local paths: never redirect a signed-in user to another site."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return "/"
+
+
+def sign_in_form(ctx: Ctx) -> Response:
+    if ctx.user is not None:
+        return RedirectResponse("/", status_code=303)
+    params = ctx.request.query_params
+    return ctx.render("signin.html", values={"tenant": params.get("tenant", "")}, next=_safe_next(params.get("next")))
+
+
+def sign_in(ctx: Ctx) -> Response:
+    tenant = str(ctx.form.get("tenant", "")).strip()
+    login = str(ctx.form.get("login", "")).strip()
+    password = str(ctx.form.get("password", ""))
+    target = _safe_next(ctx.form.get("next"))
+    missing = [label for label, v in (("tenant", tenant), ("user name or e-mail", login), ("password", password)) if not v]
+    if missing:
+        error = "Enter your " + ", ".join(missing) + "."
+    else:
+        principal = signin.sign_in(ctx.rt.db, tenant, login, password)
+        if principal is not None:
+            ctx.session.clear()  # a fresh session (and CSRF token) for the signed-in user
+            ctx.session["tenant_id"] = principal.tenant_id
+            ctx.session["user_id"] = principal.user_id
+            ctx.session["tenant"] = tenant
+            return ctx.redirect(target)
+        error = "The tenant, user name or password is not correct."
+    return ctx.render("signin.html", 401 if not missing else 400, error=error,
+                      values={"tenant": tenant, "login": login}, next=target)
+
+
+def sign_out(ctx: Ctx) -> Response:
+    ctx.session.clear()
+    return ctx.redirect("/signin", "You are signed out.")
+
+
+# -- dashboard -------------------------------------------------------------------------
+
+COUNTED = {"Customers": Customer, "Products": Product, "Quotes": Quote, "Opportunities": Opportunity, "Tickets": Ticket}
+_COUNT_LINKS = {"Customers": "/customers", "Products": "/products", "Quotes": "/quotes",
+                "Opportunities": "/opportunities", "Tickets": "/tickets"}
+_CHANGE_LINKS = {"customer": "/customers/{id}", "product": "/products/{id}/edit", "quote": "/quotes/{id}"}
+
+
+def dashboard(ctx: Ctx) -> Response:
+    counts = browse.counts(ctx.ws, COUNTED)
+    tiles = [(label, counts[label], _COUNT_LINKS[label]) for label in COUNTED]
+    open_items = browse.open_activities(ctx.ws, ctx.user.id, limit=15)
+    changes = browse.recent_changes(ctx.ws, limit=12)
+    n = display_names(ctx, open_items, {"lookup": ("type_id",), "customer": ("customer_id",)})
+    change_links = {c: _CHANGE_LINKS[c.kind].format(id=c.id) if c.kind in _CHANGE_LINKS else None for c in changes}
+    return ctx.render("dashboard.html", tiles=tiles,
+                      open_items=open_items, changes=changes, change_links=change_links, n=n,
+                      today=dt.date.today())
+
+
+# -- customers ---------------------------------------------------------------------------
+
+
+def customer_detail(ctx: Ctx) -> Response:
+    view = browse.customer_overview(ctx.ws, ctx.request.path_params["id"])
+    c = view.customer
+    n = display_names(ctx, [c], {"lookup": ("type_id", "industry_id", "maingroup_id"), "user": ("user_id",)})
+    n_act = display_names(ctx, view.activities, {"lookup": ("type_id",), "user": ("user_id",)})
+    n_quote = display_names(ctx, view.quotes, {"lookup": ("status_id",)})
+    addresses = [(kind, (c.addresses or {}).get(kind)) for kind in customers.ADDRESS_KINDS if (c.addresses or {}).get(kind)]
+    return ctx.render("customer.html", c=c, view=view, n=n, n_act=n_act, n_quote=n_quote, addresses=addresses)
+
+
+def _customer_checks(ctx: Ctx, values: dict[str, Any], errors: dict[str, str], customer_id: int | None) -> None:
+    number = values.get("number")
+    if number and "number" not in errors:
+        other = browse.customer_number_taken(ctx.ws, number, exclude=customer_id)
+        if other is not None:
+            errors["number"] = f"Customer number {number} is already used by {other.name}."
+    if values.get("parent_id") and "parent" not in errors:
+        try:
+            customers.check_parent(ctx.ws, customer_id, values["parent_id"], field="parent")
+        except Exception as exc:  # Invalid: a cycle in the hierarchy
+            errors["parent"] = "This parent would make the customer its own parent." if customer_id else str(exc)
+
+
+def _form_page(ctx: Ctx, template: str, fields: Sequence[Field], values: dict[str, str], status: int = 200,
+               errors: dict[str, str] | None = None, exclude: int | None = None, **more: Any) -> Response:
+    options = {f.name: forms.choices(ctx.ws, f, exclude=exclude) for f in fields if f.kind == "select"}
+    return ctx.render(template, status, groups=forms.grouped(fields), values=values, errors=errors or {},
+                      options=options, **more)
+
+
+def customer_new(ctx: Ctx) -> Response:
+    values = forms.initial(CUSTOMER_FIELDS, None)
+    values["active"] = "1"
+    default_type = lookups.default(ctx.ws, "customer_type")
+    values["type"] = str(default_type.id) if default_type else ""
+    values["owner"] = str(ctx.user.id)
+    return _form_page(ctx, "form.html", CUSTOMER_FIELDS, values, title="New customer", action="/customers/new",
+                      cancel="/customers")
+
+
+def customer_create(ctx: Ctx) -> Response:
+    values, errors, raw = forms.read(ctx.ws, CUSTOMER_FIELDS, ctx.form)
+    _customer_checks(ctx, values, errors, None)
+    if errors:
+        return _form_page(ctx, "form.html", CUSTOMER_FIELDS, raw, 400, errors, title="New customer",
+                          action="/customers/new", cancel="/customers")
+    values["profile_id"] = browse.home_profile_id(ctx.ws, ctx.user.id)
+    customer = ctx.ws.create(Customer, {k: v for k, v in values.items() if v is not None})
+    return ctx.redirect(f"/customers/{customer.id}", f"Customer {customer.name} created.")
+
+
+def customer_edit(ctx: Ctx) -> Response:
+    customer = ctx.ws.require(Customer, ctx.request.path_params["id"], "customer")
+    return _form_page(ctx, "form.html", CUSTOMER_FIELDS, forms.initial(CUSTOMER_FIELDS, customer),
+                      exclude=customer.id, title=f"Edit {customer.name}", action=f"/customers/{customer.id}/edit",
+                      cancel=f"/customers/{customer.id}")
+
+
+def customer_update(ctx: Ctx) -> Response:
+    customer = ctx.ws.require(Customer, ctx.request.path_params["id"], "customer")
+    values, errors, raw = forms.read(ctx.ws, CUSTOMER_FIELDS, ctx.form)
+    _customer_checks(ctx, values, errors, customer.id)
+    if errors:
+        return _form_page(ctx, "form.html", CUSTOMER_FIELDS, raw, 400, errors, exclude=customer.id,
+                          title=f"Edit {customer.name}", action=f"/customers/{customer.id}/edit",
+                          cancel=f"/customers/{customer.id}")
+    changed = ctx.ws.update(customer, values)
+    # Clearing every part of an address removes the address, not leaves {}.
+    emptied = {f"addresses.{kind}": None for kind, a in (customer.addresses or {}).items() if a == {}}
+    if emptied:
+        ctx.ws.update(customer, emptied)
+    return ctx.redirect(f"/customers/{customer.id}", "Changes saved." if changed else "Nothing changed.")
+
+
+def document_download(ctx: Ctx) -> Response:
+    doc = ctx.ws.require(Document, ctx.request.path_params["id"], "document")
+    try:
+        data = documents.read_bytes(ctx.ws, doc)
+    except FileNotFoundError:
+        raise NotFound(f"The file content of document {doc.id} is missing from the file store.") from None
+    name = doc.filename or f"document-{doc.id}"
+    ascii_name = name.encode("ascii", "replace").decode().replace('"', "'").replace("?", "_")
+    return Response(
+        data,
+        media_type=doc.mime or "application/octet-stream",
+        headers={"Content-Disposition": f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}"},
+    )
+
+
+# -- products ---------------------------------------------------------------------------------
+
+
+def _product_checks(ctx: Ctx, values: dict[str, Any], errors: dict[str, str], product_id: int | None) -> None:
+    number = values.get("number")
+    if number and "number" not in errors:
+        other = browse.product_number_taken(ctx.ws, number, exclude=product_id)
+        if other is not None:
+            errors["number"] = f"Product number {number} is already used by {other.name}."
+
+
+def product_new(ctx: Ctx) -> Response:
+    values = forms.initial(PRODUCT_FIELDS, None)
+    values["active"] = "1"
+    unit = lookups.default(ctx.ws, "unit")
+    values["unit"] = str(unit.id) if unit else ""
+    return _form_page(ctx, "form.html", PRODUCT_FIELDS, values, title="New product", action="/products/new",
+                      cancel="/products")
+
+
+def product_create(ctx: Ctx) -> Response:
+    values, errors, raw = forms.read(ctx.ws, PRODUCT_FIELDS, ctx.form)
+    _product_checks(ctx, values, errors, None)
+    if errors:
+        return _form_page(ctx, "form.html", PRODUCT_FIELDS, raw, 400, errors, title="New product",
+                          action="/products/new", cancel="/products")
+    values["profile_id"] = browse.home_profile_id(ctx.ws, ctx.user.id)
+    product = ctx.ws.create(Product, {k: v for k, v in values.items() if v is not None})
+    return ctx.redirect(f"/products?q={quote(product.number or product.name)}", f"Product {product.name} created.")
+
+
+def product_edit(ctx: Ctx) -> Response:
+    product = ctx.ws.require(Product, ctx.request.path_params["id"], "product")
+    return _form_page(ctx, "form.html", PRODUCT_FIELDS, forms.initial(PRODUCT_FIELDS, product),
+                      title=f"Edit {product.name}", action=f"/products/{product.id}/edit", cancel="/products")
+
+
+def product_update(ctx: Ctx) -> Response:
+    product = ctx.ws.require(Product, ctx.request.path_params["id"], "product")
+    values, errors, raw = forms.read(ctx.ws, PRODUCT_FIELDS, ctx.form)
+    _product_checks(ctx, values, errors, product.id)
+    if errors:
+        return _form_page(ctx, "form.html", PRODUCT_FIELDS, raw, 400, errors, title=f"Edit {product.name}",
+                          action=f"/products/{product.id}/edit", cancel="/products")
+    changed = ctx.ws.update(product, values)
+    return ctx.redirect(f"/products/{product.id}/edit", "Changes saved." if changed else "Nothing changed.")
+
+
+# -- activities ----------------------------------------------------------------------------------
+
+ACTIVITY_VIEWS = {"mine": "My open activities", "open": "All open activities", "all": "All activities"}
+
+
+def activity_list(ctx: Ctx) -> Response:
+    show = ctx.request.query_params.get("show", "mine")
+    if show not in ACTIVITY_VIEWS:
+        show = "mine"
+    where = []
+    if show in ("mine", "open"):
+        where.append(Activity.closed.is_(False))
+    if show == "mine":
+        where.append(Activity.user_id == ctx.user.id)
+    query = ctx.request.query_params.get("q", "").strip()
+    page = browse.search(ctx.ws, Activity, query, page=ctx.int_param("page"), per_page=PER_PAGE, where=where)
+    n = display_names(ctx, page.items, {"lookup": ("type_id",), "customer": ("customer_id",), "user": ("user_id",)})
+    return ctx.render("activities.html", page=page, n=n, query=query, show=show, views=ACTIVITY_VIEWS,
+                      links=_pager("/activities", query, page, show=show if show != "mine" else ""))
+
+
+def activity_new(ctx: Ctx) -> Response:
+    values = forms.initial(ACTIVITY_FIELDS, None)
+    call = lookups.by_code(ctx.ws, "activity_type", "call")
+    values.update(type=str(call.id) if call else "", owner=str(ctx.user.id), date=dt.date.today().isoformat())
+    customer_id = ctx.request.query_params.get("customer", "")
+    if customer_id.isdigit():
+        values["customer"] = customer_id
+    return _form_page(ctx, "form.html", ACTIVITY_FIELDS, values, title="New activity", action="/activities/new",
+                      cancel="/activities")
+
+
+def activity_create(ctx: Ctx) -> Response:
+    values, errors, raw = forms.read(ctx.ws, ACTIVITY_FIELDS, ctx.form)
+    if errors:
+        return _form_page(ctx, "form.html", ACTIVITY_FIELDS, raw, 400, errors, title="New activity",
+                          action="/activities/new", cancel="/activities")
+    activity = ctx.ws.create(Activity, {**{k: v for k, v in values.items() if v is not None}, "closed": False})
+    target = f"/customers/{activity.customer_id}" if activity.customer_id else "/activities"
+    return ctx.redirect(target, "Activity created.")
+
+
+def activity_done(ctx: Ctx) -> Response:
+    activity = ctx.ws.require(Activity, ctx.request.path_params["id"], "activity")
+    done = lookups.by_name(ctx.ws, "activity_progression", "Done")
+    changes: dict[str, Any] = {"closed": True}
+    if done is not None:
+        changes["progressionstate_id"] = done.id
+    ctx.ws.update(activity, changes)
+    return ctx.redirect(_safe_next(ctx.form.get("next")) if ctx.form.get("next") else "/activities",
+                        "Activity marked as done.")
+
+
+# -- quotes ------------------------------------------------------------------------------------------
+
+
+def quote_detail(ctx: Ctx) -> Response:
+    quote_ = ctx.ws.require(Quote, ctx.request.path_params["id"], "quote")
+    lines = browse.quote_lines(ctx.ws, quote_.id)
+    totals = [browse.quote_line_total(line) for line in lines]
+    n = display_names(ctx, [quote_], {"lookup": ("status_id", "type_id"), "customer": ("customer_id",),
+                                      "user": ("user_id",)})
+    units = browse.lookup_names(ctx.ws, {line.unit_id for line in lines})
+    return ctx.render("quote.html", q=quote_, lines=list(zip(lines, totals)), n=n, units=units,
+                      total=sum(totals) if totals else None)
+
+
+# -- API access ------------------------------------------------------------------------------------------
+
+
+def api_access(ctx: Ctx) -> Response:
+    info = browse.tenant_info(ctx.ws)
+    base = str(ctx.request.base_url).rstrip("/")
+    creds = [(CREDENTIAL_LABELS.get(kind, kind), count) for kind, count in sorted(info.credential_kinds.items())]
+    return ctx.render("api.html", info=info, base=base, creds=creds, cirrus_prefix=ctx.rt.settings.cirrus_prefix)
