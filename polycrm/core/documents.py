@@ -97,7 +97,7 @@ def save(
         thumb = thumbnail(data) if photo or values.get("is_photo") else None
         values["thumb_sha256"] = store_bytes(ws, thumb) if thumb else None
         if photo and thumb is None:
-            raise Invalid("imagedata is not a JPEG or PNG image", field="imagedata")
+            raise Invalid("imagedata must be a JPEG or PNG image", field="imagedata")
     filename = values.get("filename") or (document.filename if document else None)
     if filename and not values.get("mime") and data is not None:
         values["mime"] = mimetypes.guess_type(filename)[0] or "application/octet-stream"
