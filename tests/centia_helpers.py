@@ -97,3 +97,9 @@ def add_profile(runtime, tenant: dict[str, Any], name: str = "Second", *, member
 def lookup_ids(runtime, tenant: dict[str, Any], kind: str, profile_id: int) -> list[int]:
     with Workspace(runtime.db, tenant["tenant_id"]) as ws:
         return [e.id for e in ws.scalars(lookups.query(kind).where(Lookup.profile_id == profile_id))]
+
+
+SHIPPING_MX = {
+    "country": "MX", "state": "JAL", "street": "Av. Juárez", "number": "120",
+    "zip": "44100", "city": "Guadalajara",
+}

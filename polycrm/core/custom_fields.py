@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -37,7 +38,10 @@ def check_entity(entity: str) -> str:
 
 
 def slugify(name: str) -> str:
-    slug = re.sub(r"[^a-z0-9]+", "_", (name or "").casefold()).strip("_")
+    """An ASCII key from a name: ``"Größe & Co."`` -> ``"grosse_co"``."""
+    text = unicodedata.normalize("NFKD", (name or "").casefold())
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    slug = re.sub(r"[^a-z0-9]+", "_", text).strip("_")
     return slug[:100] or "field"
 
 
