@@ -16,7 +16,7 @@ from sqlalchemy import select
 from starlette.testclient import TestClient
 
 from polycrm.core import documents, lookups
-from polycrm.core.models import Activity, Customer, Product, Quote, QuoteLine
+from polycrm.core.models import Activity, Customer, Product, Quote, QuoteLine, User
 from polycrm.core.workspace import Workspace
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -233,6 +233,20 @@ def test_customer_cannot_become_its_own_ancestor(signed_in, runtime, tenant):
     assert "This parent would make the customer its own parent." in response.text
     page = signed_in.get(f"/customers/{parent_id}")
     assert "Child customers" in page.text and f'href="/customers/{child_id}"' in page.text
+
+
+def test_saving_a_form_keeps_a_reference_the_pickers_do_not_offer(signed_in, runtime, tenant):
+    with workspace(runtime, tenant) as ws:
+        retired = ws.create(User, username="retired", name="Old", surname="Timer", active=False)
+        customer = ws.create(Customer, name="Kept", user_id=retired.id)
+        customer_id, retired_id = customer.id, retired.id
+    form = signed_in.get(f"/customers/{customer_id}/edit").text
+    assert f'<option value="{retired_id}" selected>Old Timer</option>' in form
+    response = post_form(signed_in, f"/customers/{customer_id}/edit",
+                         {"name": "Kept", "owner": str(retired_id), "phone": "123"})
+    assert response.status_code == 303
+    with workspace(runtime, tenant) as ws:
+        assert ws.get(Customer, customer_id).user_id == retired_id
 
 
 def test_customer_of_another_tenant_is_not_found(signed_in, runtime, other_tenant):

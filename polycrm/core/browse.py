@@ -120,6 +120,22 @@ def search(
     return Page(items, total, page, per_page)
 
 
+# Which activities a list shows: a user's open ones, everybody's open ones, or all.
+ACTIVITY_SCOPES = ("mine", "open", "all")
+
+
+def activities(
+    ws: Workspace, query: str | None, scope: str, user_id: int | None, *, page: int = 1, per_page: int = 25
+) -> Page:
+    """A page of activities in one of :data:`ACTIVITY_SCOPES`."""
+    where = []
+    if scope in ("mine", "open"):
+        where.append(Activity.closed.is_(False))
+    if scope == "mine":
+        where.append(Activity.user_id == user_id)
+    return search(ws, Activity, query, page=page, per_page=per_page, where=where)
+
+
 def counts(ws: Workspace, models: Mapping[str, type[TenantScoped]]) -> dict[str, int]:
     """How many live records each model has, keyed like ``models``."""
     return {key: ws.count(select(m.id).where(m.deleted.is_(False))) for key, m in models.items()}
@@ -147,7 +163,7 @@ class Change:
 # model -> (kind name, column whose value labels a changed record)
 _CHANGE_LABELS: dict[type[TenantScoped], tuple[str, Any]] = {
     Customer: ("customer", Customer.name),
-    Contact: ("contact", Contact.name),
+    Contact: ("contact", Contact.name + " " + Contact.surname),
     Product: ("product", Product.name),
     Activity: ("activity", Activity.description),
     Quote: ("quote", Quote.title),
@@ -166,7 +182,7 @@ def recent_changes(ws: Workspace, limit: int = 10) -> list[Change]:
             .order_by(model.changed_at.desc(), model.id.desc())
             .limit(limit)
         )
-        found.extend(Change(kind, r["id"], r["label"] or "", r["changed_at"]) for r in ws.rows(stmt))
+        found.extend(Change(kind, r["id"], (r["label"] or "").strip(), r["changed_at"]) for r in ws.rows(stmt))
     found.sort(key=lambda c: (c.changed_at, c.id), reverse=True)
     return found[:limit]
 

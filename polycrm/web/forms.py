@@ -49,8 +49,26 @@ class Choice:
     label: str
 
 
-def choices(ws: Workspace, field: Field, *, exclude: int | None = None) -> list[Choice]:
-    """The options of a select, the empty choice first."""
+def choices(ws: Workspace, field: Field, *, exclude: int | None = None, selected: str = "") -> list[Choice]:
+    """The options of a select, the empty choice first.
+
+    The current value is always offered, even when the list would not show
+    it (a closed customer, an inactive user, beyond the picker's limit), so
+    saving a form never clears a reference the user did not touch.
+    """
+    options = _options(ws, field, exclude)
+    if selected and selected.isdigit() and all(o.value != selected for o in options):
+        key = int(selected)
+        if field.choices in ("customer", "user"):
+            label = browse.names(ws, Customer if field.choices == "customer" else User, {key}).get(key)
+        else:
+            label = browse.lookup_names(ws, {key}).get(key)
+        if label is not None:
+            options.append(Choice(selected, label))
+    return options
+
+
+def _options(ws: Workspace, field: Field, exclude: int | None) -> list[Choice]:
     options = [Choice("", "—")]
     if field.choices == "customer":
         for r in browse.customer_choices(ws, exclude=exclude):
@@ -164,7 +182,8 @@ def _parse_choice(ws: Workspace, f: Field, text: str) -> int:
         ok = found is not None and not found.deleted
     elif f.choices == "user":
         found = ws.get(User, key)
-        ok = found is not None and not found.deleted and found.active
+        # An inactive user is not offered, but one already assigned may stay.
+        ok = found is not None and not found.deleted
     else:
         try:
             ok = lookups.ref(ws, f.choices, key, f.name) is not None

@@ -329,7 +329,8 @@ def _customer_checks(ctx: Ctx, values: dict[str, Any], errors: dict[str, str], c
 
 def _form_page(ctx: Ctx, template: str, fields: Sequence[Field], values: dict[str, str], status: int = 200,
                errors: dict[str, str] | None = None, exclude: int | None = None, **more: Any) -> Response:
-    options = {f.name: forms.choices(ctx.ws, f, exclude=exclude) for f in fields if f.kind == "select"}
+    options = {f.name: forms.choices(ctx.ws, f, exclude=exclude, selected=values.get(f.name, ""))
+               for f in fields if f.kind == "select"}
     return ctx.render(template, status, groups=forms.grouped(fields), values=values, errors=errors or {},
                       options=options, **more)
 
@@ -443,20 +444,15 @@ def product_update(ctx: Ctx) -> Response:
 
 # -- activities ----------------------------------------------------------------------------------
 
-ACTIVITY_VIEWS = {"mine": "My open activities", "open": "All open activities", "all": "All activities"}
+ACTIVITY_VIEWS = dict(zip(browse.ACTIVITY_SCOPES, ("My open activities", "All open activities", "All activities")))
 
 
 def activity_list(ctx: Ctx) -> Response:
     show = ctx.request.query_params.get("show", "mine")
     if show not in ACTIVITY_VIEWS:
         show = "mine"
-    where = []
-    if show in ("mine", "open"):
-        where.append(Activity.closed.is_(False))
-    if show == "mine":
-        where.append(Activity.user_id == ctx.user.id)
     query = ctx.request.query_params.get("q", "").strip()
-    page = browse.search(ctx.ws, Activity, query, page=ctx.int_param("page"), per_page=PER_PAGE, where=where)
+    page = browse.activities(ctx.ws, query, show, ctx.user.id, page=ctx.int_param("page"), per_page=PER_PAGE)
     n = display_names(ctx, page.items, {"lookup": ("type_id",), "customer": ("customer_id",), "user": ("user_id",)})
     return ctx.render("activities.html", page=page, n=n, query=query, show=show, views=ACTIVITY_VIEWS,
                       links=_pager("/activities", query, page, show=show if show != "mine" else ""))
