@@ -1,7 +1,60 @@
-"""The cirrus face (being built in its own issue)."""
+"""The Cirrus 2 face: a Flask-RESTX style REST API under ``Settings.cirrus_prefix``.
+
+See docs/cirrus2.md for the behaviour where the vendor documentation is
+silent, and :mod:`polycrm.faces.cirrus.groups` for how groups are added.
+"""
 
 from __future__ import annotations
 
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from polycrm.faces.cirrus.oauth import token_endpoint
+
+ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]
+
+
+def served_operations() -> list:
+    from polycrm.faces.cirrus.groups import bindings
+    from polycrm.faces.cirrus.operations import BY_NUMBER, Operation
+
+    return [Operation(BY_NUMBER[n], binding) for n, binding in sorted(bindings().items())]
+
 
 def routes(rt) -> list:
-    return []
+    import orjson
+
+    from polycrm.faces.cirrus.operations import canonical_path
+    from polycrm.faces.cirrus.server import Face
+    from polycrm.faces.cirrus.swagger import document
+
+    operations = served_operations()
+    face = Face(rt, operations)
+    prefix = rt.settings.cirrus_prefix.rstrip("/")
+    spec = orjson.dumps(document(operations, prefix))
+
+    async def swagger(request: Request) -> Response:
+        return Response(spec, media_type="application/json")
+
+    # One catch-all route per first path segment, so an empty prefix does
+    # not swallow the other faces' URLs.
+    segments = sorted({canonical_path(o.op).strip("/").split("/")[0] for o in operations}
+                      | {alias.strip("/").split("/")[0] for o in operations for alias in o.op.get("path_aliases", [])})
+    found = [Route(f"{prefix}/swagger.json", swagger, methods=["GET", "HEAD"]),
+             Route("/oauth/token", token_endpoint(rt), methods=["POST"])]
+    for segment in segments:
+        found.append(Route(f"{prefix}/{segment}{{rest:path}}", _mount(face, segment), methods=ALL_METHODS))
+    if prefix:
+        # Anything else under the prefix gets the JSON 404 too.
+        found.append(Route(f"{prefix}/{{rest:path}}", _mount(face, ""), methods=ALL_METHODS))
+    return found
+
+
+def _mount(face, segment: str):
+    async def endpoint(request: Request) -> Response:
+        rest = request.path_params.get("rest", "")
+        request.path_params["cirrus_path"] = f"/{segment}{rest}" if segment else f"/{rest}"
+        return await face(request)
+
+    return endpoint

@@ -1,0 +1,424 @@
+"""Generic filtered, sorted, paged listings described as data.
+
+A face turns its query parameters into :class:`Criterion` objects (an
+operator, a core path and a value) and :class:`Sort` keys; :func:`search`
+builds the SQL, counts, and fetches one page. No face writes SQL itself.
+
+Paths name a column (``"name"``), a part of a JSON column
+(``"addresses.postal.city"``, ``"extra.warehouseid"``), or a column of a
+referenced row (``"customer_id->customer.type_id"``: the row the foreign key
+``customer_id`` points at, in the table named after ``->``).
+
+Operators:
+
+``eq``          equality (case-insensitive for text)
+``like``        SQL LIKE with ``%`` wildcards, case-insensitive; without a
+                ``%`` it is a case-insensitive exact match (``_`` is literal)
+``in``          the value is one of a list of ids
+``active``      0 = inactive, 1 = active, 2 = both
+``flag``        a boolean column compared with 0/1
+``from``/``to`` inclusive date bounds on a date or date-time column
+``set``         the path holds a value (not NULL); ``value`` False inverts
+``fulltext``    every whitespace-separated term occurs in one of the paths
+                (the folded ``search_text`` column where a model has one)
+``near``        within ``value.km`` of ``value.lat``/``value.lng`` (see :func:`near`)
+``custom``      custom-field pairs: ``[(field_id, value), ...]``, all must match
+``followed_by`` followed by a user (a ``follow`` link from that user)
+``linked``      linked to a record: ``Link(kind, source -> target)`` by value
+``has``         a related row of ``value.model`` matches ``value.criteria``
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import DateTime, String, Text, and_, case, false, func, or_, select, true
+
+from polycrm.core.models import ENTITIES, CustomValue, Link, TenantScoped
+from polycrm.core.workspace import Workspace
+
+EARTH_RADIUS_KM = 6371.0088
+
+
+def entity_kind(model: type[TenantScoped]) -> str:
+    """The name a model goes by in links and custom fields (its table name)."""
+    return model.__tablename__
+
+
+@dataclass(frozen=True)
+class Criterion:
+    op: str
+    path: str
+    value: Any
+    # For JSON paths: how to read the stored value ("str", "int", "float").
+    cast: str = "str"
+
+
+@dataclass(frozen=True)
+class Near:
+    lat: float
+    lng: float
+    km: float
+
+
+@dataclass(frozen=True)
+class LinkedTo:
+    """``linked``: records at one end of a link whose other end is ``ids``."""
+
+    kind: str
+    other_kind: str
+    ids: tuple[int, ...]
+    # True when the listed records are the link's source (the other end is the target).
+    listed_is_source: bool = False
+    value: str | None = None
+
+
+@dataclass(frozen=True)
+class Has:
+    """``has``: at least one row of ``model`` whose ``fk`` points here matches."""
+
+    model: type[TenantScoped]
+    fk: str
+    criteria: tuple[Criterion, ...] = ()
+
+
+@dataclass(frozen=True)
+class Sort:
+    path: str
+    descending: bool = False
+    # "text": case-insensitive; "numeric_text": digits compared as numbers;
+    # "odd"/"even": odd (even) numbers first, then by number.
+    mode: str = "plain"
+
+
+@dataclass
+class Page:
+    items: list[Any]
+    total: int
+    page: int
+    per_page: int
+    # id -> distance in km, when a ``near`` criterion was used.
+    distances: dict[int, float] = field(default_factory=dict)
+
+    @property
+    def pages(self) -> int:
+        return math.ceil(self.total / self.per_page) if self.per_page else 0
+
+
+class PageOutOfRange(ValueError):
+    pass
+
+
+# -- paths ---------------------------------------------------------------
+def column(model: type[TenantScoped], path: str, cast: str = "str") -> Any:
+    """The SQL expression of a core path on ``model``."""
+    if "->" in path:
+        fk, _, rest = path.partition("->")
+        table, _, inner = rest.partition(".")
+        other = ENTITIES[table]
+        return (
+            select(column(other, inner, cast))
+            .where(other.id == getattr(model, fk))
+            .correlate(model)
+            .scalar_subquery()
+        )
+    head, _, rest = path.partition(".")
+    attr = getattr(model, head)
+    if not rest:
+        return attr
+    element = attr[tuple(rest.split("."))] if "." in rest else attr[rest]
+    if cast == "int":
+        return element.as_integer()
+    if cast == "float":
+        return element.as_float()
+    return element.as_string()
+
+
+def _is_text(expr: Any) -> bool:
+    return isinstance(getattr(expr, "type", None), (String, Text))
+
+
+def _escape(text: str, *, percent: bool = False) -> str:
+    text = text.replace("\\", "\\\\").replace("_", "\\_")
+    return text.replace("%", "\\%") if percent else text
+
+
+def like(expr: Any, pattern: str) -> Any:
+    """Case-insensitive LIKE; ``%`` is the only wildcard."""
+    return expr.ilike(_escape(pattern), escape="\\")
+
+
+def same_text(expr: Any, text: str) -> Any:
+    """Case-insensitive equality (LIKE without wildcards, on every dialect)."""
+    return expr.ilike(_escape(text, percent=True), escape="\\")
+
+
+# -- conditions ----------------------------------------------------------
+def condition(model: type[TenantScoped], crit: Criterion) -> Any:
+    op, value = crit.op, crit.value
+    if op in ("eq", "like", "in", "active", "flag", "from", "to"):
+        expr = column(model, crit.path, crit.cast)
+    if op == "eq":
+        if isinstance(value, str) and _is_text(expr):
+            return same_text(expr, value)
+        return expr == value
+    if op == "like":
+        return like(expr, str(value))
+    if op == "in":
+        ids = [int(v) for v in value]
+        return expr.in_(ids) if ids else false()
+    if op == "active":
+        if int(value) == 2:
+            return true()
+        return expr.is_(bool(int(value)))
+    if op == "flag":
+        return expr.is_(bool(int(value)))
+    if op in ("from", "to"):
+        return _date_bound(expr, value, upper=op == "to")
+    if op == "set":
+        expr = column(model, crit.path, crit.cast)
+        return expr.is_not(None) if value else expr.is_(None)
+    if op == "fulltext":
+        return _fulltext(model, crit.path, str(value))
+    if op == "custom":
+        return _custom(model, value)
+    if op == "followed_by":
+        return model.id.in_(
+            select(Link.target_id).where(
+                Link.kind == "follow", Link.source_kind == "app_user", Link.source_id == int(value),
+                Link.target_kind == entity_kind(model), Link.deleted.is_(False),
+            )
+        )
+    if op == "linked":
+        return _linked(model, value)
+    if op == "has":
+        return _has(model, value)
+    raise ValueError(f"unknown operator {op!r}")
+
+
+def _date_bound(expr: Any, day: dt.date, *, upper: bool) -> Any:
+    is_datetime = isinstance(getattr(expr, "type", None), DateTime)
+    if upper:
+        end = day + dt.timedelta(days=1)
+        return expr < (dt.datetime.combine(end, dt.time()) if is_datetime else end)
+    return expr >= (dt.datetime.combine(day, dt.time()) if is_datetime else day)
+
+
+def _fulltext(model: type[TenantScoped], paths: str, text: str) -> Any:
+    columns = [column(model, p) for p in paths.split(",")]
+    terms = [t for t in text.casefold().split() if t]
+    if not terms:
+        return true()
+    per_term = []
+    for term in terms:
+        needle = "%" + _escape(term, percent=True) + "%"
+        per_term.append(or_(*(c.ilike(needle, escape="\\") for c in columns)))
+    return and_(*per_term)
+
+
+def _custom(model: type[TenantScoped], pairs: Sequence[tuple[int, str]]) -> Any:
+    conditions = []
+    for field_id, value in pairs:
+        matches = like(CustomValue.value, value) if "%" in value else same_text(CustomValue.value, value)
+        conditions.append(
+            model.id.in_(
+                select(CustomValue.entity_id).where(
+                    CustomValue.field_id == int(field_id), CustomValue.deleted.is_(False), matches
+                )
+            )
+        )
+    return and_(*conditions) if conditions else true()
+
+
+def _linked(model: type[TenantScoped], spec: LinkedTo) -> Any:
+    me = entity_kind(model)
+    if spec.listed_is_source:
+        sub = select(Link.source_id).where(
+            Link.kind == spec.kind, Link.source_kind == me,
+            Link.target_kind == spec.other_kind, Link.target_id.in_(list(spec.ids)),
+        )
+    else:
+        sub = select(Link.target_id).where(
+            Link.kind == spec.kind, Link.target_kind == me,
+            Link.source_kind == spec.other_kind, Link.source_id.in_(list(spec.ids)),
+        )
+    sub = sub.where(Link.deleted.is_(False))
+    if spec.value is not None:
+        sub = sub.where(Link.value == spec.value)
+    return model.id.in_(sub)
+
+
+def _has(model: type[TenantScoped], spec: Has) -> Any:
+    other = spec.model
+    conditions = [other.deleted.is_(False), *(condition(other, c) for c in spec.criteria)]
+    return model.id.in_(select(getattr(other, spec.fk)).where(*conditions))
+
+
+# -- geography -----------------------------------------------------------
+def haversine_km(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lng2 - lng1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
+
+
+def bounding_box(center: Near) -> tuple[float, float, float, float]:
+    """(min_lat, max_lat, min_lng, max_lng) enclosing the circle; the longitude
+    span widens towards the poles and covers everything near them."""
+    dlat = math.degrees(center.km / EARTH_RADIUS_KM)
+    min_lat, max_lat = center.lat - dlat, center.lat + dlat
+    cos_lat = math.cos(math.radians(center.lat))
+    if max_lat >= 90 or min_lat <= -90 or cos_lat < 1e-9:
+        return max(min_lat, -90.0), min(max_lat, 90.0), -180.0, 180.0
+    dlng = math.degrees(center.km / (EARTH_RADIUS_KM * cos_lat))
+    if dlng >= 180:
+        return min_lat, max_lat, -180.0, 180.0
+    return min_lat, max_lat, center.lng - dlng, center.lng + dlng
+
+
+def near(ws: Workspace, model: type[TenantScoped], center: Near, base: Iterable[Any],
+         lat_path: str = "latitude", lng_path: str = "longitude") -> dict[int, float]:
+    """Ids of the rows within ``center.km``, with their distances.
+
+    The indexed latitude/longitude columns narrow the candidates to a
+    bounding box; the exact great-circle distance then decides.
+    """
+    lat, lng = column(model, lat_path, "float"), column(model, lng_path, "float")
+    min_lat, max_lat, min_lng, max_lng = bounding_box(center)
+    box = [lat.is_not(None), lng.is_not(None), lat >= min_lat, lat <= max_lat]
+    if min_lng < -180 or max_lng > 180:
+        # The box crosses the antimeridian: two longitude ranges.
+        lo, hi = ((min_lng + 360, max_lng) if min_lng < -180 else (min_lng, max_lng - 360))
+        box.append(or_(lng >= lo, lng <= hi))
+    elif (min_lng, max_lng) != (-180.0, 180.0):
+        box += [lng >= min_lng, lng <= max_lng]
+    rows = ws.session.execute(select(model.id, lat, lng).where(*base, *box)).all()
+    found = {}
+    for id_, la, ln in rows:
+        d = haversine_km(center.lat, center.lng, float(la), float(ln))
+        if d <= center.km:
+            found[id_] = d
+    return found
+
+
+# -- sorting and paging --------------------------------------------------
+def order_by(model: type[TenantScoped], keys: Sequence[Sort]) -> list[Any]:
+    clauses: list[Any] = []
+    for key in keys:
+        expr = column(model, key.path)
+        if key.mode == "text":
+            expr = func.lower(expr)
+        exprs = [expr]
+        if key.mode in ("numeric_text", "odd", "even"):
+            # Digits sort as numbers: shorter first, then by text (both dialects).
+            text = func.coalesce(expr, "")
+            last = func.substr(text, func.length(text), 1)
+            parity = case((last.in_(["1", "3", "5", "7", "9"]), 1), else_=0)
+            exprs = [func.length(text), text]
+            if key.mode == "odd":
+                exprs.insert(0, -parity)
+            elif key.mode == "even":
+                exprs.insert(0, parity)
+        for e in exprs:
+            clauses.append(e.desc() if key.descending else e.asc())
+    clauses.append(model.id.desc() if keys and keys[0].descending else model.id.asc())
+    return clauses
+
+
+def search(
+    ws: Workspace,
+    model: type[TenantScoped],
+    criteria: Sequence[Criterion] = (),
+    *,
+    sort: Sequence[Sort] = (),
+    page: int = 1,
+    per_page: int = 10,
+    near_to: Near | None = None,
+    near_paths: tuple[str, str] = ("latitude", "longitude"),
+    include_deleted: bool = False,
+) -> Page:
+    """One page of the live rows of ``model`` that meet every criterion.
+
+    A page past the last one raises :class:`PageOutOfRange` (page 1 of an
+    empty result is an empty page).
+    """
+    conditions = [condition(model, c) for c in criteria]
+    if not include_deleted:
+        conditions.insert(0, model.deleted.is_(False))
+    distances: dict[int, float] = {}
+    if near_to is not None:
+        distances = near(ws, model, near_to, conditions, *near_paths)
+        conditions.append(model.id.in_(list(distances)) if distances else false())
+    stmt = select(model).where(*conditions)
+    total = ws.count(stmt)
+    if page < 1 or (page > 1 and (page - 1) * per_page >= total):
+        raise PageOutOfRange(f"page {page} is out of range")
+    items = ws.scalars(stmt.order_by(*order_by(model, sort)).limit(per_page).offset((page - 1) * per_page))
+    return Page(items=items, total=total, page=page, per_page=per_page, distances=distances)
+
+
+def every(ws: Workspace, model: type[TenantScoped], criteria: Sequence[Criterion] = (),
+          *, sort: Sequence[Sort] = ()) -> list[Any]:
+    """All live rows meeting the criteria (for short, unpaged lists)."""
+    conditions = [model.deleted.is_(False), *(condition(model, c) for c in criteria)]
+    return ws.scalars(select(model).where(*conditions).order_by(*order_by(model, sort)))
+
+
+# -- loading referenced rows ---------------------------------------------
+class Loader:
+    """Fetches referenced rows for serialising a page, once per (model, id)."""
+
+    def __init__(self, ws: Workspace):
+        self.ws = ws
+        self._rows: dict[tuple[type, int], Any] = {}
+        self._links: dict[tuple, list[int]] = {}
+
+    def get(self, model: type[TenantScoped], id_: int | None) -> Any:
+        if not id_:
+            return None
+        key = (model, int(id_))
+        if key not in self._rows:
+            self._rows[key] = self.ws.get(model, id_)
+        return self._rows[key]
+
+    def many(self, model: type[TenantScoped], ids: Iterable[int]) -> list[Any]:
+        wanted = [int(i) for i in ids if i]
+        missing = [i for i in dict.fromkeys(wanted) if (model, i) not in self._rows]
+        if missing:
+            found = {r.id: r for r in self.ws.scalars(select(model).where(model.id.in_(missing)))}
+            for i in missing:
+                self._rows[(model, i)] = found.get(i)
+        rows = [self._rows[(model, i)] for i in wanted]
+        return [r for r in rows if r is not None and not r.deleted]
+
+    def rows_where(self, model: type[TenantScoped], criteria: Sequence[Criterion], sort: Sequence[Sort] = ()) -> list[Any]:
+        return every(self.ws, model, criteria, sort=sort)
+
+    def linked_ids(self, kind: str, *, source_kind: str | None = None, source_id: int | None = None,
+                   target_kind: str | None = None, target_id: int | None = None) -> list[int]:
+        """Ids at the open end of the links matching the given end."""
+        key = (kind, source_kind, source_id, target_kind, target_id)
+        if key not in self._links:
+            stmt = select(Link).where(Link.kind == kind, Link.deleted.is_(False))
+            if source_id is not None:
+                stmt = stmt.where(Link.source_kind == source_kind, Link.source_id == source_id)
+                if target_kind:
+                    stmt = stmt.where(Link.target_kind == target_kind)
+                pick = "target_id"
+            else:
+                stmt = stmt.where(Link.target_kind == target_kind, Link.target_id == target_id)
+                if source_kind:
+                    stmt = stmt.where(Link.source_kind == source_kind)
+                pick = "source_id"
+            self._links[key] = [getattr(l, pick) for l in self.ws.scalars(stmt.order_by(Link.id))]
+        return self._links[key]
+
+
+__all__ = [
+    "Criterion", "Has", "LinkedTo", "Loader", "Near", "Page", "PageOutOfRange", "Sort",
+    "bounding_box", "column", "condition", "entity_kind", "every", "haversine_km", "like", "near", "search",
+]

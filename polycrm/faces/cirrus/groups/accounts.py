@@ -1,0 +1,317 @@
+"""accounts (#1–#16): accounts = core customers, plus groups, types, budgets, merge.
+
+Coordinates: the core ``latitude``/``longitude`` of a customer are the
+coordinates of its *visiting* address (also kept in
+``addresses.visiting.latitude/longitude``); the other addresses keep theirs
+in ``addresses.<kind>.latitude/longitude``. ``nearto`` measures from the
+visiting coordinates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from polycrm.core import links
+from polycrm.core import query as q
+from polycrm.core.customers import ADDRESS_KINDS, check_parent
+from polycrm.core.errors import Invalid
+from polycrm.core.merge import merge_customers
+from polycrm.core.models import Activity, Contact, Customer, Document, Lookup, Record, User
+from polycrm.faces.cirrus import wire
+from polycrm.faces.cirrus.framework import (
+    FILE_REF, ID_NAME, TAG_REF, USER_REF, ApiError, Call, Ctx, Entity, FieldError, View, Writes, attr,
+    children, creating, custom, f_active, f_eq, f_ids, f_like, following, ignored, invalid, item,
+    linked, listing, lookup_entity, paged, ref, render, to, to_bool, to_links, to_lookup, to_row, updating,
+)
+from polycrm.faces.cirrus.models import MODELS
+
+ACCOUNT_KIND = q.entity_kind(Customer)
+ADDRESS_PARTS = [p for p in MODELS["Address"] if p != "coordinates"]
+
+
+# -- coordinates ---------------------------------------------------------------
+def coordinates(kind: str) -> Any:
+    """Reader of one address's ``Coordinates`` (the visiting ones are the core's)."""
+
+    def read(ctx: Ctx, obj: Customer) -> dict:
+        address = (obj.addresses or {}).get(kind) or {}
+        if kind == "visiting":
+            lat = obj.latitude if obj.latitude is not None else address.get("latitude")
+            lng = obj.longitude if obj.longitude is not None else address.get("longitude")
+            distance = ctx.distances.get(obj.id)
+        else:
+            lat, lng, distance = address.get("latitude"), address.get("longitude"), None
+        return {
+            "latitude": wire.coerce("coord", lat),
+            "longitude": wire.coerce("coord", lng),
+            "distance": None if distance is None else wire.format_coord(round(distance, 3)),
+        }
+
+    return read
+
+
+def read_addresses(ctx: Ctx, obj: Customer) -> dict:
+    out = {}
+    for kind in MODELS["Addresses"]:
+        address = (obj.addresses or {}).get(kind) or {}
+        part = {p: wire.coerce("str", address.get(p)) for p in ADDRESS_PARTS}
+        part["coordinates"] = coordinates(kind)(ctx, obj)
+        out[kind] = {name: part[name] for name in MODELS["Address"]}
+    return out
+
+
+def write_addresses(ctx: Ctx, obj: Any, value: Any, out: Writes) -> None:
+    """Partial: only the addresses, and the parts of them, that are sent change."""
+    if not isinstance(value, Mapping):
+        return
+    for kind, address in value.items():
+        if kind not in ADDRESS_KINDS:
+            continue
+        if address is None:
+            address = {p: None for p in ADDRESS_PARTS} | {"coordinates": {"latitude": None, "longitude": None}}
+        for part in ADDRESS_PARTS:
+            if part in address:
+                out.changes[f"addresses.{kind}.{part}"] = address[part]
+        coords = address.get("coordinates")
+        if isinstance(coords, Mapping):
+            for axis in ("latitude", "longitude"):
+                if axis in coords:
+                    number = wire.parse_coord(coords[axis])
+                    out.changes[f"addresses.{kind}.{axis}"] = number
+                    if kind == "visiting":
+                        out.changes[axis] = number
+
+
+def write_parent(ctx: Ctx, obj: Any, value: Any, out: Writes) -> None:
+    if not value:
+        out.changes["parent_id"] = None
+        return
+    if ctx.ws.get(Customer, value, include_deleted=False) is None:
+        raise FieldError(f"Account {value} not found", 404)
+    try:
+        out.changes["parent_id"] = check_parent(ctx.ws, obj.id if obj is not None else None, value, "parentaccountid")
+    except Invalid as exc:
+        raise FieldError(exc.message) from None
+
+
+# -- views -------------------------------------------------------------------
+COORDINATES = View("Coordinates", {
+    "latitude": lambda ctx, obj: coordinates("visiting")(ctx, obj)["latitude"],
+    "longitude": lambda ctx, obj: coordinates("visiting")(ctx, obj)["longitude"],
+    "distance": lambda ctx, obj: coordinates("visiting")(ctx, obj)["distance"],
+})
+ACCOUNT_REF = View("AccountRef", {
+    **{n: attr(n) for n in ("id", "name", "alt_name", "number", "email", "phone", "cellphone")},
+    "coordinates": coordinates("visiting"),
+})
+ACCOUNT_CONTACT = View("AccountContact", {
+    **{n: attr(n) for n in ("id", "name", "surname", "email", "phone", "cellphone")},
+    "primary": attr("is_primary"), "title": attr("jobtitle"),
+})
+ACCOUNT = View("Account", {
+    **{n: attr(n) for n in ("id", "name", "alt_name", "number", "phone", "cellphone", "fax", "email")},
+    "url": attr("www"), "vatno": attr("vat"), "active": attr("active"), "info": attr("description"),
+    **{n: attr(f"extra.{n}") for n in ("socialmedia_fb", "socialmedia_tw", "socialmedia_li", "department")},
+    "externalkey": attr("externalkey"),
+    "uservisitintervalweeks": attr("extra.uservisitintervalweeks"),
+    "alternateuservisitintervalweeks": attr("extra.alternateuservisitintervalweeks"),
+    "addresses": read_addresses,
+    "files": linked(Document, FILE_REF, links.FILE, outgoing=False, other_kind=q.entity_kind(Document)),
+    "type": ref(Lookup, "type_id", ID_NAME),
+    "user": ref(User, "user_id", USER_REF),
+    "parentaccount": ref(Customer, "parent_id", ACCOUNT_REF),
+    "contacts": children(Contact, "customer_id", ACCOUNT_CONTACT,
+                         (q.Sort("is_primary", descending=True), q.Sort("name", mode="text"))),
+    "followers": linked(User, USER_REF, links.FOLLOW, outgoing=False, other_kind=links.USER),
+    "accountgroups": linked(Lookup, ID_NAME, links.ACCOUNT_GROUP, outgoing=True, other_kind=links.LOOKUP),
+    "tags": linked(Lookup, TAG_REF, links.TAG, outgoing=True, other_kind=links.LOOKUP),
+    "alternateuserid": attr("extra.alternateuser_id"),
+    "alternateuser": ref(User, "extra.alternateuser_id", USER_REF),
+})
+ACCOUNT_COORD = View("AccountCoord", {
+    "accountid": attr("id"), "addresstype": lambda ctx, obj: "visiting",
+    "latitude": lambda ctx, obj: coordinates("visiting")(ctx, obj)["latitude"],
+    "longitude": lambda ctx, obj: coordinates("visiting")(ctx, obj)["longitude"],
+    "distance": lambda ctx, obj: coordinates("visiting")(ctx, obj)["distance"],
+})
+
+
+# -- the account entity --------------------------------------------------------
+def account_filters(query: Mapping[str, Any]) -> list[q.Criterion]:
+    found: list[q.Criterion] = []
+    if query.get("missionid") is not None:
+        result = query.get("missionresult")
+        found.append(q.Criterion("linked", "id", q.LinkedTo(
+            "mission", q.entity_kind(Record), (query["missionid"],),
+            value=None if result is None else str(result))))
+    if query.get("activity"):
+        crit = []
+        if query.get("activity_user") is not None:
+            crit.append(q.Criterion("eq", "user_id", query["activity_user"]))
+        if query.get("activity_closed") is not None:
+            crit.append(q.Criterion("flag", "closed", query["activity_closed"]))
+        if query.get("activity_type") is not None:
+            crit.append(q.Criterion("eq", "type_id", query["activity_type"]))
+        found.append(q.Criterion("has", "id", q.Has(Activity, "customer_id", tuple(crit))))
+    return found
+
+
+ACCOUNT_FILTERS = {
+    "userid": f_eq("user_id"), "userids": f_ids("user_id"), "accountnumber": f_like("number"),
+    "typeid": f_eq("type_id"), "typeids": f_ids("type_id"), "active": f_active(), "name": f_like("name"),
+    "postal_city": f_like("addresses.postal.city"), "postal_street": f_like("addresses.postal.street"),
+    "visitingaddress_city": f_like("addresses.visiting.city"),
+    "deliveryaddress_city": f_like("addresses.delivery.city"),
+    "invoiceaddress_city": f_like("addresses.invoice.city"),
+    "phone": f_like("phone"), "cellphone": f_like("cellphone"), "vatno": f_like("vat"),
+    "externalkey": f_eq("externalkey"),
+}
+ACCOUNT_SORTS = {
+    "name": (q.Sort("name_folded"),), "number": (q.Sort("number", mode="numeric_text"),),
+    "userid": (q.Sort("user_id"),),
+    "postaladdress_number": (q.Sort("addresses.postal.number", mode="numeric_text"),),
+    "postaladdress_odd": (q.Sort("addresses.postal.number", mode="odd"),),
+    "postaladdress_even": (q.Sort("addresses.postal.number", mode="even"),),
+}
+
+ACCOUNT_ENTITY = Entity(
+    label="Account",
+    model=Customer,
+    view=ACCOUNT,
+    writers={
+        "name": to("name", required=True), "alt_name": to("alt_name"),
+        "typeid": to_lookup("type_id", "customer_type", "Account type"),
+        "number": to("number"), "userid": to_row("user_id", User, "User"),
+        "alternateuserid": to_row("extra.alternateuser_id", User, "User"),
+        "phone": to("phone"), "cellphone": to("cellphone"), "fax": to("fax"), "email": to("email"),
+        "url": to("www"), "vatno": to("vat"), "active": to_bool("active"), "info": to("description"),
+        "socialmedia_fb": to("extra.socialmedia_fb"), "socialmedia_tw": to("extra.socialmedia_tw"),
+        "socialmedia_li": to("extra.socialmedia_li"),
+        "uservisitintervalweeks": to("extra.uservisitintervalweeks"),
+        "alternateuservisitintervalweeks": to("extra.alternateuservisitintervalweeks"),
+        "parentaccountid": write_parent,
+        "addresses": write_addresses,
+        "accountgroups": to_links(links.ACCOUNT_GROUP, "account_group", "Account group"),
+        "externalkey": to("externalkey"),
+        "tags": to_links(links.TAG, "tag", "Tag"),
+    },
+    filters=ACCOUNT_FILTERS,
+    combined=account_filters,
+    combined_params=frozenset({"missionid", "missionresult", "activity", "activity_user", "activity_closed",
+                               "activity_type"}),
+    sorts=ACCOUNT_SORTS,
+    fulltext="search_text",
+    near=("latitude", "longitude"),
+)
+
+ACCOUNT_COORD_ENTITY = Entity(
+    label="Account", model=Customer, view=ACCOUNT_COORD, filters=ACCOUNT_FILTERS, sorts=ACCOUNT_SORTS,
+    fulltext="search_text", near=("latitude", "longitude"),
+    scope=(q.Criterion("set", "latitude", True), q.Criterion("set", "longitude", True)),
+)
+
+# -- account groups and types ------------------------------------------------------
+ACCOUNT_GROUP = lookup_entity(
+    "Accountgroup", "account_group", ID_NAME,
+    writers={"id": ignored(), "name": to("name", required=True)},
+    filters={"accountid": lambda v: [q.Criterion("linked", "id", q.LinkedTo(
+        links.ACCOUNT_GROUP, ACCOUNT_KIND, (v,), listed_is_source=False))]},
+    sorts={"name": (q.Sort("name", mode="text"),)},
+    fulltext="name",
+)
+
+_TYPE_NUMBERS = [n for n, t in MODELS["AccountType"].items() if t == "int" and n not in ("id", "sortorder", "isdefault")]
+ACCOUNT_TYPE = View("AccountType", {
+    "id": attr("id"), "name": attr("name"), "defaulttab": attr("extra.defaulttab"),
+    "sortorder": attr("sortorder"), "isdefault": attr("is_default"),
+    **{n: (lambda key: lambda ctx, obj: (obj.extra or {}).get(key, 0))(n) for n in _TYPE_NUMBERS},
+})
+ACCOUNT_TYPES = lookup_entity("Account type", "customer_type", ACCOUNT_TYPE)
+
+
+# -- budgets -----------------------------------------------------------------------
+BUDGET_KIND = "account_budget"
+BUDGET = View("AccountBudget", {
+    "id": attr("id"), "year": attr("extra.year"), "month": attr("extra.month"), "budget": attr("extra.budget"),
+})
+
+
+def _period(call: Call) -> tuple[Customer, str]:
+    account = ACCOUNT_ENTITY.find(call.ctx, call.path["accountid"])
+    year, month = call.path["year"], call.path["month"]
+    errors = {}
+    if not 1900 <= year <= 9999:
+        errors["year"] = f"{year} is not a year between 1900 and 9999"
+    if not 1 <= month <= 12:
+        errors["month"] = f"{month} is not a month (1-12)"
+    if errors:
+        raise invalid(errors)
+    return account, f"{year:04d}-{month:02d}"
+
+
+def _budget(call: Call) -> tuple[Customer, str, Record | None]:
+    account, period = _period(call)
+    rows = q.every(call.ws, Record, [q.Criterion("eq", "kind", BUDGET_KIND),
+                                      q.Criterion("eq", "customer_id", account.id),
+                                      q.Criterion("eq", "number", period)])
+    return account, period, rows[0] if rows else None
+
+
+def get_budget(call: Call) -> dict:
+    _, period, row = _budget(call)
+    if row is None:
+        raise ApiError(404, f"No budget for account {call.path['accountid']} in {period}")
+    return render(call.ctx, BUDGET, row)
+
+
+def put_budget(call: Call) -> dict:
+    account, period, row = _budget(call)
+    values = {"extra.year": call.path["year"], "extra.month": call.path["month"]}
+    if "budget" in (call.body or {}):
+        values["extra.budget"] = call.body["budget"]
+    if row is None:
+        values.setdefault("extra.budget", 0)
+        row = call.ws.create(Record, {"kind": BUDGET_KIND, "customer_id": account.id, "number": period,
+                                      "name": period, **values})
+    else:
+        call.ws.update(row, values)
+    return render(call.ctx, BUDGET, row)
+
+
+def delete_budget(call: Call) -> dict:
+    _, period, row = _budget(call)
+    if row is None:
+        raise ApiError(404, f"No budget for account {call.path['accountid']} in {period}")
+    call.ws.update(row, {"deleted": True})
+    return {}
+
+
+# -- merge ---------------------------------------------------------------------------
+def merge(call: Call) -> dict:
+    target = ACCOUNT_ENTITY.find(call.ctx, call.path["target"])
+    source = ACCOUNT_ENTITY.find(call.ctx, call.path["source"])
+    merge_customers(call.ws, target, source)
+    call.ws.flush()
+    return render(call.ctx, ACCOUNT, target)
+
+
+BINDINGS = {
+    1: creating(ACCOUNT_ENTITY),
+    2: paged(ACCOUNT_ENTITY),
+    3: paged(ACCOUNT_COORD_ENTITY),
+    4: creating(ACCOUNT_GROUP),
+    5: paged(ACCOUNT_GROUP),
+    6: updating(ACCOUNT_GROUP),
+    7: item(ACCOUNT_GROUP),
+    8: listing(ACCOUNT_TYPES),
+    9: following(ACCOUNT_ENTITY, True),
+    10: following(ACCOUNT_ENTITY, False),
+    11: custom(put_budget, "object", BUDGET),
+    12: custom(delete_budget, "empty"),
+    13: custom(get_budget, "object", BUDGET),
+    14: updating(ACCOUNT_ENTITY),
+    15: item(ACCOUNT_ENTITY),
+    16: custom(merge, "object", ACCOUNT, ACCOUNT_ENTITY),
+}
+

@@ -1,0 +1,321 @@
+"""The Cirrus 2 operation table and what the server makes of it.
+
+``operations.json`` (next to this file) holds the facts of all 233
+operations: method, path, path aliases, alternative methods, path and
+query parameters (type, default, enum, csv, wildcard, max), request body
+fields and the response kind. :data:`BINDINGS` (collected from the group
+modules) says which operations are served and by what; the router, the
+request parsing and ``swagger.json`` are all derived from these two.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from polycrm.faces.cirrus import wire
+from polycrm.faces.cirrus.framework import Binding, invalid
+from polycrm.faces.cirrus.models import MODELS, table_type
+
+TABLE: list[dict[str, Any]] = json.loads(Path(__file__).with_name("operations.json").read_text())
+BY_NUMBER = {op["n"]: op for op in TABLE}
+
+# Path segments the vendor page lost; served under these names.
+NAMESPACES = {"{ns}": "integrations"}
+
+
+def canonical_path(op: dict[str, Any]) -> str:
+    path = op["path"]
+    for placeholder, name in NAMESPACES.items():
+        path = path.replace("/" + placeholder, "/" + name)
+    return path
+
+
+def all_paths(op: dict[str, Any]) -> list[str]:
+    paths = [canonical_path(op)]
+    for alias in op.get("path_aliases", []):
+        for placeholder, name in NAMESPACES.items():
+            alias = alias.replace("/" + placeholder, "/" + name)
+        if alias not in paths:
+            paths.append(alias)
+    return paths
+
+
+def methods(op: dict[str, Any]) -> list[str]:
+    return [op["method"], *[m for m in op.get("method_alternatives", []) if m != op["method"]]]
+
+
+# -- query parameters --------------------------------------------------------
+@dataclass(frozen=True)
+class Param:
+    """One query parameter as the server parses it."""
+
+    spec: dict[str, Any]
+
+    @property
+    def name(self) -> str:
+        # The doc's "businessareaid'" (stray apostrophe) is served as both spellings.
+        return self.spec["name"].rstrip("'")
+
+    @property
+    def spellings(self) -> list[str]:
+        names = [self.spec["name"], *self.spec.get("aliases", [])]
+        if self.name not in names:
+            names.append(self.name)
+        return list(dict.fromkeys(names))
+
+    @property
+    def kind(self) -> str:
+        s = self.spec
+        if s["type"].startswith("array["):
+            return "array_int" if s["type"] == "array[int]" else "array_str"
+        if s.get("csv"):
+            return "csv"
+        if s.get("format") == "date":
+            return "date"
+        if s.get("format") == "date-time":
+            return "datetime"
+        if self.name == "nearto":
+            return "point"
+        if self.name == "distance":
+            return "km"
+        return "int" if s["type"] == "int" else "str"
+
+    @property
+    def maximum(self) -> int | None:
+        if self.name == "per_page":
+            return self.spec.get("max") or UNSTATED_PAGE_MAX
+        return None
+
+    def schema(self) -> dict[str, Any]:
+        """The parameter's JSON Schema in swagger.json."""
+        kind = self.kind
+        s: dict[str, Any]
+        if kind == "int":
+            s = {"type": "integer", "format": "int32", "minimum": wire.INT_MIN, "maximum": wire.INT_MAX}
+            if self.name in ("page", "per_page"):
+                s["minimum"] = 1
+            if self.maximum:
+                s["maximum"] = self.maximum
+        elif kind == "csv":
+            s = {"type": "string", "pattern": r"^[0-9 ,]*$", "maxLength": 2000}
+        elif kind == "date":
+            s = {"type": "string", "format": "date"}
+        elif kind == "datetime":
+            s = {"type": "string", "format": "date-time"}
+        elif kind == "point":
+            s = {"type": "string", "pattern": POINT_PATTERN}
+        elif kind == "km":
+            s = {"type": "string", "pattern": r"^\s*[0-9]+(\.[0-9]+)?\s*$"}
+        elif kind == "array_int":
+            s = {"type": "array", "items": {"type": "integer", "format": "int32",
+                                           "minimum": wire.INT_MIN, "maximum": wire.INT_MAX}}
+        elif kind == "array_str":
+            s = {"type": "array", "items": {"type": "string", "maxLength": 1000}}
+        else:
+            s = {"type": "string", "maxLength": 1000}
+        if self.spec.get("enum"):
+            s["enum"] = list(self.spec["enum"])
+        if self.spec.get("default") is not None:
+            s["default"] = self.spec["default"]
+        return s
+
+    def parse(self, raw: list[str]) -> Any:
+        """The typed value of the raw query values; ValueError with the reason."""
+        kind = self.kind
+        if kind.startswith("array"):
+            values = raw
+        elif not raw:
+            return self.spec.get("default")
+        else:
+            values = raw[-1:]
+        if kind == "array_int":
+            return [_int(v) for v in values]
+        if kind == "array_str":
+            return [wire.clean_text(v) for v in values]
+        text = wire.clean_text(values[0])
+        if kind == "str":
+            value: Any = text
+            if value == "" and self.name == "sorting":
+                return self.spec.get("default")
+        elif kind == "int":
+            value = _int(text)
+            if self.name in ("page", "per_page") and value < 1:
+                raise ValueError(f"{value} is less than the minimum of 1")
+            if self.maximum and value > self.maximum:
+                raise ValueError(f"{value} is greater than the maximum of {self.maximum}")
+        elif kind == "csv":
+            value = [_int(part) for part in text.split(",") if part.strip()]
+        elif kind == "date":
+            value = wire.parse_date(text)
+            if value is None:
+                raise ValueError(f"{text!r} is not a date (YYYY-MM-DD)")
+        elif kind == "datetime":
+            value = wire.parse_datetime(text) or wire.parse_date(text)
+            if value is None:
+                raise ValueError(f"{text!r} is not a date-time (ISO 8601)")
+        elif kind == "point":
+            value = parse_point(text)
+        else:  # km
+            try:
+                value = float(text)
+            except ValueError:
+                raise ValueError(f"{text!r} is not a number of kilometres") from None
+            if not 0 <= value < 1e6:
+                raise ValueError(f"{text!r} is not a distance in kilometres")
+        enum = self.spec.get("enum")
+        if enum and value not in enum:
+            raise ValueError(f"The value {values[0]!r} is not a valid choice for '{self.name}'.")
+        return value
+
+
+UNSTATED_PAGE_MAX = 1000
+# Texts kept in Text columns or JSON.
+LONG_TEXT = 65535
+POINT_PATTERN = r"^\s*\{?\s*-?[0-9]+(\.[0-9]+)?\s*[,; ]\s*-?[0-9]+(\.[0-9]+)?\s*\}?\s*$"
+_POINT = re.compile(POINT_PATTERN)
+
+
+def parse_point(text: str) -> tuple[float, float]:
+    """``lat,lng``, with or without braces (``{55.67, 12.56}``)."""
+    if not _POINT.match(text):
+        raise ValueError(f"{text!r} is not a location: send 'latitude,longitude'")
+    lat, lng = (float(p) for p in re.split(r"[,; ]+", text.strip().strip("{}").strip()))
+    if not (-90 <= lat <= 90 and -180 <= lng <= 180):
+        raise ValueError(f"{text!r} is not a location: latitude within ±90, longitude within ±180")
+    return lat, lng
+
+
+def _int(text: str) -> int:
+    try:
+        value = int(text.strip())
+    except ValueError:
+        raise ValueError(f"invalid literal for int() with base 10: {text!r}") from None
+    if not wire.INT_MIN <= value <= wire.INT_MAX:
+        raise ValueError(f"{value} is out of range")
+    return value
+
+
+# -- operations ----------------------------------------------------------------
+@dataclass
+class Operation:
+    """One served operation: the table's facts plus its binding."""
+
+    op: dict[str, Any]
+    binding: Binding
+
+    @property
+    def n(self) -> int:
+        return self.op["n"]
+
+    @cached_property
+    def params(self) -> list[Param]:
+        return [Param(p) for p in self.op.get("query", [])]
+
+    @cached_property
+    def path_params(self) -> list[str]:
+        return [p["name"] for p in self.op.get("path_params", [])]
+
+    def parse_query(self, multi: dict[str, list[str]]) -> dict[str, Any]:
+        parsed: dict[str, Any] = {}
+        errors: dict[str, str] = {}
+        for param in self.params:
+            raw: list[str] = []
+            for spelling in param.spellings:
+                raw += multi.get(spelling, [])
+            try:
+                parsed[param.name] = param.parse(raw)
+            except ValueError as exc:
+                errors[param.name] = str(exc)
+        if errors:
+            raise invalid(errors)
+        return parsed
+
+    @cached_property
+    def body_schema(self) -> dict[str, Any] | None:
+        """The request body schema from the table (nothing required on PUT)."""
+        fields = self.op.get("body_fields")
+        if not fields:
+            return None
+        props: dict[str, Any] = {}
+        required = []
+        for f in fields:
+            t = table_type(f["type"])
+            if f.get("format") == "date":
+                t = "date"
+            elif f.get("format") in ("date-time", "_DateTime"):
+                t = "datetime"
+            props[f["name"]] = input_schema(t, nullable=not f.get("required"))
+            if t == "str":
+                props[f["name"]]["maxLength"] = self.max_length(f["name"])
+                if self.refuses_blank(f["name"]):
+                    props[f["name"]]["pattern"] = r"\S"
+            if f.get("required") and self.op["method"] == "POST":
+                required.append(f["name"])
+        schema: dict[str, Any] = {"type": "object", "properties": props}
+        if required:
+            schema["required"] = required
+        return schema
+
+    def refuses_blank(self, name: str) -> bool:
+        entity = self.binding.entity
+        return bool(entity and getattr(entity.writers.get(name), "required", False))
+
+    def max_length(self, name: str) -> int:
+        """The longest text a body field's core column holds."""
+        entity = self.binding.entity
+        path = getattr(entity.writers.get(name), "path", None) if entity else None
+        if path is None or "." in path:
+            return wire.DEFAULT_MAX_LENGTH if path is None else LONG_TEXT
+        column = entity.model.__table__.c.get(path)
+        length = getattr(getattr(column, "type", None), "length", None)
+        return length or LONG_TEXT
+
+    def validate_body(self, body: Any) -> Any:
+        schema = self.body_schema
+        if schema is None:
+            return body
+        if body is None:
+            body = {}
+        errors = wire.validate(schema, body, INPUT_DEFS)
+        if errors:
+            raise invalid(errors)
+        return body
+
+
+def input_schema(t: str, *, nullable: bool = True) -> dict[str, Any]:
+    """The request schema of a wire type; nested models are referenced."""
+    if wire.is_list(t):
+        s: dict[str, Any] = {"type": "array", "items": input_schema(wire.item_type(t), nullable=False), "maxItems": 1000}
+    else:
+        s = wire.scalar_schema(t, for_input=True) or {"$ref": f"#/components/schemas/{t}In"}
+    if nullable:
+        s = {**s, "nullable": True} if "$ref" not in s else {"allOf": [s], "nullable": True}
+    return s
+
+
+def _input_model(name: str) -> dict[str, Any]:
+    fields = MODELS[name]
+    props = {f: input_schema(t) for f, t in fields.items()}
+    schema: dict[str, Any] = {"type": "object", "properties": props}
+    if "id" in fields:
+        # A nested model in a request body is a reference: it needs its id.
+        schema["required"] = ["id"]
+        props["id"] = input_schema("int", nullable=False)
+    return schema
+
+
+class _InputDefs(dict):
+    """``{<Model>In: schema}``, built on first use."""
+
+    def __missing__(self, key: str) -> dict[str, Any]:
+        schema = _input_model(key[:-2])
+        self[key] = schema
+        return schema
+
+
+INPUT_DEFS: dict[str, dict[str, Any]] = _InputDefs()

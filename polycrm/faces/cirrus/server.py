@@ -1,0 +1,198 @@
+"""HTTP for the Cirrus face: routing, authentication, masks, error envelopes.
+
+Every served operation is matched by its own path and by each alias, with
+and without a trailing slash (no redirects). A path that matches but with a
+method the table does not list gets 405 with an ``Allow`` header; OPTIONS
+answers with the same header and HEAD runs GET without the body, as Flask
+does. A request runs in one workspace (one transaction): a handler that
+fails leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+
+from polycrm.core import auth
+from polycrm.core import query as q
+from polycrm.core.errors import Conflict, CoreError, Forbidden, Invalid, NotFound
+from polycrm.faces.cirrus import wire
+from polycrm.faces.cirrus.framework import ApiError, Call, Ctx, invalid
+from polycrm.faces.cirrus.mask import MaskError, apply_mask, parse_mask
+from polycrm.faces.cirrus.operations import Operation
+
+NOT_FOUND = (
+    "The requested URL was not found on the server. If you entered the URL manually please check "
+    "your spelling and try again."
+)
+NOT_ALLOWED = "The method is not allowed for the requested URL."
+UNAUTHORIZED = "Missing or invalid credentials: send X-Token or Authorization: Bearer <token>"
+BAD_JSON = "Failed to decode JSON object: the request body is not valid JSON"
+MAX_BODY = 64 * 1024 * 1024
+
+
+def json_response(status: int, body: Any, headers: dict[str, str] | None = None, *, head: bool = False) -> Response:
+    content = b"" if head else orjson.dumps(body, option=orjson.OPT_NON_STR_KEYS)
+    return Response(content, status_code=status, media_type="application/json", headers=headers)
+
+
+@dataclass
+class Route:
+    pattern: re.Pattern
+    # method -> operation
+    operations: dict[str, Operation]
+
+    @property
+    def allow(self) -> str:
+        methods = list(self.operations)
+        if "GET" in methods:
+            methods.append("HEAD")
+        methods.append("OPTIONS")
+        return ", ".join(methods)
+
+
+def compile_path(path: str) -> re.Pattern:
+    """``/accounts/{id}`` -> a regex; every path parameter is an unsigned int."""
+    out = ""
+    for part in re.split(r"(\{[^}]+\})", path.rstrip("/")):
+        if part.startswith("{"):
+            out += rf"(?P<{part[1:-1]}>[0-9]+)"
+        else:
+            out += re.escape(part)
+    return re.compile("^" + out + "/?$")
+
+
+def build_routes(operations: list[Operation], paths_of) -> list[Route]:
+    by_path: dict[str, dict[str, Operation]] = {}
+    for operation in operations:
+        for path in paths_of(operation.op):
+            for method in operation_methods(operation):
+                by_path.setdefault(path.rstrip("/") or "/", {}).setdefault(method, operation)
+    routes = [Route(compile_path(path), ops) for path, ops in by_path.items()]
+    # Literal segments win over parameters (``/accounts/follow`` before ``/accounts/{id}``).
+    routes.sort(key=lambda r: r.pattern.pattern.count("(?P<"))
+    return routes
+
+
+def operation_methods(operation: Operation) -> list[str]:
+    from polycrm.faces.cirrus.operations import methods
+
+    return methods(operation.op)
+
+
+class Face:
+    """The Cirrus face of one runtime."""
+
+    def __init__(self, rt, operations: list[Operation]):
+        from polycrm.faces.cirrus.operations import all_paths
+
+        self.rt = rt
+        self.operations = operations
+        self.routes = build_routes(operations, all_paths)
+
+    def match(self, path: str) -> tuple[Route, dict[str, str]] | None:
+        for route in self.routes:
+            m = route.pattern.match(path)
+            if m:
+                return route, m.groupdict()
+        return None
+
+    # -- authentication ------------------------------------------------------
+    def principal(self, request: Request) -> auth.Principal | None:
+        token = request.headers.get("x-token", "").strip()
+        if token:
+            found = auth.resolve_token(self.rt.db, auth.CIRRUS_XTOKEN, token)
+            if found is not None:
+                return found
+        scheme, _, credentials = request.headers.get("authorization", "").strip().partition(" ")
+        if scheme.lower() == "bearer" and credentials.strip():
+            return auth.resolve_token(self.rt.db, auth.CIRRUS_BEARER, credentials.strip())
+        return None
+
+    # -- dispatch --------------------------------------------------------------
+    async def __call__(self, request: Request) -> Response:
+        path = request.path_params.get("cirrus_path", "")
+        method = request.method.upper()
+        found = self.match(path)
+        if found is None:
+            return json_response(404, {"message": NOT_FOUND})
+        route, raw_params = found
+        if method == "OPTIONS":
+            return Response(status_code=200, headers={"Allow": route.allow})
+        head = method == "HEAD"
+        operation = route.operations.get("GET" if head else method)
+        if operation is None:
+            return json_response(405, {"message": NOT_ALLOWED}, {"Allow": route.allow})
+        try:
+            body = await self.read_body(request, operation) if not head and method in ("POST", "PUT") else None
+            return await run_in_threadpool(self.handle, request, operation, raw_params, body, head)
+        except ApiError as exc:
+            return json_response(exc.status, exc.body(), exc.headers or None, head=head)
+
+    async def read_body(self, request: Request, operation: Operation) -> Any:
+        raw = await request.body()
+        if len(raw) > MAX_BODY:
+            raise ApiError(413, "The request body is too large")
+        if not raw.strip():
+            return None
+        try:
+            return wire.clean(orjson.loads(raw))
+        except orjson.JSONDecodeError:
+            raise ApiError(400, BAD_JSON) from None
+
+    def handle(self, request: Request, operation: Operation, raw_params: dict[str, str], body: Any,
+               head: bool) -> Response:
+        principal = self.principal(request)
+        if principal is None:
+            raise ApiError(401, UNAUTHORIZED, headers={"WWW-Authenticate": 'Bearer realm="cirrus"'})
+        path_values: dict[str, int] = {}
+        for name, text in raw_params.items():
+            value = int(text)
+            if value > wire.INT_MAX:
+                raise ApiError(404, NOT_FOUND)
+            path_values[name] = value
+        multi: dict[str, list[str]] = {}
+        for key, value in request.query_params.multi_items():
+            multi.setdefault(key, []).append(value)
+        query = operation.parse_query(multi)
+        mask = None
+        if operation.op.get("x_fields"):
+            header = request.headers.get("x-fields")
+            if header is not None:
+                try:
+                    mask = parse_mask(header)
+                except MaskError as exc:
+                    raise ApiError(400, exc.message) from None
+        body = operation.validate_body(body)
+        write = request.method.upper() not in ("GET", "HEAD")
+        try:
+            with self.rt.workspace(principal, write=write) as ws:
+                ctx = Ctx(ws=ws, loader=q.Loader(ws), user_id=principal.user_id)
+                call = Call(op=operation.op, ctx=ctx, path=path_values, query=query, body=body)
+                result = operation.binding.handler(call)
+        except CoreError as exc:
+            raise core_error(exc) from None
+        if mask is not None:
+            try:
+                result = apply_mask(result, mask)
+            except MaskError as exc:
+                raise ApiError(400, exc.message) from None
+        return json_response(200, result, head=head)
+
+
+def core_error(exc: CoreError) -> ApiError:
+    if isinstance(exc, NotFound):
+        return ApiError(404, exc.message, {exc.field: exc.message} if exc.field else None)
+    if isinstance(exc, Invalid):
+        return invalid({exc.field or "payload": exc.message})
+    if isinstance(exc, Conflict):
+        return ApiError(409, exc.message)
+    if isinstance(exc, Forbidden):
+        return ApiError(403, exc.message)
+    return ApiError(400, exc.message)
