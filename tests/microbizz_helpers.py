@@ -105,3 +105,28 @@ def image_bytes(fmt: str, size: tuple[int, int] = (640, 480), color: str = "teal
 
 def b64(data: bytes) -> str:
     return base64.b64encode(data).decode()
+
+
+def paged_client(runtime, page_size: int):
+    """A TestClient on an app over the same database whose syncs page every
+    ``page_size`` records (use it as a context manager)."""
+    from dataclasses import replace
+
+    from starlette.testclient import TestClient
+
+    from polycrm.app import create_app
+
+    return TestClient(create_app(replace(runtime.settings, sync_page_size=page_size), runtime.db))
+
+
+def sync_all(mb: MB, command: str, key: str, **args: Any) -> tuple[list[dict], list[dict]]:
+    """Follow a ...ByLastChange sync through its resumekeys: all items, and each page's result."""
+    items: list[dict] = []
+    pages: list[dict] = []
+    result = mb.call(command, **args)
+    while True:
+        pages.append(result)
+        items.extend(result[key])
+        if "resumekey" not in result:
+            return items, pages
+        result = mb.call(command, resumekey=result["resumekey"])
