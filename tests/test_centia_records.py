@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from centia_helpers import Centia, add_profile, fail, lookup_ids
 from sqlalchemy import select
 
 from polycrm.core import custom_fields
-from polycrm.core.models import Activity, Customer, OpportunityLine
+from polycrm.core.models import Activity, Customer, Opportunity, OpportunityLine
 from polycrm.core.workspace import Workspace
 
 SHIPPING = {
@@ -496,6 +498,12 @@ def test_get_opportunities_filters(api, runtime, tenant):
     assert ids(estimated_end_at={"from": "01/01/27", "to": "31/01/27"}) == [first]
     assert ids(created_at={"from": "01/01/00"}) == [second, first]
     assert ids(closed_at={"from": "01/01/00"}) == []
+    with Workspace(runtime.db, tenant["tenant_id"]) as ws:
+        won = ws.get(Opportunity, first)
+        ws.update(won, {"status": "won", "closed_at": dt.datetime(2026, 3, 15, 23, 30)})
+    assert ids(closed_at={"from": "15/03/26", "to": "15/03/26"}) == [first]
+    assert ids(closed_at={"to": "14/03/26"}) == []
+    assert ids(status="won") == [first]
     assert ids(user_id=tenant["user_id"]) == [second, first]
     assert ids(query="COFFEE") == [second]
     page = api.call("opportunities", "GetOpportunities", pagination=1, with_company=True, with_products=True)

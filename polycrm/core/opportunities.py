@@ -10,22 +10,17 @@ from sqlalchemy import select
 
 from polycrm.core.customers import fold
 from polycrm.core.errors import Invalid
-from polycrm.core.models import Opportunity, OpportunityLine, Product, utcnow
+from polycrm.core.models import Opportunity, OpportunityLine, Product
 from polycrm.core.tenancy import on_save
 from polycrm.core.workspace import Workspace
 
 STATUSES = ("active", "pending", "won", "lost")
-CLOSED_STATUSES = ("won", "lost")
 LINE_FIELDS = ("product_id", "quantity", "price", "discount", "tax", "total")
 
 
 @on_save(Opportunity)
 def _derive_opportunity(o: Opportunity) -> None:
     o.search_text = fold(" ".join(f for f in (o.title, o.description) if f))
-    closed = o.status in CLOSED_STATUSES
-    if closed and o.closed_at is None:
-        o.closed_at = utcnow()
-    o.closed = closed
 
 
 def create(ws: Workspace, values: Mapping[str, Any], lines: Iterable[Mapping[str, Any]] = ()) -> Opportunity:
