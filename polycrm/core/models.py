@@ -105,12 +105,18 @@ class TenantScoped(Base):
 
     @declared_attr.directive
     def __table_args__(cls) -> tuple:
-        # The change feed is read in (changed_at, id) order per tenant.
-        return (Index(f"ix_{cls.__tablename__}_feed", "tenant_id", "changed_at", "id"),)
+        return _with_feed(cls.__tablename__)
 
 
 def _with_feed(name: str, *more: Any) -> tuple:
-    return (Index(f"ix_{name}_feed", "tenant_id", "changed_at", "id"), *more)
+    # The change feed is read in (changed_at, id) order per tenant; a sync
+    # resumes in id order (``id > last ORDER BY id``), which without the
+    # second index means sorting every changed row again on each page.
+    return (
+        Index(f"ix_{name}_feed", "tenant_id", "changed_at", "id"),
+        Index(f"ix_{name}_sync", "tenant_id", "id", "changed_at"),
+        *more,
+    )
 
 
 class User(TenantScoped):

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 11:51:46.479255
+Create Date: 2026-11-23 12:13:06.546930
 """
 from alembic import op
 import sqlalchemy as sa
@@ -58,6 +58,7 @@ def upgrade() -> None:
     with op.batch_alter_table('app_user', schema=None) as batch_op:
         batch_op.create_index('ix_app_user_email', ['email'], unique=False)
         batch_op.create_index('ix_app_user_feed', ['tenant_id', 'changed_at', 'id'], unique=False)
+        batch_op.create_index('ix_app_user_sync', ['tenant_id', 'id', 'changed_at'], unique=False)
 
     op.create_table('folder',
     sa.Column('name', sa.String(length=255), nullable=False),
@@ -77,6 +78,7 @@ def upgrade() -> None:
     with op.batch_alter_table('folder', schema=None) as batch_op:
         batch_op.create_index('ix_folder_feed', ['tenant_id', 'changed_at', 'id'], unique=False)
         batch_op.create_index('ix_folder_owner', ['tenant_id', 'owner_kind', 'owner_id'], unique=False)
+        batch_op.create_index('ix_folder_sync', ['tenant_id', 'id', 'changed_at'], unique=False)
 
     op.create_table('invoice_price',
     sa.Column('source', sa.String(length=20), nullable=False),
@@ -99,6 +101,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('invoice_price', schema=None) as batch_op:
         batch_op.create_index('ix_invoice_price_feed', ['tenant_id', 'changed_at', 'id'], unique=False)
+        batch_op.create_index('ix_invoice_price_sync', ['tenant_id', 'id', 'changed_at'], unique=False)
 
     op.create_table('link',
     sa.Column('kind', sa.String(length=40), nullable=False),
@@ -119,6 +122,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('link', schema=None) as batch_op:
         batch_op.create_index('ix_link_feed', ['tenant_id', 'changed_at', 'id'], unique=False)
+        batch_op.create_index('ix_link_sync', ['tenant_id', 'id', 'changed_at'], unique=False)
         batch_op.create_index('ix_link_target', ['tenant_id', 'kind', 'target_kind', 'target_id'], unique=False)
 
     op.create_table('profile',
@@ -136,6 +140,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('profile', schema=None) as batch_op:
         batch_op.create_index('ix_profile_feed', ['tenant_id', 'changed_at', 'id'], unique=False)
+        batch_op.create_index('ix_profile_sync', ['tenant_id', 'id', 'changed_at'], unique=False)
 
     op.create_table('credential',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -177,6 +182,7 @@ def upgrade() -> None:
     with op.batch_alter_table('custom_field', schema=None) as batch_op:
         batch_op.create_index('ix_custom_field_entity', ['tenant_id', 'entity'], unique=False)
         batch_op.create_index('ix_custom_field_feed', ['tenant_id', 'changed_at', 'id'], unique=False)
+        batch_op.create_index('ix_custom_field_sync', ['tenant_id', 'id', 'changed_at'], unique=False)
 
     op.create_table('document',
     sa.Column('filename', sa.String(length=255), nullable=False),
@@ -207,6 +213,7 @@ def upgrade() -> None:
     with op.batch_alter_table('document', schema=None) as batch_op:
         batch_op.create_index('ix_document_feed', ['tenant_id', 'changed_at', 'id'], unique=False)
         batch_op.create_index('ix_document_folder', ['tenant_id', 'folder_id'], unique=False)
+        batch_op.create_index('ix_document_sync', ['tenant_id', 'id', 'changed_at'], unique=False)
 
     op.create_table('lookup',
     sa.Column('kind', sa.String(length=40), nullable=False),
@@ -231,6 +238,7 @@ def upgrade() -> None:
     with op.batch_alter_table('lookup', schema=None) as batch_op:
         batch_op.create_index('ix_lookup_feed', ['tenant_id', 'changed_at', 'id'], unique=False)
         batch_op.create_index('ix_lookup_kind', ['tenant_id', 'kind', 'sortorder', 'id'], unique=False)
+        batch_op.create_index('ix_lookup_sync', ['tenant_id', 'id', 'changed_at'], unique=False)
 
     op.create_table('profile_member',
     sa.Column('profile_id', sa.Integer(), nullable=False),
@@ -249,6 +257,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('profile_member', schema=None) as batch_op:
         batch_op.create_index('ix_profile_member_feed', ['tenant_id', 'changed_at', 'id'], unique=False)
+        batch_op.create_index('ix_profile_member_sync', ['tenant_id', 'id', 'changed_at'], unique=False)
 
     op.create_table('custom_value',
     sa.Column('field_id', sa.Integer(), nullable=False),
@@ -268,6 +277,7 @@ def upgrade() -> None:
     with op.batch_alter_table('custom_value', schema=None) as batch_op:
         batch_op.create_index('ix_custom_value_feed', ['tenant_id', 'changed_at', 'id'], unique=False)
         batch_op.create_index('ix_custom_value_lookup', ['tenant_id', 'field_id', 'value'], unique=False)
+        batch_op.create_index('ix_custom_value_sync', ['tenant_id', 'id', 'changed_at'], unique=False)
 
     op.create_table('customer',
     sa.Column('number', sa.String(length=100), nullable=True),
@@ -317,6 +327,7 @@ def upgrade() -> None:
         batch_op.create_index('ix_customer_name', ['tenant_id', 'name_folded'], unique=False)
         batch_op.create_index('ix_customer_number', ['tenant_id', 'number'], unique=False)
         batch_op.create_index('ix_customer_parent', ['tenant_id', 'parent_id'], unique=False)
+        batch_op.create_index('ix_customer_sync', ['tenant_id', 'id', 'changed_at'], unique=False)
         batch_op.create_index('ix_customer_type', ['tenant_id', 'type_id'], unique=False)
         batch_op.create_index('ix_customer_user', ['tenant_id', 'user_id'], unique=False)
 
@@ -354,6 +365,7 @@ def upgrade() -> None:
         batch_op.create_index('ix_product_feed', ['tenant_id', 'changed_at', 'id'], unique=False)
         batch_op.create_index('ix_product_group', ['tenant_id', 'group_id'], unique=False)
         batch_op.create_index('ix_product_number', ['tenant_id', 'number'], unique=False)
+        batch_op.create_index('ix_product_sync', ['tenant_id', 'id', 'changed_at'], unique=False)
 
     op.create_table('contact',
     sa.Column('customer_id', sa.Integer(), nullable=True),
@@ -404,6 +416,7 @@ def upgrade() -> None:
         batch_op.create_index('ix_contact_email', ['tenant_id', 'email'], unique=False)
         batch_op.create_index('ix_contact_externalkey', ['tenant_id', 'externalkey'], unique=False)
         batch_op.create_index('ix_contact_feed', ['tenant_id', 'changed_at', 'id'], unique=False)
+        batch_op.create_index('ix_contact_sync', ['tenant_id', 'id', 'changed_at'], unique=False)
 
     op.create_table('favorite',
     sa.Column('user_id', sa.Integer(), nullable=False),
@@ -422,6 +435,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('favorite', schema=None) as batch_op:
         batch_op.create_index('ix_favorite_feed', ['tenant_id', 'changed_at', 'id'], unique=False)
+        batch_op.create_index('ix_favorite_sync', ['tenant_id', 'id', 'changed_at'], unique=False)
 
     op.create_table('individual_price',
     sa.Column('customer_id', sa.Integer(), nullable=False),
@@ -441,6 +455,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('individual_price', schema=None) as batch_op:
         batch_op.create_index('ix_individual_price_feed', ['tenant_id', 'changed_at', 'id'], unique=False)
+        batch_op.create_index('ix_individual_price_sync', ['tenant_id', 'id', 'changed_at'], unique=False)
 
     op.create_table('record',
     sa.Column('kind', sa.String(length=40), nullable=False),
@@ -467,6 +482,7 @@ def upgrade() -> None:
         batch_op.create_index('ix_record_feed', ['tenant_id', 'changed_at', 'id'], unique=False)
         batch_op.create_index('ix_record_kind', ['tenant_id', 'kind', 'id'], unique=False)
         batch_op.create_index('ix_record_kind_feed', ['tenant_id', 'kind', 'changed_at', 'id'], unique=False)
+        batch_op.create_index('ix_record_sync', ['tenant_id', 'id', 'changed_at'], unique=False)
 
     op.create_table('opportunity',
     sa.Column('profile_id', sa.Integer(), nullable=True),
@@ -508,6 +524,7 @@ def upgrade() -> None:
         batch_op.create_index('ix_opportunity_customer', ['tenant_id', 'customer_id'], unique=False)
         batch_op.create_index('ix_opportunity_feed', ['tenant_id', 'changed_at', 'id'], unique=False)
         batch_op.create_index('ix_opportunity_profile', ['tenant_id', 'profile_id'], unique=False)
+        batch_op.create_index('ix_opportunity_sync', ['tenant_id', 'id', 'changed_at'], unique=False)
 
     op.create_table('activity',
     sa.Column('type_id', sa.Integer(), nullable=True),
@@ -551,6 +568,7 @@ def upgrade() -> None:
         batch_op.create_index('ix_activity_customer', ['tenant_id', 'customer_id'], unique=False)
         batch_op.create_index('ix_activity_date', ['tenant_id', 'date'], unique=False)
         batch_op.create_index('ix_activity_feed', ['tenant_id', 'changed_at', 'id'], unique=False)
+        batch_op.create_index('ix_activity_sync', ['tenant_id', 'id', 'changed_at'], unique=False)
         batch_op.create_index('ix_activity_user', ['tenant_id', 'user_id', 'closed'], unique=False)
 
     op.create_table('opportunity_line',
@@ -575,6 +593,7 @@ def upgrade() -> None:
     with op.batch_alter_table('opportunity_line', schema=None) as batch_op:
         batch_op.create_index('ix_opportunity_line_feed', ['tenant_id', 'changed_at', 'id'], unique=False)
         batch_op.create_index('ix_opportunity_line_parent', ['opportunity_id'], unique=False)
+        batch_op.create_index('ix_opportunity_line_sync', ['tenant_id', 'id', 'changed_at'], unique=False)
 
     op.create_table('quote',
     sa.Column('number', sa.String(length=100), nullable=True),
@@ -616,6 +635,7 @@ def upgrade() -> None:
     with op.batch_alter_table('quote', schema=None) as batch_op:
         batch_op.create_index('ix_quote_customer', ['tenant_id', 'customer_id'], unique=False)
         batch_op.create_index('ix_quote_feed', ['tenant_id', 'changed_at', 'id'], unique=False)
+        batch_op.create_index('ix_quote_sync', ['tenant_id', 'id', 'changed_at'], unique=False)
 
     op.create_table('sales_order',
     sa.Column('number', sa.String(length=100), nullable=True),
@@ -654,6 +674,7 @@ def upgrade() -> None:
     with op.batch_alter_table('sales_order', schema=None) as batch_op:
         batch_op.create_index('ix_sales_order_customer', ['tenant_id', 'customer_id'], unique=False)
         batch_op.create_index('ix_sales_order_feed', ['tenant_id', 'changed_at', 'id'], unique=False)
+        batch_op.create_index('ix_sales_order_sync', ['tenant_id', 'id', 'changed_at'], unique=False)
 
     op.create_table('ticket',
     sa.Column('profile_id', sa.Integer(), nullable=True),
@@ -688,6 +709,7 @@ def upgrade() -> None:
     with op.batch_alter_table('ticket', schema=None) as batch_op:
         batch_op.create_index('ix_ticket_feed', ['tenant_id', 'changed_at', 'id'], unique=False)
         batch_op.create_index('ix_ticket_profile', ['tenant_id', 'profile_id'], unique=False)
+        batch_op.create_index('ix_ticket_sync', ['tenant_id', 'id', 'changed_at'], unique=False)
 
     op.create_table('order_line',
     sa.Column('order_id', sa.Integer(), nullable=False),
@@ -717,6 +739,7 @@ def upgrade() -> None:
     with op.batch_alter_table('order_line', schema=None) as batch_op:
         batch_op.create_index('ix_order_line_feed', ['tenant_id', 'changed_at', 'id'], unique=False)
         batch_op.create_index('ix_order_line_parent', ['order_id'], unique=False)
+        batch_op.create_index('ix_order_line_sync', ['tenant_id', 'id', 'changed_at'], unique=False)
 
     op.create_table('quote_line',
     sa.Column('quote_id', sa.Integer(), nullable=False),
@@ -746,6 +769,7 @@ def upgrade() -> None:
     with op.batch_alter_table('quote_line', schema=None) as batch_op:
         batch_op.create_index('ix_quote_line_feed', ['tenant_id', 'changed_at', 'id'], unique=False)
         batch_op.create_index('ix_quote_line_parent', ['quote_id'], unique=False)
+        batch_op.create_index('ix_quote_line_sync', ['tenant_id', 'id', 'changed_at'], unique=False)
 
     # ### end Alembic commands ###
 
@@ -753,49 +777,58 @@ def upgrade() -> None:
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
     with op.batch_alter_table('quote_line', schema=None) as batch_op:
+        batch_op.drop_index('ix_quote_line_sync')
         batch_op.drop_index('ix_quote_line_parent')
         batch_op.drop_index('ix_quote_line_feed')
 
     op.drop_table('quote_line')
     with op.batch_alter_table('order_line', schema=None) as batch_op:
+        batch_op.drop_index('ix_order_line_sync')
         batch_op.drop_index('ix_order_line_parent')
         batch_op.drop_index('ix_order_line_feed')
 
     op.drop_table('order_line')
     with op.batch_alter_table('ticket', schema=None) as batch_op:
+        batch_op.drop_index('ix_ticket_sync')
         batch_op.drop_index('ix_ticket_profile')
         batch_op.drop_index('ix_ticket_feed')
 
     op.drop_table('ticket')
     with op.batch_alter_table('sales_order', schema=None) as batch_op:
+        batch_op.drop_index('ix_sales_order_sync')
         batch_op.drop_index('ix_sales_order_feed')
         batch_op.drop_index('ix_sales_order_customer')
 
     op.drop_table('sales_order')
     with op.batch_alter_table('quote', schema=None) as batch_op:
+        batch_op.drop_index('ix_quote_sync')
         batch_op.drop_index('ix_quote_feed')
         batch_op.drop_index('ix_quote_customer')
 
     op.drop_table('quote')
     with op.batch_alter_table('opportunity_line', schema=None) as batch_op:
+        batch_op.drop_index('ix_opportunity_line_sync')
         batch_op.drop_index('ix_opportunity_line_parent')
         batch_op.drop_index('ix_opportunity_line_feed')
 
     op.drop_table('opportunity_line')
     with op.batch_alter_table('activity', schema=None) as batch_op:
         batch_op.drop_index('ix_activity_user')
+        batch_op.drop_index('ix_activity_sync')
         batch_op.drop_index('ix_activity_feed')
         batch_op.drop_index('ix_activity_date')
         batch_op.drop_index('ix_activity_customer')
 
     op.drop_table('activity')
     with op.batch_alter_table('opportunity', schema=None) as batch_op:
+        batch_op.drop_index('ix_opportunity_sync')
         batch_op.drop_index('ix_opportunity_profile')
         batch_op.drop_index('ix_opportunity_feed')
         batch_op.drop_index('ix_opportunity_customer')
 
     op.drop_table('opportunity')
     with op.batch_alter_table('record', schema=None) as batch_op:
+        batch_op.drop_index('ix_record_sync')
         batch_op.drop_index('ix_record_kind_feed')
         batch_op.drop_index('ix_record_kind')
         batch_op.drop_index('ix_record_feed')
@@ -803,14 +836,17 @@ def downgrade() -> None:
 
     op.drop_table('record')
     with op.batch_alter_table('individual_price', schema=None) as batch_op:
+        batch_op.drop_index('ix_individual_price_sync')
         batch_op.drop_index('ix_individual_price_feed')
 
     op.drop_table('individual_price')
     with op.batch_alter_table('favorite', schema=None) as batch_op:
+        batch_op.drop_index('ix_favorite_sync')
         batch_op.drop_index('ix_favorite_feed')
 
     op.drop_table('favorite')
     with op.batch_alter_table('contact', schema=None) as batch_op:
+        batch_op.drop_index('ix_contact_sync')
         batch_op.drop_index('ix_contact_feed')
         batch_op.drop_index('ix_contact_externalkey')
         batch_op.drop_index('ix_contact_email')
@@ -818,6 +854,7 @@ def downgrade() -> None:
 
     op.drop_table('contact')
     with op.batch_alter_table('product', schema=None) as batch_op:
+        batch_op.drop_index('ix_product_sync')
         batch_op.drop_index('ix_product_number')
         batch_op.drop_index('ix_product_group')
         batch_op.drop_index('ix_product_feed')
@@ -827,6 +864,7 @@ def downgrade() -> None:
     with op.batch_alter_table('customer', schema=None) as batch_op:
         batch_op.drop_index('ix_customer_user')
         batch_op.drop_index('ix_customer_type')
+        batch_op.drop_index('ix_customer_sync')
         batch_op.drop_index('ix_customer_parent')
         batch_op.drop_index('ix_customer_number')
         batch_op.drop_index('ix_customer_name')
@@ -836,25 +874,30 @@ def downgrade() -> None:
 
     op.drop_table('customer')
     with op.batch_alter_table('custom_value', schema=None) as batch_op:
+        batch_op.drop_index('ix_custom_value_sync')
         batch_op.drop_index('ix_custom_value_lookup')
         batch_op.drop_index('ix_custom_value_feed')
 
     op.drop_table('custom_value')
     with op.batch_alter_table('profile_member', schema=None) as batch_op:
+        batch_op.drop_index('ix_profile_member_sync')
         batch_op.drop_index('ix_profile_member_feed')
 
     op.drop_table('profile_member')
     with op.batch_alter_table('lookup', schema=None) as batch_op:
+        batch_op.drop_index('ix_lookup_sync')
         batch_op.drop_index('ix_lookup_kind')
         batch_op.drop_index('ix_lookup_feed')
 
     op.drop_table('lookup')
     with op.batch_alter_table('document', schema=None) as batch_op:
+        batch_op.drop_index('ix_document_sync')
         batch_op.drop_index('ix_document_folder')
         batch_op.drop_index('ix_document_feed')
 
     op.drop_table('document')
     with op.batch_alter_table('custom_field', schema=None) as batch_op:
+        batch_op.drop_index('ix_custom_field_sync')
         batch_op.drop_index('ix_custom_field_feed')
         batch_op.drop_index('ix_custom_field_entity')
 
@@ -864,24 +907,29 @@ def downgrade() -> None:
 
     op.drop_table('credential')
     with op.batch_alter_table('profile', schema=None) as batch_op:
+        batch_op.drop_index('ix_profile_sync')
         batch_op.drop_index('ix_profile_feed')
 
     op.drop_table('profile')
     with op.batch_alter_table('link', schema=None) as batch_op:
         batch_op.drop_index('ix_link_target')
+        batch_op.drop_index('ix_link_sync')
         batch_op.drop_index('ix_link_feed')
 
     op.drop_table('link')
     with op.batch_alter_table('invoice_price', schema=None) as batch_op:
+        batch_op.drop_index('ix_invoice_price_sync')
         batch_op.drop_index('ix_invoice_price_feed')
 
     op.drop_table('invoice_price')
     with op.batch_alter_table('folder', schema=None) as batch_op:
+        batch_op.drop_index('ix_folder_sync')
         batch_op.drop_index('ix_folder_owner')
         batch_op.drop_index('ix_folder_feed')
 
     op.drop_table('folder')
     with op.batch_alter_table('app_user', schema=None) as batch_op:
+        batch_op.drop_index('ix_app_user_sync')
         batch_op.drop_index('ix_app_user_feed')
         batch_op.drop_index('ix_app_user_email')
 
