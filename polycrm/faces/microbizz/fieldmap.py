@@ -9,6 +9,7 @@ same maps are the oracle of the cross-API tests.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -24,11 +25,19 @@ Shower = Callable[[Any, "RenderContext"], Any]
 class RenderContext:
     """Per-request caches for the text fields that name other records."""
 
-    def __init__(self, ws: Workspace, clock: wire.Clock, *, include_prices: bool = False):
+    def __init__(
+        self,
+        ws: Workspace,
+        clock: wire.Clock,
+        *,
+        include_prices: bool = False,
+        names: dict[str, dict[int, str]] | None = None,
+    ):
         self.ws = ws
         self.clock = clock
         self.include_prices = include_prices
-        self._names: dict[str, dict[int, str]] = {}
+        # ``names`` may be shared by the read-only commands of one batch.
+        self._names: dict[str, dict[int, str]] = {} if names is None else names
 
     def name(self, kind: str, id_: int | None) -> str:
         if not id_:
@@ -61,6 +70,9 @@ class FieldMap:
         self.name = name
         self.fields = tuple(fields)
         self.writable = {f.wire: f for f in self.fields if f.read is not None and f.core}
+        # Each field's path compiled once into a reader of row mappings: a sync
+        # renders tens of fields of thousands of rows per page.
+        self._plan = tuple((f.wire, _path_reader(f.core), f.show) for f in self.fields)
 
     def to_core(self, payload: Mapping[str, Any]) -> dict[str, Any]:
         """The core patch for the writable fields present in ``payload``."""
@@ -74,13 +86,34 @@ class FieldMap:
         return patch
 
     def to_wire(self, row: Any, ctx: RenderContext) -> dict[str, Any]:
-        return {f.wire: f.show(get_path(row, f.core) if f.core else row, ctx) for f in self.fields}
+        if not isinstance(row, Mapping):
+            return {f.wire: f.show(get_path(row, f.core) if f.core else row, ctx) for f in self.fields}
+        return {name: show(read(row) if read else row, ctx) for name, read, show in self._plan}
 
     def many(self, rows: list[Any], ctx: RenderContext) -> list[dict[str, Any]]:
         for field in self.fields:
             if field.names and field.core:
                 ctx.prefetch(field.names, (get_path(r, field.core) for r in rows))
         return [self.to_wire(r, ctx) for r in rows]
+
+
+def _path_reader(path: str | None) -> Callable[[Mapping[str, Any]], Any] | None:
+    """What :func:`get_path` does for a row mapping, with the path split once."""
+    if not path:
+        return None
+    head, *rest = path.split(".")
+    if not rest:
+        return operator.itemgetter(head)
+
+    def read(row: Mapping[str, Any]) -> Any:
+        value = row[head]
+        for part in rest:
+            if not isinstance(value, dict):
+                return None
+            value = value.get(part)
+        return value
+
+    return read
 
 
 # -- field constructors ------------------------------------------------------

@@ -193,6 +193,9 @@ class Clock:
 
     def __init__(self, timezone: str):
         self.zone = ZoneInfo(timezone)
+        # The last moment formatted: a row's date and time fields (and often
+        # its created and changed stamps) are the same moment.
+        self._last: tuple[dt.datetime | None, tuple[str, str]] = (None, ("", ""))
 
     def local(self, utc: dt.datetime | None) -> dt.datetime | None:
         if utc is None:
@@ -204,12 +207,21 @@ class Clock:
         return local.astimezone(dt.UTC).replace(tzinfo=None)
 
     def date_of(self, utc: dt.datetime | None) -> str:
-        local = self.local(utc)
-        return local.strftime("%Y-%m-%d") if local else ""
+        return self._formatted(utc)[0]
 
     def time_of(self, utc: dt.datetime | None) -> str:
+        return self._formatted(utc)[1]
+
+    def _formatted(self, utc: dt.datetime | None) -> tuple[str, str]:
+        if utc is None:
+            return ("", "")
+        last = self._last  # one read: other threads may replace it meanwhile
+        if last[0] == utc:
+            return last[1]
         local = self.local(utc)
-        return local.strftime("%H:%M:%S") if local else ""
+        shown = (local.strftime("%Y-%m-%d"), local.strftime("%H:%M:%S"))
+        self._last = (utc, shown)
+        return shown
 
     def now(self) -> dt.datetime:
         return dt.datetime.now(self.zone)
