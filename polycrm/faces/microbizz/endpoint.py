@@ -158,17 +158,25 @@ class MicrobizzAPI:
         plan = [(raw, registry.find(raw.get("command")) if isinstance(raw, Mapping) else None) for raw in commands]
         writes = any(cmd is not None and cmd.writes for _raw, cmd in plan)
         results: list[dict[str, Any]] = []
+        # Display names fetched by one command serve the next ones, until a
+        # command that writes may have renamed something.
+        names: dict[str, dict[int, str]] = {}
         with Workspace(
             self.rt.db, principal.tenant_id, principal.user_id, blobs=self.rt.blobs, write=writes
         ) as ws:
             for raw, cmd in plan:
-                result = self.run_one(ws, raw, cmd)
+                writing = cmd is not None and cmd.writes
+                result = self.run_one(ws, raw, cmd, None if writing else names)
+                if writing:
+                    names = {}
                 results.append(result)
                 if halt and not result["status"]:
                     break
         return results
 
-    def run_one(self, ws: Workspace, raw: Any, cmd: registry.Command | None) -> dict[str, Any]:
+    def run_one(
+        self, ws: Workspace, raw: Any, cmd: registry.Command | None, names: dict[str, dict[int, str]] | None = None
+    ) -> dict[str, Any]:
         if not isinstance(raw, Mapping):
             return {"status": 0, "msg": "Invalid command: each command must be an object"}
         if cmd is None:
@@ -176,7 +184,7 @@ class MicrobizzAPI:
             if name in (None, ""):
                 return {"status": 0, "msg": "Invalid command: missing command name"}
             return {"status": 0, "msg": f"Unknown command: {name}"}
-        call = registry.Call(cmd.name, raw, ws, RenderContext(ws, self.clock), self.rt.settings)
+        call = registry.Call(cmd.name, raw, ws, RenderContext(ws, self.clock, names=names), self.rt.settings)
         try:
             with ws.atomic():
                 output = cmd.handler(call)
