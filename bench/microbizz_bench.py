@@ -61,6 +61,7 @@ def bench_sync(env: BenchEnv, client: Microbizz, since: str | None) -> None:
     profiler = env.profiler()
     pages = records = 0
     page_seconds: list[float] = []
+    cpu = env.server.cpu_seconds()
     started = time.perf_counter()
     next_command = command
     while True:
@@ -74,10 +75,12 @@ def bench_sync(env: BenchEnv, client: Microbizz, since: str | None) -> None:
             break
         next_command = {"command": "GetCustomersByLastChange", "resumekey": key}
     total = time.perf_counter() - started
+    cpu = env.server.cpu_seconds() - cpu
     profiler.stop()
     memory = env.server.memory_mb()
     print(f"(a) GetCustomersByLastChange full sync (changedate {since or 'none'}):")
-    print(f"    {records:,} customers in {pages} pages: {total:.2f} s, {rate(records, total)} customers/s")
+    print(f"    {records:,} customers in {pages} pages: {total:.2f} s, {rate(records, total)} customers/s "
+          f"(server CPU {cpu:.2f} s)")
     print(f"    page: median {percentile(page_seconds, 50) * 1000:.0f} ms, "
           f"p95 {percentile(page_seconds, 95) * 1000:.0f} ms, max {max(page_seconds) * 1000:.0f} ms")
     print(f"    server memory: peak {memory.get('VmHWM', 0):.0f} MB, now {memory.get('VmRSS', 0):.0f} MB")
@@ -89,6 +92,7 @@ def bench_get_by_id(env: BenchEnv, client: Microbizz, batches: int, size: int, r
     ids = env.data.customer_ids
     seconds: list[float] = []
     found = 0
+    cpu = env.server.cpu_seconds()
     started = time.perf_counter()
     for _ in range(batches):
         commands = [{"command": "GetCustomerByID", "customerid": rng.choice(ids)} for _ in range(size)]
@@ -97,9 +101,11 @@ def bench_get_by_id(env: BenchEnv, client: Microbizz, batches: int, size: int, r
         seconds.append(time.perf_counter() - t0)
         found += sum(len(r["customers"]) for r in results)
     total = time.perf_counter() - started
+    cpu = env.server.cpu_seconds() - cpu
     print(f"(b) GetCustomerByID, {batches} requests of {size} commands on random ids:")
     print(f"    {total:.2f} s: {rate(batches, total)} requests/s, {rate(batches * size, total)} commands/s "
-          f"(request median {percentile(seconds, 50) * 1000:.0f} ms, p95 {percentile(seconds, 95) * 1000:.0f} ms)")
+          f"(request median {percentile(seconds, 50) * 1000:.0f} ms, p95 {percentile(seconds, 95) * 1000:.0f} ms; "
+          f"server CPU {cpu:.2f} s)")
     if found != batches * size:
         print(f"    note: {batches * size - found} lookups found nothing")
 
@@ -108,6 +114,7 @@ def bench_writes(env: BenchEnv, client: Microbizz, count: int, rng: random.Rando
     numbers = env.data.customer_numbers
     next_number = 10001 + len(numbers) + 1_000_000
     seconds: list[float] = []
+    cpu = env.server.cpu_seconds()
     started = time.perf_counter()
     for i in range(count):
         if i % 2 == 0:
@@ -121,9 +128,11 @@ def bench_writes(env: BenchEnv, client: Microbizz, count: int, rng: random.Rando
         client.run([{"command": "CreateUpdateCustomerByCustomerNumber", "customer": customer}])
         seconds.append(time.perf_counter() - t0)
     total = time.perf_counter() - started
+    cpu = env.server.cpu_seconds() - cpu
     print(f"(c) CreateUpdateCustomerByCustomerNumber, {count} single-command requests (half updates, half creates):")
     print(f"    {total:.2f} s: {rate(count, total)} writes/s "
-          f"(request median {percentile(seconds, 50) * 1000:.1f} ms, p95 {percentile(seconds, 95) * 1000:.1f} ms)")
+          f"(request median {percentile(seconds, 50) * 1000:.1f} ms, p95 {percentile(seconds, 95) * 1000:.1f} ms; "
+          f"server CPU {cpu:.2f} s)")
 
 
 def main(argv: list[str] | None = None) -> None:
