@@ -426,6 +426,15 @@ def test_pages_send_security_headers(signed_in):
     assert css.status_code == 200 and "text/css" in css.headers["content-type"]
 
 
+def test_web_pages_do_not_shadow_api_paths(web):
+    """Unknown paths and the API endpoints are not answered by the web pages."""
+    for path in ("/no-such-page", "/api/v1/companies", "/api/endpoint.php", "/oauth/token"):
+        response = web.get(path)
+        assert response.headers.get("location", "").startswith("/signin") is False, path
+        assert "Sign in to polycrm" not in response.text, path
+    assert web.get("/no-such-page").status_code == 404
+
+
 # -- a real browser ----------------------------------------------------------------------------------
 
 
@@ -436,7 +445,9 @@ def _free_port() -> int:
 
 
 @pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} is not installed (apt-get install chromium)")
-def test_sign_in_page_renders_in_headless_chromium(app, tmp_path):
+def test_sign_in_page_renders_in_headless_chromium(app, backend, tmp_path):
+    if backend != "sqlite":
+        pytest.skip("one browser run is enough; it runs with the SQLite backend")
     import uvicorn
 
     port = _free_port()
