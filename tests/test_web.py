@@ -330,7 +330,7 @@ def test_create_search_and_edit_product(signed_in, runtime, tenant):
     assert response.status_code == 303
     with workspace(runtime, tenant) as ws:
         product = ws.get(Product, product_id)
-        assert product.price == Decimal("99") and product.active is False
+        assert product.price == Decimal(99) and product.active is False
 
 
 # -- activities -----------------------------------------------------------------------------------
@@ -386,7 +386,7 @@ def test_marking_another_tenants_activity_done_is_not_found(signed_in, runtime, 
 def test_quote_detail_shows_lines_and_their_sum(signed_in, runtime, tenant):
     with workspace(runtime, tenant) as ws:
         q = ws.create(Quote, number="S-100", title="Boat service", currencycode="DKK")
-        ws.create(QuoteLine, quote_id=q.id, text="Engine check", quantity=Decimal(2), price=Decimal("450"),
+        ws.create(QuoteLine, quote_id=q.id, text="Engine check", quantity=Decimal(2), price=Decimal(450),
                   discountpercent=Decimal(10), sortorder=1)
         ws.create(QuoteLine, quote_id=q.id, text="Oil", quantity=Decimal(1), price=Decimal("99.95"), sortorder=2)
         quote_id = q.id
@@ -399,7 +399,7 @@ def test_quote_detail_shows_lines_and_their_sum(signed_in, runtime, tenant):
 def test_opportunity_and_ticket_lists(signed_in, runtime, tenant):
     from polycrm.core.models import Opportunity, Ticket
     with workspace(runtime, tenant) as ws:
-        ws.create(Opportunity, title="Big fleet deal", value=Decimal("125000"))
+        ws.create(Opportunity, title="Big fleet deal", value=Decimal(125000))
         ws.create(Ticket, title="Printer on fire")
     assert "Big fleet deal" in signed_in.get("/opportunities").text
     assert "125000.00" in signed_in.get("/opportunities").text

@@ -19,9 +19,24 @@ from sqlalchemy import func, or_, select
 
 from polycrm.core.customers import fold
 from polycrm.core.models import (
-    Activity, Contact, Credential, Customer, Document, Link, Lookup, Opportunity, Product, Profile,
-    ProfileMember, Quote,
-    QuoteLine, Tenant, TenantScoped, Ticket, User, utcnow,
+    Activity,
+    Contact,
+    Credential,
+    Customer,
+    Document,
+    Link,
+    Lookup,
+    Opportunity,
+    Product,
+    Profile,
+    ProfileMember,
+    Quote,
+    QuoteLine,
+    Tenant,
+    TenantScoped,
+    Ticket,
+    User,
+    utcnow,
 )
 from polycrm.core.workspace import Workspace
 
@@ -266,20 +281,19 @@ def customer_documents(ws: Workspace, customer_id: int) -> list[Document]:
 def customer_overview(ws: Workspace, customer_id: Any, limit: int = 50) -> CustomerOverview:
     """A customer with what hangs off it; NotFound if it is not in this tenant."""
     customer = ws.require(Customer, customer_id, "customer")
-    live = lambda m: m.deleted.is_(False)  # noqa: E731
     contacts = ws.scalars(
-        select(Contact).where(Contact.customer_id == customer.id, live(Contact))
+        select(Contact).where(Contact.customer_id == customer.id, Contact.deleted.is_(False))
         .order_by(Contact.is_primary.desc(), Contact.name, Contact.id).limit(limit)
     )
     activities = ws.scalars(
-        select(Activity).where(Activity.customer_id == customer.id, live(Activity))
+        select(Activity).where(Activity.customer_id == customer.id, Activity.deleted.is_(False))
         .order_by(Activity.closed, Activity.date.desc(), Activity.id.desc()).limit(limit)
     )
     quotes = ws.scalars(
-        select(Quote).where(Quote.customer_id == customer.id, live(Quote)).order_by(Quote.id.desc()).limit(limit)
+        select(Quote).where(Quote.customer_id == customer.id, Quote.deleted.is_(False)).order_by(Quote.id.desc()).limit(limit)
     )
     children = ws.scalars(
-        select(Customer).where(Customer.parent_id == customer.id, live(Customer))
+        select(Customer).where(Customer.parent_id == customer.id, Customer.deleted.is_(False))
         .order_by(Customer.name_folded, Customer.id).limit(limit)
     )
     parent = ws.get(Customer, customer.parent_id) if customer.parent_id else None

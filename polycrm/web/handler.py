@@ -48,7 +48,7 @@ class Ctx:
     Page functions are plain (blocking) functions; they run in a worker thread.
     """
 
-    web: "Web"
+    web: Web
     request: Request
     session: Session
     form: dict[str, Any] = field(default_factory=dict)

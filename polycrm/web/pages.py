@@ -12,10 +12,15 @@ from starlette.responses import RedirectResponse, Response
 
 from polycrm.core import browse, customers, documents, lookups, signin
 from polycrm.core.auth import (
-    CENTIA_TOKEN, CIRRUS_BEARER, CIRRUS_CLIENT, CIRRUS_XTOKEN, MICROBIZZ_ACCESSTOKEN, MICROBIZZ_APIKEY,
+    CENTIA_TOKEN,
+    CIRRUS_BEARER,
+    CIRRUS_CLIENT,
+    CIRRUS_XTOKEN,
+    MICROBIZZ_ACCESSTOKEN,
+    MICROBIZZ_APIKEY,
 )
-from polycrm.core.errors import NotFound
-from polycrm.core.models import Activity, Customer, Document, Opportunity, Product, Quote, Ticket
+from polycrm.core.errors import Invalid, NotFound
+from polycrm.core.models import Activity, Customer, Document, Opportunity, Product, Quote, Ticket, User
 from polycrm.web import forms
 from polycrm.web.forms import Field
 from polycrm.web.handler import Ctx
@@ -204,8 +209,6 @@ _NAME_SOURCES = {"customer": Customer}
 
 def display_names(ctx: Ctx, items: Sequence[Any], wanted: dict[str, tuple[str, ...]]) -> dict[str, dict[int, str]]:
     """Names for the FK columns of a page of rows, one query per kind."""
-    from polycrm.core.models import User
-
     found: dict[str, dict[int, str]] = {"lookup": {}, "customer": {}, "user": {}}
     for kind, cols in wanted.items():
         ids = {getattr(item, col) for item in items for col in cols}
@@ -323,7 +326,7 @@ def _customer_checks(ctx: Ctx, values: dict[str, Any], errors: dict[str, str], c
     if values.get("parent_id") and "parent" not in errors:
         try:
             customers.check_parent(ctx.ws, customer_id, values["parent_id"], field="parent")
-        except Exception as exc:  # Invalid: a cycle in the hierarchy
+        except Invalid as exc:  # a cycle in the hierarchy
             errors["parent"] = "This parent would make the customer its own parent." if customer_id else str(exc)
 
 
