@@ -130,3 +130,19 @@ def sync_all(mb: MB, command: str, key: str, **args: Any) -> tuple[list[dict], l
         if "resumekey" not in result:
             return items, pages
         result = mb.call(command, resumekey=result["resumekey"])
+
+
+def add_user(runtime, tenant: dict, username: str, password: str = "second-secret") -> tuple[int, dict[str, Any]]:
+    """A second user in the tenant (made through the core) and its envelope
+    credentials: the tenant's contract and API key with the user's own login."""
+    from polycrm.core import auth
+    from polycrm.core.models import User
+    from polycrm.core.workspace import Workspace
+
+    with Workspace(runtime.db, tenant["tenant_id"]) as ws:
+        user = ws.create(
+            User, username=username, name=username.title(), surname="Seller", active=True,
+            password_hash=auth.hash_password(password),
+        )
+        user_id = user.id
+    return user_id, {**credentials(tenant), "username": username, "password": password}
