@@ -18,6 +18,7 @@ from starlette.testclient import TestClient
 from polycrm.core import documents, lookups
 from polycrm.core.models import Activity, Customer, Product, Quote, QuoteLine, User
 from polycrm.core.workspace import Workspace
+from polycrm.web.forms import parse_money
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 CHROMIUM = "/usr/bin/chromium"
@@ -84,7 +85,16 @@ def test_sign_in_with_email_and_contract_number(web, tenant):
     assert web.get("/").status_code == 200
 
 
-@pytest.mark.parametrize("field, value", [("password", "wrong"), ("login", "nobody"), ("tenant", "no-such-tenant")])
+def test_tenant_name_is_matched_regardless_of_case(web, tenant):
+    token = csrf_of(web.get("/signin"))
+    response = web.post("/signin", data={"csrf_token": token, "tenant": tenant["tenant"].upper(),
+                                         "login": tenant["microbizz"]["username"],
+                                         "password": tenant["microbizz"]["password"]})
+    assert response.status_code == 303
+
+
+@pytest.mark.parametrize("field, value", [("password", "wrong"), ("login", "nobody"), ("tenant", "no-such-tenant"),
+                                          ("tenant", "99999999999999999999"), ("tenant", "t-%")])
 def test_sign_in_failure_is_refused_without_saying_why(web, tenant, field, value):
     token = csrf_of(web.get("/signin"))
     data = {"csrf_token": token, "tenant": tenant["tenant"], "login": tenant["microbizz"]["username"],
@@ -204,6 +214,25 @@ def test_create_and_edit_customer_round_trip(signed_in, runtime, tenant):
         assert c.addresses == {"visiting": {"street": "Havnevej 3", "city": "Skagen"}}
         assert "skagen" in c.search_text and c.user_id is None
         assert c.profile_id == tenant["profile_id"]
+
+
+def test_add_a_contact_to_a_customer(signed_in, runtime, tenant):
+    with workspace(runtime, tenant) as ws:
+        customer_id = ws.create(Customer, name="Kontakt A/S").id
+    url = f"/customers/{customer_id}/contacts/new"
+    response = post_form(signed_in, url, {"name": "", "email": "nope"})
+    assert response.status_code == 400
+    assert "First name is required." in response.text
+    response = post_form(signed_in, url, {"name": "Lise", "surname": "Holm", "email": "lise@kontakt.example",
+                                          "jobtitle": "Buyer"})
+    assert response.status_code == 303 and response.headers["location"] == f"/customers/{customer_id}"
+    page = signed_in.get(f"/customers/{customer_id}").text
+    assert "Contact Lise Holm added." in page and "lise@kontakt.example" in page
+    with workspace(runtime, tenant) as ws:
+        from polycrm.core.models import Contact
+        contacts = ws.scalars(select(Contact).where(Contact.customer_id == customer_id))
+        assert [(c.name, c.surname, c.jobtitle) for c in contacts] == [("Lise", "Holm", "Buyer")]
+        assert "lise@kontakt.example" in contacts[0].search_text
 
 
 def test_customer_form_errors_are_shown_and_nothing_is_written(signed_in, runtime, tenant):
@@ -331,6 +360,21 @@ def test_create_search_and_edit_product(signed_in, runtime, tenant):
     with workspace(runtime, tenant) as ws:
         product = ws.get(Product, product_id)
         assert product.price == Decimal(99) and product.active is False
+
+
+@pytest.mark.parametrize("typed, stored", [("1249.5", "1249.5"), ("1 249,50", "1249.5"), ("1.249,50", "1249.5"),
+                                           ("1,249.50", "1249.5"), ("0", "0")])
+def test_money_is_read_leniently(typed, stored):
+    assert parse_money(typed, "Price") == Decimal(stored)
+
+
+@pytest.mark.parametrize("typed, message", [("12a", "Price must be a number, e.g. 1250.50."),
+                                            ("NaN", "Price is out of range."),
+                                            ("1e20", "Price is out of range."),
+                                            ("-1", "Price cannot be negative.")])
+def test_bad_money_is_refused(typed, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        parse_money(typed, "Price")
 
 
 # -- activities -----------------------------------------------------------------------------------

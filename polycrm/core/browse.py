@@ -41,6 +41,7 @@ from polycrm.core.models import (
 from polycrm.core.workspace import Workspace
 
 MAX_PER_PAGE = 100
+MAX_TERMS = 8
 
 # Columns a free-text search matches. Models with a derived, folded
 # ``search_text`` use it; the others match a few columns case-insensitively.
@@ -97,15 +98,16 @@ class Page:
         return min(self.total, self.page * self.per_page)
 
 
-def _escape_like(term: str) -> str:
+def escape_like(term: str) -> str:
     return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def text_filter(model: type[TenantScoped], query: str | None) -> list[Any]:
     """Conditions matching every whitespace-separated term of ``query``."""
     conditions = []
-    for term in fold(query).split():
-        pattern = f"%{_escape_like(term)}%"
+    # A handful of terms is plenty for a person typing; more only costs time.
+    for term in fold(query).split()[:MAX_TERMS]:
+        pattern = f"%{escape_like(term)}%"
         matches = [
             col.like(pattern, escape="\\") if col in _FOLDED else col.ilike(pattern, escape="\\")
             for col in SEARCH_COLUMNS[model]

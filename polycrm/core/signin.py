@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from polycrm.core import auth
+from polycrm.core.browse import escape_like
 from polycrm.core.models import Tenant, User
 from polycrm.core.workspace import Workspace
 from polycrm.store.engine import Database
@@ -24,7 +25,12 @@ def find_tenant(session: Session, name_or_contract: str) -> Tenant | None:
     """A tenant by its name, or by its Microbizz contract number."""
     key = name_or_contract.strip()
     tenant = session.scalars(select(Tenant).where(Tenant.name == key)).first()
-    if tenant is None and key.isdigit():
+    if tenant is None:
+        # People rarely remember the capitalisation; accept it when unambiguous.
+        stmt = select(Tenant).where(Tenant.name.ilike(escape_like(key), escape="\\")).limit(2)
+        matches = session.scalars(stmt).all()
+        tenant = matches[0] if len(matches) == 1 else None
+    if tenant is None and key.isdigit() and len(key) <= 9:  # beyond that it cannot be a contract
         tenant = auth.tenant_by_contract(session, int(key))
     return tenant
 

@@ -28,6 +28,8 @@ def routes(rt) -> list:
         Route("/customers/{id:int}", page(pages.customer_detail), methods=get),
         Route("/customers/{id:int}/edit", page(pages.customer_edit), methods=get),
         Route("/customers/{id:int}/edit", page(pages.customer_update), methods=post),
+        Route("/customers/{id:int}/contacts/new", page(pages.contact_new), methods=get),
+        Route("/customers/{id:int}/contacts/new", page(pages.contact_create), methods=post),
         Route("/documents/{id:int}/download", page(pages.document_download), methods=get),
         Route("/products/new", page(pages.product_new), methods=get),
         Route("/products/new", page(pages.product_create), methods=post),

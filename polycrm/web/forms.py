@@ -150,8 +150,11 @@ def _parse(ws: Workspace, f: Field, text: str) -> Any:
 
 def parse_money(text: str, label: str) -> Decimal:
     cleaned = text.replace(" ", "").replace("\u00a0", "")
-    if "," in cleaned and "." not in cleaned:
-        cleaned = cleaned.replace(",", ".")  # a decimal comma, as Danish users type it
+    if "," in cleaned and ("." not in cleaned or cleaned.rindex(",") > cleaned.rindex(".")):
+        # A decimal comma as Danish users type it, with dots grouping thousands (1.249,50).
+        cleaned = cleaned.replace(".", "").replace(",", ".")
+    elif "," in cleaned:
+        cleaned = cleaned.replace(",", "")  # commas grouping thousands (1,249.50)
     try:
         value = Decimal(cleaned)
     except InvalidOperation:

@@ -20,7 +20,7 @@ from polycrm.core.auth import (
     MICROBIZZ_APIKEY,
 )
 from polycrm.core.errors import Invalid, NotFound
-from polycrm.core.models import Activity, Customer, Document, Opportunity, Product, Quote, Ticket, User
+from polycrm.core.models import Activity, Contact, Customer, Document, Opportunity, Product, Quote, Ticket, User
 from polycrm.web import forms
 from polycrm.web.forms import Field
 from polycrm.web.handler import Ctx
@@ -56,6 +56,16 @@ CUSTOMER_FIELDS: tuple[Field, ...] = (
     Field("is_prospect", "Prospect", "is_prospect", "checkbox", group="Other"),
     Field("active", "Active", "active", "checkbox", group="Other",
           hint="Closed (inactive) customers stay searchable but are marked as closed."),
+)
+
+CONTACT_FIELDS: tuple[Field, ...] = (
+    Field("name", "First name", "name", required=True, autocomplete="off"),
+    Field("surname", "Last name", "surname", autocomplete="off"),
+    Field("jobtitle", "Job title", "jobtitle"),
+    Field("department", "Department", "department"),
+    Field("email", "E-mail", "email", "email", autocomplete="off"),
+    Field("phone", "Phone", "phone", "tel", max_length=64, autocomplete="off"),
+    Field("cellphone", "Mobile", "cellphone", "tel", max_length=64, autocomplete="off"),
 )
 
 PRODUCT_FIELDS: tuple[Field, ...] = (
@@ -382,11 +392,34 @@ def customer_update(ctx: Ctx) -> Response:
     return ctx.redirect(f"/customers/{customer.id}", "Changes saved." if changed else "Nothing changed.")
 
 
+def contact_new(ctx: Ctx) -> Response:
+    customer = ctx.ws.require(Customer, ctx.request.path_params["id"], "customer")
+    return _contact_form(ctx, customer, forms.initial(CONTACT_FIELDS, None))
+
+
+def _contact_form(ctx: Ctx, customer: Customer, values: dict[str, str], status: int = 200,
+                  errors: dict[str, str] | None = None) -> Response:
+    return _form_page(ctx, "form.html", CONTACT_FIELDS, values, status, errors,
+                      title=f"New contact at {customer.name}", action=f"/customers/{customer.id}/contacts/new",
+                      cancel=f"/customers/{customer.id}")
+
+
+def contact_create(ctx: Ctx) -> Response:
+    customer = ctx.ws.require(Customer, ctx.request.path_params["id"], "customer")
+    values, errors, raw = forms.read(ctx.ws, CONTACT_FIELDS, ctx.form)
+    if errors:
+        return _contact_form(ctx, customer, raw, 400, errors)
+    profile_id = customer.profile_id or browse.home_profile_id(ctx.ws, ctx.user.id)
+    values = {k: v for k, v in values.items() if v is not None}
+    contact = ctx.ws.create(Contact, {**values, "customer_id": customer.id, "profile_id": profile_id})
+    return ctx.redirect(f"/customers/{customer.id}", f"Contact {contact.name} {contact.surname}".rstrip() + " added.")
+
+
 def document_download(ctx: Ctx) -> Response:
     doc = ctx.ws.require(Document, ctx.request.path_params["id"], "document")
     try:
         data = documents.read_bytes(ctx.ws, doc)
-    except FileNotFoundError:
+    except (FileNotFoundError, ValueError):  # bytes gone, or a malformed hash
         raise NotFound(f"The file content of document {doc.id} is missing from the file store.") from None
     name = doc.filename or f"document-{doc.id}"
     ascii_name = name.encode("ascii", "replace").decode().replace('"', "'").replace("?", "_")
