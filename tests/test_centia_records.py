@@ -565,3 +565,14 @@ def test_tickets_are_scoped_to_the_profile(api, runtime, tenant):
     api.call("tickets", "CreateTicket", **ticket_params(api, api.company()))
     assert len(api.call("tickets", "GetTickets")["tickets"]) == 1
     assert api.call("tickets", "GetTickets", profile_id=second) == {"tickets": []}
+
+
+def test_values_beyond_what_the_database_holds_are_refused(api):
+    assert api.error("products", "CreateProduct", name="W", value="1e20") == fail("invalid value for value: out of range")
+    assert api.error("products", "CreateProduct", name="x" * 256, value=1) == fail("invalid value for name: longer than 255 characters")
+    assert api.error("companies", "GetCompany", profile_id=2**40, search_by="id", search_value="1") == fail(
+        "invalid value for profile_id: out of range"
+    )
+    assert api.error("companies", "GetCompany", search_by="id", search_value="9" * 30) == fail("company not found")
+    assert api.error("contacts", "GetContact", search_by="id", search_value="9" * 30) == fail("contact not found")
+    assert api.call("products", "GetProducts") == {"products": []}

@@ -8,10 +8,8 @@ the centia envelope. See docs/centiacrm.md for every choice made here.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import logging
-import os
 from typing import Any
 
 from starlette.convertors import Convertor, register_url_convertor
@@ -19,16 +17,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from polycrm.core import auth, email_signin, profiles
+from polycrm.core import auth, profiles
 from polycrm.core.errors import CoreError
 from polycrm.core.models import User
 from polycrm.faces.centia import methods as M
 from polycrm.faces.centia.wire import ApiError, AuthError, EnvelopeError, failure, parse, success
 
 log = logging.getLogger(__name__)
-
-TOKEN_TTL = dt.timedelta(seconds=int(os.environ.get("POLYCRM_CENTIA_TOKEN_TTL", str(24 * 3600))))
-AUTH_STATUS = int(os.environ.get("POLYCRM_CENTIA_AUTH_STATUS", "401"))
 
 # Every spelling of a module slug a client may use, folded to lower case.
 MODULE_ALIASES = {
@@ -149,42 +144,21 @@ class CentiaApi:
         return raw
 
     def dispatch(self, request: Request, method: M.Method, raw: dict[str, Any]) -> dict[str, Any]:
-        if method.name == "Login":
-            return self.login(parse(raw, method.params))
-        token = bearer(request)
+        token = bearer(request) if method.auth else None
         principal = auth.resolve_token(self.rt.db, auth.CENTIA_TOKEN, token) if token else None
-        if principal is None:
-            raise AuthError(status=AUTH_STATUS)
-        if method.name == "Logout":
-            auth.revoke_token(self.rt.db, auth.CENTIA_TOKEN, token)
-            return {"revoked": True}
+        if method.auth and principal is None:
+            raise AuthError()
+        if method.on_credentials:
+            return method.handler(self.rt, parse(raw, method.params), token)
         with self.rt.workspace(principal, write=method.writes) as ws:
             user = ws.get(User, principal.user_id)
             if user is None or user.deleted or not user.active:
-                raise AuthError(status=AUTH_STATUS)
+                raise AuthError()
             profile = None
             if method.takes_profile:
                 profile_id = parse(raw, (M.PROFILE,))["profile_id"]
                 profile = profiles.require_access(ws, user.id, profile_id)
-            call = M.Call(ws, principal, profile, parse(raw, method.params), token)
-            return method.handler(call)
-
-    def login(self, args: dict[str, Any]) -> dict[str, Any]:
-        principal = email_signin.sign_in(self.rt.db, args["email"], args["password"])
-        if principal is None:
-            raise AuthError("invalid credentials", status=AUTH_STATUS)
-        token, expires_at = auth.issue_token(self.rt.db, principal, auth.CENTIA_TOKEN, TOKEN_TTL)
-        with self.rt.workspace(principal, write=False) as ws:
-            user = ws.get(User, principal.user_id)
-            out = M.user_out(user)
-            out["is_admin"] = bool(user.is_admin)
-            out["profiles"] = [M.profile_out(p) for p in profiles.of_user(ws, user.id)]
-        return {
-            "token": token,
-            "token_type": "Bearer",
-            "expires_at": expires_at.strftime("%Y-%m-%d %H:%M:%S"),
-            "user": out,
-        }
+            return method.handler(M.Call(ws, principal, profile, parse(raw, method.params), token))
 
 
 def routes(rt: Any) -> list[Route]:

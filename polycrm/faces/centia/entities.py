@@ -7,12 +7,12 @@ input (parameter specs, conversion, reference checks) and output.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from polycrm.core import profiles
-from polycrm.core.models import Profile
+from polycrm.core.models import Contact, Customer, Opportunity, Product, Profile, Ticket, TenantScoped
 from polycrm.core.workspace import Workspace, get_path
 from polycrm.faces.centia import wire
 from polycrm.faces.centia.wire import DMY, ISO, Param
@@ -42,6 +42,22 @@ class Field:
         return Param(self.wire, kinds.get(self.kind, self.kind), self.required, self.choices, self.fmt)
 
 
+@dataclass(frozen=True)
+class ObjectMap:
+    """The fields of one centia object and the core model they live in."""
+
+    model: type[TenantScoped]
+    fields: tuple[Field, ...]
+
+    def __iter__(self) -> Iterator[Field]:
+        return iter(self.fields)
+
+    def max_length(self, f: Field) -> int | None:
+        """The column length limit of a plain string field (JSON parts have none)."""
+        column = self.model.__table__.columns.get(f.core)
+        return getattr(column.type, "length", None) if column is not None else None
+
+
 def ro(wire_name: str, core: str, kind: str = "str") -> Field:
     return Field(wire_name, core, kind, writable=False)
 
@@ -49,7 +65,7 @@ def ro(wire_name: str, core: str, kind: str = "str") -> Field:
 COMMON_HEAD = (ro("id", "id", "int"), ro("profile_id", "profile_id", "int"))
 COMMON_TAIL = (ro("created_at", "created_at", "datetime"), ro("updated_at", "changed_at", "datetime"))
 
-COMPANY = (
+COMPANY = ObjectMap(Customer, (
     *COMMON_HEAD,
     Field("client_number", "number"),
     Field("name", "name", required=True),
@@ -61,9 +77,9 @@ COMPANY = (
     Field("rfc", "extra.rfc"),
     ro("user_id", "user_id", "int"),
     *COMMON_TAIL,
-)
+))
 
-CONTACT = (
+CONTACT = ObjectMap(Contact, (
     *COMMON_HEAD,
     Field("company_id", "customer_id", "ref", required=True),
     Field("name", "name", required=True),
@@ -82,7 +98,7 @@ CONTACT = (
     Field("linkedin", "extra.linkedin"),
     Field("twitter", "extra.twitter"),
     *COMMON_TAIL,
-)
+))
 
 ASSISTANT = (
     Param("name", "str", True),
@@ -95,7 +111,7 @@ ASSISTANT = (
     Param("linkedin"),
 )
 
-PRODUCT = (
+PRODUCT = ObjectMap(Product, (
     *COMMON_HEAD,
     Field("name", "name", required=True),
     Field("short_name", "short_name"),
@@ -109,9 +125,9 @@ PRODUCT = (
     Field("product_category_id", "group_id", "lookup", "product_group"),
     Field("taxes", "extra.tax_ids", "lookups", "tax"),
     *COMMON_TAIL,
-)
+))
 
-OPPORTUNITY = (
+OPPORTUNITY = ObjectMap(Opportunity, (
     *COMMON_HEAD,
     Field("user_id", "user_id", "ref", required=True),
     Field("title", "title", required=True),
@@ -129,7 +145,7 @@ OPPORTUNITY = (
     Field("comment", "extra.comment"),
     ro("closed_at", "closed_at", "datetime"),
     *COMMON_TAIL,
-)
+))
 
 LINE = (
     Param("product_id", "int", True),
@@ -140,7 +156,7 @@ LINE = (
     Param("total", "float"),
 )
 
-TICKET = (
+TICKET = ObjectMap(Ticket, (
     *COMMON_HEAD,
     Field("title", "title", required=True),
     Field("description", "description", required=True),
@@ -155,10 +171,10 @@ TICKET = (
     ro("status", "status"),
     Field("comment", "extra.comment"),
     *COMMON_TAIL,
-)
+))
 
 
-def params(fields: Sequence[Field], *, required: bool = True) -> list[Param]:
+def params(fields: ObjectMap, *, required: bool = True) -> list[Param]:
     """The parameters a Create method takes for a field map."""
     out = []
     for f in fields:
@@ -168,8 +184,8 @@ def params(fields: Sequence[Field], *, required: bool = True) -> list[Param]:
     return out
 
 
-def to_core(ws: Workspace, profile: Profile, fields: Sequence[Field], args: Mapping[str, Any]) -> dict[str, Any]:
-    """Core values for the writable fields present in ``args``; lookups are checked."""
+def to_core(ws: Workspace, profile: Profile, fields: ObjectMap, args: Mapping[str, Any]) -> dict[str, Any]:
+    """Core values for the writable fields present in ``args``; lookups and lengths are checked."""
     values: dict[str, Any] = {}
     for f in fields:
         if not f.writable or f.wire not in args:
@@ -183,6 +199,9 @@ def to_core(ws: Workspace, profile: Profile, fields: Sequence[Field], args: Mapp
             value = [profiles.lookup_ref(ws, profile, f.lookup, v, f.wire) for v in value]
         elif f.kind == "str" and isinstance(value, str):
             value = value.strip() or None
+            limit = fields.max_length(f)
+            if value is not None and limit is not None and len(value) > limit:
+                raise wire.invalid(f.wire, f"longer than {limit} characters")
         values[f.core] = value
     return values
 

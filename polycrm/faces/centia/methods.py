@@ -10,19 +10,24 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+import datetime as dt
+import os
 from typing import Any
 
 from sqlalchemy import select
 
 from polycrm.core import contacts as core_contacts
 from polycrm.core import custom_fields, geo, lookups, notifications, numbering, opportunities, profiles, queries, tickets
+from polycrm.core import auth, email_signin
 from polycrm.core.auth import Principal
 from polycrm.core.errors import Conflict
 from polycrm.core.models import Contact, Customer, Lookup, Opportunity, Product, Profile, TenantScoped, User
 from polycrm.core.queries import DateRange
 from polycrm.core.workspace import Workspace
 from polycrm.faces.centia import entities as E
-from polycrm.faces.centia.wire import ApiError, Param, invalid, out_money, out_number
+from polycrm.faces.centia.wire import (
+    AUTH_STATUS, MAX_INT, ApiError, AuthError, Param, invalid, out_datetime, out_money, out_number,
+)
 
 PROFILE = Param("profile_id", "int", True)
 PAGINATION = (Param("pagination", "int"), Param("page", "int"))
@@ -47,6 +52,9 @@ class Method:
     params: tuple[Param, ...] = ()
     auth: bool = True
     writes: bool = False
+    # Login and Logout work on credentials, not in a workspace: their handler
+    # is called as ``handler(runtime, args, token)``.
+    on_credentials: bool = False
     # Where ``parameters`` itself may be absent (the doc shows no parameters row).
     no_parameters: bool = False
 
@@ -62,6 +70,11 @@ def in_profile(call: Call, model: type[TenantScoped], id_: Any, what: str, field
     if obj is None or not profiles.owns(call.profile, getattr(obj, "profile_id", None)):
         raise invalid(field_name, f"{what} {id_} not found in this profile")
     return obj
+
+
+def searched_id(text: str) -> int | None:
+    """The id a ``search_value`` names, if it can be one."""
+    return int(text) if text.isdigit() and int(text) <= MAX_INT else None
 
 
 def page_of(call: Call, stmt: Any) -> queries.Page:
@@ -97,6 +110,25 @@ def inputs_of(call: Call, entity: str, ids: Sequence[int]) -> dict[int, dict[str
 
 
 # -- auth and profiles --------------------------------------------------------------
+TOKEN_TTL = dt.timedelta(seconds=int(os.environ.get("POLYCRM_CENTIA_TOKEN_TTL", str(24 * 3600))))
+
+
+def login(rt: Any, args: dict[str, Any], token: str | None) -> dict[str, Any]:
+    principal = email_signin.sign_in(rt.db, args["email"], args["password"])
+    if principal is None:
+        raise AuthError("invalid credentials", status=AUTH_STATUS)
+    token, expires_at = auth.issue_token(rt.db, principal, auth.CENTIA_TOKEN, TOKEN_TTL)
+    with rt.workspace(principal, write=False) as ws:
+        user = ws.get(User, principal.user_id)
+        out = {**user_out(user), "is_admin": bool(user.is_admin)}
+        out["profiles"] = [profile_out(p) for p in profiles.of_user(ws, user.id)]
+    return {"token": token, "token_type": "Bearer", "expires_at": out_datetime(expires_at), "user": out}
+
+
+def logout(rt: Any, args: dict[str, Any], token: str | None) -> dict[str, Any]:
+    return {"revoked": auth.revoke_token(rt.db, auth.CENTIA_TOKEN, token)}
+
+
 def user_out(user: User) -> dict[str, Any]:
     return {
         "id": user.id,
@@ -228,8 +260,8 @@ def get_company(call: Call) -> dict[str, Any]:
     by, value = call.args["search_by"], call.args["search_value"].strip()
     customer = None
     if by == "id":
-        if value.isdigit():
-            customer = call.ws.get(Customer, int(value), include_deleted=False)
+        if searched_id(value) is not None:
+            customer = call.ws.get(Customer, searched_id(value), include_deleted=False)
     else:
         stmt = select(Customer).where(
             Customer.number == value, Customer.deleted.is_(False), profiles.owned_by(Customer, call.profile)
@@ -314,8 +346,8 @@ def get_contact(call: Call) -> dict[str, Any]:
     company_id = call.args.get("company_id")
     contact = None
     if by == "id":
-        if value.isdigit():
-            contact = call.ws.get(Contact, int(value), include_deleted=False)
+        if searched_id(value) is not None:
+            contact = call.ws.get(Contact, searched_id(value), include_deleted=False)
     else:
         contact = core_contacts.by_email(call.ws, call.profile, value, company_id)
     if (
@@ -386,18 +418,27 @@ def line_out(line: Any) -> dict[str, Any]:
     }
 
 
+def by_ids(call: Call, model: type[TenantScoped], ids: Sequence[int | None]) -> dict[int, Any]:
+    """Records by id, fetched in one query (for the ``with_*`` flags)."""
+    wanted = sorted({i for i in ids if i})
+    if not wanted:
+        return {}
+    return {obj.id: obj for obj in call.ws.scalars(select(model).where(model.id.in_(wanted)))}
+
+
 def opportunities_out(call: Call, items: list[Opportunity]) -> list[dict[str, Any]]:
     a = call.args
     ids = [o.id for o in items]
     lines = opportunities.lines_of(call.ws, ids) if a.get("with_products") else {}
     inputs = inputs_of(call, "opportunity", ids) if a.get("with_inputs") else {}
+    users = by_ids(call, User, [o.user_id for o in items]) if a.get("with_user") else {}
+    companies = by_ids(call, Customer, [o.customer_id for o in items]) if a.get("with_company") else {}
+    contacts = by_ids(call, Contact, [o.contact_id for o in items]) if a.get("with_contact") else {}
     out = []
     for o in items:
         item = E.to_wire(o, E.OPPORTUNITY)
         item["profile_id"] = o.profile_id if o.profile_id is not None else call.profile.id
-        user = call.ws.get(User, o.user_id) if a.get("with_user") and o.user_id else None
-        company = call.ws.get(Customer, o.customer_id) if a.get("with_company") and o.customer_id else None
-        contact = call.ws.get(Contact, o.contact_id) if a.get("with_contact") and o.contact_id else None
+        user, company, contact = users.get(o.user_id), companies.get(o.customer_id), contacts.get(o.contact_id)
         item["user"] = user_out(user) if user else None
         item["company"] = company_out(call, company, addresses=True) if company else None
         item["contact"] = contact_out(call, contact, addresses=True) if contact else None
@@ -528,9 +569,11 @@ def _lookup_method(module: str, name: str, kind: str, key: str, extras: Sequence
 
 
 METHODS: tuple[Method, ...] = (
-    # Login and Logout are answered by the dispatcher (they need the runtime, not a workspace).
-    Method("auth", "Login", lambda call: {}, (Param("email", "str", True), Param("password", "str", True)), auth=False),
-    Method("auth", "Logout", lambda call: {}, ()),
+    Method(
+        "auth", "Login", login, (Param("email", "str", True), Param("password", "str", True)),
+        auth=False, on_credentials=True,
+    ),
+    Method("auth", "Logout", logout, on_credentials=True, no_parameters=True),
     Method("profiles", "GetProfiles", get_profiles, no_parameters=True),
     _lookup_method("profiles", "GetStages", "stage", "stages", ("probability",)),
     Method("profiles", "GetCountries", get_countries, no_parameters=True),

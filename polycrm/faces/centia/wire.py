@@ -8,6 +8,7 @@ request's ``parameters`` object against them and returns Python values
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -16,6 +17,8 @@ from typing import Any
 from polycrm.core import geo
 
 DMY = "DD/MM/YY"
+# HTTP status of token and login failures (some clients expect 200 everywhere).
+AUTH_STATUS = int(os.environ.get("POLYCRM_CENTIA_AUTH_STATUS", "401"))
 ISO = "YYYY-MM-DD"
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -41,7 +44,7 @@ class EnvelopeError(ApiError):
 class AuthError(ApiError):
     """Missing, invalid, expired or revoked token; wrong login."""
 
-    def __init__(self, message: str = "missing or invalid token", status: int = 401):
+    def __init__(self, message: str = "missing or invalid token", status: int = AUTH_STATUS):
         super().__init__(message, status)
 
 
@@ -149,17 +152,25 @@ def convert(p: Param, value: Any, name: str) -> Any:
     raise AssertionError(f"unknown parameter kind {kind}")
 
 
+MAX_INT = 2**31 - 1  # ids and counts are 32-bit integer columns
+MAX_AMOUNT = Decimal(10) ** 14  # money columns hold 18 digits, 4 of them decimals
+
+
 def as_int(value: Any, name: str) -> int:
+    number: int | None = None
     if isinstance(value, bool):
+        number = None
+    elif isinstance(value, int):
+        number = value
+    elif isinstance(value, float) and value.is_integer():
+        number = int(value)
+    elif isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        number = int(value.strip())
+    if number is None:
         raise invalid(name, "must be an integer")
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    text = str(value).strip()
-    if text.lstrip("-").isdigit():
-        return int(text)
-    raise invalid(name, "must be an integer")
+    if abs(number) > MAX_INT:
+        raise invalid(name, "out of range")
+    return number
 
 
 def as_decimal(value: Any, name: str) -> Decimal:
@@ -171,6 +182,8 @@ def as_decimal(value: Any, name: str) -> Decimal:
         raise invalid(name, "must be a number") from None
     if not number.is_finite():
         raise invalid(name, "must be a number")
+    if abs(number) >= MAX_AMOUNT:
+        raise invalid(name, "out of range")
     return number
 
 
