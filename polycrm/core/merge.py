@@ -12,7 +12,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from polycrm.core import links
-from polycrm.core.errors import Invalid
+from polycrm.core.errors import Conflict
 from polycrm.core.models import (
     Activity, Contact, Customer, IndividualPrice, Opportunity, Order, Quote, Record, Ticket,
 )
@@ -32,7 +32,7 @@ def merge_customers(ws: Workspace, target: Customer, source: Customer) -> dict[s
     place in the hierarchy.
     """
     if target.id == source.id:
-        raise Invalid("an account cannot be merged into itself", field="source")
+        raise Conflict("an account cannot be merged into itself", field="source")
     moved: dict[str, int] = {}
     for model, fk in _OWNED:
         column = getattr(model, fk)

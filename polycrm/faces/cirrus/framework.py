@@ -423,11 +423,10 @@ def criteria(entity: Entity, query: Mapping[str, Any]) -> list[q.Criterion]:
         found.append(q.Criterion("fulltext", entity.fulltext, query["fulltext"]))
     if query.get("followedby") is not None:
         found.append(q.Criterion("followed_by", "id", query["followedby"]))
-    ids, vals = query.get("dynamicfield_id") or [], query.get("dynamicfield_val") or []
-    if ids or vals:
-        if len(ids) != len(vals):
-            raise invalid({"dynamicfield_val": "each dynamicfield_id needs one dynamicfield_val, in the same order"})
-        found.append(q.Criterion("custom", "id", list(zip(ids, vals))))
+    # The i-th id pairs with the i-th value; an id or value without a partner is ignored.
+    pairs = list(zip(query.get("dynamicfield_id") or [], query.get("dynamicfield_val") or []))
+    if pairs:
+        found.append(q.Criterion("custom", "id", pairs))
     return found
 
 

@@ -102,7 +102,7 @@ class Param:
             if self.maximum:
                 s["maximum"] = self.maximum
         elif kind == "csv":
-            s = {"type": "string", "pattern": r"^[0-9 ,]*$", "maxLength": 2000}
+            s = {"type": "string", "pattern": r"^[0-9 ,]*$", "maxLength": MAX_CSV}
         elif kind == "date":
             s = {"type": "string", "format": "date"}
         elif kind == "datetime":
@@ -115,9 +115,9 @@ class Param:
             s = {"type": "array", "items": {"type": "integer", "format": "int32",
                                            "minimum": wire.INT_MIN, "maximum": wire.INT_MAX}}
         elif kind == "array_str":
-            s = {"type": "array", "items": {"type": "string", "maxLength": 1000}}
+            s = {"type": "array", "items": {"type": "string", "maxLength": MAX_QUERY_TEXT}}
         else:
-            s = {"type": "string", "maxLength": 1000}
+            s = {"type": "string", "maxLength": MAX_QUERY_TEXT}
         if self.spec.get("enum"):
             s["enum"] = list(self.spec["enum"])
         if self.spec.get("default") is not None:
@@ -136,8 +136,8 @@ class Param:
         if kind == "array_int":
             return [_int(v) for v in values]
         if kind == "array_str":
-            return [wire.clean_text(v) for v in values]
-        text = wire.clean_text(values[0])
+            return [_bounded(wire.clean_text(v), MAX_QUERY_TEXT) for v in values]
+        text = _bounded(wire.clean_text(values[0]), MAX_CSV if kind == "csv" else MAX_QUERY_TEXT)
         if kind == "str":
             value: Any = text
             if value == "" and self.name == "sorting":
@@ -149,7 +149,9 @@ class Param:
             if self.maximum and value > self.maximum:
                 raise ValueError(f"{value} is greater than the maximum of {self.maximum}")
         elif kind == "csv":
-            value = [_int(part) for part in text.split(",") if part.strip()]
+            # Ids beyond the integer range cannot match anything: they are dropped, not refused.
+            value = [n for n in (_int(part, bounded=False) for part in text.split(",") if part.strip())
+                     if wire.INT_MIN <= n <= wire.INT_MAX]
         elif kind == "date":
             value = wire.parse_date(text)
             if value is None:
@@ -165,7 +167,7 @@ class Param:
                 value = float(text)
             except ValueError:
                 raise ValueError(f"{text!r} is not a number of kilometres") from None
-            if not 0 <= value < 1e6:
+            if not 0 <= value < float("inf"):
                 raise ValueError(f"{text!r} is not a distance in kilometres")
         enum = self.spec.get("enum")
         if enum and value not in enum:
@@ -184,18 +186,27 @@ def parse_point(text: str) -> tuple[float, float]:
     """``lat,lng``, with or without braces (``{55.67, 12.56}``)."""
     if not _POINT.match(text):
         raise ValueError(f"{text!r} is not a location: send 'latitude,longitude'")
-    lat, lng = (float(p) for p in re.split(r"[,; ]+", text.strip().strip("{}").strip()))
-    if not (-90 <= lat <= 90 and -180 <= lng <= 180):
-        raise ValueError(f"{text!r} is not a location: latitude within ±90, longitude within ±180")
+    lat, lng = (float(p) for p in re.findall(r"-?[0-9]+(?:\.[0-9]+)?", text))
+    # Out-of-range values are kept: they only ever find fewer records.
     return lat, lng
 
 
-def _int(text: str) -> int:
+MAX_QUERY_TEXT = 1000
+MAX_CSV = 2000
+
+
+def _bounded(text: str, limit: int) -> str:
+    if len(text) > limit:
+        raise ValueError(f"longer than {limit} characters")
+    return text
+
+
+def _int(text: str, *, bounded: bool = True) -> int:
     try:
         value = int(text.strip())
     except ValueError:
         raise ValueError(f"invalid literal for int() with base 10: {text!r}") from None
-    if not wire.INT_MIN <= value <= wire.INT_MAX:
+    if bounded and not wire.INT_MIN <= value <= wire.INT_MAX:
         raise ValueError(f"{value} is out of range")
     return value
 

@@ -58,11 +58,13 @@ class Route:
 
 
 def compile_path(path: str) -> re.Pattern:
-    """``/accounts/{id}`` -> a regex; every path parameter is an unsigned int."""
+    """``/accounts/{id}`` -> a regex; every path parameter is an unsigned int,
+    except the ``…_type`` ones (a mission connection type, an object relation type)."""
     out = ""
     for part in re.split(r"(\{[^}]+\})", path.rstrip("/")):
         if part.startswith("{"):
-            out += rf"(?P<{part[1:-1]}>[0-9]+)"
+            name = part[1:-1]
+            out += rf"(?P<{name}>[a-z_]+)" if name.endswith("_type") else rf"(?P<{name}>[0-9]+)"
         else:
             out += re.escape(part)
     return re.compile("^" + out + "/?$")
@@ -151,8 +153,11 @@ class Face:
         principal = self.principal(request)
         if principal is None:
             raise ApiError(401, UNAUTHORIZED, headers={"WWW-Authenticate": 'Bearer realm="cirrus"'})
-        path_values: dict[str, int] = {}
+        path_values: dict[str, Any] = {}
         for name, text in raw_params.items():
+            if name.endswith("_type"):
+                path_values[name] = text
+                continue
             value = int(text)
             if value > wire.INT_MAX:
                 raise ApiError(404, NOT_FOUND)

@@ -83,8 +83,8 @@ def _response(operation: Operation) -> dict[str, Any]:
     item = _ref(binding.view.schema) if binding.view else {"type": "object"}
     if binding.result == "page":
         extra = {name: {"type": "integer"} for name in ("page", "pages", "per_page", "total")}
-        return {"type": "object", "properties": {**extra, "items": {"type": "array", "items": item}},
-                "required": ["page", "pages", "per_page", "total", "items"]}
+        # Nothing is required: an X-Fields mask may leave any field out.
+        return {"type": "object", "properties": {**extra, "items": {"type": "array", "items": item}}}
     if binding.result == "list":
         return {"type": "array", "items": item}
     if binding.result == "object":
@@ -96,7 +96,9 @@ def _parameters(operation: Operation) -> list[dict[str, Any]]:
     params: list[dict[str, Any]] = []
     for name in operation.path_params:
         schema: dict[str, Any] = {"type": "integer", "format": "int32", "minimum": 0, "maximum": wire.INT_MAX}
-        if name == "month":
+        if name.endswith("_type"):
+            schema = {"type": "string", "pattern": "^[a-z_]+$", "maxLength": 40}
+        elif name == "month":
             schema.update(minimum=1, maximum=12)
         elif name == "year":
             schema.update(minimum=1900, maximum=9999)
@@ -134,6 +136,8 @@ def document(operations: list[Operation], prefix: str) -> dict[str, Any]:
                                 "content": {"application/json": {"schema": MESSAGE}}},
                         "404": {"description": "Not found",
                                 "content": {"application/json": {"schema": ERRORS}}},
+                        "409": {"description": "Conflicts with the current state",
+                                "content": {"application/json": {"schema": MESSAGE}}},
                     },
                 }
                 if op.get("deprecated"):

@@ -84,6 +84,8 @@ def _key(path: str, name: str) -> str:
 
 
 def _check(schema: dict, data: Any, defs: dict, path: str, errors: dict) -> None:
+    if data is None and schema.get("nullable"):
+        return
     if "$ref" in schema:
         schema = {**defs[schema["$ref"].rsplit("/", 1)[-1]], **{k: v for k, v in schema.items() if k != "$ref"}}
     if "allOf" in schema:
