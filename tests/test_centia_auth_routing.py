@@ -289,3 +289,26 @@ def test_get_states_of_an_unknown_country_is_refused(api):
 
 def test_get_states_needs_a_country(api):
     assert api.error("profiles", "GetStates", profile=False) == fail("missing required parameter: country")
+
+
+DOCUMENTED = {
+    "auth": ["Login"],
+    "profiles": ["GetProfiles", "GetStages", "GetCountries", "GetStates", "GetUsers"],
+    "companies": ["GetCompanies", "GetTypes", "GetIndustries", "GetInputs", "CreateCompany", "GetCompany"],
+    "contacts": ["GetContacts", "GetOrigins", "GetTitles", "GetDepartments", "GetPositions", "GetInputs",
+                 "CreateContact", "GetContact"],
+    "products": ["GetProducts", "GetCategories", "GetValidities", "GetDiscounts", "GetMeasures", "GetTaxes",
+                 "GetInputs", "CreateProduct", "EditProduct"],
+    "opportunities": ["GetInputs", "GetOpportunities", "CreateOpportunity", "GetOpportunity"],
+    "tickets": ["GetTickets", "GetOrigins", "GetCases", "GetPriorities", "CreateTicket"],
+}
+
+
+def test_every_documented_method_is_served(api):
+    assert sum(len(names) for names in DOCUMENTED.values()) == 38
+    for module, names in DOCUMENTED.items():
+        for name in names:
+            r = api.raw(module, name, {"profile_id": api.profile_id})
+            assert r.status_code == 200, (module, name, r.text)
+            body = r.json()
+            assert body["success"] or body["error"].startswith("missing required parameter: "), (module, name, body)
