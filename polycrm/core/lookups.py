@@ -93,6 +93,15 @@ DEFAULTS: dict[str, list[tuple[str, dict[str, Any]]]] = {
     "lead_source": [("Website", {"is_default": True}), ("Event", {})],
     "user_role": [(n, {}) for n in ("Administrator", "Sales")],
     "tag": [],
+    # Cirrus article lists (read through /articles/<list>; entries come from fixtures or the web pages).
+    "brand": [],
+    "budget_group": [],
+    "discount_group": [],
+    "material": [],
+    "service_level": [],
+    "volume_group": [],
+    "warehouse": [],
+    "warehouse_status": [],
 }
 
 KINDS = frozenset(DEFAULTS)
