@@ -57,11 +57,13 @@ SEARCH_COLUMNS: dict[type[TenantScoped], tuple[Any, ...]] = {
 _FOLDED = {Customer.search_text, Contact.search_text, Product.search_text}
 
 # Default list order per model: newest first unless a natural key exists.
+# "x IS NULL" first puts undated rows last on every database (SQLite and
+# PostgreSQL disagree on where NULLs sort).
 DEFAULT_ORDER: dict[type[TenantScoped], tuple[Any, ...]] = {
     Customer: (Customer.name_folded, Customer.id),
     Contact: (Contact.name, Contact.surname, Contact.id),
     Product: (Product.name, Product.id),
-    Activity: (Activity.closed, Activity.date.desc(), Activity.id.desc()),
+    Activity: (Activity.closed, Activity.date.is_(None), Activity.date.desc(), Activity.id.desc()),
     Quote: (Quote.id.desc(),),
     Opportunity: (Opportunity.id.desc(),),
     Ticket: (Ticket.id.desc(),),
@@ -289,7 +291,7 @@ def customer_overview(ws: Workspace, customer_id: Any, limit: int = 50) -> Custo
     )
     activities = ws.scalars(
         select(Activity).where(Activity.customer_id == customer.id, Activity.deleted.is_(False))
-        .order_by(Activity.closed, Activity.date.desc(), Activity.id.desc()).limit(limit)
+        .order_by(Activity.closed, Activity.date.is_(None), Activity.date.desc(), Activity.id.desc()).limit(limit)
     )
     quotes = ws.scalars(
         select(Quote).where(Quote.customer_id == customer.id, Quote.deleted.is_(False)).order_by(Quote.id.desc()).limit(limit)
