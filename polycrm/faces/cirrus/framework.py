@@ -353,6 +353,7 @@ class Entity:
     def save(self, ctx: Ctx, obj: Any, body: Mapping[str, Any]) -> Any:
         """Create (``obj`` None) or partially update a row from a validated body."""
         writes = self.apply(ctx, obj, body)
+        _null_to_default(self.model, writes.changes)
         if obj is None:
             obj = ctx.ws.create(self.model, {**self.defaults, **writes.changes})
         else:
@@ -361,6 +362,21 @@ class Entity:
             step(ctx, obj)
         ctx.ws.flush()
         return obj
+
+
+def _null_to_default(model: type[TenantScoped], changes: dict[str, Any]) -> None:
+    """A null sent for a column that cannot hold one stores the column's default
+    (empty text, 0, false): null means "no value" on the wire."""
+    columns = model.__table__.c
+    for path, value in changes.items():
+        if value is not None or "." in path or path not in columns or columns[path].nullable:
+            continue
+        default = columns[path].default
+        if default is not None and default.is_scalar:
+            changes[path] = default.arg
+        else:
+            python_type = columns[path].type.python_type
+            changes[path] = {str: "", int: 0, bool: False}.get(python_type)
 
 
 def _meets(obj: Any, crit: q.Criterion) -> bool:
