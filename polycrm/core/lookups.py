@@ -91,6 +91,10 @@ DEFAULTS: dict[str, list[tuple[str, dict[str, Any]]]] = {
     "payment_term": [("Net 8 days", {"extra": {"days": 8}}), ("Net 30 days", {"is_default": True, "extra": {"days": 30}})],
     "lead_status": [(n, {}) for n in ("New", "Contacted", "Qualified", "Disqualified")],
     "lead_source": [("Website", {"is_default": True}), ("Event", {})],
+    "lead_activity_type": [(n, {}) for n in ("Call", "E-mail", "Meeting")],
+    "sort_group": [],
+    "price_group": [],
+    "project_type": [(n, {}) for n in ("Internal", "Customer")],
     "user_role": [(n, {}) for n in ("Administrator", "Sales")],
     "tag": [],
     # Cirrus article lists (read through /articles/<list>; entries come from fixtures or the web pages).

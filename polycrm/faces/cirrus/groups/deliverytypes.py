@@ -1,0 +1,15 @@
+"""deliverytypes (#62–#65): delivery types = core lookup kind ``delivery_type``."""
+
+from __future__ import annotations
+
+from polycrm.faces.cirrus.framework import View, attr, ignored, to
+from polycrm.faces.cirrus.groups._sales import lookup_group, to_flag
+from polycrm.faces.cirrus.models import define
+
+define("DeliveryType", {"id": "int", "name": "str", "default": "int"})
+VIEW = View("DeliveryType", {"id": attr("id"), "name": attr("name"), "default": attr("is_default")})
+
+BINDINGS = lookup_group(
+    (62, 63, 64, 65), "Deliverytype", "delivery_type", VIEW,
+    {"id": ignored(), "name": to("name", required=True), "default": to_flag("is_default")},
+)

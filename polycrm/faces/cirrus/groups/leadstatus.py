@@ -1,0 +1,15 @@
+"""leadstatus (#230–#233): lead statuses = core lookup kind ``lead_status``."""
+
+from __future__ import annotations
+
+from polycrm.faces.cirrus.framework import View, attr, ignored, to
+from polycrm.faces.cirrus.groups._sales import lookup_group, to_int
+from polycrm.faces.cirrus.models import define
+
+define("LeadStatus", {"id": "int", "name": "str", "sortorder": "int"})
+VIEW = View("LeadStatus", {"id": attr("id"), "name": attr("name"), "sortorder": attr("sortorder")})
+
+BINDINGS = lookup_group(
+    (230, 231, 232, 233), "Leadstatus", "lead_status", VIEW,
+    {"id": ignored(), "name": to("name", required=True), "sortorder": to_int("sortorder", 0)},
+)
