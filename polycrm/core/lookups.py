@@ -106,6 +106,39 @@ DEFAULTS: dict[str, list[tuple[str, dict[str, Any]]]] = {
     "volume_group": [],
     "warehouse": [],
     "warehouse_status": [],
+    # Cirrus objects/contracts: one list, ``code`` = modelgroup / contracttype / contractstatus.
+    "object_category": [
+        ("Standard", {"code": "modelgroup", "is_default": True}),
+        ("Service", {"code": "contracttype", "is_default": True}), ("Leasing", {"code": "contracttype"}),
+        ("Active", {"code": "contractstatus", "is_default": True}), ("Ended", {"code": "contractstatus"}),
+    ],
+    "challenge_type": [(n, {}) for n in ("Most activities", "Most meetings", "Most sales")],
+    "template_category": [("General", {})],
+    "template_language": [("English", {}), ("Svenska", {})],
+    # The phone catalogue of the Cirrus integrations group, tied together by ``code``:
+    # a model's extra.brand, a colour's/size's extra.models and a phone's
+    # extra.model/colour/size name codes of the other lists.
+    "phone_brand": [("Apple", {"code": "apple"}), ("Samsung", {"code": "samsung"})],
+    "phone_model": [
+        ("iPhone 15", {"code": "iphone15", "extra": {"brand": "apple"}}),
+        ("Galaxy S24", {"code": "galaxys24", "extra": {"brand": "samsung"}}),
+    ],
+    "phone_colour": [
+        ("Black", {"code": "black", "extra": {"models": ["iphone15", "galaxys24"]}}),
+        ("Blue", {"code": "blue", "extra": {"models": ["iphone15"]}}),
+    ],
+    "phone_size": [
+        ("128 GB", {"code": "128gb", "extra": {"models": ["iphone15", "galaxys24"]}}),
+        ("256 GB", {"code": "256gb", "extra": {"models": ["iphone15", "galaxys24"]}}),
+    ],
+    "phone": [
+        (f"{model} {colour} {size}", {"extra": {"model": m, "colour": c, "size": z, "price": price,
+                                                "description": f"{model}, {colour.lower()}, {size}"}})
+        for model, m, colours, prices in (("iPhone 15", "iphone15", ("Black", "Blue"), (9995, 11495)),
+                                          ("Galaxy S24", "galaxys24", ("Black",), (8995, 9695)))
+        for colour, c in ((name, name.lower()) for name in colours)
+        for (size, z), price in zip((("128 GB", "128gb"), ("256 GB", "256gb")), prices)
+    ],
 }
 
 KINDS = frozenset(DEFAULTS)

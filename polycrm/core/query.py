@@ -18,6 +18,7 @@ Operators:
 ``active``      0 = inactive, 1 = active, 2 = both
 ``flag``        a boolean column compared with 0/1
 ``from``/``to`` inclusive date bounds on a date or date-time column
+``gte``/``lte`` plain inclusive comparisons with the value
 ``set``         the path holds a value (not NULL); ``value`` False inverts
 ``fulltext``    every whitespace-separated term occurs in one of the paths
                 (the folded ``search_text`` column where a model has one)
@@ -179,6 +180,10 @@ def condition(model: type[TenantScoped], crit: Criterion) -> Any:
         return expr.is_(bool(int(value)))
     if op in ("from", "to"):
         return _date_bound(expr, value, upper=op == "to")
+    if op in ("gte", "lte"):
+        # Plain comparisons (ISO date strings in JSON compare as text on every dialect).
+        expr = column(model, crit.path, crit.cast)
+        return expr >= value if op == "gte" else expr <= value
     if op == "set":
         expr = column(model, crit.path, crit.cast)
         return expr.is_not(None) if value else expr.is_(None)

@@ -1,0 +1,176 @@
+"""Building blocks for the groups whose entities are core :class:`Record` rows
+of their own kind (missions, contracts, objects, templates, BankID, ...).
+
+Not a group itself (it is not in ``GROUPS``): readers, writers and filters
+that several of those groups share, on top of :mod:`..framework`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from polycrm.core import lookups
+from polycrm.core import query as q
+from polycrm.core.models import Record, TenantScoped
+from polycrm.faces.cirrus import wire
+from polycrm.faces.cirrus.framework import (
+    Call, Ctx, Entity, FieldError, Reader, View, Writer, Writes, invalid, render,
+)
+
+RECORD_KIND = q.entity_kind(Record)
+
+
+def record_entity(label: str, kind: str, view: View, **kw: Any) -> Entity:
+    """An entity kept as :class:`Record` rows of one kind."""
+    return Entity(label=label, model=Record, view=view, scope=(q.Criterion("eq", "kind", kind),),
+                  defaults={"kind": kind, "active": True}, **kw)
+
+
+# -- readers ---------------------------------------------------------------------
+def created(ctx: Ctx, obj: Any) -> Any:
+    return obj.created_at
+
+
+def updated(ctx: Ctx, obj: Any) -> Any:
+    return obj.changed_at
+
+
+def extra(name: str, default: Any = None) -> Reader:
+    return lambda ctx, obj: (obj.extra or {}).get(name, default)
+
+
+def ref_in(model: type[TenantScoped], path: str, view: View) -> Reader:
+    """A referenced row whose id is kept at ``path`` (a column or ``extra.x``)."""
+
+    def read(ctx: Ctx, obj: Any) -> Any:
+        from polycrm.core.workspace import get_path
+
+        target = ctx.loader.get(model, get_path(obj, path))
+        return render(ctx, view, target) if target is not None and not target.deleted else None
+
+    return read
+
+
+# -- writers -----------------------------------------------------------------------
+def _ref_id(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return value.get("id")
+    return value
+
+
+def to_ref(path: str, model: type[TenantScoped], label: str, *, kind: str | None = None,
+           code: str | None = None) -> Writer:
+    """An ``{"id": n}`` reference (or a bare id; null or id 0 clear it).
+
+    ``kind``/``code`` narrow what may be referenced (a Record kind, or a Lookup
+    kind and its code); anything else is a 404 naming the field.
+    """
+
+    def write(ctx: Ctx, obj: Any, value: Any, out: Writes) -> None:
+        id_ = _ref_id(value)
+        if not id_:
+            out.changes[path] = None
+            return
+        target = ctx.ws.get(model, id_, include_deleted=False)
+        if target is None or (kind is not None and target.kind != kind) \
+                or (code is not None and target.code != code):
+            raise FieldError(f"{label} {id_} not found", 404)
+        out.changes[path] = int(id_)
+
+    write.path = path  # type: ignore[attr-defined]
+    return write
+
+
+def to_date(path: str) -> Writer:
+    """A date (``YYYY-MM-DD``), kept as ISO text; null clears it."""
+
+    def write(ctx: Ctx, obj: Any, value: Any, out: Writes) -> None:
+        day = wire.parse_date(value) if isinstance(value, str) else None
+        if value is not None and day is None:
+            raise FieldError(f"{value!r} is not a 'date'")
+        out.changes[path] = day.isoformat() if day else None
+
+    return write
+
+
+def to_datetime(path: str) -> Writer:
+    """A date-time (ISO 8601, a plain date taken as midnight), kept as naive UTC ISO text."""
+
+    def write(ctx: Ctx, obj: Any, value: Any, out: Writes) -> None:
+        if value is None:
+            out.changes[path] = None
+            return
+        text = str(value)
+        moment = wire.parse_datetime(text)
+        if moment is None and (day := wire.parse_date(text)) is not None:
+            moment = wire.parse_datetime(day.isoformat() + "T00:00:00")
+        if moment is None:
+            raise FieldError(f"{value!r} is not a 'date-time'")
+        out.changes[path] = moment.replace(microsecond=0).isoformat()
+
+    return write
+
+
+def to_int(path: str) -> Writer:
+    return lambda ctx, obj, value, out: out.changes.__setitem__(path, None if value is None else int(value))
+
+
+def to_lookup_list(path: str, kind: str, label: str) -> Writer:
+    """``[{"id": n}, ...]`` of lookup entries, kept as a list of ids."""
+
+    def write(ctx: Ctx, obj: Any, value: Any, out: Writes) -> None:
+        ids = []
+        for item in value or []:
+            id_ = _ref_id(item)
+            if id_ is None:
+                continue
+            if lookups.get(ctx.ws, kind, id_) is None:
+                raise FieldError(f"{label} {id_} not found", 404)
+            ids.append(int(id_))
+        out.changes[path] = list(dict.fromkeys(ids))
+
+    return write
+
+
+# -- filters -------------------------------------------------------------------------
+def f_csv(path: str, cast: str = "str") -> Any:
+    """A comma-separated id list (already parsed, or raw text); empty means no filter."""
+
+    def build(value: Any) -> list[q.Criterion]:
+        ids = csv_ids(value)
+        return [q.Criterion("in", path, ids, cast)] if ids else []
+
+    return build
+
+
+def csv_ids(value: Any) -> list[int]:
+    if value is None:
+        return []
+    if isinstance(value, list):
+        return [int(v) for v in value]
+    ids = []
+    for part in str(value).split(","):
+        part = part.strip()
+        if not part:
+            continue
+        if not part.isdigit():
+            raise invalid({"ids": f"{part!r} is not an id"})
+        ids.append(int(part))
+    return ids
+
+
+# -- pages of arbitrary rows ------------------------------------------------------------
+def page_of(call: Call, model: type[TenantScoped], criteria: Sequence[q.Criterion], view: View,
+            sort: Sequence[q.Sort] = ()) -> dict[str, Any]:
+    """The page envelope of the rows of ``model`` meeting ``criteria``."""
+    query = call.query
+    try:
+        page = q.search(call.ws, model, list(criteria), sort=list(sort),
+                        page=query.get("page") or 1, per_page=query.get("per_page") or 10)
+    except q.PageOutOfRange:
+        raise invalid({"page": f"page {query.get('page')} is out of range"}) from None
+    return {
+        "page": page.page, "pages": page.pages, "per_page": page.per_page, "total": page.total,
+        "items": [render(call.ctx, view, obj) for obj in page.items],
+    }

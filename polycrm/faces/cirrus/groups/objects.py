@@ -1,0 +1,165 @@
+"""objects (#174–#187): installed objects (assets), object categories, an
+object's contracts and relations.
+
+An object is a core ``Record`` of kind ``object``: ``name``, ``externalkey``,
+``customer_id`` = the manufacturer account; the rest in ``extra``. Object
+categories are the lookup kind ``object_category``, whose ``code`` is the
+category type (modelgroup, contracttype, contractstatus). Relations are
+derived (:func:`polycrm.core.assets.relations`): ``contract`` (the contracts
+the object is placed under) and ``manufacturer`` (its account).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from polycrm.core import assets, links
+from polycrm.core import query as q
+from polycrm.core.models import Customer, Link, Lookup, Record
+from polycrm.faces.cirrus.framework import (
+    TAG_REF, ApiError, Call, Ctx, FieldError, View, Writes, attr, creating, custom, f_eq, f_like,
+    item, linked, lookup_entity, paged, render, to, to_links, updating,
+)
+from polycrm.faces.cirrus.groups.accounts import ACCOUNT_REF
+from polycrm.faces.cirrus.groups.contracts import CONTRACT_ENTITY, CONTRACT_OBJECT, OBJECT_CATEGORY
+from polycrm.faces.cirrus.groups._records import (
+    created, extra, f_csv, page_of, record_entity, ref_in, to_int, to_ref, updated,
+)
+from polycrm.faces.cirrus.models import define
+
+define("Object", {
+    "id": "int", "name": "str", "description": "text", "serialnumber": "str", "manufacturer": "AccountRef",
+    "modelgroup": "ObjectCategory", "url": "str", "image1": "str", "image2": "str", "image3": "str",
+    "externalkey": "str", "created": "datetime", "updated": "datetime", "tags": "[TagRef]",
+})
+define("ObjectRelation", {"type": "str", "objectid": "int", "otherid": "int"})
+
+OBJECT = View("Object", {
+    "id": attr("id"), "name": attr("name"), "description": extra("description"),
+    "serialnumber": extra("serialnumber"), "manufacturer": ref_in(Customer, "customer_id", ACCOUNT_REF),
+    "modelgroup": ref_in(Lookup, "extra.modelgroup_id", OBJECT_CATEGORY),
+    **{n: extra(n) for n in ("url", "image1", "image2", "image3")},
+    "externalkey": attr("externalkey"), "created": created, "updated": updated,
+    "tags": linked(Lookup, TAG_REF, links.TAG, outgoing=True, other_kind=links.LOOKUP),
+})
+
+OBJECT_ENTITY = record_entity(
+    "Object", assets.OBJECT, OBJECT,
+    writers={
+        "name": to("name", required=True), "description": to("extra.description"),
+        "serialnumber": to("extra.serialnumber"), "manufacturer": to_ref("customer_id", Customer, "Account"),
+        "modelgroup": to_ref("extra.modelgroup_id", Lookup, "Model group", kind="object_category", code="modelgroup"),
+        **{n: to(f"extra.{n}") for n in ("url", "image1", "image2", "image3")},
+        "externalkey": to("externalkey"), "tags": to_links(links.TAG, "tag", "Tag"),
+    },
+    filters={
+        "serialnumber": f_like("extra.serialnumber"), "name": f_like("name"), "externalkey": f_eq("externalkey"),
+        "manufacturerids": f_csv("customer_id"), "modelgroupids": f_csv("extra.modelgroup_id", "int"),
+    },
+    fulltext="name,extra.serialnumber,extra.description,externalkey",
+)
+
+
+# -- categories ---------------------------------------------------------------------
+CATEGORY_TYPES = ("modelgroup", "contracttype", "contractstatus")
+
+
+def check_category(ctx: Ctx, obj: Any, body: dict, out: Writes) -> None:
+    kind = out.changes.get("code", obj.code if obj is not None else None)
+    if kind not in CATEGORY_TYPES:
+        raise FieldError(f"type must be one of {', '.join(CATEGORY_TYPES)}")
+
+
+def write_category_type(ctx: Ctx, obj: Any, value: Any, out: Writes) -> None:
+    if value not in CATEGORY_TYPES:
+        raise FieldError(f"{value!r} is not one of {list(CATEGORY_TYPES)}")
+    out.changes["code"] = value
+
+
+CATEGORY_ENTITY = lookup_entity(
+    "Object category", "object_category", OBJECT_CATEGORY,
+    writers={"type": write_category_type, "name": to("name", required=True), "sort": to_int("sortorder"),
+             "default": lambda ctx, obj, value, out: out.changes.__setitem__("is_default", bool(value))},
+    filters={"type": f_eq("code"), "name": f_like("name"),
+             "default": lambda v: [q.Criterion("flag", "is_default", v)]},
+    sorts={"order": (q.Sort("sortorder"),), "name": (q.Sort("name", mode="text"),)},
+    prepare=check_category,
+)
+
+
+# -- an object's contracts and relations ------------------------------------------------
+def object_contracts(call: Call) -> dict:
+    obj = OBJECT_ENTITY.find(call.ctx, call.path["object_id"])
+    crit = assets.placement_criteria(object_id=obj.id, location=call.query.get("location"))
+    return page_of(call, Link, crit, CONTRACT_OBJECT, [q.Sort("source_id")])
+
+
+def _placement(call: Call) -> tuple[Record, Record, Link | None]:
+    obj = OBJECT_ENTITY.find(call.ctx, call.path["object_id"])
+    contract = CONTRACT_ENTITY.find(call.ctx, call.path["contract_id"])
+    return obj, contract, assets.placement(call.ws, contract.id, obj.id)
+
+
+def object_contract(call: Call) -> dict:
+    obj, contract, found = _placement(call)
+    if found is None:
+        raise ApiError(404, f"Object {obj.id} is not connected to contract {contract.id}")
+    return render(call.ctx, CONTRACT_OBJECT, found)
+
+
+def put_object_contract(call: Call) -> dict:
+    obj, contract, current = _placement(call)
+    body = call.body or {}
+    location = body["location"] if "location" in body else (current.value if current is not None else None)
+    found = assets.place(call.ws, contract.id, obj.id, location)
+    call.ws.flush()
+    return render(call.ctx, CONTRACT_OBJECT, found)
+
+
+RELATION = View("ObjectRelation", {"type": lambda ctx, r: r[0], "objectid": lambda ctx, r: r[1],
+                                   "otherid": lambda ctx, r: r[2]})
+
+
+def _relations(call: Call) -> list[tuple[str, int, int]]:
+    obj = OBJECT_ENTITY.find(call.ctx, call.path["object_id"])
+    kind = call.path.get("relation_type")
+    if kind is not None and kind not in assets.RELATION_TYPES:
+        raise ApiError(404, f"Unknown relation type {kind!r}: use one of {', '.join(assets.RELATION_TYPES)}")
+    return [(t, obj.id, other) for t, other in assets.relations(call.ws, obj, kind)]
+
+
+def relation_page(call: Call) -> dict:
+    rows = _relations(call)
+    page, per_page = call.query.get("page") or 1, call.query.get("per_page") or 10
+    if page > 1 and (page - 1) * per_page >= len(rows):
+        from polycrm.faces.cirrus.framework import invalid
+
+        raise invalid({"page": f"page {page} is out of range"})
+    return {"page": page, "pages": -(-len(rows) // per_page), "per_page": per_page, "total": len(rows),
+            "items": [render(call.ctx, RELATION, r) for r in rows[(page - 1) * per_page:page * per_page]]}
+
+
+def relation_item(call: Call) -> dict:
+    for row in _relations(call):
+        if row[2] == call.path["other_id"]:
+            return render(call.ctx, RELATION, row)
+    raise ApiError(404, f"Object {call.path['object_id']} has no {call.path['relation_type']} relation "
+                        f"to {call.path['other_id']}")
+
+
+BINDINGS = {
+    174: creating(OBJECT_ENTITY),
+    175: paged(OBJECT_ENTITY),
+    176: creating(CATEGORY_ENTITY),
+    177: paged(CATEGORY_ENTITY),
+    178: updating(CATEGORY_ENTITY),
+    179: item(CATEGORY_ENTITY),
+    180: updating(OBJECT_ENTITY),
+    181: item(OBJECT_ENTITY),
+    182: custom(object_contracts, "page", CONTRACT_OBJECT, handles=["location"]),
+    183: custom(put_object_contract, "object", CONTRACT_OBJECT),
+    184: custom(object_contract, "object", CONTRACT_OBJECT),
+    185: custom(relation_page, "page", RELATION),
+    186: custom(relation_page, "page", RELATION),
+    187: custom(relation_item, "object", RELATION),
+}
