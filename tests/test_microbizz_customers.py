@@ -252,6 +252,10 @@ def test_get_customers_by_parent_id(mb, family):
         "Child", "Closed child", "Grandchild",
     ]
     assert names(mb.call("GetCustomersByParentID", customerid=parent_id, ignoreclosed=1)) == ["Child"]
+    # An open grandchild under a closed child is still a descendant.
+    assert names(mb.call("GetCustomersByParentID", customerid=parent_id, includeall=1, ignoreclosed=1)) == [
+        "Child", "Grandchild",
+    ]
     assert names(mb.call("GetCustomersByParentID", customerid=family["grand"]["id"], includeall="yes")) == [
         "Parent", "Child", "Closed child", "Grandchild",
     ]

@@ -244,3 +244,19 @@ def test_read_only_batch_runs_without_writes(client, tenant):
     body = MB(client, tenant).batch(ECHO, {"command": "GetCustomerTypes"})
     assert [r["status"] for r in body["results"]] == [1, 1]
     assert [t["title"] for t in body["results"][1]["types"]] == ["Customer", "Prospect", "Supplier", "Partner"]
+
+
+INPUTLESS = [
+    "Echo", "GetCustomerTypes", "GetMaingroups", "GetCustomerRoles", "GetMyPendingCalls", "GetMAEvents",
+    "GetProductStates", "GetProductUnits", "GetFavoriteProducts",
+]
+
+
+@pytest.mark.parametrize("command", INPUTLESS)
+def test_commands_without_inputs(client, tenant, command):
+    """They take no input, so they ignore stray fields and can only fail as a
+    whole envelope (a bad login), which shows no data at all."""
+    result = MB(client, tenant).call(command, stray="ignored", customerid="not a number")
+    assert result["status"] == 1
+    body = post(client, {**credentials(tenant), "password": "wrong", "commands": [{"command": command}]})
+    assert_envelope_failure(body, "Access denied: wrong apikey, username or password")

@@ -207,9 +207,19 @@ def test_failed_direct_order_leaves_no_trace(mb, runtime, tenant):
     assert mb.fail("CreateDirectOrder", customerid=customer["id"], lines=["B-1"]) == (
         "Invalid value for lines[1]: 'B-1' is not an order line object"
     )
+    # In a batch the failed order goes while the commands around it stay.
+    body = mb.batch(
+        {"command": "CreateUpdateProductByID", "product": {"title": "Kept before"}},
+        {"command": "CreateDirectOrder", "customerid": customer["id"],
+         "lines": [{"productnumber": "B-1", "count": 2}, {"productid": 999999, "count": 1}]},
+        {"command": "CreateUpdateProductByID", "product": {"title": "Kept after"}},
+    )
+    assert body["results"][1] == {"status": 0, "msg": "Line 2: product 999999 not found"}
+    assert [r["status"] for r in body["results"]] == [1, 0, 1]
     with Workspace(runtime.db, tenant["tenant_id"]) as ws:
         assert ws.count(select(Order)) == 0
         assert ws.count(select(OrderLine)) == 0
+        assert sorted(p.name for p in ws.scalars(select(Product))) == ["Bolt", "Kept after", "Kept before"]
 
 
 # -- groups ------------------------------------------------------------------------------
