@@ -192,6 +192,8 @@ def test_get_companies_filters_and_pages(api):
     assert names(company_industry=[industries[0]], company_type=[types[1]]) == ["Gamma Tools"]
     assert names(query="TOOLS") == ["Alpha Tools", "Gamma Tools"]
     assert names(query="alimentos") == ["Beta Foods"]
+    assert names(query="aaa") == ["Alpha Tools"]
+    assert names(query="%") == [] and names(query="_") == []
     assert names(created_at={"from": "01/01/20", "to": "31/12/60"}) == ["Alpha Tools", "Beta Foods", "Gamma Tools"]
     assert names(created_at={"to": "01/01/2001"}) == []
     page = api.call("companies", "GetCompanies", pagination=2, page=2)

@@ -70,10 +70,18 @@ def _start_of(column: Any, day: dt.date) -> Any:
     return day
 
 
+def _like_pattern(text: str) -> str:
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
 def matches(column: Any, text: str) -> Any:
     """Case-insensitive substring match on a folded column."""
-    needle = fold(text).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return column.like(f"%{needle}%", escape="\\")
+    return column.like(_like_pattern(fold(text)), escape="\\")
+
+
+def matches_extra(model: Any, key: str, text: str) -> Any:
+    """Substring match on a text kept in ``extra``; case-insensitive for ASCII on every database."""
+    return model.extra[key].as_string().ilike(_like_pattern(text), escape="\\")
 
 
 def _ids(column: Any, ids: Sequence[int] | None) -> list[Any]:
@@ -92,7 +100,8 @@ def customers_query(
     conditions = [*_ids(Customer.type_id, type_ids), *_ids(Customer.industry_id, industry_ids)]
     conditions += within(Customer.created_at, created)
     if text:
-        conditions.append(matches(Customer.search_text, text))
+        # The Mexican tax id (rfc) lives in extra, outside the derived search text.
+        conditions.append(or_(matches(Customer.search_text, text), matches_extra(Customer, "rfc", text)))
     return stmt.where(*conditions).order_by(Customer.name_folded, Customer.id)
 
 
@@ -165,7 +174,7 @@ def opportunities_query(
     if value_max is not None:
         conditions.append(Opportunity.value <= value_max)
     if text:
-        conditions.append(or_(matches(Opportunity.search_text, text), Opportunity.title.ilike(f"%{text}%")))
+        conditions.append(or_(matches(Opportunity.search_text, text), Opportunity.title.ilike(_like_pattern(text), escape="\\")))
     return stmt.where(*conditions).order_by(Opportunity.id.desc())
 
 

@@ -158,7 +158,7 @@ class CentiaApi:
             if method.takes_profile:
                 profile_id = parse(raw, (M.PROFILE,))["profile_id"]
                 profile = profiles.require_access(ws, user.id, profile_id)
-            return method.handler(M.Call(ws, principal, profile, parse(raw, method.params), token))
+            return method.handler(M.Call(ws, principal, profile, parse(raw, method.params)))
 
 
 def routes(rt: Any) -> list[Route]:

@@ -41,7 +41,6 @@ class Call:
     principal: Principal
     profile: Profile | None
     args: dict[str, Any]
-    token: str | None = None
 
 
 @dataclass(frozen=True)
