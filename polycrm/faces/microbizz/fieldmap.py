@@ -72,7 +72,12 @@ class FieldMap:
         self.writable = {f.wire: f for f in self.fields if f.read is not None and f.core}
         # Each field's path compiled once into a reader of row mappings: a sync
         # renders tens of fields of thousands of rows per page.
-        self._plan = tuple((f.wire, _path_reader(f.core), f.show) for f in self.fields)
+        # A plain field's converter is called directly, without its ctx wrapper.
+        self._plan = tuple(
+            (f.wire, _path_reader(f.core), f.show, getattr(f.show, "plain", None) if f.core else None)
+            for f in self.fields
+        )
+        self._readers = {f.core: reader for f, (_, reader, _, _) in zip(self.fields, self._plan) if f.core}
 
     def to_core(self, payload: Mapping[str, Any]) -> dict[str, Any]:
         """The core patch for the writable fields present in ``payload``."""
@@ -88,12 +93,18 @@ class FieldMap:
     def to_wire(self, row: Any, ctx: RenderContext) -> dict[str, Any]:
         if not isinstance(row, Mapping):
             return {f.wire: f.show(get_path(row, f.core) if f.core else row, ctx) for f in self.fields}
-        return {name: show(read(row) if read else row, ctx) for name, read, show in self._plan}
+        return {
+            name: plain(read(row)) if plain else show(read(row) if read else row, ctx)
+            for name, read, show, plain in self._plan
+        }
 
     def many(self, rows: list[Any], ctx: RenderContext) -> list[dict[str, Any]]:
         for field in self.fields:
             if field.names and field.core:
-                ctx.prefetch(field.names, (get_path(r, field.core) for r in rows))
+                read = self._readers[field.core]
+                ctx.prefetch(
+                    field.names, (read(r) if isinstance(r, Mapping) else get_path(r, field.core) for r in rows)
+                )
         return [self.to_wire(r, ctx) for r in rows]
 
 
@@ -104,6 +115,23 @@ def _path_reader(path: str | None) -> Callable[[Mapping[str, Any]], Any] | None:
     head, *rest = path.split(".")
     if not rest:
         return operator.itemgetter(head)
+    if len(rest) == 1:  # extra.trade
+        (key,) = rest
+
+        def read_one(row: Mapping[str, Any]) -> Any:
+            value = row[head]
+            return value.get(key) if isinstance(value, dict) else None
+
+        return read_one
+    if len(rest) == 2:  # addresses.invoice.city
+        outer, inner = rest
+
+        def read_two(row: Mapping[str, Any]) -> Any:
+            value = row[head]
+            value = value.get(outer) if isinstance(value, dict) else None
+            return value.get(inner) if isinstance(value, dict) else None
+
+        return read_two
 
     def read(row: Mapping[str, Any]) -> Any:
         value = row[head]
@@ -119,7 +147,11 @@ def _path_reader(path: str | None) -> Callable[[Mapping[str, Any]], Any] | None:
 # -- field constructors ------------------------------------------------------
 
 def _plain(show: Callable[[Any], Any]) -> Shower:
-    return lambda value, _ctx: show(value)
+    def shown(value: Any, _ctx: RenderContext) -> Any:
+        return show(value)
+
+    shown.plain = show  # type: ignore[attr-defined]  # FieldMap calls it directly
+    return shown
 
 
 def text(wire_name: str, core: str, *, readonly: bool = False) -> Field:
