@@ -45,7 +45,7 @@ class Microbizz:
         envelope = {**self.auth, "commands": commands}
         response = self.http.post(ENDPOINT, data={"json": orjson.dumps(envelope).decode()})
         response.raise_for_status()
-        body = response.json()
+        body = orjson.loads(response.content)  # the client's parsing time is part of every figure: keep it small
         if body.get("status") != 1:
             raise RuntimeError(f"envelope failed: {body.get('msg')}")
         for result in body["results"]:
