@@ -403,6 +403,8 @@ class Binding:
     entity: Entity | None = None
     # Query parameters this operation serves beyond the entity's filters.
     handles: frozenset[str] = frozenset()
+    # The operation whose body fields this one accepts (where the doc lost them).
+    body_from: int | None = None
 
 
 @dataclass

@@ -14,10 +14,15 @@ them with :func:`define`).
 from __future__ import annotations
 
 MODELS: dict[str, dict[str, str]] = {}
+# Models that are values of their own in a request body (a contact attempt, a
+# setting), not references to another record: their ``id`` is not required.
+VALUE_MODELS: set[str] = set()
 
 
-def define(name: str, fields: dict[str, str]) -> str:
+def define(name: str, fields: dict[str, str], *, value: bool = False) -> str:
     MODELS[name] = fields
+    if value:
+        VALUE_MODELS.add(name)
     return name
 
 
@@ -98,7 +103,7 @@ ALIASES = {
     "ListedUser": "UserRef", "LeadUser": "UserRef", "ListedAccount": "AccountRef", "ListedContact": "ContactRef",
     "AccountGroup": "IdName", "Tag": "TagRef", "ListedFile": "IdName", "ProgressionState": "IdName",
     "ListedActivityType": "IdName", "Role": "IdName", "ListedArticleUnit": "IdName", "ChallengeType": "IdName",
-    "LeadActivityType": "IdName", "object": "any",
+    "LeadActivityType": "IdName", "object": "any", "ListedOpportunity": "OpportunityRef",
 }
 
 

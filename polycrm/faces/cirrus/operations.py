@@ -19,7 +19,7 @@ from typing import Any
 
 from polycrm.faces.cirrus import wire
 from polycrm.faces.cirrus.framework import Binding, invalid
-from polycrm.faces.cirrus.models import MODELS, table_type
+from polycrm.faces.cirrus.models import MODELS, VALUE_MODELS, table_type
 
 TABLE: list[dict[str, Any]] = json.loads(Path(__file__).with_name("operations.json").read_text())
 BY_NUMBER = {op["n"]: op for op in TABLE}
@@ -249,7 +249,8 @@ class Operation:
     @cached_property
     def body_schema(self) -> dict[str, Any] | None:
         """The request body schema from the table (nothing required on PUT)."""
-        fields = self.op.get("body_fields")
+        source = BY_NUMBER[self.binding.body_from] if self.binding.body_from else self.op
+        fields = source.get("body_fields")
         if not fields:
             return None
         props: dict[str, Any] = {}
@@ -265,12 +266,20 @@ class Operation:
                 props[f["name"]]["maxLength"] = self.max_length(f["name"])
                 if self.refuses_blank(f["name"]):
                     props[f["name"]]["pattern"] = r"\S"
+            extra_schema = self.writer_schema(f["name"])
+            if extra_schema:
+                props[f["name"]] = {**props[f["name"]], **extra_schema}
             if f.get("required") and self.op["method"] == "POST":
                 required.append(f["name"])
         schema: dict[str, Any] = {"type": "object", "properties": props}
         if required:
             schema["required"] = required
         return schema
+
+    def writer_schema(self, name: str) -> dict[str, Any] | None:
+        """Schema keywords a writer adds (a time pattern, say)."""
+        entity = self.binding.entity
+        return getattr(entity.writers.get(name), "schema", None) if entity else None
 
     def refuses_blank(self, name: str) -> bool:
         entity = self.binding.entity
@@ -313,7 +322,7 @@ def _input_model(name: str) -> dict[str, Any]:
     fields = MODELS[name]
     props = {f: input_schema(t) for f, t in fields.items()}
     schema: dict[str, Any] = {"type": "object", "properties": props}
-    if "id" in fields:
+    if "id" in fields and name not in VALUE_MODELS:
         # A nested model in a request body is a reference: it needs its id.
         schema["required"] = ["id"]
         props["id"] = input_schema("int", nullable=False)

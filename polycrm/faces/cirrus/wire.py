@@ -164,7 +164,11 @@ def parse_datetime(text: str) -> dt.datetime | None:
     except ValueError:
         return None
     if parsed.tzinfo is not None:
-        parsed = parsed.astimezone(dt.UTC).replace(tzinfo=None)
+        try:
+            parsed = parsed.astimezone(dt.UTC).replace(tzinfo=None)
+        except OverflowError:
+            # At the very ends of the calendar: keep the wall-clock time.
+            parsed = parsed.replace(tzinfo=None)
     return parsed
 
 
