@@ -77,6 +77,8 @@ def tenant_create(
     except CoreError as exc:
         typer.echo(f"error: {exc.message}", err=True)
         raise typer.Exit(1) from None
+    finally:
+        rt.db.dispose()
     public = {k: creds[k] for k in ("tenant", "microbizz", "cirrus", "centia")}
     if as_json:
         typer.echo(orjson.dumps(public).decode())
@@ -95,12 +97,12 @@ def load(
     from polycrm.core import fixtures, tenants
     from polycrm.core.errors import CoreError
 
-    rt = _runtime(database)
     try:
         data = json.loads(file.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         typer.echo(f"error: {file}: {exc}", err=True)
         raise typer.Exit(1) from None
+    rt = _runtime(database)
     try:
         with tenants.workspace(rt.db, tenant, rt.blobs) as ws:
             counts = fixtures.load(ws, data)
@@ -110,6 +112,8 @@ def load(
     except CoreError as exc:
         typer.echo(f"error: {exc.message}", err=True)
         raise typer.Exit(1) from None
+    finally:
+        rt.db.dispose()
     typer.echo(", ".join(f"{n} {k}" for k, n in counts.items()) or "nothing to load")
 
 
@@ -117,6 +121,7 @@ def load(
 def db_upgrade(database: Optional[str] = DATABASE_OPTION) -> None:
     """Apply the database migrations."""
     rt = _runtime(database)
+    rt.db.dispose()
     typer.echo(f"database at {rt.db.engine.url.render_as_string(hide_password=True)} is up to date")
 
 
