@@ -1,0 +1,98 @@
+"""templates (#213–#224, all deprecated by the vendor): document templates for
+orders and quotes, their categories and languages.
+
+A template is a core ``Record`` of kind ``template`` (``name``, ``active``;
+``resource``, ``html``, ``url`` in ``extra``). Categories and languages are
+the lookup kinds ``template_category``/``template_language``; a template's
+categories, languages and tags are core links to them (kinds
+``template_category``, ``template_language``, ``tag``).
+"""
+
+from __future__ import annotations
+
+from polycrm.core import links
+from polycrm.core import query as q
+from polycrm.core.models import Lookup
+from polycrm.faces.cirrus.framework import (
+    TAG_REF, Ctx, FieldError, View, Writes, attr, creating, f_active, f_eq, f_like, item, linked, lookup_entity, paged,
+    to, to_bool, to_links, updating,
+)
+from polycrm.faces.cirrus.groups._records import csv_ids, extra, record_entity, to_int
+from polycrm.faces.cirrus.models import define
+
+KIND = "template"
+RESOURCES = ("order", "quote")
+CATEGORY_LINK, LANGUAGE_LINK = "template_category", "template_language"
+
+define("TemplateListEntry", {"id": "int", "name": "str", "sort": "int"})
+define("Template", {
+    "id": "int", "name": "str", "description": "text", "resource": "str", "html": "text", "url": "str",
+    "active": "int", "languages": "[TemplateListEntry]", "categories": "[TemplateListEntry]", "tags": "[TagRef]",
+})
+
+LIST_ENTRY = View("TemplateListEntry", {"id": attr("id"), "name": attr("name"), "sort": attr("sortorder")})
+TEMPLATE = View("Template", {
+    "id": attr("id"), "name": attr("name"), "description": extra("description"), "resource": extra("resource"),
+    "html": extra("html"), "url": extra("url"), "active": attr("active"),
+    "languages": linked(Lookup, LIST_ENTRY, LANGUAGE_LINK, outgoing=True, other_kind=links.LOOKUP),
+    "categories": linked(Lookup, LIST_ENTRY, CATEGORY_LINK, outgoing=True, other_kind=links.LOOKUP),
+    "tags": linked(Lookup, TAG_REF, links.TAG, outgoing=True, other_kind=links.LOOKUP),
+})
+
+
+def write_resource(ctx: Ctx, obj: object, value: object, out: Writes) -> None:
+    if value not in RESOURCES:
+        raise FieldError(f"{value!r} is not one of {list(RESOURCES)}")
+    out.changes["extra.resource"] = value
+
+
+def linked_to(kind: str):
+    """Templates linked to any of the listed categories/languages."""
+    def build(value: object) -> list[q.Criterion]:
+        ids = csv_ids(value)
+        return [q.Criterion("linked", "id", q.LinkedTo(kind, links.LOOKUP, tuple(ids), listed_is_source=True))] if ids else []
+
+    return build
+
+
+TEMPLATE_ENTITY = record_entity(
+    "Template", KIND, TEMPLATE,
+    writers={
+        "name": to("name", required=True), "resource": write_resource, "html": to("extra.html"),
+        "url": to("extra.url"), "active": to_bool("active"),
+        "languages": to_links(LANGUAGE_LINK, "template_language", "Template language"),
+        "categories": to_links(CATEGORY_LINK, "template_category", "Template category"),
+        "tags": to_links(links.TAG, "tag", "Tag"),
+    },
+    filters={"name": f_like("name"), "active": f_active(), "resource": f_eq("extra.resource"),
+             "languageids": linked_to(LANGUAGE_LINK), "categoryids": linked_to(CATEGORY_LINK)},
+    sorts={"name": (q.Sort("name", mode="text"),), "number": (q.Sort("id"),)},
+)
+
+
+def list_entity(label: str, kind: str):
+    return lookup_entity(
+        label, kind, LIST_ENTRY,
+        writers={"name": to("name", required=True), "sort": to_int("sortorder")},
+        filters={"name": f_like("name")},
+        sorts={"sort": (q.Sort("sortorder"),), "name": (q.Sort("name", mode="text"),), "number": (q.Sort("id"),)},
+    )
+
+
+CATEGORY_ENTITY = list_entity("Template category", "template_category")
+LANGUAGE_ENTITY = list_entity("Template language", "template_language")
+
+BINDINGS = {
+    213: creating(TEMPLATE_ENTITY),
+    214: paged(TEMPLATE_ENTITY),
+    215: creating(CATEGORY_ENTITY),
+    216: paged(CATEGORY_ENTITY),
+    217: updating(CATEGORY_ENTITY),
+    218: item(CATEGORY_ENTITY),
+    219: creating(LANGUAGE_ENTITY),
+    220: paged(LANGUAGE_ENTITY),
+    221: updating(LANGUAGE_ENTITY),
+    222: item(LANGUAGE_ENTITY),
+    223: updating(TEMPLATE_ENTITY),
+    224: item(TEMPLATE_ENTITY),
+}
