@@ -12,6 +12,7 @@ import json
 import logging
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
 from starlette.convertors import Convertor, register_url_convertor
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -113,8 +114,9 @@ class CentiaApi:
                 raise ApiError("use POST with a JSON body", 405)
             body = await self._body(request)
             method = resolve(request.path_params.get("module"), body.get("method"))
-            raw = self._parameters(body.get("parameters"), method)
-            answer = self.dispatch(request, method, raw)
+            raw = self._parameters(body.get("parameters"))
+            # The database work is synchronous: keep it off the event loop.
+            answer = await run_in_threadpool(self.dispatch, request, method, raw)
             return JSONResponse(success(answer))
         except ApiError as exc:
             return JSONResponse(failure(exc.message), status_code=exc.status)
@@ -136,7 +138,7 @@ class CentiaApi:
             raise EnvelopeError("request body must be a JSON object")
         return body
 
-    def _parameters(self, raw: Any, method: M.Method) -> dict[str, Any]:
+    def _parameters(self, raw: Any) -> dict[str, Any]:
         if raw is None or raw == [] or raw == "":
             return {}
         if not isinstance(raw, dict):

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from polycrm.core import profiles
-from polycrm.core.models import Contact, Customer, Opportunity, Product, Profile, Ticket, TenantScoped
+from polycrm.core.models import Contact, Customer, Opportunity, Product, Profile, TenantScoped, Ticket
 from polycrm.core.workspace import Workspace, get_path
 from polycrm.faces.centia import wire
 from polycrm.faces.centia.wire import DMY, ISO, Param

@@ -8,17 +8,28 @@ parameters) and return the ``response`` object.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 import datetime as dt
 import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
 
+from polycrm.core import (
+    auth,
+    custom_fields,
+    email_signin,
+    geo,
+    lookups,
+    notifications,
+    numbering,
+    opportunities,
+    profiles,
+    queries,
+    tickets,
+)
 from polycrm.core import contacts as core_contacts
-from polycrm.core import custom_fields, geo, lookups, notifications, numbering, opportunities, profiles, queries, tickets
-from polycrm.core import auth, email_signin
 from polycrm.core.auth import Principal
 from polycrm.core.errors import Conflict
 from polycrm.core.models import Contact, Customer, Lookup, Opportunity, Product, Profile, TenantScoped, User
@@ -26,7 +37,15 @@ from polycrm.core.queries import DateRange
 from polycrm.core.workspace import Workspace
 from polycrm.faces.centia import entities as E
 from polycrm.faces.centia.wire import (
-    AUTH_STATUS, MAX_INT, ApiError, AuthError, Param, invalid, out_datetime, out_money, out_number,
+    AUTH_STATUS,
+    MAX_INT,
+    ApiError,
+    AuthError,
+    Param,
+    invalid,
+    out_datetime,
+    out_money,
+    out_number,
 )
 
 PROFILE = Param("profile_id", "int", True)
@@ -54,8 +73,6 @@ class Method:
     # Login and Logout work on credentials, not in a workspace: their handler
     # is called as ``handler(runtime, args, token)``.
     on_credentials: bool = False
-    # Where ``parameters`` itself may be absent (the doc shows no parameters row).
-    no_parameters: bool = False
 
     @property
     def takes_profile(self) -> bool:
@@ -572,10 +589,10 @@ METHODS: tuple[Method, ...] = (
         "auth", "Login", login, (Param("email", "str", True), Param("password", "str", True)),
         auth=False, on_credentials=True,
     ),
-    Method("auth", "Logout", logout, on_credentials=True, no_parameters=True),
-    Method("profiles", "GetProfiles", get_profiles, no_parameters=True),
+    Method("auth", "Logout", logout, on_credentials=True),
+    Method("profiles", "GetProfiles", get_profiles),
     _lookup_method("profiles", "GetStages", "stage", "stages", ("probability",)),
-    Method("profiles", "GetCountries", get_countries, no_parameters=True),
+    Method("profiles", "GetCountries", get_countries),
     Method("profiles", "GetStates", get_states, (Param("country", "str", True),)),
     Method("profiles", "GetUsers", get_users, (PROFILE,)),
     Method(
