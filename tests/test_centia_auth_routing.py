@@ -312,3 +312,33 @@ def test_every_documented_method_is_served(api):
             assert r.status_code == 200, (module, name, r.text)
             body = r.json()
             assert body["success"] or body["error"].startswith("missing required parameter: "), (module, name, body)
+
+
+def test_every_method_but_login_needs_a_token_and_a_profile_it_may_use(api, runtime, tenant):
+    foreign = add_profile(runtime, tenant, "Not mine", member=False)
+    for module, names in DOCUMENTED.items():
+        for name in names:
+            if name == "Login":
+                continue
+            r = api.raw(module, name, {"profile_id": api.profile_id}, headers={"Authorization": "Bearer nope"})
+            assert (r.status_code, r.json()) == (401, fail("missing or invalid token")), (module, name)
+            if name in ("GetProfiles", "GetCountries", "GetStates"):
+                continue
+            assert api.error(module, name, profile=False) == fail("missing required parameter: profile_id"), (module, name)
+            assert api.error(module, name, profile_id=foreign) == fail("profile not found or not accessible"), (module, name)
+
+
+def test_get_users_lists_members_only(api, runtime, tenant):
+    from polycrm.core.models import ProfileMember, User
+    from polycrm.core.workspace import Workspace
+
+    with Workspace(runtime.db, tenant["tenant_id"]) as ws:
+        member = ws.create(User, username="maria", name="María", surname="Ruiz", email="maria@example.mx")
+        ws.create(ProfileMember, profile_id=tenant["profile_id"], user_id=member.id)
+        outsider = ws.create(User, username="otto", name="Otto", surname="Out")
+        retired = ws.create(User, username="rita", name="Rita", surname="Old", active=False)
+        ws.create(ProfileMember, profile_id=tenant["profile_id"], user_id=retired.id)
+        member_id, outsider_id = member.id, outsider.id
+    users = api.call("profiles", "GetUsers")["users"]
+    assert sorted(u["id"] for u in users) == sorted([tenant["user_id"], member_id])
+    assert outsider_id not in [u["id"] for u in users]

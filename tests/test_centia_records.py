@@ -9,7 +9,7 @@ from centia_helpers import Centia, add_profile, fail, lookup_ids
 from sqlalchemy import select
 
 from polycrm.core import custom_fields
-from polycrm.core.models import Activity, Customer, Opportunity, OpportunityLine
+from polycrm.core.models import Activity, Customer, Opportunity, OpportunityLine, User
 from polycrm.core.workspace import Workspace
 
 SHIPPING = {
@@ -452,6 +452,9 @@ def test_create_opportunity_errors(api, runtime, tenant):
     assert error(operation_type=None) == fail("missing required parameter: operation_type")
     assert error(notify=None) == fail("missing required parameter: notify")
     assert error(user_id=999999) == fail("user 999999 is not a user of this profile")
+    with Workspace(runtime.db, tenant["tenant_id"]) as ws:
+        outsider = ws.create(User, username="otto", name="Otto").id
+    assert error(user_id=outsider) == fail(f"user {outsider} is not a user of this profile")
     assert error(stage_id=999999) == fail("invalid value for stage_id: 999999 is not one of this profile's entries")
     assert error(products=[{"product_id": 999999, "amount": 1, "price": 1}]) == fail(
         "invalid value for products[0].product_id: product 999999 not found in this profile"
