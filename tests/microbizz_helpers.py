@@ -108,15 +108,18 @@ def b64(data: bytes) -> str:
 
 
 def paged_client(runtime, page_size: int):
-    """A TestClient on an app over the same database whose syncs page every
-    ``page_size`` records (use it as a context manager)."""
+    """A TestClient on the Microbizz face alone, over the same database, whose
+    syncs page every ``page_size`` records (use it as a context manager)."""
     from dataclasses import replace
 
+    from starlette.applications import Starlette
     from starlette.testclient import TestClient
 
-    from polycrm.app import create_app
+    from polycrm.faces import microbizz
+    from polycrm.runtime import Runtime
 
-    return TestClient(create_app(replace(runtime.settings, sync_page_size=page_size), runtime.db))
+    rt = Runtime.from_settings(replace(runtime.settings, sync_page_size=page_size), runtime.db)
+    return TestClient(Starlette(routes=microbizz.routes(rt)))
 
 
 def sync_all(mb: MB, command: str, key: str, **args: Any) -> tuple[list[dict], list[dict]]:

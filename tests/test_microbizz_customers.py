@@ -6,12 +6,26 @@ import base64
 import io
 
 import pytest
+from conftest import new_tenant
 from microbizz_helpers import MB, b64, image_bytes
 from sqlalchemy import select
 
-from polycrm.core import lookups
+from polycrm.core import documents, lookups
 from polycrm.core.models import Customer, Document, Folder, Record
 from polycrm.core.workspace import Workspace
+
+
+@pytest.fixture(scope="module")
+def tenant(runtime) -> dict:
+    """The tests here share one tenant: each looks only at what it made itself
+    (a fresh tenant per test would cost most of the module's run time)."""
+    return new_tenant(runtime)
+
+
+@pytest.fixture
+def own_tenant(runtime) -> dict:
+    """A fresh tenant, for the tests that look at everything in it."""
+    return new_tenant(runtime)
 
 
 @pytest.fixture
@@ -69,7 +83,8 @@ def test_update_customer_by_id_as_string(mb):
     assert (updated["id"], updated["name"]) == (created["id"], "Stringy 2")
 
 
-def test_create_customer_by_id_errors(mb, runtime, tenant):
+def test_create_customer_by_id_errors(client, runtime, own_tenant):
+    mb = MB(client, own_tenant)
     assert mb.fail("CreateUpdateCustomerByID", customer={"id": 999999, "name": "X"}) == "Unknown customer.id: 999999"
     assert mb.fail("CreateUpdateCustomerByID") == "Missing field: customer"
     assert mb.fail("CreateUpdateCustomerByID", customer="Acme") == "Invalid value for customer: 'Acme' is not an object"
@@ -87,7 +102,7 @@ def test_create_customer_by_id_errors(mb, runtime, tenant):
     )
     # Nothing was written, seen through the API and through the core.
     assert mb.call("GetCustomerByName", customername="Bad")["customers"] == []
-    with Workspace(runtime.db, tenant["tenant_id"]) as ws:
+    with Workspace(runtime.db, own_tenant["tenant_id"]) as ws:
         assert ws.count(select(Customer)) == 0
 
 
@@ -323,7 +338,7 @@ def test_add_file_to_customer_with_folders(mb, runtime, tenant):
     with Workspace(runtime.db, tenant["tenant_id"], blobs=runtime.blobs) as ws:
         doc = ws.get(Document, docs[0]["id"])
         assert runtime.blobs.get(doc.blob_sha256) == pdf
-        assert ws.count(select(Folder)) == 4
+        assert ws.count(select(Folder).where(Folder.owner_kind == "customer", Folder.owner_id == customer["id"])) == 4
 
 
 def test_add_file_to_customer_errors(mb):
@@ -410,7 +425,8 @@ def test_add_photo_errors(mb, runtime, tenant):
     assert mb.call("GetDocumentsByCustomerID", customerid=customer["id"])["documents"] == []
     assert mb.call("GetDocumentsByCustomerID", customerid=other["id"])["documents"][0]["title"] == ""
     with Workspace(runtime.db, tenant["tenant_id"]) as ws:
-        assert ws.count(select(Document)) == 1
+        assert [d.id for d in documents.linked(ws, "customer", customer["id"])] == []
+        assert [d.id for d in documents.linked(ws, "customer", other["id"])] == [theirs["id"]]
 
 
 def test_get_documents_errors(mb):
@@ -423,10 +439,11 @@ def test_get_documents_errors(mb):
 # -- records only Microbizz knows: procedures, subscriptions, depot order lines ------
 
 @pytest.fixture
-def records(runtime, tenant, mb) -> dict[str, list[int]]:
+def records(runtime, client, own_tenant) -> dict:
+    mb = MB(client, own_tenant)
     customer = mb.customer(name="Subscriber")
-    made: dict[str, list[int]] = {"customer": [customer["id"]]}
-    with Workspace(runtime.db, tenant["tenant_id"]) as ws:
+    made: dict = {"customer": [customer["id"]], "mb": mb}
+    with Workspace(runtime.db, own_tenant["tenant_id"]) as ws:
         def rec(kind: str, **values):
             made.setdefault(kind, []).append(ws.create(Record, {"kind": kind, **values}).id)
 
@@ -440,7 +457,8 @@ def records(runtime, tenant, mb) -> dict[str, list[int]]:
     return made
 
 
-def test_get_subscriptions(mb, records):
+def test_get_subscriptions(records):
+    mb = records["mb"]
     customer_id = records["customer"][0]
     subs = mb.call("GetSubscriptionsByCustomerID", customerid=customer_id)["subscriptions"]
     assert [(s["number"], s["title"], s["price"], s["startdate"], s["interval"], s["active"]) for s in subs] == [
@@ -455,7 +473,8 @@ def test_get_subscriptions(mb, records):
     )
 
 
-def test_get_procedures(mb, records):
+def test_get_procedures(records):
+    mb = records["mb"]
     procs = mb.call("GetProceduresByLastChange", changedate="01-01-2000")["procedures"]
     assert [(p["title"], p["isdeleted"]) for p in procs] == [("Yearly check", 0), ("Retired check", 1)]
     assert procs[0]["interval"] == "yearly" and procs[0]["customerid"] == records["customer"][0]
@@ -466,7 +485,8 @@ def test_get_procedures(mb, records):
     assert mb.fail("GetProceduresByLastChange", resumekey="garbage") == "Invalid resumekey"
 
 
-def test_get_depot_order_lines(mb, records):
+def test_get_depot_order_lines(records):
+    mb = records["mb"]
     lines = mb.call("GetDepotOrderLinesByLastChange", changedate="2000-01-01")["lines"]
     assert [(ln["productnumber"], ln["title"], ln["count"], ln["depot"], ln["orderid"]) for ln in lines] == [
         ("P-7", "Bolts", 3, "Main", 12),

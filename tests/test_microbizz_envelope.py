@@ -6,6 +6,7 @@ import json
 from urllib.parse import quote
 
 import pytest
+from conftest import new_tenant
 from microbizz_helpers import ENDPOINT, MB, assert_envelope_failure, assert_stamped, credentials
 from sqlalchemy import select
 
@@ -14,6 +15,19 @@ from polycrm.core.models import Customer, User
 from polycrm.core.workspace import Workspace
 
 ECHO = {"command": "Echo", "text": "Hello World"}
+
+
+@pytest.fixture(scope="module")
+def tenant(runtime) -> dict:
+    """The tests here share one tenant: each looks only at what it made itself
+    (a fresh tenant per test would cost most of the module's run time)."""
+    return new_tenant(runtime)
+
+
+@pytest.fixture
+def own_tenant(runtime) -> dict:
+    """A fresh tenant, for the tests that look at everything in it."""
+    return new_tenant(runtime)
 
 
 def echo_envelope(tenant: dict, **override) -> dict:
@@ -167,10 +181,10 @@ def test_another_tenants_key_does_not_open_this_contract(client, tenant, other_t
     assert_envelope_failure(body, "Access denied: invalid accesstoken")
 
 
-def test_inactive_user_is_refused(client, runtime, tenant):
-    with Workspace(runtime.db, tenant["tenant_id"]) as ws:
-        ws.update(ws.get(User, tenant["user_id"]), {"active": False})
-    body = post(client, echo_envelope(tenant))
+def test_inactive_user_is_refused(client, runtime, own_tenant):
+    with Workspace(runtime.db, own_tenant["tenant_id"]) as ws:
+        ws.update(ws.get(User, own_tenant["user_id"]), {"active": False})
+    body = post(client, echo_envelope(own_tenant))
     assert_envelope_failure(body, "Access denied: wrong apikey, username or password")
 
 
@@ -207,27 +221,27 @@ def create(name: str) -> dict:
     return {"command": "CreateUpdateCustomerByID", "customer": {"id": 0, "name": name}}
 
 
-def test_batch_continues_after_a_failure_by_default(client, runtime, tenant):
-    body = MB(client, tenant).batch(create("First"), BAD_TYPE, create("Third"))
+def test_batch_continues_after_a_failure_by_default(client, runtime, own_tenant):
+    body = MB(client, own_tenant).batch(create("First"), BAD_TYPE, create("Third"))
     assert body["status"] == 1 and body["msg"] == "OK"
     statuses = [r["status"] for r in body["results"]]
     assert statuses == [1, 0, 1]
     assert body["results"][1] == {"status": 0, "msg": "Invalid value for customer.typeid: 999999 not found"}
-    assert customer_names(runtime, tenant) == ["First", "Third"]
+    assert customer_names(runtime, own_tenant) == ["First", "Third"]
 
 
-def test_haltonerror_stops_at_the_first_failure(client, runtime, tenant):
+def test_haltonerror_stops_at_the_first_failure(client, runtime, own_tenant):
     for flag in (1, "1", True, "yes"):
-        body = MB(client, tenant).batch(create(f"Before {flag}"), BAD_TYPE, create("Never"), haltonerror=flag)
+        body = MB(client, own_tenant).batch(create(f"Before {flag}"), BAD_TYPE, create("Never"), haltonerror=flag)
         assert [r["status"] for r in body["results"]] == [1, 0]
     # The commands before the failure are kept; the failed one and the rest never ran.
-    assert customer_names(runtime, tenant) == ["Before 1", "Before 1", "Before True", "Before yes"]
+    assert customer_names(runtime, own_tenant) == ["Before 1", "Before 1", "Before True", "Before yes"]
 
 
-def test_haltonerror_zero_runs_everything(client, runtime, tenant):
-    body = MB(client, tenant).batch(BAD_TYPE, create("After"), haltonerror=0)
+def test_haltonerror_zero_runs_everything(client, runtime, own_tenant):
+    body = MB(client, own_tenant).batch(BAD_TYPE, create("After"), haltonerror=0)
     assert [r["status"] for r in body["results"]] == [0, 1]
-    assert customer_names(runtime, tenant) == ["After"]
+    assert customer_names(runtime, own_tenant) == ["After"]
 
 
 def test_haltonerror_must_be_a_boolean(client, tenant):
