@@ -111,24 +111,15 @@ def lookup_list(call: Call, kind: str, fieldmap: FieldMap = SIMPLE_LIST) -> list
 
 @command("CreateUpdateCustomerByID", writes=True)
 def create_update_customer_by_id(call: Call) -> dict[str, Any]:
-    payload = call.obj("customer")
-    customer_id = wire.read_id(payload.get("id"), "customer.id")
-    current = None
-    if customer_id:
-        current = call.ws.get(Customer, customer_id)
-        if current is None:
-            raise wire.CommandError(f"Unknown customer.id: {customer_id}")
+    payload, current = call.target("customer", Customer)
     return save_customer(call, payload, current)
 
 
 @command("CreateUpdateCustomerByCustomerNumber", writes=True)
 def create_update_customer_by_number(call: Call) -> dict[str, Any]:
     payload = call.obj("customer")
-    number = wire.read_str(payload.get("customernumber"), "customer.customernumber")
-    if not number or not number.strip():
-        raise wire.missing("customer.customernumber")
-    current = customers.by_number(call.ws, number)
-    return save_customer(call, payload, current)
+    number = call.key_in(payload, "customer", "customernumber")
+    return save_customer(call, payload, customers.by_number(call.ws, number))
 
 
 @command("GetCustomerByID")

@@ -48,22 +48,14 @@ def save_product(call: Call, payload: Mapping[str, Any], current: Product | None
 
 @command("CreateUpdateProductByID", writes=True)
 def create_update_product_by_id(call: Call) -> dict[str, Any]:
-    payload = call.obj("product")
-    product_id = wire.read_id(payload.get("id"), "product.id")
-    current = None
-    if product_id:
-        current = call.ws.get(Product, product_id)
-        if current is None:
-            raise wire.CommandError(f"Unknown product.id: {product_id}")
+    payload, current = call.target("product", Product)
     return save_product(call, payload, current)
 
 
 @command("CreateUpdateProductByProductNumber", writes=True)
 def create_update_product_by_number(call: Call) -> dict[str, Any]:
     payload = call.obj("product")
-    number = wire.read_str(payload.get("productnumber"), "product.productnumber")
-    if not number or not number.strip():
-        raise wire.missing("product.productnumber")
+    number = call.key_in(payload, "product", "productnumber")
     return save_product(call, payload, products.by_number(call.ws, number))
 
 

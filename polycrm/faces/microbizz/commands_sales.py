@@ -119,13 +119,9 @@ def quote_out(call: Call, quote: Quote) -> dict[str, Any]:
 
 @command("CreateUpdateSalesContract", writes=True)
 def create_update_sales_contract(call: Call) -> dict[str, Any]:
-    payload = call.obj("salescontract")
-    quote_id = wire.read_id(payload.get("id"), "salescontract.id")
+    payload, quote = call.target("salescontract", Quote)
     patch = _quote_patch(call, payload)
-    if quote_id:
-        quote = call.ws.get(Quote, quote_id)
-        if quote is None:
-            raise wire.CommandError(f"Unknown salescontract.id: {quote_id}")
+    if quote is not None:
         quotes.update(call.ws, quote, patch)
     else:
         quote = quotes.create(call.ws, patch)

@@ -77,6 +77,25 @@ class Call:
             raise wire.missing(keys[0])
         return {}
 
+    def target(self, key: str, model: type) -> tuple[Mapping[str, Any], Any]:
+        """The object input ``key`` and the stored record its ``id`` names:
+        None for id 0 (create), a command error for an id that does not exist."""
+        payload = self.obj(key)
+        record_id = wire.read_id(payload.get("id"), f"{key}.id")
+        if not record_id:
+            return payload, None
+        current = self.ws.get(model, record_id)
+        if current is None:
+            raise wire.CommandError(f"Unknown {key}.id: {record_id}")
+        return payload, current
+
+    def key_in(self, payload: Mapping[str, Any], object_name: str, key: str) -> str:
+        """A required identifying text of an input object (a customer number, ...)."""
+        value = wire.read_str(payload.get(key), f"{object_name}.{key}")
+        if not value or not value.strip():
+            raise wire.missing(f"{object_name}.{key}")
+        return value
+
     def list(self, key: str, *, required: bool = False) -> list[Any]:
         value = self._get(key, required)
         if value in (None, ""):
