@@ -19,6 +19,8 @@ Operators:
 ``flag``        a boolean column compared with 0/1
 ``from``/``to`` inclusive date bounds on a date or date-time column
 ``gte``/``lte`` plain inclusive comparisons with the value
+``one_of``      the (text) value is one of a list
+``ge``/``le``   at least / at most the value (any comparable type)
 ``set``         the path holds a value (not NULL); ``value`` False inverts
 ``fulltext``    every whitespace-separated term occurs in one of the paths
                 (the folded ``search_text`` column where a model has one)
@@ -161,8 +163,12 @@ def same_text(expr: Any, text: str) -> Any:
 # -- conditions ----------------------------------------------------------
 def condition(model: type[TenantScoped], crit: Criterion) -> Any:
     op, value = crit.op, crit.value
-    if op in ("eq", "like", "in", "active", "flag", "from", "to"):
+    if op in ("eq", "like", "in", "active", "flag", "from", "to", "ge", "le"):
         expr = column(model, crit.path, crit.cast)
+    if op == "ge":
+        return expr >= value
+    if op == "le":
+        return expr <= value
     if op == "eq":
         if isinstance(value, str) and _is_text(expr):
             return same_text(expr, value)
@@ -180,6 +186,9 @@ def condition(model: type[TenantScoped], crit: Criterion) -> Any:
         return expr.is_(bool(int(value)))
     if op in ("from", "to"):
         return _date_bound(expr, value, upper=op == "to")
+    if op == "one_of":
+        # Exact text values (``in`` is for ids).
+        return column(model, crit.path, crit.cast).in_([str(v) for v in value]) if value else false()
     if op in ("gte", "lte"):
         # Plain comparisons (ISO date strings in JSON compare as text on every dialect).
         expr = column(model, crit.path, crit.cast)
@@ -367,9 +376,11 @@ def search(
 
 
 def every(ws: Workspace, model: type[TenantScoped], criteria: Sequence[Criterion] = (),
-          *, sort: Sequence[Sort] = ()) -> list[Any]:
+          *, sort: Sequence[Sort] = (), include_deleted: bool = False) -> list[Any]:
     """All live rows meeting the criteria (for short, unpaged lists)."""
-    conditions = [model.deleted.is_(False), *(condition(model, c) for c in criteria)]
+    conditions = [condition(model, c) for c in criteria]
+    if not include_deleted:
+        conditions.insert(0, model.deleted.is_(False))
     return ws.scalars(select(model).where(*conditions).order_by(*order_by(model, sort)))
 
 
@@ -381,6 +392,11 @@ class Loader:
         self.ws = ws
         self._rows: dict[tuple[type, int], Any] = {}
         self._links: dict[tuple, list[int]] = {}
+
+    def clear(self) -> None:
+        """Forget what was loaded (after a write changed it)."""
+        self._rows.clear()
+        self._links.clear()
 
     def get(self, model: type[TenantScoped], id_: int | None) -> Any:
         if not id_:

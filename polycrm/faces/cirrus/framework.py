@@ -361,6 +361,7 @@ class Entity:
         for step in writes.after:
             step(ctx, obj)
         ctx.ws.flush()
+        ctx.loader.clear()
         return obj
 
 
