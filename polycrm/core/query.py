@@ -20,6 +20,7 @@ Operators:
 ``from``/``to`` inclusive date bounds on a date or date-time column
 ``gte``/``lte`` plain inclusive comparisons with the value
 ``one_of``      the (text) value is one of a list
+``one_of``      the (text) value is one of a list
 ``ge``/``le``   at least / at most the value (any comparable type)
 ``set``         the path holds a value (not NULL); ``value`` False inverts
 ``fulltext``    every whitespace-separated term occurs in one of the paths
@@ -186,6 +187,9 @@ def condition(model: type[TenantScoped], crit: Criterion) -> Any:
         return expr.is_(bool(int(value)))
     if op in ("from", "to"):
         return _date_bound(expr, value, upper=op == "to")
+    if op == "one_of":
+        # Exact text values (``in`` is for ids).
+        return column(model, crit.path, crit.cast).in_([str(v) for v in value]) if value else false()
     if op == "one_of":
         # Exact text values (``in`` is for ids).
         return column(model, crit.path, crit.cast).in_([str(v) for v in value]) if value else false()
