@@ -23,7 +23,7 @@ from polycrm.core import query as q
 from polycrm.core.models import Customer, Lookup, Product, Record
 from polycrm.faces.cirrus.framework import (
     ID_NAME, Call, Ctx, Entity, FieldError, View, Writes, attr, creating, custom, f_eq, f_flag, ignored,
-    item, lookup_entity, paged, ref, render, run_page, to, updating,
+    invalid, item, lookup_entity, paged, ref, render, run_page, to, updating,
 )
 from polycrm.faces.cirrus.groups._sales import (
     ref_id, to_bit, to_flag, to_int, to_moment, to_ref,
@@ -153,7 +153,7 @@ def check_range(ctx: Ctx, obj: Any, body: dict, out: Writes) -> None:
     low = out.changes.get("extra.min", (obj.extra or {}).get("min") if obj is not None else None)
     high = out.changes.get("extra.max", (obj.extra or {}).get("max") if obj is not None else None)
     if low is not None and high is not None and low > high:
-        raise FieldError("min: must not be greater than max")
+        raise invalid({"min": f"{low} is greater than max {high}"})
 
 
 PRICE_GROUP_ENTITY = lookup_entity(
