@@ -112,7 +112,9 @@ DEFAULTS: dict[str, list[tuple[str, dict[str, Any]]]] = {
         ("Service", {"code": "contracttype", "is_default": True}), ("Leasing", {"code": "contracttype"}),
         ("Active", {"code": "contractstatus", "is_default": True}), ("Ended", {"code": "contractstatus"}),
     ],
-    "challenge_type": [(n, {}) for n in ("Most activities", "Most meetings", "Most sales")],
+    # extra.activity_code: the activity type a challenge of this type counts (none: every activity).
+    "challenge_type": [("Most activities", {"is_default": True}), ("Most meetings", {"extra": {"activity_code": "meeting"}}),
+                       ("Most calls", {"extra": {"activity_code": "call"}})],
     "template_category": [("General", {})],
     "template_language": [("English", {}), ("Svenska", {})],
     # The phone catalogue of the Cirrus integrations group, tied together by ``code``:
