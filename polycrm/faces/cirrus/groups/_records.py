@@ -174,3 +174,25 @@ def page_of(call: Call, model: type[TenantScoped], criteria: Sequence[q.Criterio
         "page": page.page, "pages": page.pages, "per_page": page.per_page, "total": page.total,
         "items": [render(call.ctx, view, obj) for obj in page.items],
     }
+
+
+# -- plain data in a wire model's shape -------------------------------------------------------
+def shaped(schema: str, data: Any) -> Any:
+    """``data`` (a dict kept as JSON) as the model ``schema``: its fields in
+    order, each coerced to its type (missing ones null, nested models too)."""
+    from polycrm.faces.cirrus.models import MODELS
+
+    if not isinstance(data, Mapping):
+        return None
+    out: dict[str, Any] = {}
+    for name, t in MODELS[schema].items():
+        value = data.get(name)
+        if wire.is_list(t):
+            inner = wire.item_type(t)
+            items = value if isinstance(value, list) else []
+            out[name] = [shaped(inner, v) if inner in MODELS else wire.coerce(inner, v) for v in items]
+        elif t in MODELS:
+            out[name] = shaped(t, value)
+        else:
+            out[name] = wire.coerce(t, value)
+    return out
