@@ -115,6 +115,18 @@ DEFAULTS: dict[str, list[tuple[str, dict[str, Any]]]] = {
     # extra.activity_code: the activity type a challenge of this type counts (none: every activity).
     "challenge_type": [("Most activities", {"is_default": True}), ("Most meetings", {"extra": {"activity_code": "meeting"}}),
                        ("Most calls", {"extra": {"activity_code": "call"}})],
+    # Key figures: ``code`` names the measure (see polycrm.core.kpis.MEASURES); extra: the
+    # period it covers, whether it shows on the dashboard, its type and subtitle.
+    "kpi": [
+        ("Activities", {"code": "activities", "extra": {"period": "week", "location": "dashboard", "type": "count",
+                                                        "subtitle": "Activities this week"}}),
+        ("Closed activities", {"code": "closed_activities", "extra": {"period": "month", "location": "dashboard",
+                                                                      "type": "count", "subtitle": "Done this month"}}),
+        ("Won opportunities", {"code": "won_opportunities", "extra": {"period": "month", "location": "dashboard",
+                                                                      "type": "count", "subtitle": "Won this month"}}),
+        ("Order value", {"code": "order_value", "extra": {"period": "year", "location": "all", "type": "amount",
+                                                          "subtitle": "Orders placed this year"}}),
+    ],
     "template_category": [("General", {})],
     "template_language": [("English", {}), ("Svenska", {})],
     # The phone catalogue of the Cirrus integrations group, tied together by ``code``:
