@@ -156,3 +156,22 @@ def test_mask_on_item_and_page(client, runtime, tenant, s):
     assert r.json() == {"title": "Big deal", "account": {"name": "Acme"}}
     r = client.get(url("/opportunities/"), headers={**auth(tenant), "X-Fields": "{total,items{id,status{name}}}"})
     assert r.json() == {"total": 1, "items": [{"id": created["id"], "status": {"name": "Open"}}]}
+
+
+def test_a_centia_opportunity_with_inputs_is_found_by_dynamic_field(client, runtime, tenant, s):
+    from polycrm.core import custom_fields
+
+    with core(runtime, tenant) as ws:
+        field = custom_fields.define(ws, "opportunity", "Source detail")
+        field_id = field.id
+    api = Centia(client, tenant)
+    made = api.call("opportunities", "CreateOpportunity", user_id=tenant["user_id"], title="From centia", value=10,
+                    estimated_end_at="31/12/26", prospect_type="new", operation_type="new",
+                    stage_id=lookup(runtime, tenant, "stage", "Proposal"), company_id=s["account"],
+                    contact_id=s["contact"], want_products=False, want_tax=False, notify=False,
+                    inputs={"source_detail": "fair"})["opportunity"]
+    post(client, tenant, "/opportunities/", body(runtime, tenant, s, title="Other"))
+    page = get(client, tenant, "/opportunities/", dynamicfield_id=field_id, dynamicfield_val="fair")
+    assert [(o["id"], o["title"], o["state"]["state"], o["estimatedenddate"]) for o in page["items"]] == [
+        (made["id"], "From centia", "Proposal", "2026-12-31")]
+    assert get(client, tenant, "/opportunities/", dynamicfield_id=field_id, dynamicfield_val="web")["total"] == 0
