@@ -7,9 +7,20 @@ from polycrm.faces.cirrus.groups._sales import lookup_group, to_flag
 from polycrm.faces.cirrus.models import define
 
 define("DeliveryTerm", {"id": "int", "name": "str", "default": "int", "externalkey": "str"})
-VIEW = View("DeliveryTerm", {"id": attr("id"), "name": attr("name"), "default": attr("is_default"), "externalkey": attr("externalkey")})
+VIEW = View(
+    "DeliveryTerm",
+    {"id": attr("id"), "name": attr("name"), "default": attr("is_default"), "externalkey": attr("externalkey")},
+)
 
 BINDINGS = lookup_group(
-    (58, 59, 60, 61), "Deliveryterm", "delivery_term", VIEW,
-    {"id": ignored(), "name": to("name", required=True), "default": to_flag("is_default"), "externalkey": to("externalkey")},
+    (58, 59, 60, 61),
+    "Deliveryterm",
+    "delivery_term",
+    VIEW,
+    {
+        "id": ignored(),
+        "name": to("name", required=True),
+        "default": to_flag("is_default"),
+        "externalkey": to("externalkey"),
+    },
 )

@@ -10,6 +10,9 @@ define("DeliveryType", {"id": "int", "name": "str", "default": "int"})
 VIEW = View("DeliveryType", {"id": attr("id"), "name": attr("name"), "default": attr("is_default")})
 
 BINDINGS = lookup_group(
-    (62, 63, 64, 65), "Deliverytype", "delivery_type", VIEW,
+    (62, 63, 64, 65),
+    "Deliverytype",
+    "delivery_type",
+    VIEW,
     {"id": ignored(), "name": to("name", required=True), "default": to_flag("is_default")},
 )

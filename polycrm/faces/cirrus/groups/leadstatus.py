@@ -10,6 +10,9 @@ define("LeadStatus", {"id": "int", "name": "str", "sortorder": "int"})
 VIEW = View("LeadStatus", {"id": attr("id"), "name": attr("name"), "sortorder": attr("sortorder")})
 
 BINDINGS = lookup_group(
-    (230, 231, 232, 233), "Leadstatus", "lead_status", VIEW,
+    (230, 231, 232, 233),
+    "Leadstatus",
+    "lead_status",
+    VIEW,
     {"id": ignored(), "name": to("name", required=True), "sortorder": to_int("sortorder", 0)},
 )

@@ -7,10 +7,20 @@ from polycrm.faces.cirrus.groups._sales import lookup_group, to_flag, to_int
 from polycrm.faces.cirrus.models import define
 
 define("OrderStatus", {"id": "int", "default": "int", "name": "str", "step": "int"})
-VIEW = View("OrderStatus", {"id": attr("id"), "default": attr("is_default"), "name": attr("name"), "step": attr("extra.step")})
+VIEW = View(
+    "OrderStatus", {"id": attr("id"), "default": attr("is_default"), "name": attr("name"), "step": attr("extra.step")}
+)
 
 BINDINGS = lookup_group(
-    (151, 152, 153, 154), "Orderstatus", "order_status", VIEW,
-    {"id": ignored(), "default": to_flag("is_default"), "name": to("name", required=True), "step": to_int("extra.step")},
+    (151, 152, 153, 154),
+    "Orderstatus",
+    "order_status",
+    VIEW,
+    {
+        "id": ignored(),
+        "default": to_flag("is_default"),
+        "name": to("name", required=True),
+        "step": to_int("extra.step"),
+    },
     filters={"step": f_eq("extra.step", "int")},
 )

@@ -7,9 +7,19 @@ from polycrm.faces.cirrus.groups._sales import lookup_group, to_flag, to_int
 from polycrm.faces.cirrus.models import define
 
 define("OrderType", {"id": "int", "default": "int", "name": "str", "sortorder": "int"})
-VIEW = View("OrderType", {"id": attr("id"), "default": attr("is_default"), "name": attr("name"), "sortorder": attr("sortorder")})
+VIEW = View(
+    "OrderType", {"id": attr("id"), "default": attr("is_default"), "name": attr("name"), "sortorder": attr("sortorder")}
+)
 
 BINDINGS = lookup_group(
-    (108, 109, 110, 111), "Ordertype", "order_type", VIEW,
-    {"id": ignored(), "default": to_flag("is_default"), "name": to("name", required=True), "sortorder": to_int("sortorder", 0)},
+    (108, 109, 110, 111),
+    "Ordertype",
+    "order_type",
+    VIEW,
+    {
+        "id": ignored(),
+        "default": to_flag("is_default"),
+        "name": to("name", required=True),
+        "sortorder": to_int("sortorder", 0),
+    },
 )

@@ -8,11 +8,29 @@ from polycrm.faces.cirrus.groups._sales import lookup_group, to_flag, to_int
 from polycrm.faces.cirrus.models import define
 
 define("PaymentTerm", {"id": "int", "name": "str", "default": "int", "externalkey": "str", "days": "int"})
-VIEW = View("PaymentTerm", {"id": attr("id"), "name": attr("name"), "default": attr("is_default"), "externalkey": attr("externalkey"), "days": attr("extra.days")})
+VIEW = View(
+    "PaymentTerm",
+    {
+        "id": attr("id"),
+        "name": attr("name"),
+        "default": attr("is_default"),
+        "externalkey": attr("externalkey"),
+        "days": attr("extra.days"),
+    },
+)
 
 BINDINGS = lookup_group(
-    (112, 113, 114, 115), "Paymentterm", "payment_term", VIEW,
-    {"id": ignored(), "name": to("name", required=True), "default": to_flag("is_default"), "externalkey": to("externalkey"), "days": to_int("extra.days")},
+    (112, 113, 114, 115),
+    "Paymentterm",
+    "payment_term",
+    VIEW,
+    {
+        "id": ignored(),
+        "name": to("name", required=True),
+        "default": to_flag("is_default"),
+        "externalkey": to("externalkey"),
+        "days": to_int("extra.days"),
+    },
     filters={"days": f_eq("extra.days", "int")},
     sorts={"days": (q.Sort("extra.days", mode="numeric_text"),)},
 )

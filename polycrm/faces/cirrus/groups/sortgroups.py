@@ -8,9 +8,19 @@ from polycrm.faces.cirrus.groups._sales import lookup_group, to_int
 from polycrm.faces.cirrus.models import define
 
 define("SortGroup", {"id": "int", "name": "str", "sort": "int", "externalkey": "str"})
-VIEW = View("SortGroup", {"id": attr("id"), "name": attr("name"), "sort": attr("sortorder"), "externalkey": attr("externalkey")})
+VIEW = View(
+    "SortGroup", {"id": attr("id"), "name": attr("name"), "sort": attr("sortorder"), "externalkey": attr("externalkey")}
+)
 
 BINDINGS = lookup_group(
-    (209, 210, 211, 212), "Sortgroup", "sort_group", VIEW,
-    {"id": ignored(), "name": to("name", required=True), "sort": to_int("sortorder", 0), "externalkey": to("externalkey")},
+    (209, 210, 211, 212),
+    "Sortgroup",
+    "sort_group",
+    VIEW,
+    {
+        "id": ignored(),
+        "name": to("name", required=True),
+        "sort": to_int("sortorder", 0),
+        "externalkey": to("externalkey"),
+    },
 )
