@@ -112,3 +112,18 @@ def test_mask_on_an_item_and_a_page(client, tenant):
     assert r.json() == {"name": "Tools"}
     r = client.get(url("/sortgroups/"), headers={**auth(tenant), "X-Fields": "{total,items{id}}"})
     assert r.json() == {"total": 1, "items": [{"id": created["id"]}]}
+
+
+SALES_PAGES = [59, 63, 84, 88, 92, 105, 109, 113, 117, 119, 152, 198, 202, 210, 226, 229, 231]
+
+
+def test_every_documented_sorting_value_is_served(client, tenant):
+    from polycrm.faces.cirrus.operations import BY_NUMBER, canonical_path
+
+    for number in SALES_PAGES:
+        op = BY_NUMBER[number]
+        (sorting,) = [p for p in op["query"] if p["name"] == "sorting"]
+        for value in sorting["enum"]:
+            r = client.get(url(canonical_path(op)), params={"sorting": value}, headers=auth(tenant))
+            assert r.status_code == 200, (number, value, r.text)
+            assert set(r.json()) == {"page", "pages", "per_page", "total", "items"}
