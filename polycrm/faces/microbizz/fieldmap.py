@@ -70,9 +70,9 @@ class FieldMap:
         self.name = name
         self.fields = tuple(fields)
         self.writable = {f.wire: f for f in self.fields if f.read is not None and f.core}
-        # Each field's path compiled once into a reader of row mappings: a sync
-        # renders tens of fields of thousands of rows per page.
-        # A plain field's converter is called directly, without its ctx wrapper.
+        # A sync renders some fifty fields of a thousand rows per page: each
+        # field's path is compiled once into a reader of row mappings, and a
+        # plain field's converter is called without its ctx wrapper.
         self._plan = tuple(
             (f.wire, _path_reader(f.core), f.show, getattr(f.show, "plain", None) if f.core else None)
             for f in self.fields
