@@ -18,7 +18,7 @@ from schemathesis import GenerationMode
 from cirrus_support import auth
 from conftest import new_tenant
 
-EXAMPLES = 8
+EXAMPLES = 4
 
 
 def test_swagger_document_matches_the_server(app, runtime):
@@ -28,7 +28,7 @@ def test_swagger_document_matches_the_server(app, runtime):
     failures = []
     for result in schema.get_all_operations():
         operation = result.ok()
-        if "_alias" in (operation.definition.get("operationId") or ""):
+        if "_alias" in (operation.definition.raw.get("operationId") or ""):
             continue  # the same handler as the canonical path (routing is tested on its own)
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
 
@@ -43,6 +43,6 @@ def test_swagger_document_matches_the_server(app, runtime):
 
             try:
                 run()
-            except Exception as exc:  # collect every operation's failure, then report them all
+            except (Exception, BaseExceptionGroup) as exc:  # collect every operation's failure, then report them all
                 failures.append(f"{operation.label} [{mode.value}]: {exc}")
     assert not failures, "\n\n".join(failures)

@@ -86,6 +86,11 @@ class Param:
         return "int" if s["type"] == "int" else "str"
 
     @property
+    def required(self) -> bool:
+        """Required and without a default (``sorting`` is required but defaulted)."""
+        return bool(self.spec.get("required")) and self.spec.get("default") is None
+
+    @property
     def maximum(self) -> int | None:
         if self.name == "per_page":
             return self.spec.get("max") or UNSTATED_PAGE_MAX
@@ -130,6 +135,8 @@ class Param:
         if kind.startswith("array"):
             values = raw
         elif not raw:
+            if self.required:
+                raise ValueError("Missing required parameter in the query string")
             return self.spec.get("default")
         else:
             values = raw[-1:]
@@ -149,8 +156,9 @@ class Param:
             if self.maximum and value > self.maximum:
                 raise ValueError(f"{value} is greater than the maximum of {self.maximum}")
         elif kind == "csv":
-            # Ids beyond the integer range cannot match anything: they are dropped, not refused.
-            value = [n for n in (_int(part, bounded=False) for part in text.split(",") if part.strip())
+            # Commas or blanks separate the ids; ids beyond the integer range
+            # cannot match anything: they are dropped, not refused.
+            value = [n for n in (_int(part, bounded=False) for part in re.split(r"[,\s]+", text) if part)
                      if wire.INT_MIN <= n <= wire.INT_MAX]
         elif kind == "date":
             value = wire.parse_date(text)

@@ -35,6 +35,7 @@ NOT_ALLOWED = "The method is not allowed for the requested URL."
 UNAUTHORIZED = "Missing or invalid credentials: send X-Token or Authorization: Bearer <token>"
 BAD_JSON = "Failed to decode JSON object: the request body is not valid JSON"
 MAX_BODY = 64 * 1024 * 1024
+MAX_MASK = 2000
 
 
 def json_response(status: int, body: Any, headers: dict[str, str] | None = None, *, head: bool = False) -> Response:
@@ -170,6 +171,8 @@ class Face:
         if operation.op.get("x_fields"):
             header = request.headers.get("x-fields")
             if header is not None:
+                if len(header) > MAX_MASK:
+                    raise ApiError(400, f"Mask parse error: the mask is longer than {MAX_MASK} characters")
                 try:
                     mask = parse_mask(header)
                 except MaskError as exc:

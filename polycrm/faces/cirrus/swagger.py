@@ -16,6 +16,7 @@ from typing import Any
 from polycrm.faces.cirrus import wire
 from polycrm.faces.cirrus.models import MODELS
 from polycrm.faces.cirrus.operations import INPUT_DEFS, Operation, all_paths, methods
+from polycrm.faces.cirrus.server import MAX_MASK
 
 TITLE = "RESTful API for Cirrus 2 (polycrm)"
 VERSION = "0.3.73"
@@ -104,14 +105,15 @@ def _parameters(operation: Operation) -> list[dict[str, Any]]:
             schema.update(minimum=1900, maximum=9999)
         params.append({"name": name, "in": "path", "required": True, "schema": schema})
     for param in operation.params:
-        entry: dict[str, Any] = {"name": param.name, "in": "query", "required": False, "schema": param.schema()}
+        entry: dict[str, Any] = {"name": param.name, "in": "query", "required": param.required,
+                                 "schema": param.schema()}
         if param.kind.startswith("array"):
             entry.update(style="form", explode=True)
         params.append(entry)
     if operation.op.get("x_fields"):
         params.append({"name": "X-Fields", "in": "header", "required": False,
                        "description": "An optional fields mask",
-                       "schema": {"type": "string", "pattern": MASK_PATTERN, "maxLength": 500}})
+                       "schema": {"type": "string", "pattern": MASK_PATTERN, "maxLength": MAX_MASK}})
     return params
 
 
