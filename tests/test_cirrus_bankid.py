@@ -51,8 +51,12 @@ def test_start_errors(client, tenant):
     assert r.status_code == 400
     assert r.json() == {"errors": {"abstract": "'abstract' is a required property"}, "message": VALIDATION}
     r = client.post(url("/bankid/"), json={"abstract": "x", "personalnumber": "198112189875"}, headers=auth(tenant))
+    assert r.status_code == 404
+    assert r.json() == {"errors": {"personalnumber": "'198112189875' has a wrong check digit"},
+                        "message": "'198112189875' has a wrong check digit"}
+    r = client.post(url("/bankid/"), json={"abstract": " "}, headers=auth(tenant))
     assert r.status_code == 400
-    assert r.json() == {"errors": {"personalnumber": "'198112189875' has a wrong check digit"}, "message": VALIDATION}
+    assert r.json() == {"errors": {"abstract": "' ' does not match '\\\\S'"}, "message": VALIDATION}
     r = client.put(url("/bankid/1"), json={"status": "maybe"}, headers=auth(tenant))
     assert r.status_code == 404 and r.json() == {"message": "Signature 1 not found"}
 

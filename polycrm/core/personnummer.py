@@ -49,11 +49,17 @@ def birth_date(number: str) -> dt.date:
     return dt.date(int(number[:4]), int(number[4:6]), day - 60 if day > 60 else day)
 
 
-def validate(number: object, field: str = "person_number") -> str:
-    """The number as 12 digits; Invalid (naming ``field``) when it is not a valid personnummer."""
+def check_format(number: object, field: str = "person_number") -> str:
+    """The number as 12 digits (a ``-``/``+`` separator is dropped); Invalid when it is not 12 digits."""
     text = str(number or "").strip().replace("-", "").replace("+", "")
     if not _TWELVE.match(text):
         raise Invalid(f"{number!r} is not a personal number of 12 digits (YYYYMMDDNNNC)", field=field)
+    return text
+
+
+def validate(number: object, field: str = "person_number") -> str:
+    """The number as 12 digits; Invalid (naming ``field``) when it is not a valid personnummer."""
+    text = check_format(number, field)
     try:
         born = birth_date(text)
     except ValueError:

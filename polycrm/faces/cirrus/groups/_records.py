@@ -7,6 +7,7 @@ that several of those groups share, on top of :mod:`..framework`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -145,19 +146,31 @@ def f_csv(path: str, cast: str = "str") -> Any:
 
 
 def csv_ids(value: Any) -> list[int]:
+    """Ids from a list, or from text separated by commas or blanks; items that are
+    not ids (or beyond the integer range) cannot match anything and are dropped."""
     if value is None:
         return []
     if isinstance(value, list):
         return [int(v) for v in value]
-    ids = []
-    for part in str(value).split(","):
-        part = part.strip()
-        if not part:
-            continue
-        if not part.isdigit():
-            raise invalid({"ids": f"{part!r} is not an id"})
-        ids.append(int(part))
-    return ids
+    parts = re.split(r"[,\s]+", str(value))
+    return [int(p) for p in parts if p.isascii() and p.isdigit() and int(p) <= wire.INT_MAX]
+
+
+def schema_only(schema: dict[str, Any], path: str | None = None) -> Writer:
+    """A writer that only adds keywords to a body field's schema (for custom
+    handlers); ``path`` says where the value is kept (its length limit)."""
+
+    def write(ctx: Ctx, obj: Any, value: Any, out: Writes) -> None:
+        return None
+
+    write.schema = schema  # type: ignore[attr-defined]
+    write.path = path  # type: ignore[attr-defined]
+    return write
+
+
+def with_schema(writer: Writer, schema: dict[str, Any]) -> Writer:
+    writer.schema = schema  # type: ignore[attr-defined]
+    return writer
 
 
 # -- pages of arbitrary rows ------------------------------------------------------------

@@ -12,9 +12,9 @@ from typing import Any
 
 from polycrm.core import bankid
 from polycrm.core import query as q
-from polycrm.core.models import Link
-from polycrm.faces.cirrus.framework import Call, View, attr, custom, invalid, render
-from polycrm.faces.cirrus.groups._records import created, page_of, updated
+from polycrm.core.models import Link, Record
+from polycrm.faces.cirrus.framework import Call, Entity, View, attr, custom, invalid, render
+from polycrm.faces.cirrus.groups._records import created, page_of, schema_only, updated
 from polycrm.faces.cirrus.models import define
 
 define("BankIdUser", {"personalnumber": "str", "name": "str", "givenname": "str", "surname": "str"})
@@ -65,11 +65,21 @@ RELATION = View("BankIdRelation", {
 })
 
 
+# Custom handlers: the entity only carries the body's schema keywords.
+START_BODY = Entity("Signature", Record, SIGNATURE, writers={
+    "personalnumber": schema_only({"pattern": r"^\s*[0-9]{8}[-+]?[0-9]{4}\s*$"}),
+    "abstract": schema_only({"pattern": r"\S"}, "extra.abstract"),
+})
+
+
 # -- the flow --------------------------------------------------------------------------
 def start(call: Call) -> dict:
+    from polycrm.faces.cirrus.groups.integrations import person_number
+
     body = call.body or {}
+    number = person_number(body["personalnumber"], "personalnumber") if body.get("personalnumber") else None
     record = bankid.start(call.ws, abstract=body.get("abstract") or "", digest=body.get("digest"),
-                          personalnumber=body.get("personalnumber"), requirement=body.get("requirement"),
+                          personalnumber=number, requirement=body.get("requirement"),
                           nonce=body.get("nonce"), user_id=call.ctx.user_id)
     return render(call.ctx, SIGNATURE, record)
 
@@ -128,7 +138,7 @@ def relations(call: Call) -> dict:
 
 
 BINDINGS = {
-    192: custom(start, "object", SIGNATURE),
+    192: custom(start, "object", SIGNATURE, START_BODY),
     193: custom(relate, "object", RELATION),
     194: custom(relations, "page", RELATION, handles=["type", "otherid", "signatureid"]),
     195: custom(update, "object", SIGNATURE),

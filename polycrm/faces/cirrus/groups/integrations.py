@@ -9,8 +9,11 @@
 from __future__ import annotations
 
 from polycrm.core import personnummer, phones
-from polycrm.faces.cirrus.framework import ID_NAME, Call, View, attr, custom, invalid, render
+from polycrm.core.errors import Invalid
+from polycrm.core.models import Record
+from polycrm.faces.cirrus.framework import ID_NAME, ApiError, Call, Entity, View, attr, custom, invalid, render
 from polycrm.faces.cirrus.groups import bankid as signing
+from polycrm.faces.cirrus.groups._records import schema_only
 from polycrm.faces.cirrus.models import define
 
 define("PersonAddress", {"name": "str", "surname": "str", "street": "str", "city": "str", "zip": "str"})
@@ -31,15 +34,32 @@ PHONE_OPTIONS = View("PhoneOptions", {
     "sizes": lambda ctx, o: [render(ctx, ID_NAME, s) for s in o[1]],
 })
 MISSING = "Missing required parameter in the query string"
+# Twelve digits, optionally with the customary separator before the last four.
+PATTERN = r"^\s*[0-9]{8}[-+]?[0-9]{4}\s*$"
+
+
+def person_number(value: object, field: str = "person_number") -> str:
+    """A well-formed number (else 400) that is a valid personnummer: twelve digits
+    with an impossible birth date or a wrong check digit identify no one (404)."""
+    text = personnummer.check_format(value, field)
+    try:
+        return personnummer.validate(text, field)
+    except Invalid as exc:
+        raise ApiError(404, exc.message, {field: exc.message}) from None
+
+
+# Custom handlers: the entity only carries the body's schema keywords.
+NUMBER_BODY = Entity("Person number", Record, PERSON_ADDRESS,
+                     writers={"person_number": schema_only({"pattern": PATTERN})})
 
 
 def address(call: Call) -> dict:
-    number = personnummer.validate(call.body["person_number"])
+    number = person_number(call.body["person_number"])
     return render(call.ctx, PERSON_ADDRESS, personnummer.person(number))
 
 
 def credit_check(call: Call) -> dict:
-    number = personnummer.validate(call.body["person_number"])
+    number = person_number(call.body["person_number"])
     return render(call.ctx, CREDIT_CHECK, personnummer.credit_check(call.ws, number, call.ctx.user_id))
 
 
@@ -64,11 +84,11 @@ def phone_list(call: Call) -> list:
 
 
 BINDINGS = {
-    124: custom(address, "object", PERSON_ADDRESS),
-    125: custom(signing.start, "object", signing.SIGNATURE),
+    124: custom(address, "object", PERSON_ADDRESS, NUMBER_BODY),
+    125: custom(signing.start, "object", signing.SIGNATURE, signing.START_BODY),
     126: custom(signing.cancel, "object", signing.SIGNATURE),
     127: custom(signing.status, "object", signing.SIGNATURE),
-    128: custom(credit_check, "object", CREDIT_CHECK),
+    128: custom(credit_check, "object", CREDIT_CHECK, NUMBER_BODY),
     129: custom(brands, "list", ID_NAME),
     130: custom(models, "list", ID_NAME, handles=["brandid"]),
     131: custom(options, "object", PHONE_OPTIONS, handles=["modelid"]),

@@ -23,7 +23,7 @@ from polycrm.faces.cirrus.framework import (
 from polycrm.faces.cirrus.groups.accounts import ACCOUNT_REF
 from polycrm.faces.cirrus.groups.contracts import CONTRACT_ENTITY, CONTRACT_OBJECT, OBJECT_CATEGORY
 from polycrm.faces.cirrus.groups._records import (
-    created, extra, f_csv, page_of, record_entity, ref_in, to_int, to_ref, updated,
+    created, extra, f_csv, page_of, record_entity, ref_in, to_int, to_ref, updated, with_schema,
 )
 from polycrm.faces.cirrus.models import define
 
@@ -78,7 +78,7 @@ def write_category_type(ctx: Ctx, obj: Any, value: Any, out: Writes) -> None:
 
 CATEGORY_ENTITY = lookup_entity(
     "Object category", "object_category", OBJECT_CATEGORY,
-    writers={"type": write_category_type, "name": to("name", required=True), "sort": to_int("sortorder"),
+    writers={"type": with_schema(write_category_type, {"enum": list(CATEGORY_TYPES)}), "name": to("name", required=True), "sort": to_int("sortorder"),
              "default": lambda ctx, obj, value, out: out.changes.__setitem__("is_default", bool(value))},
     filters={"type": f_eq("code"), "name": f_like("name"),
              "default": lambda v: [q.Criterion("flag", "is_default", v)]},

@@ -17,7 +17,7 @@ from polycrm.faces.cirrus.framework import (
     TAG_REF, Ctx, FieldError, View, Writes, attr, creating, f_active, f_eq, f_like, item, linked, lookup_entity, paged,
     to, to_bool, to_links, updating,
 )
-from polycrm.faces.cirrus.groups._records import csv_ids, extra, record_entity, to_int
+from polycrm.faces.cirrus.groups._records import csv_ids, extra, record_entity, to_int, with_schema
 from polycrm.faces.cirrus.models import define
 
 KIND = "template"
@@ -58,7 +58,7 @@ def linked_to(kind: str):
 TEMPLATE_ENTITY = record_entity(
     "Template", KIND, TEMPLATE,
     writers={
-        "name": to("name", required=True), "resource": write_resource, "html": to("extra.html"),
+        "name": to("name", required=True), "resource": with_schema(write_resource, {"enum": list(RESOURCES)}), "html": to("extra.html"),
         "url": to("extra.url"), "active": to_bool("active"),
         "languages": to_links(LANGUAGE_LINK, "template_language", "Template language"),
         "categories": to_links(CATEGORY_LINK, "template_category", "Template category"),
