@@ -110,7 +110,7 @@ def test_statuses(client, runtime, tenant):
     assert changed["isdefault"] == 1 and changed["name"] == "Parked"
     assert [st["id"] for st in get(client, tenant, "/quotes/statuses", default=1)["items"]] == [made["id"]]
     r = client.post(url("/quotes/statuses"), json={"name": "X", "metatype": "maybe"}, headers=auth(tenant))
-    assert (r.status_code, r.json()) == (400, {"errors": {"metatype": "'maybe' is not one of ['active', 'expired', 'denied', 'order']"},
+    assert (r.status_code, r.json()) == (400, {"errors": {"metatype": "'maybe' is not one of ['active', 'expired', 'denied', 'order', None]"},
                                                "message": VALIDATION})
     r = client.get(url("/quotes/statuses/3434343"), headers=auth(tenant))
     assert (r.status_code, r.json()) == (404, {"message": "Quote status 3434343 not found"})

@@ -99,6 +99,13 @@ def to_int(path: str, empty: int | None = None) -> Writer:
     return write
 
 
+def with_schema(writer: Writer, **keywords: Any) -> Writer:
+    """The writer, declaring the JSON Schema keywords its body field must meet
+    (added to the request schema the server validates and swagger.json shows)."""
+    writer.schema = keywords  # type: ignore[attr-defined]
+    return writer
+
+
 def to_day(path: str) -> Writer:
     """A date (``YYYY-MM-DD``; the date part of a date-time is taken too); null clears it."""
 
@@ -220,5 +227,5 @@ def lookup_group(numbers: tuple[int, int, int, int], label: str, kind: str, view
 
 __all__ = [
     "CONTACT_REF", "OPPORTUNITY_REF", "REFS", "lookup_group", "ref_id", "single_default", "to_int",
-    "to_bit", "to_day", "to_flag", "to_lookup_ref", "to_moment", "to_number", "to_ref",
+    "to_bit", "to_day", "to_flag", "to_lookup_ref", "to_moment", "to_number", "to_ref", "with_schema",
 ]

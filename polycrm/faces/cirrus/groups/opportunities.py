@@ -24,7 +24,7 @@ from polycrm.faces.cirrus.framework import (
     render, to, to_links, updating,
 )
 from polycrm.faces.cirrus.groups._sales import (
-    CONTACT_REF, to_day, to_flag, to_lookup_ref, to_moment, to_number, to_ref,
+    CONTACT_REF, to_day, to_flag, to_lookup_ref, to_moment, to_number, to_ref, with_schema,
 )
 from polycrm.faces.cirrus.groups.accounts import ACCOUNT_REF
 from polycrm.faces.cirrus.models import define
@@ -162,7 +162,7 @@ WRITERS = {
     "altvalue": write_altvalue,
     "altvaluelabel": to("extra.altvaluelabel"),
     "statusid": to_lookup_ref("status_id", "opportunity_status", "Opportunity status"),
-    "estimatedenddate": to_day("estimated_end"),
+    "estimatedenddate": with_schema(to_day("estimated_end"), format="date"),
     "lostreasonid": to_lookup_ref("extra.lostreason_id", "lost_reason", "Lost reason"),
     "typeid": to_lookup_ref("type_id", "opportunity_type", "Opportunity type"),
     "winreasonid": to_lookup_ref("extra.winreason_id", "win_reason", "Win reason"),

@@ -22,7 +22,7 @@ from polycrm.faces.cirrus.framework import (
     f_ids, f_to, ignored, invalid, item, linked, lookup_entity, paged, ref, render, to, updating,
 )
 from polycrm.faces.cirrus.groups._documents import Rows, register_row_input, row_total, times
-from polycrm.faces.cirrus.groups._sales import CONTACT_REF, OPPORTUNITY_REF, single_default, to_day, to_flag, to_int
+from polycrm.faces.cirrus.groups._sales import CONTACT_REF, OPPORTUNITY_REF, single_default, to_day, to_flag, to_int, with_schema
 from polycrm.faces.cirrus.groups.accounts import ACCOUNT_REF
 from polycrm.faces.cirrus.groups.orders import head_writers, numbered_and_totalled
 from polycrm.faces.cirrus.groups.pricelists import PRICELIST
@@ -141,6 +141,9 @@ def write_metatype(ctx, obj, value, out) -> None:
     out.changes["extra.metatype"] = value
 
 
+write_metatype.schema = {"enum": [*METATYPES, None]}  # type: ignore[attr-defined]
+
+
 QUOTE_STATUSES = lookup_entity(
     "Quote status", "quote_status", QUOTE_STATUS,
     writers={"id": ignored(), "name": to("name", required=True), "sortorder": to_int("sortorder", 0),
@@ -159,6 +162,8 @@ QUOTE_RELATION = View("QuoteRelation", {
 RELATIONS = Entity(
     label="Quote relation", model=Link, view=QUOTE_RELATION,
     scope=(q.Criterion("eq", "kind", RELATION), q.Criterion("eq", "source_kind", QUOTE_KIND)),
+    # Only declares the body of #199 (its handler is custom): the relation types.
+    writers={"type": with_schema(ignored(), enum=list(RELATION_TYPES))},
     filters={"type": f_eq("target_kind"), "otherid": f_eq("target_id"), "quoteid": f_eq("source_id"),
              "value": f_eq("value")},
 )

@@ -20,7 +20,7 @@ from polycrm.core.models import Contact, Customer, Record, User
 from polycrm.faces.cirrus.framework import (
     Ctx, Entity, FieldError, View, Writes, attr, creating, f_eq, f_like, ignored, item, paged, to, updating,
 )
-from polycrm.faces.cirrus.groups._sales import to_day, to_flag, to_int, to_ref
+from polycrm.faces.cirrus.groups._sales import to_day, to_flag, to_int, to_ref, with_schema
 from polycrm.faces.cirrus.models import define
 
 SUBSCRIPTION_KIND = "subscription"
@@ -61,7 +61,8 @@ SUBSCRIPTION_ENTITY = Entity(
     scope=(q.Criterion("eq", "kind", SUBSCRIPTION_KIND),), defaults={"kind": SUBSCRIPTION_KIND, "active": True},
     writers={
         "id": ignored(), "active": to_flag("active"), "name": to("name"), "note": to("extra.note"),
-        "startdate": to_day("extra.startdate"), "orderstartdate": to_day("extra.orderstartdate"),
+        "startdate": with_schema(to_day("extra.startdate"), format="date"),
+        "orderstartdate": with_schema(to_day("extra.orderstartdate"), format="date"),
         **{n: to_int(f"extra.{n}") for n in LIST_IDS}, "parentid": write_parent,
         "userid": to_ref("user_id", User, "User"), "contactid": to_ref("extra.contact_id", Contact, "Contact"),
         "sort": to_int("extra.sort"), "externalkey": to("externalkey"),
