@@ -16,7 +16,7 @@ from typing import Any
 
 from polycrm.core import lookups
 from polycrm.core import query as q
-from polycrm.core.models import Contact, Customer, Lookup, Opportunity, TenantScoped, User
+from polycrm.core.models import Customer, Lookup, TenantScoped, User
 from polycrm.faces.cirrus import wire
 from polycrm.faces.cirrus.framework import (
     USER_REF, Ctx, FieldError, View, Writer, Writes, attr, creating, f_eq, f_flag, f_like, item,
@@ -179,10 +179,6 @@ def to_bit(path: str) -> Writer:
     return write
 
 
-REFS = {"account": (Customer, "Account"), "contact": (Contact, "Contact"), "user": (User, "User"),
-        "opportunity": (Opportunity, "Opportunity")}
-
-
 # -- small lists ---------------------------------------------------------------
 def single_default(kind: str):
     """A ``prepare`` step: an entry saved as the default unsets the others."""
@@ -226,6 +222,6 @@ def lookup_group(numbers: tuple[int, int, int, int], label: str, kind: str, view
 
 
 __all__ = [
-    "CONTACT_REF", "OPPORTUNITY_REF", "REFS", "lookup_group", "ref_id", "single_default", "to_int",
+    "CONTACT_REF", "OPPORTUNITY_REF", "lookup_group", "ref_id", "single_default", "to_int",
     "to_bit", "to_day", "to_flag", "to_lookup_ref", "to_moment", "to_number", "to_ref", "with_schema",
 ]
