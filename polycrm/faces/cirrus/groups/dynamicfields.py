@@ -117,19 +117,19 @@ def _sort(query: dict) -> list[q.Sort]:
     return [q.Sort(SORTS[key], direction == "desc", "text" if key == "name" else "plain")]
 
 
-def _groups(values: list[str] | None) -> list[str]:
+def _groups(values: list[str] | None) -> list[str] | None:
+    """The entities of the ``groups`` named (None: no filter); unknown names match nothing."""
     names = [part.strip() for value in values or [] for part in value.split(",") if part.strip()]
-    unknown = [n for n in names if n not in RESOURCES]
-    if unknown:
-        raise invalid({"groups": f"{unknown[0]!r} is not one of {list(RESOURCES)}"})
-    return [q.entity_kind(RESOURCES[n]) for n in names]
+    if not names:
+        return None
+    return [q.entity_kind(RESOURCES[n]) for n in names if n in RESOURCES]
 
 
 def definitions(call: Call) -> dict:
     query = call.query
     crit = [q.Criterion("one_of", "entity", [q.entity_kind(m) for m in RESOURCES.values()])]
     entities = _groups(query.get("groups"))
-    if entities:
+    if entities is not None:
         crit.append(q.Criterion("one_of", "entity", entities))
     if query.get("typeid") is not None:
         position = query["typeid"]
