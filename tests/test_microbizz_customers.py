@@ -181,6 +181,18 @@ def test_bad_number(mb):
     )
 
 
+def test_strings_longer_than_their_field_are_refused(mb):
+    """Microbizz strings hold at most 255 characters; the same answer on every database."""
+    assert mb.fail("CreateUpdateCustomerByID", customer={"id": 0, "name": "x" * 256}) == (
+        "Invalid value for name: must be at most 255 characters"
+    )
+    assert mb.fail("CreateUpdateCustomerByCustomerNumber", customer={"customernumber": "9" * 101, "name": "Long"}) == (
+        "Invalid value for number: must be at most 100 characters"
+    )
+    assert mb.call("GetCustomerByName", customername="Long")["customers"] == []
+    assert mb.customer(name="y" * 255)["name"] == "y" * 255
+
+
 def test_empty_values_have_one_shape(mb):
     created = mb.customer(name="Sparse")
     assert created["startdate"] == ""
@@ -376,6 +388,8 @@ def test_add_photo_to_customer_with_thumbnails(mb, runtime, tenant):
     assert jpeg["isphoto"] == 1 and jpeg["onxnet"] == 1 and jpeg["tags"] == [3, 5]
     assert (jpeg["photodate"], jpeg["phototime"]) == ("2020-12-24", "18:45:00")
     assert png["onxnet"] == 0 and png["tags"] == [] and png["photodate"] == ""
+    assert (jpeg["mimetype"], png["mimetype"]) == ("image/jpeg", "image/png")
+    assert jpeg["filename"].endswith(".jpg") and png["filename"].endswith(".png")
     docs = mb.call("GetDocumentsByCustomerID", customerid=customer["id"], inclthumbs=1)["documents"]
     assert [d["title"] for d in docs] == ["Front", "Back"]
     sizes = [thumbnail_size(d) for d in docs]
@@ -401,6 +415,7 @@ def test_add_photo_updates_an_existing_document(mb, runtime, tenant):
     )["document"]
     assert replaced["title"] == "New title" and replaced["tags"] == [2, 4]
     assert replaced["size"] != first["size"]
+    assert replaced["mimetype"] == "image/png"
     docs = mb.call("GetDocumentsByCustomerID", customerid=customer["id"], inclthumbs=1)["documents"]
     assert len(docs) == 1 and thumbnail_size(docs[0]) == (50, 50)
 

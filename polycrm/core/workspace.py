@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 import polycrm.core.tenancy  # noqa: F401  (installs the session events)
 from polycrm.core.blobs import BlobStore
-from polycrm.core.errors import NotFound
+from polycrm.core.errors import Invalid, NotFound
 from polycrm.core.models import Tenant, TenantScoped
 from polycrm.store.engine import Database
 
@@ -169,6 +169,8 @@ def patch(obj: TenantScoped, values: Mapping[str, Any]) -> bool:
             continue
         if getattr(obj, key, _MISSING) is _MISSING and key not in obj.__mapper__.column_attrs:
             raise AttributeError(f"{type(obj).__name__} has no field {key}")
+        if isinstance(value, str):
+            _check_length(type(obj), key, value)
         if getattr(obj, key) != value or (value is None and getattr(obj, key) is not None):
             setattr(obj, key, value)
             changed = True
@@ -177,6 +179,22 @@ def patch(obj: TenantScoped, values: Mapping[str, Any]) -> bool:
             setattr(obj, column, new)
             changed = True
     return changed
+
+
+_LENGTHS: dict[type, dict[str, int]] = {}
+
+
+def _check_length(model: type, key: str, value: str) -> None:
+    """Refuse text longer than its column: PostgreSQL would fail the whole
+    transaction at flush, SQLite would store it; both should say why."""
+    lengths = _LENGTHS.get(model)
+    if lengths is None:
+        lengths = _LENGTHS[model] = {
+            c.key: c.type.length for c in model.__table__.columns if getattr(c.type, "length", None)
+        }
+    limit = lengths.get(key)
+    if limit is not None and len(value) > limit:
+        raise Invalid(f"{key} must be at most {limit} characters", field=key)
 
 
 def _deep_copy(value: Any) -> Any:

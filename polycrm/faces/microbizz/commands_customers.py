@@ -275,8 +275,12 @@ def add_photo_to_customer(call: Call) -> dict[str, Any]:
     if day is not None:
         values["taken_at"] = call.clock.to_utc(day, call.time("createtime"))
     data = call.binary("imagedata") if (document is None or call.has("imagedata")) else None
+    if data is not None:
+        # The vendor speaks of JPEG, but PNG photos are accepted: type them by content.
+        values["mime"] = "image/png" if data.startswith(b"\x89PNG\r\n\x1a\n") else "image/jpeg"
     if document is None:
-        values["filename"] = f"photo-{customer.id}-{call.clock.now():%Y%m%d%H%M%S}.jpg"
+        extension = "png" if values.get("mime") == "image/png" else "jpg"
+        values["filename"] = f"photo-{customer.id}-{call.clock.now():%Y%m%d%H%M%S}.{extension}"
     document = documents.save(ws, data=data, values=values, owner=("customer", customer.id), photo=True, document=document)
     return {"document": document_out(call, document)}
 
