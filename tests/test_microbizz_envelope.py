@@ -274,3 +274,21 @@ def test_commands_without_inputs(client, tenant, command):
     assert result["status"] == 1
     body = post(client, {**credentials(tenant), "password": "wrong", "commands": [{"command": command}]})
     assert_envelope_failure(body, "Access denied: wrong apikey, username or password")
+
+
+def test_too_many_commands(client, tenant):
+    body = post(client, {**credentials(tenant), "commands": [ECHO] * 1001})
+    assert_envelope_failure(body, "Invalid request: at most 1000 commands per request")
+    assert len(post(client, {**credentials(tenant), "commands": [ECHO] * 1000})["results"]) == 1000
+
+
+def test_danish_letters_survive_every_carrier(client, tenant):
+    name = "Søren Ærø Å/S – “quotes” ✓"
+    envelope = {**credentials(tenant), "commands": [{"command": "Echo", "text": name}]}
+    text = json.dumps(envelope, ensure_ascii=False)
+    answers = [
+        client.get(ENDPOINT, params={"json": text}).json(),
+        client.post(ENDPOINT, data={"json": text}).json(),
+        client.post(ENDPOINT, content=text.encode("utf-8"), headers={"Content-Type": "application/json"}).json(),
+    ]
+    assert [a["results"] for a in answers] == [[{"status": 1, "answer": name}]] * 3
