@@ -159,7 +159,7 @@ WRITERS = {
     "userid": to_ref("user_id", User, "User"),
     "result": to("result"),
     "value": to_number("value"),
-    "altvalue": write_altvalue,
+    "altvalue": with_schema(write_altvalue, pattern=r"^\s*(-?[0-9]+(\.[0-9]+)?)?\s*$"),
     "altvaluelabel": to("extra.altvaluelabel"),
     "statusid": to_lookup_ref("status_id", "opportunity_status", "Opportunity status"),
     "estimatedenddate": with_schema(to_day("estimated_end"), format="date"),
@@ -169,7 +169,9 @@ WRITERS = {
     "enddate": to_moment("closed_at"),
     "stateid": to_lookup_ref("stage_id", "stage", "Opportunity state"),
     "estimateid": to_lookup_ref("extra.estimate_id", "opportunity_estimate", "Opportunity estimate"),
-    "sourceid": to_lookup_ref("source_id", "opportunity_source", "Opportunity source"),
+    # A string on the wire, but an id.
+    "sourceid": with_schema(to_lookup_ref("source_id", "opportunity_source", "Opportunity source"),
+                            pattern=r"^\s*[0-9]*\s*$"),
     "closed": to_flag("closed"),
     "tags": to_links(links.TAG, "tag", "Tag"),
 }
