@@ -184,3 +184,35 @@ def test_follow_up_sync_from_the_first_page_stamp(runtime, tenant, many_customer
     with Workspace(runtime.db, tenant["tenant_id"]) as ws:
         expected = set(ws.scalars(select(Customer.id).where(Customer.changed_at >= since)))
     assert set(follow_ids) == expected
+
+
+def test_a_forged_resumekey_cannot_widen_a_sync(client, runtime, tenant):
+    """The key is the client's to keep, so it is checked like any input: it
+    may not switch a record sync to another kind of record, nor read another
+    user's favourites."""
+    from microbizz_helpers import add_user
+
+    from polycrm.core.models import Record
+    from polycrm.faces.microbizz.registry import encode_resumekey
+
+    mb = MB(client, tenant)
+    with Workspace(runtime.db, tenant["tenant_id"]) as ws:
+        ws.create(Record, kind="subscription", name="Not a procedure")
+    other_id, other_creds = add_user(runtime, tenant, "hanne")
+    mb.product(productnumber="X1", title="Hers")
+    MB(client, tenant, **other_creds).call("AddFavoriteProduct", productnumber="X1")
+    forged = [
+        ("GetProceduresByLastChange", {"kind": "subscription", "skip_deleted": False}),
+        ("GetProductsByLastChange", {"skip_deleted": False, "ignore_closed": False, "favorites_of": other_id,
+                                     "include_prices": True}),
+        ("GetCustomersByLastChange", {"ignore_closed": False, "skip_deleted": False, "where": "1=1"}),
+        ("GetCustomersByLastChange", {"ignore_closed": "yes", "skip_deleted": False}),
+    ]
+    for command, filters in forged:
+        assert mb.fail(command, resumekey=encode_resumekey(command, None, 0, filters)) == "Invalid resumekey"
+    # A well-formed key of the caller's own switches works.
+    own = encode_resumekey("GetProductsByLastChange", None, 0, {
+        "skip_deleted": False, "ignore_closed": False, "only_favorites": True, "include_prices": True,
+    })
+    assert mb.call("GetProductsByLastChange", resumekey=own)["products"] == []
+    assert mb.call("GetProceduresByLastChange", changedate="2000-01-01")["procedures"] == []

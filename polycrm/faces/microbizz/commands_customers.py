@@ -29,7 +29,12 @@ def sync_page(
     """One page of a ...ByLastChange sync, the key to the next (if any) and
     the filters in force (from the request, or from the resumekey)."""
     if call.has("resumekey"):
-        since, after_id, filters = decode_resumekey(call.args["resumekey"], call.name)
+        since, after_id, saved = decode_resumekey(call.args["resumekey"], call.name)
+        # The key comes back from the client: it may only carry this command's
+        # own switches, so it can't widen what the sync reads.
+        if saved.keys() != filters.keys() or not all(isinstance(v, bool) for v in saved.values()):
+            raise wire.CommandError("Invalid resumekey")
+        filters = saved
     else:
         since, after_id = call.since(), 0
     limit = call.settings.sync_page_size if paginate else None
@@ -170,9 +175,10 @@ def get_customers_by_last_change(call: Call) -> dict[str, Any]:
 
 
 def _record_sync(call: Call, kind: str, fieldmap: FieldMap, key: str, *, skip_deleted: bool = False) -> dict[str, Any]:
-    rows, resume, _ = sync_page(
-        call, Record, {"kind": kind, "skip_deleted": skip_deleted}, records.feed_filter
-    )
+    def where(skip_deleted: bool = False) -> list[Any]:
+        return records.feed_filter(kind, skip_deleted=skip_deleted)
+
+    rows, resume, _ = sync_page(call, Record, {"skip_deleted": skip_deleted}, where)
     out: dict[str, Any] = {key: fieldmap.many(rows, call.ctx)}
     if resume:
         out["resumekey"] = resume

@@ -74,12 +74,12 @@ def get_products_by_last_change(call: Call) -> dict[str, Any]:
     filters = {
         "skip_deleted": call.bool("skip_deleted"),
         "ignore_closed": call.bool("ignoreclosed"),
-        "favorites_of": call.user_id if call.bool("onlyfavorites") else None,
+        "only_favorites": call.bool("onlyfavorites"),
         "include_prices": call.bool("include_prices"),
     }
 
-    def where(include_prices: bool = False, **rest: Any) -> list[Any]:
-        return products.feed_filter(**rest)
+    def where(include_prices: bool = False, only_favorites: bool = False, **rest: Any) -> list[Any]:
+        return products.feed_filter(**rest, favorites_of=call.user_id if only_favorites else None)
 
     rows, key, in_force = sync_page(call, Product, filters, where)
     call.ctx.include_prices = bool(in_force.get("include_prices"))
