@@ -153,6 +153,9 @@ def test_relation_and_placement_errors(client, runtime, tenant, maker):
     r = client.get(url(f"/objects/{obj['id']}/relations/contract/{contract['id']}"), headers=auth(tenant))
     assert r.status_code == 404
     assert r.json() == {"message": f"Object {obj['id']} has no contract relation to {contract['id']}"}
+    r = client.get(url(f"/objects/{obj['id']}/relations?page=3"), headers=auth(tenant))
+    assert r.status_code == 400
+    assert r.json() == {"errors": {"page": "page 3 is out of range"}, "message": VALIDATION}
     r = client.get(url("/objects/4444/relations"), headers=auth(tenant))
     assert r.status_code == 404 and r.json() == {"message": "Object 4444 not found"}
 

@@ -80,6 +80,14 @@ def relations(ws: Workspace, obj: Record, relation_type: str | None = None) -> l
     return found
 
 
+def relation_page(ws: Workspace, obj: Record, relation_type: str | None, page: int, per_page: int) -> q.Page:
+    """One page of :func:`relations` (the same paging rules as :func:`polycrm.core.query.search`)."""
+    rows = relations(ws, obj, relation_type)
+    if page < 1 or (page > 1 and (page - 1) * per_page >= len(rows)):
+        raise q.PageOutOfRange(f"page {page} is out of range")
+    return q.Page(items=rows[(page - 1) * per_page:page * per_page], total=len(rows), page=page, per_page=per_page)
+
+
 # -- reminders -------------------------------------------------------------------------
 def reminder_day(contract: Record) -> dt.date | None:
     extra = contract.extra or {}

@@ -17,7 +17,7 @@ from polycrm.core import assets, links
 from polycrm.core import query as q
 from polycrm.core.models import Customer, Link, Lookup, Record
 from polycrm.faces.cirrus.framework import (
-    TAG_REF, ApiError, Call, Ctx, FieldError, View, Writes, attr, creating, custom, f_eq, f_like,
+    TAG_REF, ApiError, Call, Ctx, FieldError, View, Writes, attr, creating, custom, f_eq, f_like, invalid,
     item, linked, lookup_entity, paged, render, to, to_links, updating,
 )
 from polycrm.faces.cirrus.groups.accounts import ACCOUNT_REF
@@ -120,29 +120,29 @@ RELATION = View("ObjectRelation", {"type": lambda ctx, r: r[0], "objectid": lamb
                                    "otherid": lambda ctx, r: r[2]})
 
 
-def _relations(call: Call) -> list[tuple[str, int, int]]:
-    obj = OBJECT_ENTITY.find(call.ctx, call.path["object_id"])
+def _relation_type(call: Call) -> str | None:
     kind = call.path.get("relation_type")
     if kind is not None and kind not in assets.RELATION_TYPES:
         raise ApiError(404, f"Unknown relation type {kind!r}: use one of {', '.join(assets.RELATION_TYPES)}")
-    return [(t, obj.id, other) for t, other in assets.relations(call.ws, obj, kind)]
+    return kind
 
 
 def relation_page(call: Call) -> dict:
-    rows = _relations(call)
+    obj = OBJECT_ENTITY.find(call.ctx, call.path["object_id"])
     page, per_page = call.query.get("page") or 1, call.query.get("per_page") or 10
-    if page > 1 and (page - 1) * per_page >= len(rows):
-        from polycrm.faces.cirrus.framework import invalid
-
-        raise invalid({"page": f"page {page} is out of range"})
-    return {"page": page, "pages": -(-len(rows) // per_page), "per_page": per_page, "total": len(rows),
-            "items": [render(call.ctx, RELATION, r) for r in rows[(page - 1) * per_page:page * per_page]]}
+    try:
+        found = assets.relation_page(call.ws, obj, _relation_type(call), page, per_page)
+    except q.PageOutOfRange:
+        raise invalid({"page": f"page {page} is out of range"}) from None
+    return {"page": found.page, "pages": found.pages, "per_page": found.per_page, "total": found.total,
+            "items": [render(call.ctx, RELATION, (t, obj.id, other)) for t, other in found.items]}
 
 
 def relation_item(call: Call) -> dict:
-    for row in _relations(call):
-        if row[2] == call.path["other_id"]:
-            return render(call.ctx, RELATION, row)
+    obj = OBJECT_ENTITY.find(call.ctx, call.path["object_id"])
+    for kind, other in assets.relations(call.ws, obj, _relation_type(call)):
+        if other == call.path["other_id"]:
+            return render(call.ctx, RELATION, (kind, obj.id, other))
     raise ApiError(404, f"Object {call.path['object_id']} has no {call.path['relation_type']} relation "
                         f"to {call.path['other_id']}")
 
