@@ -95,9 +95,7 @@ def test_envelope_must_be_an_object(client):
 
 
 def test_commands_must_be_a_collection(client, tenant):
-    body = MB(client, tenant).client.post(
-        ENDPOINT, data={"json": json.dumps({**credentials(tenant), "commands": "Echo"})}
-    ).json()
+    body = client.post(ENDPOINT, data={"json": json.dumps({**credentials(tenant), "commands": "Echo"})}).json()
     assert_envelope_failure(body, "Invalid request: commands must be a collection of commands")
 
 

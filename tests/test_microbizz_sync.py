@@ -6,11 +6,12 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from microbizz_helpers import MB, paged_client, sync_all
+from microbizz_helpers import MB, add_user, paged_client, sync_all
 from sqlalchemy import select, update
 
-from polycrm.core.models import Customer
+from polycrm.core.models import Customer, Record
 from polycrm.core.workspace import Workspace
+from polycrm.faces.microbizz.registry import encode_resumekey
 from polycrm.faces.microbizz.wire import Clock
 
 
@@ -78,7 +79,7 @@ def test_resumekeys(runtime, tenant):
         again = mb.call("GetCustomersByLastChange", resumekey=first["resumekey"], changedate="2000-01-01", ignoreclosed=1)
         assert ids_of(again["customers"]) == [ids[2], ids[4]]
         # A page that ends exactly at the last record still says there is no more.
-        exact, pages = sync_all(mb, "GetCustomersByLastChange", "customers", ignoreclosed=1, changedate="2000-01-01")
+        _, pages = sync_all(mb, "GetCustomersByLastChange", "customers", ignoreclosed=1, changedate="2000-01-01")
         assert [len(p["customers"]) for p in pages] == [2, 2, 1]
         mb.call("CreateUpdateCustomerByID", customer={"id": ids[3], "isclosed": 0})
         everything, pages = sync_all(mb, "GetCustomersByLastChange", "customers")
@@ -190,11 +191,6 @@ def test_a_forged_resumekey_cannot_widen_a_sync(client, runtime, tenant):
     """The key is the client's to keep, so it is checked like any input: it
     may not switch a record sync to another kind of record, nor read another
     user's favourites."""
-    from microbizz_helpers import add_user
-
-    from polycrm.core.models import Record
-    from polycrm.faces.microbizz.registry import encode_resumekey
-
     mb = MB(client, tenant)
     with Workspace(runtime.db, tenant["tenant_id"]) as ws:
         ws.create(Record, kind="subscription", name="Not a procedure")
