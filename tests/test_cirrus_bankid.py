@@ -57,7 +57,7 @@ def test_start_errors(client, tenant):
     r = client.post(url("/bankid/"), json={"abstract": " "}, headers=auth(tenant))
     assert r.status_code == 400
     assert r.json() == {"errors": {"abstract": "' ' does not match '\\\\S'"}, "message": VALIDATION}
-    r = client.put(url("/bankid/1"), json={"status": "maybe"}, headers=auth(tenant))
+    r = client.put(url("/bankid/1"), json={"status": "cancel"}, headers=auth(tenant))
     assert r.status_code == 404 and r.json() == {"message": "Signature 1 not found"}
 
 
@@ -68,7 +68,8 @@ def test_unknown_signature_is_404(client, tenant):
     started = call(client, tenant, "POST", "/bankid/", json={"abstract": "x"})
     r = client.put(url(f"/bankid/{started['id']}"), json={"status": "maybe"}, headers=auth(tenant))
     assert r.status_code == 400
-    assert r.json() == {"errors": {"status": "'maybe' is not one of ['complete', 'cancel']"}, "message": VALIDATION}
+    assert r.json() == {"errors": {"status": "'maybe' is not one of ['pending', 'complete', 'completed', 'cancel', "
+                                             "'cancelled', 'canceled', 'failed']"}, "message": VALIDATION}
 
 
 def test_relations(client, runtime, tenant):

@@ -108,6 +108,9 @@ def test_connection_errors(client, tenant):
     r = client.put(url(f"/missions/{mission['id']}/connections/user/1"), json={"result": "yes"}, headers=auth(tenant))
     assert r.status_code == 400
     assert r.json() == {"errors": {"result": "'yes' is not of type 'integer'"}, "message": VALIDATION}
+    r = client.put(url(f"/missions/{mission['id']}/connections/user/1"), json={"result": 2}, headers=auth(tenant))
+    assert r.status_code == 400
+    assert r.json() == {"errors": {"result": "2 is not one of [0, 1]"}, "message": VALIDATION}
     r = client.get(url("/missions/999/connections"), headers=auth(tenant))
     assert r.status_code == 404 and r.json() == {"message": "Mission 999 not found"}
 

@@ -13,7 +13,7 @@ from typing import Any
 from polycrm.core import bankid
 from polycrm.core import query as q
 from polycrm.core.models import Link, Record
-from polycrm.faces.cirrus.framework import Call, Entity, View, attr, custom, invalid, render
+from polycrm.faces.cirrus.framework import Call, Entity, View, attr, custom, render
 from polycrm.faces.cirrus.groups._records import created, page_of, schema_only, updated
 from polycrm.faces.cirrus.models import define
 
@@ -65,7 +65,14 @@ RELATION = View("BankIdRelation", {
 })
 
 
+COMPLETE_WORDS = ("complete", "completed")
+CANCEL_WORDS = ("cancel", "cancelled", "canceled", "failed")
+STATUSES = [bankid.PENDING, *COMPLETE_WORDS, *CANCEL_WORDS]
+
 # Custom handlers: the entity only carries the body's schema keywords.
+UPDATE_BODY = Entity("Signature", Record, SIGNATURE, writers={"status": schema_only({"enum": STATUSES})})
+RELATION_BODY = Entity("Signature relation", Link, SIGNATURE,
+                       writers={"type": schema_only({"enum": list(bankid.RELATION_TYPES)})})
 START_BODY = Entity("Signature", Record, SIGNATURE, writers={
     "personalnumber": schema_only({"pattern": r"^\s*[0-9]{8}[-+]?[0-9]{4}\s*$"}),
     "abstract": schema_only({"pattern": r"\S"}, "extra.abstract"),
@@ -92,8 +99,6 @@ def cancel(call: Call) -> dict:
     return render(call.ctx, SIGNATURE, bankid.cancel(call.ws, bankid.find(call.ws, call.path["id"])))
 
 
-COMPLETE_WORDS = ("complete", "completed")
-CANCEL_WORDS = ("cancel", "cancelled", "canceled", "failed")
 
 
 def _completion(value: Any) -> Any:
@@ -109,9 +114,7 @@ def update(call: Call) -> dict:
     """Set the nonce, and/or finish the request: status complete or cancel."""
     body = call.body or {}
     record = bankid.find(call.ws, call.path["id"])
-    wanted = (body.get("status") or "").strip().lower()
-    if wanted and wanted not in COMPLETE_WORDS + CANCEL_WORDS + (bankid.PENDING,):
-        raise invalid({"status": f"{body['status']!r} is not one of ['complete', 'cancel']"})
+    wanted = body.get("status") or ""
     if body.get("nonce") is not None:
         call.ws.update(record, {"extra.nonce": body["nonce"]})
     if wanted in COMPLETE_WORDS:
@@ -139,8 +142,8 @@ def relations(call: Call) -> dict:
 
 BINDINGS = {
     192: custom(start, "object", SIGNATURE, START_BODY),
-    193: custom(relate, "object", RELATION),
+    193: custom(relate, "object", RELATION, RELATION_BODY),
     194: custom(relations, "page", RELATION, handles=["type", "otherid", "signatureid"]),
-    195: custom(update, "object", SIGNATURE),
+    195: custom(update, "object", SIGNATURE, UPDATE_BODY),
     196: custom(status, "object", SIGNATURE),
 }

@@ -14,11 +14,11 @@ from polycrm.core import missions
 from polycrm.core import query as q
 from polycrm.core.models import Activity, Customer, Link, Lookup, Record, User
 from polycrm.faces.cirrus.framework import (
-    ID_NAME, USER_REF, ApiError, Call, Ctx, View, attr, creating, custom, f_active, f_eq, item, paged, ref,
+    ID_NAME, USER_REF, ApiError, Call, Ctx, Entity, View, attr, creating, custom, f_active, f_eq, item, paged, ref,
     render, to, to_bool, updating,
 )
 from polycrm.faces.cirrus.groups._records import (
-    created, csv_ids, extra, f_csv, page_of, record_entity, to_date, to_int, to_ref, updated,
+    created, csv_ids, extra, f_csv, page_of, record_entity, schema_only, to_date, to_int, to_ref, updated,
 )
 from polycrm.faces.cirrus.groups.accounts import ACCOUNT_REF
 from polycrm.faces.cirrus.models import define
@@ -136,11 +136,13 @@ def connection_item(call: Call) -> dict:
     return render(call.ctx, CONNECTION, found)
 
 
+# The body's schema: the result is 0 (open) or 1 (done).
+CONNECTION_BODY = Entity("Mission connection", Link, CONNECTION, writers={"result": schema_only({"enum": [0, 1]})})
+
+
 def put_connection(call: Call) -> dict:
     mission, model = _mission(call), _model(call)
     result = (call.body or {}).get("result")
-    if result not in (None, 0, 1):
-        raise ApiError(400, "Input payload validation failed", {"result": f"{result} is not one of [0, 1]"})
     found = missions.connect(call.ws, mission.id, model, call.path["other_id"], result)
     call.ws.flush()
     return render(call.ctx, CONNECTION, found)
@@ -182,7 +184,7 @@ BINDINGS = {
     160: custom(activity_connections, "page", ACTIVITY_CONNECTION,
                 handles=["result", "typeids", "userids", "start", "end", "sorting"]),
     161: custom(connections, "page", CONNECTION, handles=["result"]),
-    162: custom(put_connection, "object", CONNECTION),
+    162: custom(put_connection, "object", CONNECTION, CONNECTION_BODY),
     163: custom(connection_item, "object", CONNECTION),
     164: custom(progress, "page", PROGRESS, handles=["accountids"]),
 }
