@@ -127,3 +127,20 @@ def test_every_documented_sorting_value_is_served(client, tenant):
             r = client.get(url(canonical_path(op)), params={"sorting": value}, headers=auth(tenant))
             assert r.status_code == 200, (number, value, r.text)
             assert set(r.json()) == {"page", "pages", "per_page", "total", "items"}
+
+
+SALES_OPERATIONS = [*range(58, 66), *range(83, 124), *range(151, 155), *range(197, 207), *range(209, 213),
+                    *range(225, 234)]
+
+
+def test_every_sales_operation_path_and_method_needs_a_token(client):
+    from polycrm.faces.cirrus.operations import BY_NUMBER, all_paths, methods
+
+    for number in SALES_OPERATIONS:
+        op = BY_NUMBER[number]
+        for path in all_paths(op):
+            concrete = path.replace("{id}", "1")
+            for method in methods(op):
+                r = client.request(method, url(concrete), json={} if method in ("POST", "PUT") else None)
+                assert r.status_code == 401, (number, path, method, r.text)
+                assert r.json() == {"message": "Missing or invalid credentials: send X-Token or Authorization: Bearer <token>"}
