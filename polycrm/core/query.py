@@ -20,7 +20,6 @@ Operators:
 ``from``/``to`` inclusive date bounds on a date or date-time column
 ``gte``/``lte`` plain inclusive comparisons with the value
 ``one_of``      the (text) value is one of a list
-``one_of``      the (text) value is one of a list
 ``ge``/``le``   at least / at most the value (any comparable type)
 ``set``         the path holds a value (not NULL); ``value`` False inverts
 ``fulltext``    every whitespace-separated term occurs in one of the paths
@@ -187,9 +186,6 @@ def condition(model: type[TenantScoped], crit: Criterion) -> Any:
         return expr.is_(bool(int(value)))
     if op in ("from", "to"):
         return _date_bound(expr, value, upper=op == "to")
-    if op == "one_of":
-        # Exact text values (``in`` is for ids).
-        return column(model, crit.path, crit.cast).in_([str(v) for v in value]) if value else false()
     if op == "one_of":
         # Exact text values (``in`` is for ids).
         return column(model, crit.path, crit.cast).in_([str(v) for v in value]) if value else false()
@@ -396,11 +392,13 @@ class Loader:
         self.ws = ws
         self._rows: dict[tuple[type, int], Any] = {}
         self._links: dict[tuple, list[int]] = {}
+        self._children: dict[tuple, list[Any]] = {}
 
     def clear(self) -> None:
         """Forget what was loaded (after a write changed it)."""
         self._rows.clear()
         self._links.clear()
+        self._children.clear()
 
     def get(self, model: type[TenantScoped], id_: int | None) -> Any:
         if not id_:
@@ -422,6 +420,46 @@ class Loader:
 
     def rows_where(self, model: type[TenantScoped], criteria: Sequence[Criterion], sort: Sequence[Sort] = ()) -> list[Any]:
         return every(self.ws, model, criteria, sort=sort)
+
+    def prime_links(self, kind: str, me_kind: str, ids: Iterable[int], other_kind: str, *, outgoing: bool) -> None:
+        """Load the links of many records at once (one query for a whole page)."""
+        ids = [int(i) for i in ids]
+        if not ids:
+            return
+        stmt = select(Link).where(Link.kind == kind, Link.deleted.is_(False))
+        if outgoing:
+            stmt = stmt.where(Link.source_kind == me_kind, Link.source_id.in_(ids), Link.target_kind == other_kind)
+        else:
+            stmt = stmt.where(Link.target_kind == me_kind, Link.target_id.in_(ids), Link.source_kind == other_kind)
+        found: dict[int, list[int]] = {i: [] for i in ids}
+        for row in self.ws.scalars(stmt.order_by(Link.id)):
+            if outgoing:
+                found[row.source_id].append(row.target_id)
+            else:
+                found[row.target_id].append(row.source_id)
+        for id_, others in found.items():
+            key = (kind, me_kind, id_, other_kind, None) if outgoing else (kind, other_kind, None, me_kind, id_)
+            self._links[key] = others
+
+    def children(self, model: type[TenantScoped], fk: str, parent_id: int, sort: Sequence[Sort] = ()) -> list[Any]:
+        """Live rows whose ``fk`` points at ``parent_id``, in ``sort`` order."""
+        key = (model, fk, parent_id, tuple(sort))
+        if key not in self._children:
+            self.prime_children(model, fk, [parent_id], sort)
+        return self._children[key]
+
+    def prime_children(self, model: type[TenantScoped], fk: str, parent_ids: Iterable[int],
+                       sort: Sequence[Sort] = ()) -> None:
+        parent_ids = [int(i) for i in parent_ids]
+        if not parent_ids:
+            return
+        rows = every(self.ws, model, [Criterion("in", fk, parent_ids)], sort=sort)
+        found: dict[int, list[Any]] = {i: [] for i in parent_ids}
+        for row in rows:
+            found[getattr(row, fk)].append(row)
+            self._rows[(model, row.id)] = row
+        for id_, children in found.items():
+            self._children[(model, fk, id_, tuple(sort))] = children
 
     def linked_ids(self, kind: str, *, source_kind: str | None = None, source_id: int | None = None,
                    target_kind: str | None = None, target_id: int | None = None) -> list[int]:

@@ -129,7 +129,22 @@ def ref(model: type[TenantScoped], path: str, view: View) -> Reader:
         target = ctx.loader.get(model, get_path(obj, path))
         return render(ctx, view, target) if target is not None and not target.deleted else None
 
+    def prefetch(ctx: Ctx, objs: Sequence[Any]) -> None:
+        ids = [v for v in (get_path(o, path) for o in objs) if isinstance(v, int)]
+        ctx.loader.many(model, ids)
+
+    read.prefetch = prefetch  # type: ignore[attr-defined]
     return read
+
+
+def prefetch(ctx: Ctx, view: View, objs: Sequence[Any]) -> None:
+    """Load what the view's readers will ask for, for many rows at once."""
+    if len(objs) < 2:
+        return
+    for reader in view.readers.values():
+        fetch = getattr(reader, "prefetch", None)
+        if fetch is not None:
+            fetch(ctx, objs)
 
 
 def nested(view: View) -> Reader:
@@ -152,6 +167,18 @@ def linked(model: type[TenantScoped], view: View, kind: str, *, outgoing: bool, 
             ids = ctx.loader.linked_ids(kind, target_kind=me, target_id=obj.id, source_kind=other_kind)
         return [render(ctx, view, row) for row in ctx.loader.many(model, ids)]
 
+    def prefetch(ctx: Ctx, objs: Sequence[Any]) -> None:
+        me = q.entity_kind(type(objs[0]))
+        ctx.loader.prime_links(kind, me, [o.id for o in objs], other_kind, outgoing=outgoing)
+        ids = []
+        for o in objs:
+            if outgoing:
+                ids += ctx.loader.linked_ids(kind, source_kind=me, source_id=o.id, target_kind=other_kind)
+            else:
+                ids += ctx.loader.linked_ids(kind, target_kind=me, target_id=o.id, source_kind=other_kind)
+        ctx.loader.many(model, ids)
+
+    read.prefetch = prefetch  # type: ignore[attr-defined]
     return read
 
 
@@ -159,9 +186,12 @@ def children(model: type[TenantScoped], fk: str, view: View, sort: Sequence[q.So
     """Rows pointing at this one through ``fk`` (an account's contacts)."""
 
     def read(ctx: Ctx, obj: Any) -> list:
-        rows = ctx.loader.rows_where(model, [q.Criterion("eq", fk, obj.id)], sort)
-        return [render(ctx, view, row) for row in rows]
+        return [render(ctx, view, row) for row in ctx.loader.children(model, fk, obj.id, sort)]
 
+    def prefetch(ctx: Ctx, objs: Sequence[Any]) -> None:
+        ctx.loader.prime_children(model, fk, [o.id for o in objs], sort)
+
+    read.prefetch = prefetch  # type: ignore[attr-defined]
     return read
 
 
@@ -484,6 +514,7 @@ def run_page(call: Call, entity: Entity, view: View | None = None) -> dict[str, 
         raise invalid({"page": f"page {query.get('page')} is out of range"}) from None
     call.ctx.distances = page.distances
     view = view or entity.view
+    prefetch(call.ctx, view, page.items)
     return {
         "page": page.page, "pages": page.pages, "per_page": page.per_page, "total": page.total,
         "items": [render(call.ctx, view, obj) for obj in page.items],
