@@ -117,6 +117,7 @@ _TOWNS = (
     ("8700", "Horsens", 55.8607, 9.8503), ("4000", "Roskilde", 55.6419, 12.0878),
     ("3400", "Hillerød", 55.9267, 12.3108), ("7400", "Herning", 56.1393, 8.9738),
 )
+_ASCII = str.maketrans({"æ": "ae", "ø": "oe", "å": "aa"})
 _TRADES = ("Construction", "Plumbing", "Electrical", "Transport", "Retail", "IT", "Consulting", "Food", "Energy")
 
 
@@ -139,7 +140,7 @@ def customer_values(rng: random.Random, number: int, ctx: dict[str, Any]) -> dic
     lat += rng.uniform(-0.15, 0.15)
     lon += rng.uniform(-0.25, 0.25)
     street = f"{rng.choice(_STREETS)} {rng.randint(1, 180)}"
-    domain = name.split()[0].lower().replace("ø", "oe").replace("ø", "oe") + f"{number}.dk"
+    domain = name.split()[0].lower().translate(_ASCII) + f"{number}.dk"
     phone = f"+45 {rng.randint(20, 99)} {rng.randint(10, 99)} {rng.randint(10, 99)} {rng.randint(10, 99)}"
     visiting = {"street": street, "zip": zip_, "city": city, "country": "DK",
                 "latitude": round(lat, 6), "longitude": round(lon, 6)}
