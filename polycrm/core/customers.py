@@ -6,8 +6,9 @@ from typing import Any
 
 from sqlalchemy import select
 
+from polycrm.core import profiles
 from polycrm.core.errors import Invalid
-from polycrm.core.models import Contact, Customer, Product
+from polycrm.core.models import Contact, Customer, Product, Profile
 from polycrm.core.tenancy import on_save
 from polycrm.core.workspace import Workspace
 
@@ -52,6 +53,20 @@ def live() -> Any:
 
 def by_number(ws: Workspace, number: str) -> Customer | None:
     return ws.first(select(Customer).where(Customer.number == str(number)).order_by(Customer.deleted, Customer.id))
+
+
+def number_taken(ws: Workspace, number: str) -> bool:
+    """Whether a live customer already has this number."""
+    stmt = select(Customer.id).where(Customer.number == str(number), Customer.deleted.is_(False))
+    return ws.first(stmt) is not None
+
+
+def by_number_in_profile(ws: Workspace, profile: Profile, number: str) -> Customer | None:
+    """The first live customer of a profile with this number."""
+    stmt = select(Customer).where(
+        Customer.number == str(number), Customer.deleted.is_(False), profiles.owned_by(Customer, profile)
+    )
+    return ws.first(stmt.order_by(Customer.id))
 
 
 def by_name(ws: Workspace, name: str) -> Customer | None:

@@ -14,11 +14,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
-
 from polycrm.core import (
     auth,
     custom_fields,
+    customers,
     email_signin,
     geo,
     lookups,
@@ -252,7 +251,7 @@ def create_company(call: Call) -> dict[str, Any]:
     number = values.get("number")
     if number is None:
         values["number"] = numbering.next_free(call.ws, Customer.number)
-    elif _number_taken(call.ws, number):
+    elif customers.number_taken(call.ws, number):
         raise Conflict(f"client_number {number} is already used")
     values.update(profile_id=call.profile.id, user_id=call.principal.user_id)
     shipping, billing = call.args.get("shipping_address"), call.args.get("billing_address")
@@ -268,10 +267,6 @@ def create_company(call: Call) -> dict[str, Any]:
     return {"company": company_full(call, customer)}
 
 
-def _number_taken(ws: Workspace, number: str) -> bool:
-    return ws.count(select(Customer.id).where(Customer.number == number, Customer.deleted.is_(False))) > 0
-
-
 def get_company(call: Call) -> dict[str, Any]:
     by, value = call.args["search_by"], call.args["search_value"].strip()
     customer = None
@@ -279,10 +274,7 @@ def get_company(call: Call) -> dict[str, Any]:
         if searched_id(value) is not None:
             customer = call.ws.get(Customer, searched_id(value), include_deleted=False)
     else:
-        stmt = select(Customer).where(
-            Customer.number == value, Customer.deleted.is_(False), profiles.owned_by(Customer, call.profile)
-        )
-        customer = call.ws.first(stmt.order_by(Customer.id))
+        customer = customers.by_number_in_profile(call.ws, call.profile, value)
     if customer is None or not profiles.owns(call.profile, customer.profile_id):
         raise ApiError("company not found")
     return {"company": company_full(call, customer)}
@@ -434,22 +426,14 @@ def line_out(line: Any) -> dict[str, Any]:
     }
 
 
-def by_ids(call: Call, model: type[TenantScoped], ids: Sequence[int | None]) -> dict[int, Any]:
-    """Records by id, fetched in one query (for the ``with_*`` flags)."""
-    wanted = sorted({i for i in ids if i})
-    if not wanted:
-        return {}
-    return {obj.id: obj for obj in call.ws.scalars(select(model).where(model.id.in_(wanted)))}
-
-
 def opportunities_out(call: Call, items: list[Opportunity]) -> list[dict[str, Any]]:
     a = call.args
     ids = [o.id for o in items]
     lines = opportunities.lines_of(call.ws, ids) if a.get("with_products") else {}
     inputs = inputs_of(call, "opportunity", ids) if a.get("with_inputs") else {}
-    users = by_ids(call, User, [o.user_id for o in items]) if a.get("with_user") else {}
-    companies = by_ids(call, Customer, [o.customer_id for o in items]) if a.get("with_company") else {}
-    contacts = by_ids(call, Contact, [o.contact_id for o in items]) if a.get("with_contact") else {}
+    users = call.ws.by_ids(User, [o.user_id for o in items]) if a.get("with_user") else {}
+    companies = call.ws.by_ids(Customer, [o.customer_id for o in items]) if a.get("with_company") else {}
+    contacts = call.ws.by_ids(Contact, [o.contact_id for o in items]) if a.get("with_contact") else {}
     out = []
     for o in items:
         item = E.to_wire(o, E.OPPORTUNITY)

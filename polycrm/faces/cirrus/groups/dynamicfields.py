@@ -168,7 +168,7 @@ def values(call: Call) -> dict:
         crit.append(q.Criterion("in", "id", query["fieldids"]))
     page = page_of(call, CustomField, crit, DEFINITION, _sort(query))
     stored = custom_fields.values(call.ws, entity, query["resourceid"])
-    fields = {f.id: f for f in call.ws.scalars(custom_fields.query(entity))}
+    fields = {f.id: f for f in custom_fields.fields(call.ws, entity)}
     page["items"] = [render(call.ctx, VALUE, (fields[item["id"]], stored.get(fields[item["id"]].slug)))
                      for item in page["items"]]
     return page
