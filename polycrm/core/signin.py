@@ -2,10 +2,14 @@
 
 The APIs authenticate with their own credentials (API keys, tokens); people
 using the web pages sign in with their tenant, user name (or e-mail) and
-password. Both end up as the same :class:`~polycrm.core.auth.Principal`.
+password (:func:`sign_in`). centiaCRM's ``Login`` gives only an e-mail
+address and a password, no tenant (:func:`sign_in_by_email`). Both end up as
+the same :class:`~polycrm.core.auth.Principal`.
 """
 
 from __future__ import annotations
+
+import functools
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -16,9 +20,18 @@ from polycrm.core.models import Tenant, User
 from polycrm.core.workspace import Workspace
 from polycrm.store.engine import Database
 
-# Checked when no such user exists, so a wrong user name costs as much time
-# as a wrong password and does not reveal which user names exist.
-_DECOY_HASH = auth.hash_password("polycrm-decoy-password")
+
+@functools.cache
+def _decoy_hash() -> str:
+    """A password hash checked when no such user exists, so a wrong user name
+    or e-mail costs as much time as a wrong password and does not reveal
+    which exist. Made on first use (hashing is deliberately slow), then kept."""
+    return auth.hash_password("polycrm-decoy-password")
+
+
+def _refuse(password: str) -> None:
+    """Spend the time checking a password would have taken."""
+    auth.verify_password(password, _decoy_hash())
 
 
 def find_tenant(session: Session, name_or_contract: str) -> Tenant | None:
@@ -41,11 +54,37 @@ def sign_in(db: Database, tenant: str, login: str, password: str) -> auth.Princi
         found = find_tenant(session, tenant) if tenant.strip() else None
         user = auth.user_by_login(session, found.id, login.strip()) if found and login.strip() else None
         if user is None or not user.active or not user.password_hash:
-            auth.verify_password(password, _DECOY_HASH)
+            _refuse(password)
             return None
         if not auth.password_cache.verify(user, password):
             return None
         return auth.Principal(found.id, user.id)
+
+
+def sign_in_by_email(db: Database, email: str, password: str) -> auth.Principal | None:
+    """The principal of an active user with this e-mail and password, else None.
+
+    The e-mail is looked up across tenants (case-insensitively); the first
+    active user, by tenant and user id, whose password matches is the one
+    signed in.
+    """
+    email = (email or "").strip()
+    with auth.system_session(db) as session:
+        candidates = []
+        if email:
+            candidates = session.scalars(
+                select(User)
+                .where(User.email.ilike(email.replace("%", r"\%"), escape="\\"), User.deleted.is_(False), User.active.is_(True))
+                .order_by(User.tenant_id, User.id)
+            ).all()
+        candidates = [u for u in candidates if (u.email or "").casefold() == email.casefold() and u.password_hash]
+        if not candidates:
+            _refuse(password)
+            return None
+        for user in candidates:
+            if auth.password_cache.verify(user, password):
+                return auth.Principal(user.tenant_id, user.id)
+        return None
 
 
 def active_user(ws: Workspace, user_id: int | None) -> User | None:

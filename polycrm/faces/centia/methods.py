@@ -18,7 +18,6 @@ from polycrm.core import (
     auth,
     custom_fields,
     customers,
-    email_signin,
     geo,
     lookups,
     notifications,
@@ -26,6 +25,7 @@ from polycrm.core import (
     opportunities,
     profiles,
     queries,
+    signin,
     tickets,
 )
 from polycrm.core import contacts as core_contacts
@@ -129,7 +129,7 @@ TOKEN_TTL = dt.timedelta(seconds=int(os.environ.get("POLYCRM_CENTIA_TOKEN_TTL", 
 
 
 def login(rt: Any, args: dict[str, Any], token: str | None) -> dict[str, Any]:
-    principal = email_signin.sign_in(rt.db, args["email"], args["password"])
+    principal = signin.sign_in_by_email(rt.db, args["email"], args["password"])
     if principal is None:
         raise AuthError("invalid credentials", status=AUTH_STATUS)
     token, expires_at = auth.issue_token(rt.db, principal, auth.CENTIA_TOKEN, TOKEN_TTL)
