@@ -100,6 +100,10 @@ def test_unknown_path_is_404(client, tenant):
     assert r.status_code == 404
     assert r.json() == {"message": NOT_FOUND}
     assert client.get(url("/accounts/abc"), headers=auth(tenant)).status_code == 404
+    # An encoded newline in the path still gets the JSON envelope.
+    for path in ("/objects/%0Af", "/%0A", "/accounts/1%0A"):
+        r = client.get(url(path), headers=auth(tenant))
+        assert (r.status_code, r.json()) == (404, {"message": NOT_FOUND}), path
 
 
 def test_unlisted_method_is_405_with_allow(client, tenant):

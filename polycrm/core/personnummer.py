@@ -22,7 +22,7 @@ from polycrm.core.models import Record
 from polycrm.core.workspace import Workspace
 
 CREDIT_CHECK = "credit_check"
-_TWELVE = re.compile(r"^[0-9]{12}$")
+_TWELVE = re.compile(r"^[0-9]{12}\Z")
 _NAMESPACE = uuid.UUID("0b6f4c2e-5a51-4d0c-9d59-3f1f7b0a2c11")
 
 GIVEN_FEMALE = ("Anna", "Eva", "Maria", "Karin", "Sara", "Elin", "Ida", "Linnea")

@@ -20,7 +20,7 @@ from polycrm.core.errors import CoreError
 from polycrm.core.models import Customer, User
 from polycrm.core.workspace import Workspace, get_path
 
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+\Z")
 _MONEY_LIMIT = Decimal(10) ** 14  # Numeric(18, 4) keeps 14 digits before the point
 
 

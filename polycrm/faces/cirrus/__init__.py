@@ -6,6 +6,7 @@ silent, and :mod:`polycrm.faces.cirrus.groups` for how groups are added.
 
 from __future__ import annotations
 
+from starlette.convertors import PathConvertor, register_url_convertor
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -13,6 +14,16 @@ from starlette.routing import Route
 from polycrm.faces.cirrus.oauth import token_endpoint
 
 ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]
+
+
+class AnyPathConvertor(PathConvertor):
+    """Like ``path``, but also matches encoded newlines (``%0A``), which
+    ``.*`` does not: such URLs must get the face's JSON 404, not Starlette's text."""
+
+    regex = r"[\s\S]*"
+
+
+register_url_convertor("anypath", AnyPathConvertor())
 
 
 def served_operations() -> list:
@@ -44,10 +55,10 @@ def routes(rt) -> list:
     found = [Route(f"{prefix}/swagger.json", swagger, methods=["GET", "HEAD"]),
              Route("/oauth/token", token_endpoint(rt), methods=["POST"])]
     for segment in segments:
-        found.append(Route(f"{prefix}/{segment}{{rest:path}}", _mount(face, segment), methods=ALL_METHODS))
+        found.append(Route(f"{prefix}/{segment}{{rest:anypath}}", _mount(face, segment), methods=ALL_METHODS))
     if prefix:
         # Anything else under the prefix gets the JSON 404 too.
-        found.append(Route(f"{prefix}/{{rest:path}}", _mount(face, ""), methods=ALL_METHODS))
+        found.append(Route(f"{prefix}/{{rest:anypath}}", _mount(face, ""), methods=ALL_METHODS))
     return found
 
 

@@ -68,7 +68,7 @@ def compile_path(path: str) -> re.Pattern:
             out += rf"(?P<{name}>[a-z_]+)" if name.endswith("_type") else rf"(?P<{name}>[0-9]+)"
         else:
             out += re.escape(part)
-    return re.compile("^" + out + "/?$")
+    return re.compile("^" + out + r"/?\Z")
 
 
 def build_routes(operations: list[Operation], paths_of) -> list[Route]:
@@ -178,7 +178,7 @@ class Face:
                 except MaskError as exc:
                     raise ApiError(400, exc.message) from None
         body = operation.validate_body(body)
-        write = request.method.upper() not in ("GET", "HEAD")
+        write = request.method.upper() not in ("GET", "HEAD") or operation.binding.writes
         try:
             with self.rt.workspace(principal, write=write) as ws:
                 ctx = Ctx(ws=ws, loader=q.Loader(ws), user_id=principal.user_id)
