@@ -11,8 +11,9 @@ import os
 import uuid
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
 from polycrm.app import create_app
@@ -35,6 +36,18 @@ def _fresh_pg_database(url: str) -> str:
         conn.execute(text(f'CREATE DATABASE "{parsed.database}"'))
     admin.dispose()
     return url
+
+
+@event.listens_for(Session, "before_flush")
+def _reads_do_not_write(session, _context, _instances):
+    """A workspace opened for reading must not write: on SQLite its deferred
+    transaction would have to upgrade to a write lock, which fails with
+    "database is locked" when another writer got there first. An operation
+    that writes on GET opens a writing workspace instead."""
+    if session.info.get("write", True):
+        return
+    changed = session.new or session.deleted or [o for o in session.dirty if session.is_modified(o)]
+    assert not changed, f"a read-only workspace writes: {sorted({type(o).__name__ for o in changed})}"
 
 
 @pytest.fixture(scope="session", params=BACKENDS)

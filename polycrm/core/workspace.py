@@ -44,6 +44,7 @@ class Workspace:
         self.blobs = blobs
         self.session: Session = db.session()
         self.session.info["tenant_id"] = tenant_id
+        self.session.info["write"] = write
         if write and db.is_sqlite:
             self.session.connection(execution_options={"polycrm_write": True})
 

@@ -436,6 +436,10 @@ class Binding:
     handles: frozenset[str] = frozenset()
     # The operation whose body fields this one accepts (where the doc lost them).
     body_from: int | None = None
+    # A GET that writes (a status check that moves on, settling what is due):
+    # it runs in a writing workspace, like the other methods, so that on
+    # SQLite it takes the write lock up front instead of upgrading a read.
+    writes: bool = False
 
 
 @dataclass
@@ -572,5 +576,5 @@ def following(entity: Entity, follow: bool) -> Binding:
 
 
 def custom(handler: Callable[[Call], Any], result: str, view: View | None = None,
-           entity: Entity | None = None, handles: Sequence[str] = ()) -> Binding:
-    return Binding(handler, result, view, entity, frozenset(handles))
+           entity: Entity | None = None, handles: Sequence[str] = (), *, writes: bool = False) -> Binding:
+    return Binding(handler, result, view, entity, frozenset(handles), writes=writes)

@@ -145,5 +145,6 @@ BINDINGS = {
     193: custom(relate, "object", RELATION, RELATION_BODY),
     194: custom(relations, "page", RELATION, handles=["type", "otherid", "signatureid"]),
     195: custom(update, "object", SIGNATURE, UPDATE_BODY),
-    196: custom(status, "object", SIGNATURE),
+    # A status check moves a pending signature on: it writes.
+    196: custom(status, "object", SIGNATURE, writes=True),
 }

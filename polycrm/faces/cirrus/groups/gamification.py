@@ -128,10 +128,11 @@ def user_stats(call: Call) -> dict:
 
 BINDINGS = {
     76: custom(create, "object", CHALLENGE),
-    77: custom(page, "page", CHALLENGE, CHALLENGE_ENTITY),
+    # Reading challenges settles those whose stop date has passed: it writes.
+    77: custom(page, "page", CHALLENGE, CHALLENGE_ENTITY, writes=True),
     78: listing(TYPES),
     79: custom(user_stats, "object", STATS),
-    80: custom(one, "object", CHALLENGE),
+    80: custom(one, "object", CHALLENGE, writes=True),
     81: custom(answer(True), "object", ANSWER),
     82: custom(answer(False), "object", ANSWER),
 }

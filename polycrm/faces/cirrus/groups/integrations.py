@@ -87,7 +87,7 @@ BINDINGS = {
     124: custom(address, "object", PERSON_ADDRESS, NUMBER_BODY),
     125: custom(signing.start, "object", signing.SIGNATURE, signing.START_BODY),
     126: custom(signing.cancel, "object", signing.SIGNATURE),
-    127: custom(signing.status, "object", signing.SIGNATURE),
+    127: custom(signing.status, "object", signing.SIGNATURE, writes=True),
     128: custom(credit_check, "object", CREDIT_CHECK, NUMBER_BODY),
     129: custom(brands, "list", ID_NAME),
     130: custom(models, "list", ID_NAME, handles=["brandid"]),
