@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
 from centia_helpers import SHIPPING_MX, Centia
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from polycrm.core import custom_fields, fixtures, numbering
 from polycrm.core.errors import Conflict, Invalid
@@ -133,6 +136,54 @@ def test_next_free_number_skips_non_numeric_numbers(runtime, tenant):
         ws.create(Customer, name="A", number="41")
         ws.create(Customer, name="B", number="C-900")
         assert numbering.next_free(ws, Customer.number) == "42"
+
+
+def test_claim_refuses_a_live_number_in_use(runtime, tenant):
+    with ws_of(runtime, tenant) as ws:
+        ws.create(Customer, name="A", number="7")
+        ws.create(Customer, name="Gone", number="8", deleted=True)
+        with pytest.raises(Conflict, match="client_number 7 is already used"):
+            numbering.claim(ws, Customer.number, "7", field="client_number")
+        assert numbering.claim(ws, Customer.number, "8") == "8"
+        assert numbering.claim(ws, Customer.number) == "9"
+
+
+def _waits_for_a_lock(runtime, backend, thread: threading.Thread) -> bool:
+    """Whether ``thread`` is (still) waiting for a lock the test holds."""
+    if backend == "sqlite":
+        # A second writing workspace waits in BEGIN IMMEDIATE until the first ends.
+        thread.join(0.2)
+        return thread.is_alive()
+    stmt = text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
+    deadline = time.monotonic() + 30
+    with runtime.db.engine.connect() as conn:
+        while thread.is_alive() and time.monotonic() < deadline:
+            if conn.execute(stmt).scalar():
+                return True
+            conn.rollback()
+            time.sleep(0.01)
+    return False
+
+
+def test_concurrent_claims_get_different_numbers(runtime, tenant, backend):
+    """A claim holds its lock until the transaction ends: a second one waits, then sees the first number."""
+    got: dict = {}
+
+    def second() -> None:
+        try:
+            with ws_of(runtime, tenant) as ws:
+                got["number"] = numbering.claim(ws, Customer.number)
+                ws.create(Customer, name="B", number=got["number"])
+        except Exception as exc:  # reported below
+            got["error"] = exc
+
+    thread = threading.Thread(target=second)
+    with ws_of(runtime, tenant) as ws:
+        ws.create(Customer, name="A", number=numbering.claim(ws, Customer.number))
+        thread.start()
+        waited = _waits_for_a_lock(runtime, backend, thread)
+    thread.join(60)
+    assert waited and got == {"number": "2"}
 
 
 # -- cross-API -----------------------------------------------------------------------

@@ -55,12 +55,6 @@ def by_number(ws: Workspace, number: str) -> Customer | None:
     return ws.first(select(Customer).where(Customer.number == str(number)).order_by(Customer.deleted, Customer.id))
 
 
-def number_taken(ws: Workspace, number: str) -> bool:
-    """Whether a live customer already has this number."""
-    stmt = select(Customer.id).where(Customer.number == str(number), Customer.deleted.is_(False))
-    return ws.first(stmt) is not None
-
-
 def by_number_in_profile(ws: Workspace, profile: Profile, number: str) -> Customer | None:
     """The first live customer of a profile with this number."""
     stmt = select(Customer).where(

@@ -30,7 +30,6 @@ from polycrm.core import (
 )
 from polycrm.core import contacts as core_contacts
 from polycrm.core.auth import Principal
-from polycrm.core.errors import Conflict
 from polycrm.core.models import Contact, Customer, Lookup, Opportunity, Product, Profile, TenantScoped, User
 from polycrm.core.queries import DateRange
 from polycrm.core.workspace import Workspace
@@ -248,11 +247,8 @@ def company_full(call: Call, customer: Customer) -> dict[str, Any]:
 
 def create_company(call: Call) -> dict[str, Any]:
     values = E.to_core(call.ws, call.profile, E.COMPANY, call.args)
-    number = values.get("number")
-    if number is None:
-        values["number"] = numbering.next_free(call.ws, Customer.number)
-    elif customers.number_taken(call.ws, number):
-        raise Conflict(f"client_number {number} is already used")
+    # A given number must be free; without one the next free number is assigned.
+    values["number"] = numbering.claim(call.ws, Customer.number, values.get("number"), field="client_number")
     values.update(profile_id=call.profile.id, user_id=call.principal.user_id)
     shipping, billing = call.args.get("shipping_address"), call.args.get("billing_address")
     if shipping:
