@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from polycrm.core import links
 from polycrm.core.errors import Invalid
 from polycrm.core.models import Blob, Document, Folder, Link
 from polycrm.core.workspace import Workspace
@@ -32,7 +33,7 @@ def read_bytes(ws: Workspace, doc: Document) -> bytes:
 
 
 def thumbnail(data: bytes) -> bytes | None:
-    """A small JPEG of a JPEG or PNG photo; None for anything else."""
+    """A small JPEG of a JPEG or PNG image; None for anything else."""
     from PIL import Image, UnidentifiedImageError
 
     try:
@@ -43,7 +44,7 @@ def thumbnail(data: bytes) -> bytes | None:
             out = io.BytesIO()
             img.convert("RGB").save(out, format="JPEG", quality=80)
             return out.getvalue()
-    except (UnidentifiedImageError, OSError, ValueError):
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
         return None
 
 
@@ -69,14 +70,8 @@ def folder_path(ws: Workspace, path: str | None, owner_kind: str, owner_id: int)
 
 
 def attach(ws: Workspace, doc: Document, owner_kind: str, owner_id: int) -> None:
-    exists = ws.first(
-        select(Link).where(
-            Link.kind == FILE_LINK, Link.source_kind == "document", Link.source_id == doc.id,
-            Link.target_kind == owner_kind, Link.target_id == owner_id,
-        )
-    )
-    if exists is None:
-        ws.create(Link, kind=FILE_LINK, source_kind="document", source_id=doc.id, target_kind=owner_kind, target_id=owner_id)
+    """Link the document to its owner (reviving a link another API removed)."""
+    links.link(ws, FILE_LINK, "document", doc.id, owner_kind, owner_id)
 
 
 def save(
@@ -94,7 +89,10 @@ def save(
     if data is not None:
         values["blob_sha256"] = store_bytes(ws, data)
         values["size"] = len(data)
-        thumb = thumbnail(data) if photo or values.get("is_photo") else None
+        # Every JPEG or PNG gets its thumbnail, whichever API stored it and
+        # whether or not it was sent as a photo (a Cirrus file, a Microbizz
+        # AddFileToCustomer image): Microbizz hands thumbnails out for all.
+        thumb = thumbnail(data)
         values["thumb_sha256"] = store_bytes(ws, thumb) if thumb else None
         if photo and thumb is None:
             raise Invalid("imagedata must be a JPEG or PNG image", field="imagedata")
@@ -117,7 +115,9 @@ def linked(ws: Workspace, owner_kind: str, owner_id: int) -> list[Document]:
     stmt = (
         select(Document)
         .join(Link, (Link.source_id == Document.id) & (Link.source_kind == "document"))
-        .where(Link.kind == FILE_LINK, Link.target_kind == owner_kind, Link.target_id == owner_id, Document.deleted.is_(False))
+        .where(Link.kind == FILE_LINK, Link.target_kind == owner_kind, Link.target_id == owner_id)
+        # A link another API removed (a Cirrus file disconnected from an account) is kept, marked deleted.
+        .where(Link.deleted.is_(False), Document.deleted.is_(False))
         .order_by(Document.id)
     )
     return ws.scalars(stmt)
