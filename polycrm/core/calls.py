@@ -52,9 +52,29 @@ def register(ws: Workspace, values: dict[str, Any]) -> Activity:
         "closed": True,
         **values,
     }
-    if data.get("start") is not None:
-        data["date"] = data["start"].date()
+    _place(data)
     return ws.create(Activity, data)
+
+
+def _place(data: dict[str, Any]) -> None:
+    """The date of a call with a start, and its end when its length is known
+    (as ``end`` does), so every API reads the same times."""
+    start = data.get("start")
+    if start is None:
+        return
+    data["date"] = start.date()
+    if data.get("duration") and data.get("stop") is None:
+        data["stop"] = start + dt.timedelta(minutes=data["duration"])
+
+
+def minutes(duration: int | None, start: dt.datetime | None, stop: dt.datetime | None) -> int | None:
+    """A call's length in minutes: as recorded, else from its start and end
+    (an activity planned through another API has times, not a duration)."""
+    if duration is not None:
+        return duration
+    if start is not None and stop is not None and stop >= start:
+        return int((stop - start).total_seconds() // 60)
+    return None
 
 
 def create(ws: Workspace, values: dict[str, Any], user_id: int | None) -> Activity:
@@ -63,8 +83,7 @@ def create(ws: Workspace, values: dict[str, Any], user_id: int | None) -> Activi
     if owner and ws.get(User, owner) is None:
         raise NotFound(f"user {owner} not found", field="userid")
     data = {"type_id": call_type_id(ws), "closed": False, **values, "user_id": owner}
-    if data.get("start") is not None:
-        data["date"] = data["start"].date()
+    _place(data)
     if data.get("customer_id") and ws.get(Customer, data["customer_id"]) is None:
         raise NotFound(f"customer {data['customer_id']} not found", field="customerid")
     if data.get("contact_id") and ws.get(Contact, data["contact_id"]) is None:

@@ -24,7 +24,11 @@ def echo(call: Call) -> dict[str, Any]:
 # -- calls ---------------------------------------------------------------------
 
 def calls_out(call: Call, activities: list[Activity]) -> list[dict[str, Any]]:
-    return CALL.many(rows_of(activities), call.ctx)
+    rows = rows_of(activities)
+    for row in rows:
+        # A call planned through Cirrus or the web pages has a start and an end, not a duration.
+        row["duration"] = calls.minutes(row["duration"], row["start"], row["stop"])
+    return CALL.many(rows, call.ctx)
 
 
 @command("RegisterCall", writes=True)
