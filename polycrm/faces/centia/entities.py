@@ -36,6 +36,8 @@ class Field:
     writable: bool = True
     choices: tuple[str, ...] = ()
     fmt: str = DMY
+    # The length limit of a text kept inside a JSON column (a column's own limit applies otherwise).
+    limit: int | None = None
 
     def param(self) -> Param:
         kinds = {"lookup": "int", "ref": "int", "lookups": "ids", "datetime": "date"}
@@ -53,7 +55,9 @@ class ObjectMap:
         return iter(self.fields)
 
     def max_length(self, f: Field) -> int | None:
-        """The column length limit of a plain string field (JSON parts have none)."""
+        """The length limit of a string field: its own, else its column's (JSON parts have none)."""
+        if f.limit is not None:
+            return f.limit
         column = self.model.__table__.columns.get(f.core)
         return getattr(column.type, "length", None) if column is not None else None
 
@@ -73,7 +77,9 @@ COMPANY = ObjectMap(Customer, (
     Field("industry_id", "industry_id", "lookup", "industry", required=True),
     Field("website", "www"),
     Field("phone", "phone"),
-    Field("billing_name", "billing_name"),
+    # The name invoices are addressed to: the invoice address's name, which
+    # Microbizz shows as ``invoicename`` and Cirrus as ``addresses.invoice.name``.
+    Field("billing_name", "addresses.invoice.name", limit=255),
     Field("rfc", "extra.rfc"),
     ro("user_id", "user_id", "int"),
     *COMMON_TAIL,

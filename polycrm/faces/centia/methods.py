@@ -257,7 +257,9 @@ def create_company(call: Call) -> dict[str, Any]:
         values["addresses.delivery"] = shipping
         values["addresses.visiting"] = shipping
     if billing:
-        values["addresses.invoice"] = billing
+        # The billing name lives in the invoice address: keep it when the address is set whole.
+        name = values.pop("addresses.invoice.name", None)
+        values["addresses.invoice"] = {**billing, "name": name} if name is not None else billing
     customer = call.ws.create(Customer, values)
     set_inputs(call, "customer", customer.id, creating=True)
     return {"company": company_full(call, customer)}
