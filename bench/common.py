@@ -1,7 +1,7 @@
 """What every polycrm benchmark needs: a throwaway database, a tenant full of
 customers, a real server on a loopback port and a few measuring helpers.
 
-The API-specific scripts (``microbizz_bench.py``, later a Cirrus one) build on
+The API-specific scripts (``microbizz_bench.py``, ``cirrus_bench.py``) build on
 :class:`BenchEnv`; they measure over real HTTP so the figures include
 parsing, routing and serialisation, not just the core.
 """
@@ -43,8 +43,11 @@ from polycrm.store.engine import Database, normalise_url  # noqa: E402
 LOAD_CHUNK = 5000
 
 
-def common_arguments(parser: argparse.ArgumentParser, *, customers: int = 100_000) -> None:
-    parser.add_argument("--customers", type=int, default=customers, help="customers to load (default %(default)s)")
+def common_arguments(parser: argparse.ArgumentParser, *, customers: int | None = 100_000) -> None:
+    """The options every benchmark takes; ``customers=None`` leaves ``--customers`` out
+    (for a script that sets the count per run, see :class:`BenchEnv`)."""
+    if customers is not None:
+        parser.add_argument("--customers", type=int, default=customers, help="customers to load (default %(default)s)")
     parser.add_argument(
         "--database",
         metavar="URL",
@@ -328,8 +331,11 @@ class Profiler:
 class BenchEnv:
     """Data folder, database, loaded tenant and a running server, torn down on exit."""
 
-    def __init__(self, args: argparse.Namespace, *, server_env: dict[str, str] | None = None):
+    def __init__(self, args: argparse.Namespace, *, customers: int | None = None,
+                 server_env: dict[str, str] | None = None):
         self.args = args
+        # How many customers to load: ``customers`` if given, else ``args.customers``.
+        self.customers = customers if customers is not None else args.customers
         self.server_env = server_env
         self._stack = contextlib.ExitStack()
 
@@ -348,10 +354,10 @@ class BenchEnv:
             self.backend = db.engine.dialect.name
             print(f"machine: {machine()}")
             print(f"database: {self.backend}" + (f" (data folder {self.data_dir})" if self.args.keep else ""))
-            print(f"loading {self.args.customers:,} customers ...")
-            self.data = load_customers(db, self.args.customers, seed=self.args.seed)
+            print(f"loading {self.customers:,} customers ...")
+            self.data = load_customers(db, self.customers, seed=self.args.seed)
             print(f"  load: {self.data.load_seconds:.1f} s "
-                  f"({self.args.customers / max(self.data.load_seconds, 1e-9):,.0f} customers/s)")
+                  f"({self.customers / max(self.data.load_seconds, 1e-9):,.0f} customers/s)")
             db.dispose()
             self.server = Server(self.database_url, self.data_dir, self.server_env)
             print("load average before measuring: " + ", ".join(f"{x:.1f}" for x in os.getloadavg()))

@@ -84,8 +84,8 @@ def bench_sync(env: BenchEnv, client: Microbizz, since: str | None) -> None:
     print(f"    page: median {percentile(page_seconds, 50) * 1000:.0f} ms, "
           f"p95 {percentile(page_seconds, 95) * 1000:.0f} ms, max {max(page_seconds) * 1000:.0f} ms")
     print(f"    server memory: peak {memory.get('VmHWM', 0):.0f} MB, now {memory.get('VmRSS', 0):.0f} MB")
-    if records != env.args.customers:
-        print(f"    note: the sync returned {records:,} customers, {env.args.customers:,} were loaded")
+    if records != env.customers:
+        print(f"    note: the sync returned {records:,} customers, {env.customers:,} were loaded")
 
 
 def bench_get_by_id(env: BenchEnv, client: Microbizz, batches: int, size: int, rng: random.Random) -> None:
