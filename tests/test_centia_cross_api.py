@@ -1,0 +1,335 @@
+"""One record, three APIs: centiaCRM contacts, products, opportunities,
+companies and inputs are Cirrus contacts, articles, opportunities, accounts
+and dynamic field values, and Microbizz products and customers.
+
+Every check goes through the HTTP faces; only the custom field definitions,
+which no API defines, are loaded the way ``polycrm load`` does.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from centia_helpers import SHIPPING_MX, Centia
+from cirrus_support import auth, new_account, url
+from microbizz_helpers import MB
+from polycrm.core import fixtures
+from polycrm.core.workspace import Workspace
+
+
+@pytest.fixture
+def api(client, tenant) -> Centia:
+    return Centia(client, tenant)
+
+
+def get(client, tenant, path: str, **params):
+    r = client.get(url(path), params=params, headers=auth(tenant))
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def send(client, tenant, method: str, path: str, body: dict):
+    r = client.request(method, url(path), json=body, headers=auth(tenant))
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def company_of(api: Centia, company_id: int) -> dict:
+    return api.call("companies", "GetCompany", search_by="id", search_value=str(company_id))["company"]
+
+
+# -- contacts ------------------------------------------------------------------------------
+def test_a_centia_contact_is_a_cirrus_contact(client, tenant, api):
+    company = api.company(name="Acme de México")
+    contact = api.contact(
+        company["id"], name="Ana", surname="López", mother_surname="García", email="ana@acme.mx",
+        phone_office="+52 33 1111", phone_office_extension="12", phone_mobile="+52 1 33 2222",
+        shipping_address={**SHIPPING_MX, "interior_number": "4B"},
+    )
+    read = get(client, tenant, f"/contacts/{contact['id']}")
+    assert (read["name"], read["surname"], read["email"]) == ("Ana", "López", "ana@acme.mx")
+    assert (read["officephone"], read["cellphone"]) == ("+52 33 1111", "+52 1 33 2222")
+    assert (read["account"]["id"], read["account"]["name"]) == (company["id"], "Acme de México")
+    assert (read["street"], read["zip"], read["city"]) == ("Av. Juárez 120 4B", "44100", "Guadalajara")
+    assert read["active"] == 1
+    assert [c["id"] for c in get(client, tenant, "/contacts/", accountid=company["id"])["items"]] == [contact["id"]]
+    account = get(client, tenant, f"/accounts/{company['id']}")
+    assert [(c["id"], c["email"]) for c in account["contacts"]] == [(contact["id"], "ana@acme.mx")]
+
+
+def test_a_cirrus_contact_is_a_centia_contact(client, tenant, api):
+    company = api.company(name="Acme de México")
+    made = send(client, tenant, "POST", "/contacts/", {
+        "name": "Bo", "surname": "Berg", "accountid": company["id"], "email": "Bo.Berg@Acme.MX",
+        "officephone": "+45 70 10 20 30", "cellphone": "+45 20 30 40 50",
+    })
+    listed = api.call("contacts", "GetContacts", company_id=company["id"])
+    assert [c["id"] for c in listed["contacts"]] == [made["id"]]
+    found = api.call("contacts", "GetContact", search_by="email", search_value="bo.berg@acme.mx")["contact"]
+    assert found == listed["contacts"][0] | {"shipping_address": None, "billing_address": None, "inputs": {}}
+    assert (found["company_id"], found["profile_id"]) == (company["id"], api.profile_id)
+    assert (found["name"], found["surname"], found["email"]) == ("Bo", "Berg", "Bo.Berg@Acme.MX")
+    assert (found["phone_office"], found["phone_mobile"]) == ("+45 70 10 20 30", "+45 20 30 40 50")
+    assert [c["id"] for c in company_of(api, company["id"])["contacts"]] == [made["id"]]
+
+    # A change through Cirrus; the contact stays with its account only.
+    other = api.company(name="Beta")
+    send(client, tenant, "PUT", f"/contacts/{made['id']}", {"surname": "Bergström", "cellphone": "+45 99"})
+    changed = api.call("contacts", "GetContact", search_by="id", search_value=str(made["id"]))["contact"]
+    assert (changed["surname"], changed["phone_mobile"], changed["company_id"]) == ("Bergström", "+45 99", company["id"])
+    assert api.call("contacts", "GetContacts", company_id=other["id"])["contacts"] == []
+    assert api.error("contacts", "GetContact", search_by="id", search_value=str(made["id"]), company_id=other["id"])[
+        "error"] == "contact not found"
+
+
+# -- products ------------------------------------------------------------------------------
+def test_a_centia_product_is_a_microbizz_product_and_a_cirrus_article(client, tenant, api):
+    mb = MB(client, tenant)
+    category = api.call("products", "GetCategories")["categories"][0]
+    hour = next(m for m in api.call("products", "GetMeasures")["measures"] if m["name"] == "hour")
+    product = api.product(name="Instalación", short_name="Inst.", value=1234.5, description="Por hora",
+                          product_category_id=category["id"], product_measury_id=hour["id"])
+
+    def microbizz():
+        return mb.call("GetProductByID", productid=product["id"], include_prices=1)["products"][0]
+
+    got = microbizz()
+    assert (got["title"], got["shorttitle"], got["description"]) == ("Instalación", "Inst.", "Por hora")
+    assert (got["price"], got["unitid"], got["unit"]) == (1234.5, hour["id"], "hour")
+    assert (got["groupid"], got["grouptext"], got["isclosed"], got["isdeleted"]) == (category["id"], category["name"], 0, 0)
+    article = get(client, tenant, f"/articles/{product['id']}")
+    assert (article["name"], article["price"], article["description"]) == ("Instalación", 1234.5, "Por hora")
+    assert (article["unitid"], article["groupid"], article["active"]) == (hour["id"], category["id"], 1)
+
+    # EditProduct is seen by both.
+    pcs = next(m for m in api.call("products", "GetMeasures")["measures"] if m["name"] == "pcs")
+    api.call("products", "EditProduct", product_id=product["id"], name="Instalación premium", value=999.99,
+             product_measury_id=pcs["id"])
+    got = microbizz()
+    assert (got["title"], got["price"], got["unit"], got["shorttitle"]) == ("Instalación premium", 999.99, "pcs", "Inst.")
+    article = get(client, tenant, f"/articles/{product['id']}")
+    assert (article["name"], article["price"], article["unitid"]) == ("Instalación premium", 999.99, pcs["id"])
+
+
+def test_microbizz_and_cirrus_product_changes_show_in_centia(client, tenant, api):
+    mb = MB(client, tenant)
+    product = api.product(name="Widget", value=10.5, short_name="W")
+    mb.call("CreateUpdateProductByID", product={"id": product["id"], "title": "Widget XL", "price": 12.75,
+                                                "shorttitle": "WXL", "description": "Bigger"})
+
+    def listed() -> dict[int, dict]:
+        return {p["id"]: p for p in api.call("products", "GetProducts")["products"]}
+
+    got = listed()[product["id"]]
+    assert (got["name"], got["value"], got["short_name"], got["description"]) == ("Widget XL", 12.75, "WXL", "Bigger")
+    send(client, tenant, "PUT", f"/articles/{product['id']}", {"name": "Widget XXL", "price": 15})
+    got = listed()[product["id"]]
+    assert (got["name"], got["value"], got["short_name"]) == ("Widget XXL", 15.0, "WXL")
+    # A product made through Microbizz is one of the default profile's products.
+    made = mb.product(title="Bolt", productnumber="B-1", price=0.5)
+    assert (listed()[made["id"]]["name"], listed()[made["id"]]["value"]) == ("Bolt", 0.5)
+    assert listed()[made["id"]]["profile_id"] == api.profile_id
+
+
+# -- opportunities -------------------------------------------------------------------------
+def test_a_centia_opportunity_is_a_cirrus_opportunity_and_back(client, tenant, api):
+    company = api.company(name="Acme de México")
+    contact = api.contact(company["id"])
+    other_contact = api.contact(company["id"], name="Luis")
+    first, second = api.product(name="Servidor", value=100), api.product(name="Soporte", value=50)
+    stages = api.call("profiles", "GetStages")["stages"]
+    made = api.call(
+        "opportunities", "CreateOpportunity", user_id=tenant["user_id"], title="Renovación 2026", value=250,
+        stage_id=stages[1]["id"], company_id=company["id"], contact_id=contact["id"], prospect_type="existing",
+        operation_type="renew", want_products=True, want_tax=False, estimated_end_at="31/12/26",
+        comment="Call before Friday", notify=True,
+        products=[{"product_id": first["id"], "amount": 2, "price": 100},
+                  {"product_id": second["id"], "amount": 1, "price": 50}],
+    )["opportunity"]
+    read = get(client, tenant, f"/opportunities/{made['id']}")
+    assert (read["title"], read["value"], read["closed"]) == ("Renovación 2026", 250.0, 0)
+    assert (read["accountid"], read["account"]["name"]) == (company["id"], "Acme de México")
+    assert (read["contactid"], read["userid"]) == (contact["id"], tenant["user_id"])
+    assert (read["stateid"], read["state"]["state"]) == (stages[1]["id"], stages[1]["name"])
+    assert read["estimatedenddate"] == "2026-12-31"
+    assert [o["id"] for o in get(client, tenant, "/opportunities/", accountid=company["id"])["items"]] == [made["id"]]
+    # notify: the owner's task, as Cirrus lists the user's activities.
+    (task,) = get(client, tenant, "/activities/", opportunityid=made["id"])["items"]
+    assert (task["type"]["name"], task["description"], task["userid"], task["closed"]) == (
+        "Task", "Call before Friday", tenant["user_id"], 0)
+    assert (task["accountid"], task["primarycontact"]["id"]) == (company["id"], contact["id"])
+
+    # Cirrus updates it: centia sees the new values, and the products stay.
+    lost = next(s["id"] for s in get(client, tenant, "/opportunities/statuses") if s["lost"])
+    send(client, tenant, "PUT", f"/opportunities/{made['id']}", {
+        "title": "Renovación 2027", "value": 300, "stateid": stages[2]["id"], "estimatedenddate": "2027-01-31",
+        "contactid": other_contact["id"], "statusid": lost,
+    })
+    got = api.call("opportunities", "GetOpportunity", opportunity_id=made["id"], with_products=True,
+                   with_company=True, with_contact=True)["opportunity"]
+    assert (got["title"], got["value"], got["stage_id"]) == ("Renovación 2027", 300.0, stages[2]["id"])
+    assert (got["estimated_end_at"], got["contact_id"], got["contact"]["name"]) == (
+        "2027-01-31", other_contact["id"], "Luis")
+    assert (got["status"], got["company"]["id"]) == ("lost", company["id"])
+    assert got["closed_at"] is not None
+    assert [(p["product_id"], p["amount"], p["total"]) for p in got["products"]] == [
+        (first["id"], 2, 200.0), (second["id"], 1, 50.0)]
+    assert [o["id"] for o in api.call("opportunities", "GetOpportunities", status="lost")["opportunities"]] == [made["id"]]
+
+
+# -- companies -----------------------------------------------------------------------------
+def test_cirrus_and_microbizz_changes_show_in_centia_get_company(client, tenant, api):
+    mb = MB(client, tenant)
+    company = api.company(name="Acme de México", phone="+52 33 1234", website="acme.mx", client_number="7001")
+    send(client, tenant, "PUT", f"/accounts/{company['id']}", {"name": "Acme Norte", "phone": "+52 81 5555",
+                                                               "url": "acme-norte.mx"})
+    got = company_of(api, company["id"])
+    assert (got["name"], got["phone"], got["website"], got["client_number"]) == (
+        "Acme Norte", "+52 81 5555", "acme-norte.mx", "7001")
+
+    mb.call("CreateUpdateCustomerByID", customer={
+        "id": company["id"], "name": "Acme Sur", "phone": "+52 998 1", "www": "acme-sur.mx", "customernumber": "7002",
+        "address": "Calle 5", "zip": "77500", "city": "Cancún", "country": "MX",
+        "invoicename": "Acme Sur SA de CV", "invoiceaddress": "Calle 6", "invoicezip": "77501",
+        "invoicecity": "Cancún", "invoicecountry": "MX",
+    })
+    got = api.call("companies", "GetCompany", search_by="client_number", search_value="7002")["company"]
+    assert (got["id"], got["name"], got["phone"], got["website"]) == (company["id"], "Acme Sur", "+52 998 1", "acme-sur.mx")
+    # Created without a shipping address, so the main address Microbizz wrote is the shipping address.
+    shipping, billing = got["shipping_address"], got["billing_address"]
+    assert (shipping["street"], shipping["zip"], shipping["city"], shipping["country"]) == (
+        "Calle 5", "77500", "Cancún", "MX")
+    assert (billing["street"], billing["zip"], billing["city"]) == ("Calle 6", "77501", "Cancún")
+    assert got["billing_name"] == "Acme Sur SA de CV"
+    # The list shows the same.
+    listed = api.call("companies", "GetCompanies", query="acme sur", with_addresses=True)["companies"]
+    assert [(c["id"], c["shipping_address"]["city"]) for c in listed] == [(company["id"], "Cancún")]
+
+
+def test_a_centia_billing_name_is_the_invoice_name_of_the_other_apis(client, tenant, api):
+    mb = MB(client, tenant)
+    billing = {**SHIPPING_MX, "street": "Av. Vallarta", "number": "99", "city": "Zapopan"}
+    company = api.company(name="Acme de México", billing_name="Acme Soluciones SA de CV", rfc="ASO010101AA1",
+                          shipping_address=SHIPPING_MX, billing_address=billing)
+    assert company["billing_name"] == "Acme Soluciones SA de CV"
+    customer = mb.get_customer(company["id"])
+    assert (customer["invoicename"], customer["invoiceaddress"], customer["invoicecity"]) == (
+        "Acme Soluciones SA de CV", "Av. Vallarta", "Zapopan")
+    invoice = get(client, tenant, f"/accounts/{company['id']}")["addresses"]["invoice"]
+    assert (invoice["name"], invoice["street"], invoice["number"], invoice["city"]) == (
+        "Acme Soluciones SA de CV", "Av. Vallarta", "99", "Zapopan")
+    # Renamed through Cirrus, the billing name follows.
+    send(client, tenant, "PUT", f"/accounts/{company['id']}", {"addresses": {"invoice": {"name": "Acme Facturación"}}})
+    got = company_of(api, company["id"])
+    assert (got["billing_name"], got["billing_address"]["street"]) == ("Acme Facturación", "Av. Vallarta")
+    # Without a billing address the billing name still reaches the others.
+    plain = api.company(name="Beta", billing_name="Beta Alimentos SA")
+    assert mb.get_customer(plain["id"])["invoicename"] == "Beta Alimentos SA"
+    assert company_of(api, plain["id"])["billing_address"] is None
+
+
+def test_a_cirrus_account_is_a_centia_company(client, tenant, api):
+    account = new_account(client, tenant, name="Fjord Fisk ApS", number="C-77", phone="+45 70", url="fjord.dk",
+                          addresses={"visiting": {"street": "Havnen", "number": "1", "zip": "9000", "city": "Aalborg",
+                                                  "country": "DK"},
+                                     "delivery": {"street": "Kajen", "number": "3", "zip": "9000", "city": "Aalborg"}})
+    got = api.call("companies", "GetCompany", search_by="client_number", search_value="C-77")["company"]
+    assert (got["id"], got["name"], got["phone"], got["website"]) == (account["id"], "Fjord Fisk ApS", "+45 70", "fjord.dk")
+    assert (got["profile_id"], got["user_id"]) == (api.profile_id, tenant["user_id"])
+    assert got["type_id"] == account["type"]["id"]
+    # The shipping address is the delivery address when the account has one.
+    assert (got["shipping_address"]["street"], got["shipping_address"]["number"]) == ("Kajen", "3")
+
+
+# -- custom inputs = dynamic fields --------------------------------------------------------
+@pytest.fixture
+def inputs(runtime, tenant) -> None:
+    with Workspace(runtime.db, tenant["tenant_id"]) as ws:
+        fixtures.load(ws, {"custom_fields": [
+            {"entity": "customer", "name": "Segment", "field_type": "select", "options": ["SMB", "Enterprise"]},
+            {"entity": "customer", "name": "Channels", "field_type": "multiselect", "options": ["web", "phone", "store"]},
+            {"entity": "customer", "name": "Founded", "field_type": "date"},
+            {"entity": "customer", "name": "Key account", "field_type": "boolean"},
+            {"entity": "customer", "name": "Employees", "field_type": "number"},
+            {"entity": "customer", "name": "Notes", "field_type": "textarea"},
+            {"entity": "contact", "name": "Hobby"},
+            {"entity": "product", "name": "Colour", "slug": "color"},
+            {"entity": "opportunity", "name": "Campaign code"},
+        ]})
+
+
+def dynamic_values(client, tenant, resourcetype: str, resource_id: int) -> dict[str, str | None]:
+    page = get(client, tenant, "/dynamicfields/values/", resourcetype=resourcetype, resourceid=resource_id, per_page=50)
+    return {v["name"]: v["value"] for v in page["items"]}
+
+
+def test_centia_inputs_are_cirrus_dynamic_field_values(client, tenant, api, inputs):
+    company = api.company(name="Acme", inputs={
+        "segment": "Enterprise", "channels": ["web", "store"], "founded": "1999-05-04", "key_account": True,
+        "employees": 12.5, "notes": "Línea 1\nLínea 2",
+    })
+    assert dynamic_values(client, tenant, "account", company["id"]) == {
+        "Segment": "Enterprise", "Channels": "web,store", "Founded": "1999-05-04", "Key account": "1",
+        "Employees": "12.5", "Notes": "Línea 1\nLínea 2",
+    }
+    page = get(client, tenant, "/dynamicfields/values/", resourcetype="account", resourceid=company["id"])
+    selected = {v["name"]: [o["label"] for o in v["selected"]] for v in page["items"]}
+    assert (selected["Segment"], selected["Channels"]) == (["Enterprise"], ["web", "store"])
+    # A Cirrus filter on the value finds the company.
+    segment = next(v["id"] for v in page["items"] if v["name"] == "Segment")
+    found = get(client, tenant, "/accounts/", dynamicfield_id=segment, dynamicfield_val="enterprise")
+    assert [a["id"] for a in found["items"]] == [company["id"]]
+
+    # The other records' inputs too.
+    contact = api.contact(company["id"], inputs={"hobby": "Ajedrez"})
+    product = api.product(inputs={"color": "Rojo"})
+    stage = api.call("profiles", "GetStages")["stages"][0]["id"]
+    opportunity = api.call(
+        "opportunities", "CreateOpportunity", user_id=tenant["user_id"], title="X", value=1, stage_id=stage,
+        company_id=company["id"], contact_id=contact["id"], prospect_type="new", operation_type="new",
+        want_products=False, want_tax=False, estimated_end_at="01/01/27", notify=False, inputs={"campaign_code": "Q1-26"},
+    )["opportunity"]
+    assert dynamic_values(client, tenant, "contact", contact["id"]) == {"Hobby": "Ajedrez"}
+    assert dynamic_values(client, tenant, "article", product["id"]) == {"Colour": "Rojo"}
+    assert dynamic_values(client, tenant, "opportunity", opportunity["id"]) == {"Campaign code": "Q1-26"}
+    # EditProduct changes the article's value.
+    api.call("products", "EditProduct", product_id=product["id"], name="Widget", value=10.5, inputs={"color": "Azul"})
+    assert dynamic_values(client, tenant, "article", product["id"]) == {"Colour": "Azul"}
+
+
+def test_cirrus_dynamic_field_values_are_centia_inputs(client, tenant, api, inputs):
+    definitions = {d["name"]: d for d in get(client, tenant, "/dynamicfields/definitions/", per_page=50)["items"]}
+    account = new_account(client, tenant, name="Fjord Fisk ApS")
+
+    def put(name: str, resource_id: int, body: dict) -> None:
+        send(client, tenant, "PUT", f"/dynamicfields/values/{definitions[name]['id']}/{resource_id}", body)
+
+    options = {o["label"]: o["id"] for o in definitions["Channels"]["options"]}
+    put("Segment", account["id"], {"selected": [{"id": 1}]})
+    put("Channels", account["id"], {"selected": [{"id": options["phone"]}, {"id": options["store"]}]})
+    put("Founded", account["id"], {"value": "2001-02-03"})
+    put("Key account", account["id"], {"value": "1"})
+    put("Employees", account["id"], {"value": "7"})
+    put("Notes", account["id"], {"value": "Ring efter kl. 9"})
+    company = api.call("companies", "GetCompany", search_by="id", search_value=str(account["id"]))["company"]
+    assert company["inputs"] == {"segment": "SMB", "channels": ["phone", "store"], "founded": "2001-02-03",
+                                 "key_account": True, "employees": 7, "notes": "Ring efter kl. 9"}
+    # Unselecting and clearing through Cirrus is seen as well.
+    put("Channels", account["id"], {"unselected": [{"id": options["phone"]}]})
+    put("Key account", account["id"], {"value": "0"})
+    put("Notes", account["id"], {"value": None})
+    listed = api.call("companies", "GetCompanies", with_inputs=True)["companies"]
+    assert [c["inputs"] for c in listed if c["id"] == account["id"]] == [{
+        "segment": "SMB", "channels": ["store"], "founded": "2001-02-03", "key_account": False, "employees": 7,
+        "notes": None}]
+
+    # Contacts, articles and opportunities alike.
+    contact = send(client, tenant, "POST", "/contacts/", {"name": "Bo", "surname": "Berg", "accountid": account["id"]})
+    article = send(client, tenant, "POST", "/articles/", {"name": "Hammer", "price": 120, "description": "", "vat": 25})
+    put("Hobby", contact["id"], {"value": "Sejlads"})
+    put("Colour", article["id"], {"value": "Grøn"})
+    got = api.call("contacts", "GetContact", search_by="id", search_value=str(contact["id"]))["contact"]
+    assert got["inputs"] == {"hobby": "Sejlads"}
+    products = api.call("products", "GetProducts", with_inputs=True)["products"]
+    assert [p["inputs"] for p in products if p["id"] == article["id"]] == [{"color": "Grøn"}]
+    assert api.call("products", "GetInputs")["inputs"][0]["name"] == definitions["Colour"]["name"]
