@@ -8,7 +8,6 @@ import base64
 import io
 import re
 
-import pytest
 from PIL import Image
 from starlette.testclient import TestClient
 
@@ -233,9 +232,6 @@ def test_a_microbizz_call_is_a_cirrus_call_activity(client, tenant):
     assert _get(client, tenant, "/activities/", userid=seller, closed=0)["total"] == 0
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "product gap: a Microbizz call's note (CreateCall call.note, EndCall note) is the core activity "
-    "`note`, which the Cirrus Activity model does not show; Cirrus only has description and result"))
 def test_a_microbizz_call_note_is_readable_through_cirrus(client, tenant):
     mb = MB(client, tenant)
     account, _ = _call_party(client, tenant)
@@ -243,7 +239,7 @@ def test_a_microbizz_call_note_is_readable_through_cirrus(client, tenant):
                                        "calldate": "2026-03-02", "calltime": "10:15", "title": "Call back"})["call"]
     mb.call("EndCall", callid=made["id"], duration=3, note="Wants the offer by Friday")
     activity = _get(client, tenant, f"/activities/{made['id']}")
-    assert "Wants the offer by Friday" in (activity["description"], activity["result"])
+    assert (activity["description"], activity["result"]) == ("Call back", "Wants the offer by Friday")
 
 
 def test_a_registered_microbizz_call_is_a_closed_cirrus_call_of_the_matching_contact(client, tenant):

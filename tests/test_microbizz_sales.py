@@ -67,7 +67,7 @@ def test_create_pending_and_end_call(mb, runtime, tenant):
     assert mb.call("GetMyPendingCalls")["calls"] == []
     with Workspace(runtime.db, tenant["tenant_id"]) as ws:
         ended = ws.get(Activity, created["id"])
-        assert (ended.closed, ended.duration, ended.note) == (True, 7, "Agreed on a visit")
+        assert (ended.closed, ended.duration, ended.result) == (True, 7, "Agreed on a visit")
         assert ended.extra["answer"] == {"q1": "yes"}
         assert ended.stop - ended.start == dt.timedelta(minutes=7)
 

@@ -104,7 +104,7 @@ def pending(ws: Workspace, user_id: int) -> list[Activity]:
     return ws.scalars(pending_query(user_id))
 
 
-def end(ws: Workspace, call_id: int, *, duration: int | None, note: str | None, answer: Any) -> Activity:
+def end(ws: Workspace, call_id: int, *, duration: int | None, result: str | None, answer: Any) -> Activity:
     call = ws.get(Activity, call_id)
     if call is None or call.deleted or call.type_id != call_type_id(ws):
         raise NotFound(f"call {call_id} not found", field="callid")
@@ -115,8 +115,8 @@ def end(ws: Workspace, call_id: int, *, duration: int | None, note: str | None, 
         values["duration"] = duration
         if call.start is not None:
             values["stop"] = call.start + dt.timedelta(minutes=duration)
-    if note is not None:
-        values["note"] = note
+    if result is not None:
+        values["result"] = result
     if answer is not None:
         values["extra.answer"] = answer
     ws.update(call, values)

@@ -89,6 +89,7 @@ ACTIVITY_FIELDS: tuple[Field, ...] = (
     Field("date", "Date", "date", "date"),
     Field("phonenumber", "Phone number", "phonenumber", "tel", max_length=64, hint="For calls."),
     Field("owner", "Assigned to", "user_id", "select", required=True, choices="user"),
+    Field("result", "Result", "result", "textarea", max_length=10000, hint="What came of it (a call's note)."),
     Field("note", "Notes", "note", "textarea", max_length=10000),
 )
 

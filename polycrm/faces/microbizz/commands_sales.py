@@ -54,7 +54,7 @@ def get_my_pending_calls(call: Call) -> dict[str, Any]:
 @command("EndCall", writes=True)
 def end_call(call: Call) -> None:
     duration = call.int("duration") if call.has("duration") else None
-    calls.end(call.ws, call.id("callid", required=True), duration=duration, note=call.str("note"), answer=call.args.get("answer"))
+    calls.end(call.ws, call.id("callid", required=True), duration=duration, result=call.str("note"), answer=call.args.get("answer"))
 
 
 @command("CreateCall", writes=True)

@@ -182,7 +182,7 @@ CALL = FieldMap("call", [
     ref("personid", "contact_id"),
     name_of("persontext", "contact_id", "contact"),
     text("title", "description"),
-    text("note", "note"),
+    text("note", "result"),  # what came of the call: the Cirrus activity result
     boolean("ended", "closed", readonly=True),
     *stamps(),
 ])
