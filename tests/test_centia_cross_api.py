@@ -237,8 +237,49 @@ def test_a_cirrus_account_is_a_centia_company(client, tenant, api):
     assert (got["id"], got["name"], got["phone"], got["website"]) == (account["id"], "Fjord Fisk ApS", "+45 70", "fjord.dk")
     assert (got["profile_id"], got["user_id"]) == (api.profile_id, tenant["user_id"])
     assert got["type_id"] == account["type"]["id"]
-    # The shipping address is the delivery address when the account has one.
-    assert (got["shipping_address"]["street"], got["shipping_address"]["number"]) == ("Kajen", "3")
+    # The shipping address is the main (visiting) address, also when the account has a delivery address.
+    assert (got["shipping_address"]["street"], got["shipping_address"]["number"]) == ("Havnen", "1")
+
+
+def test_the_centia_shipping_address_is_the_main_address_of_the_other_apis(client, tenant, api):
+    mb = MB(client, tenant)
+    company = api.company(name="Acme de México", shipping_address={**SHIPPING_MX, "latitude": "20.67",
+                                                                   "longitude": "-103.35"})
+    account = get(client, tenant, f"/accounts/{company['id']}")
+    visiting = account["addresses"]["visiting"]
+    assert (visiting["street"], visiting["number"], visiting["zip"], visiting["city"]) == (
+        "Av. Juárez", "120", "44100", "Guadalajara")
+    assert (visiting["coordinates"]["latitude"], visiting["coordinates"]["longitude"]) == ("20.67", "-103.35")
+    customer = mb.get_customer(company["id"])
+    assert (customer["zip"], customer["city"], customer["country"]) == ("44100", "Guadalajara", "MX")
+
+    def shipping() -> dict:
+        got = company_of(api, company["id"])["shipping_address"]
+        listed = api.call("companies", "GetCompanies", with_addresses=True)["companies"]
+        assert [c["shipping_address"] for c in listed if c["id"] == company["id"]] == [got]
+        return got
+
+    # Microbizz moves the company: centia's shipping address follows.
+    mb.call("CreateUpdateCustomerByID", customer={"id": company["id"], "address": "Calle 5", "zip": "77500",
+                                                  "city": "Cancún"})
+    got = shipping()
+    assert (got["street"], got["zip"], got["city"], got["state"]) == ("Calle 5", "77500", "Cancún", "JAL")
+    # The shipping address's coordinates are the customer's, which Microbizz shows.
+    assert (got["latitude"], got["longitude"]) == ("20.67", "-103.35")
+    assert (mb.get_customer(company["id"])["latitude"], mb.get_customer(company["id"])["longitude"]) == (20.67, -103.35)
+    # So does a Cirrus change of the visiting address, coordinates included.
+    send(client, tenant, "PUT", f"/accounts/{company['id']}", {"addresses": {"visiting": {
+        "street": "Av. Chapultepec", "number": "15", "zip": "44600", "city": "Guadalajara",
+        "coordinates": {"latitude": "20.6736", "longitude": "-103.3727"}}}})
+    got = shipping()
+    assert (got["street"], got["number"], got["zip"], got["city"]) == ("Av. Chapultepec", "15", "44600", "Guadalajara")
+    assert (got["latitude"], got["longitude"]) == ("20.6736", "-103.3727")
+    # It was never copied to the delivery address; one set through Cirrus is not the shipping address.
+    assert get(client, tenant, f"/accounts/{company['id']}")["addresses"]["delivery"]["street"] is None
+    send(client, tenant, "PUT", f"/accounts/{company['id']}", {"addresses": {"delivery": {
+        "street": "Bodega", "number": "3", "zip": "45000", "city": "Zapopan"}}})
+    assert shipping()["street"] == "Av. Chapultepec"
+    assert get(client, tenant, f"/accounts/{company['id']}")["addresses"]["delivery"]["street"] == "Bodega"
 
 
 # -- custom inputs = dynamic fields --------------------------------------------------------

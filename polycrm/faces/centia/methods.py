@@ -229,13 +229,24 @@ def company_out(
     out["profile_id"] = customer.profile_id if customer.profile_id is not None else call.profile.id
     stored = customer.addresses or {}
     if addresses:
-        out["shipping_address"] = E.address_to_wire(stored.get("delivery") or stored.get("visiting"))
+        out["shipping_address"] = E.address_to_wire(main_address(customer))
         out["billing_address"] = E.address_to_wire(stored.get("invoice"))
     else:
         out["shipping_address"] = out["billing_address"] = None
     out["contacts"] = [contact_out(call, c, addresses=False) for c in contacts] if contacts is not None else None
     out["inputs"] = inputs
     return out
+
+
+def main_address(customer: Customer) -> dict[str, Any]:
+    """The company's one main address: the visiting address Microbizz shows as
+    ``address/zip/city`` and Cirrus as ``addresses.visiting``, with the
+    customer's coordinates (the visiting address's, whichever API set them)."""
+    address = dict((customer.addresses or {}).get("visiting") or {})
+    for axis in ("latitude", "longitude"):
+        if getattr(customer, axis) is not None:
+            address[axis] = getattr(customer, axis)
+    return address
 
 
 def company_full(call: Call, customer: Customer) -> dict[str, Any]:
@@ -252,10 +263,12 @@ def create_company(call: Call) -> dict[str, Any]:
     values.update(profile_id=call.profile.id, user_id=call.principal.user_id)
     shipping, billing = call.args.get("shipping_address"), call.args.get("billing_address")
     if shipping:
-        # The shipping address is where the company is: it is also the main
-        # (visiting) address the other APIs show first.
-        values["addresses.delivery"] = shipping
+        # The shipping address is the main (visiting) address, the one the
+        # other APIs show first; its coordinates are the customer's.
         values["addresses.visiting"] = shipping
+        for axis in ("latitude", "longitude"):
+            if shipping.get(axis) is not None:
+                values[axis] = shipping[axis]
     if billing:
         # The billing name lives in the invoice address: keep it when the address is set whole.
         name = values.pop("addresses.invoice.name", None)
