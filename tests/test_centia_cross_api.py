@@ -50,7 +50,7 @@ def test_a_centia_contact_is_a_cirrus_contact(client, tenant, api):
     assert (read["name"], read["surname"], read["email"]) == ("Ana", "López", "ana@acme.mx")
     assert (read["officephone"], read["cellphone"]) == ("+52 33 1111", "+52 1 33 2222")
     assert (read["account"]["id"], read["account"]["name"]) == (company["id"], "Acme de México")
-    assert (read["street"], read["zip"], read["city"]) == ("Av. Juárez 120 4B", "44100", "Guadalajara")
+    assert (read["street"], read["zip"], read["city"]) == ("Av. Juárez 120 Int. 4B", "44100", "Guadalajara")
     assert read["active"] == 1
     assert [c["id"] for c in get(client, tenant, "/contacts/", accountid=company["id"])["items"]] == [contact["id"]]
     account = get(client, tenant, f"/accounts/{company['id']}")
@@ -214,7 +214,7 @@ def test_a_centia_billing_name_is_the_invoice_name_of_the_other_apis(client, ten
     assert company["billing_name"] == "Acme Soluciones SA de CV"
     customer = mb.get_customer(company["id"])
     assert (customer["invoicename"], customer["invoiceaddress"], customer["invoicecity"]) == (
-        "Acme Soluciones SA de CV", "Av. Vallarta", "Zapopan")
+        "Acme Soluciones SA de CV", "Av. Vallarta 99", "Zapopan")
     invoice = get(client, tenant, f"/accounts/{company['id']}")["addresses"]["invoice"]
     assert (invoice["name"], invoice["street"], invoice["number"], invoice["city"]) == (
         "Acme Soluciones SA de CV", "Av. Vallarta", "99", "Zapopan")
@@ -280,6 +280,41 @@ def test_the_centia_shipping_address_is_the_main_address_of_the_other_apis(clien
         "street": "Bodega", "number": "3", "zip": "45000", "city": "Zapopan"}}})
     assert shipping()["street"] == "Av. Chapultepec"
     assert get(client, tenant, f"/accounts/{company['id']}")["addresses"]["delivery"]["street"] == "Bodega"
+
+
+def test_street_numbers_show_in_the_microbizz_address_lines(client, tenant, api):
+    mb = MB(client, tenant)
+    company = api.company(
+        name="Acme de México",
+        shipping_address={**SHIPPING_MX, "street": "Av. Vallarta", "number": "1234", "interior_number": "5"},
+        billing_address={**SHIPPING_MX, "street": "Av. Reforma", "number": "222"},
+    )
+    customer = mb.get_customer(company["id"])
+    assert (customer["address"], customer["invoiceaddress"]) == ("Av. Vallarta 1234 Int. 5", "Av. Reforma 222")
+    account = new_account(client, tenant, name="Nordlys", addresses={
+        "visiting": {"street": "Vesterbrogade", "number": "12", "letter": "B", "zip": "1620"},
+        "invoice": {"street": "Postboks", "number": "210"}})
+    customer = mb.get_customer(account["id"])
+    assert (customer["address"], customer["invoiceaddress"]) == ("Vesterbrogade 12B", "Postboks 210")
+
+    # A client saving back what it read changes nothing: the numbers stay separate.
+    mb.call("CreateUpdateCustomerByID", customer=mb.get_customer(company["id"]))
+    shipping = company_of(api, company["id"])["shipping_address"]
+    assert (shipping["street"], shipping["number"], shipping["interior_number"]) == ("Av. Vallarta", "1234", "5")
+
+    # A new line written through Microbizz is the street; the old numbers go, so none shows twice.
+    mb.call("CreateUpdateCustomerByID", customer={"id": company["id"], "address": "Calle Morelos 45",
+                                                  "invoiceaddress": "Apartado 9"})
+    got = company_of(api, company["id"])
+    assert [got["shipping_address"][k] for k in ("street", "number", "interior_number")] == ["Calle Morelos 45", None, None]
+    assert [got["billing_address"][k] for k in ("street", "number")] == ["Apartado 9", None]
+    customer = mb.get_customer(company["id"])
+    assert (customer["address"], customer["invoiceaddress"]) == ("Calle Morelos 45", "Apartado 9")
+    mb.call("CreateUpdateCustomerByID", customer={"id": account["id"], "address": "Vesterbrogade 14"})
+    visiting = get(client, tenant, f"/accounts/{account['id']}")["addresses"]["visiting"]
+    assert (visiting["street"], visiting["number"], visiting["letter"], visiting["zip"]) == (
+        "Vesterbrogade 14", None, None, "1620")
+    assert mb.get_customer(account["id"])["address"] == "Vesterbrogade 14"
 
 
 # -- custom inputs = dynamic fields --------------------------------------------------------

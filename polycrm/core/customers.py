@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import select
@@ -17,6 +18,9 @@ ADDRESS_PARTS = (
     "careof", "name", "street", "street2", "number", "letter", "interior_number",
     "suburb", "zip", "city", "state", "country", "email", "latitude", "longitude",
 )
+# The parts a one-line street ("Vesterbrogade 12B", "Av. Vallarta 1234 Int. 5") is made of.
+STREET_NUMBER_PARTS = ("number", "letter", "interior_number")
+INTERIOR_PREFIX = "Int. "
 _SEARCH_FIELDS = ("name", "alt_name", "number", "phone", "cellphone", "email", "vat", "billing_name")
 _SEARCH_ADDRESS_PARTS = ("name", "street", "zip", "city", "careof")
 
@@ -44,6 +48,36 @@ def _derive_contact(c: Contact) -> None:
 @on_save(Product)
 def _derive_product(p: Product) -> None:
     p.search_text = fold(" ".join(f for f in (p.name, p.number, p.description, p.short_name, p.sku) if f))
+
+
+def street_line(address: Mapping[str, Any] | None) -> str | None:
+    """An address's street with its numbers, as one line of text.
+
+    The street, a blank, the house number with its letter right after it,
+    and the interior number after ``Int.``: "Vesterbrogade 12",
+    "Vesterbrogade 12B", "Av. Vallarta 1234 Int. 5". None when all are empty.
+    """
+    if not address:
+        return None
+
+    def part(name: str) -> str:
+        value = address.get(name)
+        return "" if value is None else str(value).strip()
+
+    interior = part("interior_number")
+    words = (part("street"), part("number") + part("letter"), INTERIOR_PREFIX + interior if interior else "")
+    return " ".join(w for w in words if w) or None
+
+
+def street_line_patch(kind: str, line: str | None, current: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The patch that stores a one-line street (as an API without separate
+    numbers writes it) in address ``kind``: the whole line becomes the street
+    and the separate numbers are cleared, so none is shown twice. Writing
+    back the line the address already reads as (a client saving what it
+    read) changes nothing, so the numbers stay separate."""
+    if (line or "").strip() == (street_line(current) or ""):
+        return {}
+    return {f"addresses.{kind}.street": line, **{f"addresses.{kind}.{p}": None for p in STREET_NUMBER_PARTS}}
 
 
 def live() -> Any:

@@ -350,7 +350,7 @@ def create_contact(call: Call) -> dict[str, Any]:
         values["addresses.delivery"] = shipping
         values["addresses.visiting"] = shipping
         # The flat address columns are what the Microbizz and Cirrus contact shows.
-        values["street"] = " ".join(p for p in (shipping["street"], shipping["number"], shipping.get("interior_number")) if p)
+        values["street"] = customers.street_line(shipping)
         values["zip"] = shipping["zip"]
         values["city"] = shipping["city"]
     if billing:

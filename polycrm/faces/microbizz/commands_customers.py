@@ -60,7 +60,7 @@ def customers_out(call: Call, objs: Sequence[Customer]) -> dict[str, Any]:
 
 
 def customer_patch(call: Call, payload: dict[str, Any], current: Customer | None) -> dict[str, Any]:
-    patch = CUSTOMER.to_core(payload)
+    patch = CUSTOMER.to_core(payload, current)
     ws = call.ws
     own_id = current.id if current else None
     if "parent_id" in patch:

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from polycrm.core import names
+from polycrm.core import customers, names
 from polycrm.core.workspace import Workspace, get_path
 from polycrm.faces.microbizz import wire
 
@@ -63,6 +63,8 @@ class Field:
     read: Reader | None
     show: Shower
     names: str | None = None  # kind whose display name this field shows (for prefetching)
+    # A field stored in several core paths: (read value, current row or None) -> core patch.
+    expand: Callable[[Any, Any], dict[str, Any]] | None = None
 
 
 class FieldMap:
@@ -79,15 +81,21 @@ class FieldMap:
         )
         self._readers = {f.core: reader for f, (_, reader, _, _) in zip(self.fields, self._plan) if f.core}
 
-    def to_core(self, payload: Mapping[str, Any]) -> dict[str, Any]:
-        """The core patch for the writable fields present in ``payload``."""
+    def to_core(self, payload: Mapping[str, Any], current: Any = None) -> dict[str, Any]:
+        """The core patch for the writable fields present in ``payload``
+        (``current``: the stored record an update changes, if any)."""
         if not isinstance(payload, Mapping):
             raise wire.CommandError(f"Invalid value for {self.name}: expected an object")
         patch: dict[str, Any] = {}
         for key, value in payload.items():
             field = self.writable.get(key)
-            if field is not None:
-                patch[field.core] = field.read(value, f"{self.name}.{key}")
+            if field is None:
+                continue
+            value = field.read(value, f"{self.name}.{key}")
+            if field.expand is not None:
+                patch.update(field.expand(value, current))
+            else:
+                patch[field.core] = value
         return patch
 
     def to_wire(self, row: Any, ctx: RenderContext) -> dict[str, Any]:
@@ -156,6 +164,18 @@ def _plain(show: Callable[[Any], Any]) -> Shower:
 
 def text(wire_name: str, core: str, *, readonly: bool = False) -> Field:
     return Field(wire_name, core, None if readonly else wire.read_str, _plain(wire.out_str))
+
+
+def street_line(wire_name: str, kind: str) -> Field:
+    """The street of address ``kind`` with its numbers as one line of text
+    (:func:`polycrm.core.customers.street_line`); a write stores the line as
+    the street and clears the separate numbers."""
+    path = f"addresses.{kind}"
+    return Field(
+        wire_name, path, wire.read_str, _plain(lambda address: wire.out_str(customers.street_line(address))),
+        expand=lambda line, current: customers.street_line_patch(
+            kind, line, get_path(current, path) if current is not None else None),
+    )
 
 
 def integer(wire_name: str, core: str, *, readonly: bool = False) -> Field:

@@ -13,7 +13,7 @@ from polycrm.core.workspace import get_path
 from polycrm.faces.microbizz import wire
 from polycrm.faces.microbizz.fieldmap import (
     Field, FieldMap, RenderContext, boolean, computed, date, floating, int_list, integer,
-    name_of, number, ref, stamp_date, stamp_time, stamps, text,
+    name_of, number, ref, stamp_date, stamp_time, stamps, street_line, text,
 )
 
 
@@ -40,13 +40,13 @@ CUSTOMER = FieldMap("customer", [
     text("vat", "vat"),
     number("vatpercentage", "extra.vatpercentage"),
     text("publicid", "extra.publicid"),
-    text("address", _visiting("street")),
+    street_line("address", "visiting"),  # street, number and interior number in one line
     text("address2", _visiting("street2")),
     text("zip", _visiting("zip")),
     text("city", _visiting("city")),
     text("country", _visiting("country")),
     text("invoicename", _invoice("name")),
-    text("invoiceaddress", _invoice("street")),
+    street_line("invoiceaddress", "invoice"),
     text("invoiceaddress2", _invoice("street2")),
     text("invoicezip", _invoice("zip")),
     text("invoicecity", _invoice("city")),
