@@ -193,6 +193,11 @@ class Customer(TenantScoped):
         Index("ix_customer_user", "tenant_id", "user_id"),
         Index("ix_customer_externalkey", "tenant_id", "externalkey"),
         Index("ix_customer_geo", "tenant_id", "latitude", "longitude"),
+        # Counting a tenant's live (active) customers reads this index alone.
+        Index("ix_customer_live", "tenant_id", "deleted", "active"),
+        # Not here, made by migration 0002 for one dialect each: the SQLite FTS5
+        # trigram table ``customer_fts`` over ``search_text`` (and its triggers),
+        # the PostgreSQL GIN trigram index ``ix_customer_search_trgm``.
     )
     number: Mapped[str | None] = mapped_column(String(100))
     name: Mapped[str] = mapped_column(String(255), default="")

@@ -23,7 +23,9 @@ Operators:
 ``ge``/``le``   at least / at most the value (any comparable type)
 ``set``         the path holds a value (not NULL); ``value`` False inverts
 ``fulltext``    every whitespace-separated term occurs in one of the paths
-                (the folded ``search_text`` column where a model has one)
+                (the folded ``search_text`` column where a model has one);
+                terms of 3+ characters in ``customer.search_text`` go
+                through a trigram index (see :data:`TRIGRAM_INDEXED`)
 ``near``        within ``value.km`` of ``value.lat``/``value.lng`` (see :func:`near`)
 ``custom``      custom-field pairs: ``[(field_id, value), ...]``, all must match
 ``followed_by`` followed by a user (a ``follow`` link from that user)
@@ -39,10 +41,17 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import DateTime, String, Text, and_, case, false, func, or_, select, true
+from sqlalchemy import Boolean, DateTime, String, Text, and_, case, false, func, literal_column, or_, select, true
+from sqlalchemy import column as sql_column
+from sqlalchemy import table as sql_table
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.elements import Grouping
+from sqlalchemy.sql.expression import ColumnElement
+from sqlalchemy.sql.visitors import InternalTraversal
 
 from polycrm.core.models import ENTITIES, CustomValue, Link, TenantScoped
 from polycrm.core.workspace import Workspace
+from polycrm.store.engine import fts_tables
 
 EARTH_RADIUS_KM = 6371.0088
 
@@ -222,16 +231,86 @@ def _date_bound(expr: Any, day: dt.date, *, upper: bool) -> Any:
     return expr >= (dt.datetime.combine(day, dt.time()) if is_datetime else day)
 
 
+# Text columns with a trigram index, (table, path) -> the SQLite FTS5 table over
+# it (migration 0002). On PostgreSQL the same columns have a pg_trgm GIN index,
+# which the plain ILIKE uses by itself.
+TRIGRAM_INDEXED = {("customer", "search_text"): "customer_fts"}
+# A trigram index finds terms of at least three characters; shorter ones are scanned for.
+MIN_TRIGRAM_TERM = 3
+
+
 def _fulltext(model: type[TenantScoped], paths: str, text: str) -> Any:
+    """Every whitespace-separated term occurs (case-insensitively) in one of the paths."""
     columns = [column(model, p) for p in paths.split(",")]
-    terms = [t for t in text.casefold().split() if t]
+    terms = list(dict.fromkeys(t for t in text.casefold().split() if t))
     if not terms:
         return true()
-    per_term = []
-    for term in terms:
+
+    def scanned(term: str) -> Any:
         needle = "%" + _escape(term, percent=True) + "%"
-        per_term.append(or_(*(c.ilike(needle, escape="\\") for c in columns)))
-    return and_(*per_term)
+        return or_(*(c.ilike(needle, escape="\\") for c in columns))
+
+    fts_table = TRIGRAM_INDEXED.get((model.__tablename__, paths))
+    indexed = [t for t in terms if fts_table and _trigram_term(t)]
+    conditions = [scanned(t) for t in terms if t not in indexed]
+    if indexed:
+        conditions.insert(0, TrigramMatch(fts_table, _fts_condition(model, fts_table, indexed),
+                                          and_(*(scanned(t) for t in indexed))))
+    return and_(*conditions)
+
+
+def _trigram_term(term: str) -> bool:
+    # U+FFFE and U+FFFF are the only characters FTS5 does not index as they are.
+    return len(term) >= MIN_TRIGRAM_TERM and "\ufffe" not in term and "\uffff" not in term
+
+
+def _fts_condition(model: type[TenantScoped], fts_table: str, terms: Sequence[str]) -> Any:
+    """``id IN (rows of the FTS table holding every term)``.
+
+    Each term is an FTS5 phrase: with the trigram tokenizer, a run of
+    consecutive trigrams, i.e. exactly the substring. The tokenizer folds case
+    one character at a time, which leaves the already case-folded column and
+    terms as they are (checked for every character ``str.casefold`` can
+    produce but U+FFFE/U+FFFF), so it matches the rows ``ILIKE '%term%'`` does.
+    """
+    fts = sql_table(fts_table, sql_column("rowid"))
+    phrases = " AND ".join('"' + t.replace('"', '""') + '"' for t in terms)
+    return model.id.in_(select(fts.c.rowid).where(literal_column(fts_table).op("MATCH")(phrases)))
+
+
+class TrigramMatch(ColumnElement[bool]):
+    """Terms looked up in a trigram index: through the SQLite FTS5 table
+    (``indexed``) where the database has one, as ``fallback`` (the ILIKE
+    conditions, which PostgreSQL's GIN trigram index serves) everywhere else."""
+
+    inherit_cache = True
+    type = Boolean()
+    _is_implicitly_boolean = True  # a condition in itself (no "= 1" added on SQLite)
+    _traverse_internals = [
+        ("fts_table", InternalTraversal.dp_string),
+        ("indexed", InternalTraversal.dp_clauseelement),
+        ("fallback", InternalTraversal.dp_clauseelement),
+    ]
+
+    def __init__(self, fts_table: str, indexed: Any, fallback: Any):
+        self.fts_table = fts_table
+        self.indexed = indexed
+        self.fallback = fallback
+
+
+@compiles(TrigramMatch)
+def _compile_trigram_match(element: TrigramMatch, compiler: Any, **kw: Any) -> str:
+    # Parenthesised, so that it stays one condition wherever it lands (NOT, OR).
+    return compiler.process(Grouping(element.fallback), **kw)
+
+
+@compiles(TrigramMatch, "sqlite")
+def _compile_trigram_match_sqlite(element: TrigramMatch, compiler: Any, **kw: Any) -> str:
+    # The engine notes which FTS tables exist (polycrm.store.engine) and
+    # recompiles when that changes; a library without FTS5 trigram has none.
+    if element.fts_table in fts_tables(compiler.dialect):
+        return compiler.process(Grouping(element.indexed), **kw)
+    return compiler.process(Grouping(element.fallback), **kw)
 
 
 def _custom(model: type[TenantScoped], pairs: Sequence[tuple[int, str]]) -> Any:
@@ -296,12 +375,19 @@ def bounding_box(center: Near) -> tuple[float, float, float, float]:
 
 def near(ws: Workspace, model: type[TenantScoped], center: Near, base: Iterable[Any],
          lat_path: str = "latitude", lng_path: str = "longitude") -> dict[int, float]:
-    """Ids of the rows within ``center.km``, with their distances.
+    """Ids of the rows within ``center.km``, with their distances."""
+    return dict(_near_hits(ws, model, center, base, (lat_path, lng_path)))
+
+
+def _near_hits(ws: Workspace, model: type[TenantScoped], center: Near, base: Iterable[Any],
+               paths: tuple[str, str], order: Sequence[Any] = ()) -> list[tuple[int, float]]:
+    """(id, km) of the rows meeting ``base`` within ``center.km``, in ``order``.
 
     The indexed latitude/longitude columns narrow the candidates to a
-    bounding box; the exact great-circle distance then decides.
+    bounding box in SQL (only id and coordinates are read); the exact
+    great-circle distance then decides.
     """
-    lat, lng = column(model, lat_path, "float"), column(model, lng_path, "float")
+    lat, lng = column(model, paths[0], "float"), column(model, paths[1], "float")
     min_lat, max_lat, min_lng, max_lng = bounding_box(center)
     box = [lat.is_not(None), lng.is_not(None), lat >= min_lat, lat <= max_lat]
     if min_lng < -180 or max_lng > 180:
@@ -310,17 +396,29 @@ def near(ws: Workspace, model: type[TenantScoped], center: Near, base: Iterable[
         box.append(or_(lng >= lo, lng <= hi))
     elif (min_lng, max_lng) != (-180.0, 180.0):
         box += [lng >= min_lng, lng <= max_lng]
-    rows = ws.session.execute(select(model.id, lat, lng).where(*base, *box)).all()
-    found = {}
+    rows = ws.session.execute(select(model.id, lat, lng).where(*base, *box).order_by(*order)).all()
+    # haversine_km, unrolled with the centre's terms computed once (same
+    # operations in the same order, so the same distances to the last bit).
+    radians, sin, cos, asin, sqrt = math.radians, math.sin, math.cos, math.asin, math.sqrt
+    p1 = radians(center.lat)
+    cos_p1, km, lng0 = cos(p1), center.km, center.lng
+    hits = []
     for id_, la, ln in rows:
-        d = haversine_km(center.lat, center.lng, float(la), float(ln))
-        if d <= center.km:
-            found[id_] = d
-    return found
+        p2 = radians(float(la))
+        a = sin((p2 - p1) / 2) ** 2 + cos_p1 * cos(p2) * sin(radians(float(ln) - lng0) / 2) ** 2
+        d = 2 * EARTH_RADIUS_KM * asin(min(1.0, sqrt(a)))
+        if d <= km:
+            hits.append((id_, d))
+    return hits
 
 
 # -- sorting and paging --------------------------------------------------
-def order_by(model: type[TenantScoped], keys: Sequence[Sort]) -> list[Any]:
+def order_by(model: type[TenantScoped], keys: Sequence[Sort], *, from_matches: bool = False) -> list[Any]:
+    """ORDER BY clauses for the sort keys, ending with the id.
+
+    ``from_matches``: the rows are few, so sort them after finding them by the
+    filters rather than walking an index in sort order (see :class:`SortAfterFinding`).
+    """
     clauses: list[Any] = []
     for key in keys:
         expr = column(model, key.path)
@@ -338,9 +436,46 @@ def order_by(model: type[TenantScoped], keys: Sequence[Sort]) -> list[Any]:
             elif key.mode == "even":
                 exprs.insert(0, parity)
         for e in exprs:
+            if from_matches:
+                e = SortAfterFinding(e)
             clauses.append(e.desc() if key.descending else e.asc())
-    clauses.append(model.id.desc() if keys and keys[0].descending else model.id.asc())
+    last = SortAfterFinding(model.id) if from_matches else model.id
+    clauses.append(last.desc() if keys and keys[0].descending else last.asc())
     return clauses
+
+
+class SortAfterFinding(ColumnElement[Any]):
+    """A sort key that no index may serve, so the rows are found by the
+    filters first and then sorted.
+
+    Without statistics SQLite satisfies ``ORDER BY name LIMIT 50`` by walking
+    the name index and testing each row against the filters: quick when many
+    rows match, a walk through the whole tenant when few do. For a page of few
+    matches (a selective fulltext search, a nearto circle) sorting the matches
+    is cheaper; ``+expr`` (same value, same collation) tells SQLite so.
+    PostgreSQL chooses by its statistics and gets the plain expression.
+    """
+
+    inherit_cache = True
+    _traverse_internals = [("element", InternalTraversal.dp_clauseelement)]
+
+    def __init__(self, element: Any):
+        self.element = element
+        self.type = element.type
+
+
+@compiles(SortAfterFinding)
+def _compile_sort_after_finding(element: SortAfterFinding, compiler: Any, **kw: Any) -> str:
+    return compiler.process(element.element, **kw)
+
+
+@compiles(SortAfterFinding, "sqlite")
+def _compile_sort_after_finding_sqlite(element: SortAfterFinding, compiler: Any, **kw: Any) -> str:
+    return "+" + compiler.process(element.element.self_group(), **kw)
+
+
+# Up to this many matching rows, a page is sorted from the matches (SortAfterFinding).
+FEW_MATCHES = 1000
 
 
 def search(
@@ -363,16 +498,27 @@ def search(
     conditions = [condition(model, c) for c in criteria]
     if not include_deleted:
         conditions.insert(0, model.deleted.is_(False))
-    distances: dict[int, float] = {}
     if near_to is not None:
-        distances = near(ws, model, near_to, conditions, *near_paths)
-        conditions.append(model.id.in_(list(distances)) if distances else false())
+        # The rows in the circle, already in page order: they are the total,
+        # and the page is a slice of them (no count, no id list sent back).
+        # The box finds the candidates; they are sorted after.
+        hits = _near_hits(ws, model, near_to, conditions, near_paths, order_by(model, sort, from_matches=True))
+        _check_page(page, per_page, len(hits))
+        window = [id_ for id_, _ in hits[(page - 1) * per_page:page * per_page]]
+        rows = {row.id: row for row in ws.scalars(select(model).where(model.id.in_(window)))} if window else {}
+        return Page(items=[rows[i] for i in window if i in rows], total=len(hits), page=page, per_page=per_page,
+                    distances=dict(hits))
     stmt = select(model).where(*conditions)
     total = ws.count(stmt)
+    _check_page(page, per_page, total)
+    order = order_by(model, sort, from_matches=total <= FEW_MATCHES)
+    items = ws.scalars(stmt.order_by(*order).limit(per_page).offset((page - 1) * per_page))
+    return Page(items=items, total=total, page=page, per_page=per_page)
+
+
+def _check_page(page: int, per_page: int, total: int) -> None:
     if page < 1 or (page > 1 and (page - 1) * per_page >= total):
         raise PageOutOfRange(f"page {page} is out of range")
-    items = ws.scalars(stmt.order_by(*order_by(model, sort)).limit(per_page).offset((page - 1) * per_page))
-    return Page(items=items, total=total, page=page, per_page=per_page, distances=distances)
 
 
 def every(ws: Workspace, model: type[TenantScoped], criteria: Sequence[Criterion] = (),

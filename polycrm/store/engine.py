@@ -9,6 +9,31 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 
+# SQLite FTS5 tables that migration 0002 makes where the library supports them;
+# ``polycrm.core.query`` searches through the ones a database has.
+FTS_TABLES = ("customer_fts",)
+
+
+def fts_tables(dialect) -> frozenset[str]:
+    """The FTS tables the database of an engine's dialect has (none on PostgreSQL, or before migrating).
+
+    Noted on the dialect because that is what a statement is compiled for.
+    """
+    return getattr(dialect, "polycrm_fts_tables", frozenset())
+
+
+def _note_fts_tables(engine: Engine, dbapi_conn) -> None:
+    cur = dbapi_conn.cursor()
+    marks = ", ".join("?" for _ in FTS_TABLES)
+    cur.execute(f"SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ({marks})", FTS_TABLES)
+    found = frozenset(row[0] for row in cur.fetchall())
+    cur.close()
+    if found != fts_tables(engine.dialect):
+        # Compiled statements depend on it (polycrm.core.query): compile them again.
+        engine.dialect.polycrm_fts_tables = found
+        engine.clear_compiled_cache()
+
+
 def _json_dumps(value) -> str:
     return orjson.dumps(value, default=str).decode()
 
@@ -43,6 +68,7 @@ def make_engine(url: str) -> Engine:
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA busy_timeout=30000")
             cur.close()
+            _note_fts_tables(engine, dbapi_conn)
             # Let SQLAlchemy own transactions; BEGIN IMMEDIATE avoids lock upgrades.
             dbapi_conn.isolation_level = None
 
@@ -81,6 +107,10 @@ class Database:
         from polycrm.store.migrate import upgrade
 
         upgrade(self)
+        if self.is_sqlite:
+            # The migration may just have made the FTS tables.
+            with self.engine.connect() as conn:
+                _note_fts_tables(self.engine, conn.connection.dbapi_connection)
 
     def dispose(self) -> None:
         self.engine.dispose()

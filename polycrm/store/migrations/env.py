@@ -8,6 +8,20 @@ from polycrm.core.models import Base
 config = context.config
 target_metadata = Base.metadata
 
+# Search indexes made by hand in 0002 (dialect-specific, not in the models):
+# the SQLite FTS5 table with its shadow tables, and the PostgreSQL GIN index.
+HAND_MADE_TABLES = ("customer_fts",)
+HAND_MADE_INDEXES = frozenset({"ix_customer_search_trgm"})
+
+
+def include_object(obj, name, type_, reflected, compare_to) -> bool:
+    """Keep autogenerate from proposing to drop the hand-made search indexes."""
+    if type_ == "table" and name and name.startswith(HAND_MADE_TABLES):
+        return False
+    if type_ == "index" and name in HAND_MADE_INDEXES:
+        return False
+    return True
+
 
 def run() -> None:
     connection = config.attributes.get("connection")
@@ -25,6 +39,7 @@ def _migrate(connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_object=include_object,
     )
     with context.begin_transaction():
         context.run_migrations()
