@@ -14,6 +14,7 @@ from centia_helpers import SHIPPING_MX, Centia
 from cirrus_support import auth, new_account, url
 from microbizz_helpers import MB
 from polycrm.core import fixtures
+from polycrm.core.models import ProfileMember, User
 from polycrm.core.workspace import Workspace
 
 
@@ -175,6 +176,29 @@ def test_a_centia_opportunity_is_a_cirrus_opportunity_and_back(client, tenant, a
     assert [(p["product_id"], p["amount"], p["total"]) for p in got["products"]] == [
         (first["id"], 2, 200.0), (second["id"], 1, 50.0)]
     assert [o["id"] for o in api.call("opportunities", "GetOpportunities", status="lost")["opportunities"]] == [made["id"]]
+
+
+def test_a_centia_opportunity_has_the_registering_user_and_default_status_in_cirrus(client, runtime, tenant, api):
+    with Workspace(runtime.db, tenant["tenant_id"]) as ws:  # an owner other than the caller
+        owner = ws.create(User, username="luisa", name="Luisa", surname="Ortiz").id
+        ws.create(ProfileMember, profile_id=api.profile_id, user_id=owner)
+    company = api.company(name="Acme de México")
+    contact = api.contact(company["id"])
+    stage = api.call("profiles", "GetStages")["stages"][0]["id"]
+    made = api.call(
+        "opportunities", "CreateOpportunity", user_id=owner, title="Licencias", value=90, stage_id=stage,
+        company_id=company["id"], contact_id=contact["id"], prospect_type="new", operation_type="new",
+        want_products=False, want_tax=False, estimated_end_at="30/06/26", notify=False,
+    )["opportunity"]
+    assert made["status"] == "active"
+    read = get(client, tenant, f"/opportunities/{made['id']}")
+    # Registered by the caller, owned by the user it was made for.
+    assert (read["reguserid"], read["userid"]) == (tenant["user_id"], owner)
+    assert read["reguser"]["id"] == tenant["user_id"]
+    # The default open status of the status list.
+    default = next(s for s in get(client, tenant, "/opportunities/statuses") if not s["won"] and not s["lost"])
+    assert (read["statusid"], read["status"]["name"], read["closed"]) == (default["id"], "Open", 0)
+    assert [o["id"] for o in get(client, tenant, "/opportunities/", statusid=default["id"])["items"]] == [made["id"]]
 
 
 # -- companies -----------------------------------------------------------------------------

@@ -7,6 +7,7 @@ import pytest
 from centia_helpers import Centia
 from cirrus_sales_support import core, get, lookup, post, put, seed
 from cirrus_support import VALIDATION, auth, url
+from polycrm.core import fixtures
 from polycrm.core.models import Customer, Opportunity
 
 
@@ -175,3 +176,14 @@ def test_a_centia_opportunity_with_inputs_is_found_by_dynamic_field(client, runt
     assert [(o["id"], o["title"], o["state"]["state"], o["estimatedenddate"]) for o in page["items"]] == [
         (made["id"], "From centia", "Proposal", "2026-12-31")]
     assert get(client, tenant, "/opportunities/", dynamicfield_id=field_id, dynamicfield_val="web")["total"] == 0
+
+
+def test_an_opportunity_made_without_a_status_gets_the_default_open_one(client, runtime, tenant, s):
+    # Loaded from a fixture (as the demo data is), by the loading user.
+    with core(runtime, tenant) as ws:
+        fixtures.load(ws, {"opportunities": [{"title": "From a fixture", "customer_id": s["account"]},
+                                             {"title": "Won earlier", "status": "won", "customer_id": s["account"]}]})
+    rows = {o["title"]: o for o in get(client, tenant, "/opportunities/", accountid=s["account"])["items"]}
+    open_, won = rows["From a fixture"], rows["Won earlier"]
+    assert (open_["status"]["name"], open_["reguserid"], open_["closed"]) == ("Open", tenant["user_id"], 0)
+    assert (won["status"]["name"], won["status"]["won"]) == ("Won", 1)

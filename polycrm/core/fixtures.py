@@ -8,6 +8,9 @@ keys the model has no column for go to ``extra``. References between items:
 - ``"<field>_name": "Customer"`` points at a lookup entry by name (created if
   missing), e.g. ``"type_name"`` on a customer, ``"unit_name"`` on a product.
 
+Opportunities are made by the core opportunity service, so they get the
+defaults every API's opportunities get (registering user, status entry).
+
 Sections: ``lookups`` (``{kind: [items]}``), the lookup shorthands in
 :data:`LOOKUP_SECTIONS`, ``users``, ``customers``, ``contacts``, ``products``,
 ``activities``, ``opportunities``, ``quotes`` (with ``lines``), ``orders``
@@ -26,7 +29,7 @@ from typing import Any
 
 from sqlalchemy import Boolean, Date, DateTime, Float, Integer, Numeric
 
-from polycrm.core import auth, lookups
+from polycrm.core import auth, lookups, opportunities
 from polycrm.core.errors import Invalid
 from polycrm.core.models import (
     Activity, Contact, Customer, Lookup, Opportunity, Order, OrderLine, Product, Quote,
@@ -156,7 +159,11 @@ class Loader:
             values.setdefault("username", values.get("email") or f"user{len(self.refs) + 1}")
             if password:
                 values["password_hash"] = auth.hash_password(password)
-        obj = self.ws.create(model, values)
+        if model is Opportunity:
+            # The defaults every API's opportunities get (registering user, status).
+            obj = opportunities.create(self.ws, values)
+        else:
+            obj = self.ws.create(model, values)
         self._remember(ref, model.__tablename__, obj.id)
         if lines and model in _LINES:
             line_model, fk = _LINES[model]

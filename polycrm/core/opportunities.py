@@ -8,9 +8,10 @@ from typing import Any
 
 from sqlalchemy import select
 
+from polycrm.core import lookups
 from polycrm.core.customers import fold
 from polycrm.core.errors import Invalid
-from polycrm.core.models import Opportunity, OpportunityLine, Product
+from polycrm.core.models import Lookup, Opportunity, OpportunityLine, Product
 from polycrm.core.tenancy import on_save
 from polycrm.core.workspace import Workspace
 
@@ -23,12 +24,47 @@ def _derive_opportunity(o: Opportunity) -> None:
     o.search_text = fold(" ".join(f for f in (o.title, o.description) if f))
 
 
+def status_entry(ws: Workspace, status: str, profile_id: int | None = None) -> Lookup | None:
+    """The entry of the status list (``opportunity_status``) a status word
+    stands for: the first won (lost) entry for ``won`` (``lost``); for an open
+    word (``active``, ``pending``) the default entry if it is open, else the
+    first open one. The profile's entries are looked at first, then the
+    tenant's."""
+    entries = lookups.items(ws, "opportunity_status", profile_id) if profile_id else []
+    entries = entries or lookups.items(ws, "opportunity_status")
+
+    def flag(entry: Lookup, name: str) -> bool:
+        return bool(int((entry.extra or {}).get(name) or 0))
+
+    if status in ("won", "lost"):
+        return next((e for e in entries if flag(e, status)), None)
+    open_ = [e for e in entries if not flag(e, "won") and not flag(e, "lost")]
+    return next((e for e in open_ if e.is_default), open_[0] if open_ else None)
+
+
 def create(ws: Workspace, values: Mapping[str, Any], lines: Iterable[Mapping[str, Any]] = ()) -> Opportunity:
-    """Create an opportunity and its product lines in one go."""
+    """Create an opportunity and its product lines in one go.
+
+    Whichever API creates it: its registering user (``extra.reguser_id``,
+    Cirrus ``reguserid``) is the acting user unless given, and without a
+    ``status_id`` (Cirrus ``statusid``) it gets the status list's entry for
+    its status word (:func:`status_entry`: the default open status for a new,
+    active opportunity).
+    """
     status = values.get("status") or "active"
     if status not in STATUSES:
         raise Invalid(f"status must be one of {', '.join(STATUSES)}", field="status")
-    opportunity = ws.create(Opportunity, {**values, "status": status})
+    data = {**values, "status": status}
+    if ws.user_id:
+        extra = data.get("extra")
+        if isinstance(extra, Mapping):
+            data["extra"] = {"reguser_id": ws.user_id, **extra}
+        elif not data.get("extra.reguser_id"):
+            data["extra.reguser_id"] = ws.user_id
+    if not data.get("status_id"):
+        entry = status_entry(ws, status, data.get("profile_id"))
+        data["status_id"] = entry.id if entry is not None else None
+    opportunity = ws.create(Opportunity, data)
     for order, line in enumerate(lines, start=1):
         add_line(ws, opportunity, line, order)
     return opportunity

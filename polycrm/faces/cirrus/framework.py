@@ -348,6 +348,8 @@ class Entity:
     # Filters that read several query parameters at once, and the names they read.
     combined: Callable[[Mapping[str, Any]], list[q.Criterion]] | None = None
     combined_params: frozenset[str] = frozenset()
+    # The core service that creates a row (workspace, values), where the core has one.
+    create: Callable[[Any, dict[str, Any]], Any] | None = None
 
     def find(self, ctx: Ctx, id_: Any) -> Any:
         obj = ctx.ws.get(self.model, id_, include_deleted=False)
@@ -385,7 +387,8 @@ class Entity:
         writes = self.apply(ctx, obj, body)
         _null_to_default(self.model, writes.changes)
         if obj is None:
-            obj = ctx.ws.create(self.model, {**self.defaults, **writes.changes})
+            values = {**self.defaults, **writes.changes}
+            obj = self.create(ctx.ws, values) if self.create else ctx.ws.create(self.model, values)
         else:
             ctx.ws.update(obj, writes.changes)
         for step in writes.after:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from polycrm.core import links, lookups
+from polycrm.core import links, lookups, opportunities
 from polycrm.core import query as q
 from polycrm.core.models import Contact, Customer, Document, Lookup, Opportunity, User
 from polycrm.faces.cirrus.framework import (
@@ -125,10 +125,10 @@ def write_altvalue(ctx: Ctx, obj: Any, value: Any, out: Writes) -> None:
 
 
 def prepare(ctx: Ctx, obj: Opportunity | None, body: dict, out: Writes) -> None:
-    """Who changed it, and the centiaCRM status and ``closed`` kept in step with the status lists."""
+    """Who changed it, and the centiaCRM status and ``closed`` kept in step with the status lists.
+    (Who registered it, and the status of one created without ``statusid``, are
+    the core's defaults: :func:`polycrm.core.opportunities.create`.)"""
     out.changes["extra.changeuser_id"] = ctx.user_id
-    if obj is None:
-        out.changes["extra.reguser_id"] = ctx.user_id
     changes = out.changes
     status_id = changes.get("status_id", obj.status_id if obj is not None else None)
     entry = lookups.get(ctx.ws, "opportunity_status", status_id) if status_id else None
@@ -197,6 +197,7 @@ SORTS = {
 OPPORTUNITY_ENTITY = Entity(
     label="Opportunity", model=Opportunity, view=OPPORTUNITY, writers=WRITERS, filters=FILTERS, sorts=SORTS,
     fulltext="title,description,result", defaults={"status": "active"}, prepare=prepare,
+    create=opportunities.create,
 )
 
 ESTIMATES = lookup_entity("Opportunity estimate", "opportunity_estimate", ESTIMATE)
