@@ -132,6 +132,33 @@ def test_microbizz_and_cirrus_product_changes_show_in_centia(client, tenant, api
     assert listed()[made["id"]]["profile_id"] == api.profile_id
 
 
+def test_the_centia_sku_is_the_microbizz_productnumber_and_the_cirrus_article_number(client, tenant, api):
+    mb = MB(client, tenant)
+    product = api.product(name="Instalación", value=100, sku="INST-01")
+    assert product["sku"] == "INST-01"
+    got = mb.call("GetProductByProductNumber", productnumber="INST-01")["products"]
+    assert [(p["id"], p["productnumber"]) for p in got] == [(product["id"], "INST-01")]
+    assert get(client, tenant, f"/articles/{product['id']}")["number"] == "INST-01"
+    assert [a["id"] for a in get(client, tenant, "/articles/", number="INST-01")["items"]] == [product["id"]]
+
+    def sku() -> str | None:
+        return {p["id"]: p["sku"] for p in api.call("products", "GetProducts")["products"]}[product["id"]]
+
+    # EditProduct without a sku keeps it; with one changes it for all.
+    api.call("products", "EditProduct", product_id=product["id"], name="Instalación", value=110)
+    assert sku() == "INST-01"
+    api.call("products", "EditProduct", product_id=product["id"], name="Instalación", value=110, sku="INST-02")
+    assert mb.call("GetProductByID", productid=product["id"])["products"][0]["productnumber"] == "INST-02"
+    # Changes of the number through Microbizz and Cirrus are centia's sku.
+    mb.call("CreateUpdateProductByProductNumber", product={"productnumber": "INST-02", "title": "Instalación"})
+    mb.call("CreateUpdateProductByID", product={"id": product["id"], "productnumber": "INST-03"})
+    assert sku() == "INST-03"
+    send(client, tenant, "PUT", f"/articles/{product['id']}", {"number": "INST-04"})
+    assert sku() == "INST-04"
+    made = mb.product(title="Bolt", productnumber="B-1", price=0.5)
+    assert {p["id"]: p["sku"] for p in api.call("products", "GetProducts")["products"]}[made["id"]] == "B-1"
+
+
 # -- opportunities -------------------------------------------------------------------------
 def test_a_centia_opportunity_is_a_cirrus_opportunity_and_back(client, tenant, api):
     company = api.company(name="Acme de México")

@@ -70,14 +70,14 @@ CONTACT_FIELDS: tuple[Field, ...] = (
 
 PRODUCT_FIELDS: tuple[Field, ...] = (
     Field("name", "Name", "name", required=True),
-    Field("number", "Product number", "number", max_length=100, hint="Unique within your CRM."),
+    Field("number", "Product number", "number", max_length=100,
+          hint="Unique within your CRM. Also the centiaCRM SKU."),
     Field("short_name", "Short name", "short_name"),
     Field("price", "Sales price", "price", "money", hint="In major currency units, e.g. 1250.50."),
     Field("cost_price", "Cost price", "cost_price", "money"),
     Field("unit", "Unit", "unit_id", "select", choices="unit"),
     Field("group", "Product group", "group_id", "select", choices="product_group"),
     Field("ean", "EAN", "ean", max_length=64),
-    Field("sku", "SKU", "sku", max_length=100),
     Field("description", "Description", "description", "textarea", max_length=10000),
     Field("active", "Active", "active", "checkbox"),
 )

@@ -122,7 +122,8 @@ PRODUCT = ObjectMap(Product, (
     Field("name", "name", required=True),
     Field("short_name", "short_name"),
     Field("value", "price", "float", required=True),
-    Field("sku", "sku"),
+    # centia's only product code: the product number, Microbizz ``productnumber``, Cirrus ``number``.
+    Field("sku", "number"),
     Field("description", "description"),
     Field("profile_currency_type_id", "extra.currency_type_id"),
     Field("product_discount_id", "extra.discount_id", "lookup", "product_discount"),
