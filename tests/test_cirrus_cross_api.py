@@ -303,6 +303,35 @@ def test_a_cirrus_call_activity_is_a_pending_microbizz_call_until_closed(client,
     assert _get(client, tenant, f"/activities/{meeting_id}")["closed"] == 0
 
 
+def test_a_call_planned_through_cirrus_has_its_partys_number_in_microbizz(client, tenant):
+    mb = MB(client, tenant)
+    account, contact = _call_party(client, tenant)  # account phone +45 70 11 22 33, contact mobile +45 20 30 40 50
+    office = _send(client, tenant, "POST", "/contacts/", {"name": "Bo", "surname": "Berg", "accountid": account["id"],
+                                                          "officephone": "+45 70 11 22 44", "cellphone": "+45 21"})
+    silent = new_account(client, tenant, name="Beta")
+    call_type = _activity_type(client, tenant, "Call")
+
+    def plan(description: str, account_id: int, contact_id: int | None = None) -> int:
+        return _send(client, tenant, "POST", "/activities/", {  # contact id 0: none
+            "type": {"id": call_type}, "userid": tenant["user_id"], "accountid": account_id,
+            "primarycontact": {"id": contact_id or 0}, "description": description, "location": "", "result": "",
+            "date": "2026-04-07", "starttime": "08:30", "closed": 0,
+        })["id"]
+
+    to_contact = plan("Ring Ann", account["id"], contact["id"])
+    to_office = plan("Ring Bo", account["id"], office["id"])
+    to_account = plan("Ring the switchboard", account["id"])
+    to_nobody = plan("No number known", silent["id"])
+    numbers = {c["id"]: c["phonenumber"] for c in mb.call("GetMyPendingCalls")["calls"]}
+    # The contact's phone, else its mobile, else the account's phone.
+    assert numbers == {to_contact: "+45 20 30 40 50", to_office: "+45 70 11 22 44", to_account: "+45 70 11 22 33",
+                       to_nobody: ""}
+    # A number the call has of its own wins.
+    made = mb.call("CreateCall", call={"phonenumber": "+45 99 88 77 66", "customerid": account["id"],
+                                       "personid": contact["id"], "title": "Own number"})["call"]
+    assert made["phonenumber"] == "+45 99 88 77 66"
+
+
 # -- quotes = sales contracts, beyond tests/test_cirrus_quotes.py ------------------------------
 def test_quote_rows_and_changes_travel_both_ways(client, tenant):
     mb = MB(client, tenant)

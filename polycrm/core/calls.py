@@ -91,6 +91,25 @@ def create(ws: Workspace, values: dict[str, Any], user_id: int | None) -> Activi
     return ws.create(Activity, data)
 
 
+def numbers_to_dial(ws: Workspace, activities: list[Activity]) -> dict[int, str]:
+    """The number to call, by activity id, for calls that store none (a call
+    planned through Cirrus or the web pages has a contact and an account,
+    not a number): the contact's phone, else its mobile, else the customer's
+    phone, else its mobile. Calls with a number of their own, or whose
+    parties have none, are left out. Read in two queries for a whole list."""
+    wanted = [a for a in activities if not a.phonenumber and (a.contact_id or a.customer_id)]
+    contacts = ws.by_ids(Contact, [a.contact_id for a in wanted])
+    customers = ws.by_ids(Customer, [a.customer_id for a in wanted])
+    found: dict[int, str] = {}
+    for a in wanted:
+        for party in (contacts.get(a.contact_id), customers.get(a.customer_id)):
+            number = party is not None and (party.phone or party.cellphone)
+            if number:
+                found[a.id] = number
+                break
+    return found
+
+
 def pending_query(user_id: int):
     return (
         select(Activity)

@@ -25,9 +25,12 @@ def echo(call: Call) -> dict[str, Any]:
 
 def calls_out(call: Call, activities: list[Activity]) -> list[dict[str, Any]]:
     rows = rows_of(activities)
+    # A call planned through Cirrus or the web pages has no number of its own: its party's.
+    numbers = calls.numbers_to_dial(call.ws, activities)
     for row in rows:
-        # A call planned through Cirrus or the web pages has a start and an end, not a duration.
+        # ... and a start and an end, not a duration.
         row["duration"] = calls.minutes(row["duration"], row["start"], row["stop"])
+        row["phonenumber"] = row["phonenumber"] or numbers.get(row["id"])
     return CALL.many(rows, call.ctx)
 
 
