@@ -30,6 +30,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
@@ -193,8 +194,12 @@ class Customer(TenantScoped):
         Index("ix_customer_user", "tenant_id", "user_id"),
         Index("ix_customer_externalkey", "tenant_id", "externalkey"),
         Index("ix_customer_geo", "tenant_id", "latitude", "longitude"),
-        # Counting a tenant's live (active) customers reads this index alone.
-        Index("ix_customer_live", "tenant_id", "deleted", "active"),
+        # Counting a tenant's live (active) customers reads this index alone. Partial,
+        # so that SQLite's planner (no ANALYZE statistics) never prefers it to the
+        # lookup indexes above for a query that also filters on deleted (migration 0004).
+        Index("ix_customer_live", "tenant_id",
+              sqlite_where=text("deleted IS 0 AND active IS 1"),
+              postgresql_where=text("deleted IS false AND active IS true")),
         # Not here, made by migration 0002 for one dialect each: the SQLite FTS5
         # trigram table ``customer_fts`` over ``search_text`` (and its triggers),
         # the PostgreSQL GIN trigram index ``ix_customer_search_trgm``.
