@@ -14,6 +14,20 @@ def url(path: str) -> str:
     return PREFIX + path
 
 
+def get_ok(client, tenant: dict, path: str, **params):
+    """GET a Cirrus path as the tenant; asserts 200 and returns the JSON."""
+    r = client.get(url(path), params=params, headers=auth(tenant))
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def send_ok(client, tenant: dict, method: str, path: str, body: dict):
+    """Send a JSON body to a Cirrus path as the tenant; asserts 200 and returns the JSON."""
+    r = client.request(method, url(path), json=body, headers=auth(tenant))
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
 def lookup_id(runtime, tenant: dict, kind: str, name: str | None = None) -> int:
     from polycrm.core import lookups
     from polycrm.core.workspace import Workspace

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 from centia_helpers import SHIPPING_MX, Centia
-from cirrus_support import auth, new_account, url
+from cirrus_support import get_ok, new_account, send_ok
 from microbizz_helpers import MB
 from polycrm.core import fixtures
 from polycrm.core.models import ProfileMember, User
@@ -21,18 +21,6 @@ from polycrm.core.workspace import Workspace
 @pytest.fixture
 def api(client, tenant) -> Centia:
     return Centia(client, tenant)
-
-
-def get(client, tenant, path: str, **params):
-    r = client.get(url(path), params=params, headers=auth(tenant))
-    assert r.status_code == 200, r.text
-    return r.json()
-
-
-def send(client, tenant, method: str, path: str, body: dict):
-    r = client.request(method, url(path), json=body, headers=auth(tenant))
-    assert r.status_code == 200, r.text
-    return r.json()
 
 
 def company_of(api: Centia, company_id: int) -> dict:
@@ -47,20 +35,20 @@ def test_a_centia_contact_is_a_cirrus_contact(client, tenant, api):
         phone_office="+52 33 1111", phone_office_extension="12", phone_mobile="+52 1 33 2222",
         shipping_address={**SHIPPING_MX, "interior_number": "4B"},
     )
-    read = get(client, tenant, f"/contacts/{contact['id']}")
+    read = get_ok(client, tenant, f"/contacts/{contact['id']}")
     assert (read["name"], read["surname"], read["email"]) == ("Ana", "López", "ana@acme.mx")
     assert (read["officephone"], read["cellphone"]) == ("+52 33 1111", "+52 1 33 2222")
     assert (read["account"]["id"], read["account"]["name"]) == (company["id"], "Acme de México")
     assert (read["street"], read["zip"], read["city"]) == ("Av. Juárez 120 Int. 4B", "44100", "Guadalajara")
     assert read["active"] == 1
-    assert [c["id"] for c in get(client, tenant, "/contacts/", accountid=company["id"])["items"]] == [contact["id"]]
-    account = get(client, tenant, f"/accounts/{company['id']}")
+    assert [c["id"] for c in get_ok(client, tenant, "/contacts/", accountid=company["id"])["items"]] == [contact["id"]]
+    account = get_ok(client, tenant, f"/accounts/{company['id']}")
     assert [(c["id"], c["email"]) for c in account["contacts"]] == [(contact["id"], "ana@acme.mx")]
 
 
 def test_a_cirrus_contact_is_a_centia_contact(client, tenant, api):
     company = api.company(name="Acme de México")
-    made = send(client, tenant, "POST", "/contacts/", {
+    made = send_ok(client, tenant, "POST", "/contacts/", {
         "name": "Bo", "surname": "Berg", "accountid": company["id"], "email": "Bo.Berg@Acme.MX",
         "officephone": "+45 70 10 20 30", "cellphone": "+45 20 30 40 50",
     })
@@ -75,7 +63,7 @@ def test_a_cirrus_contact_is_a_centia_contact(client, tenant, api):
 
     # A change through Cirrus; the contact stays with its account only.
     other = api.company(name="Beta")
-    send(client, tenant, "PUT", f"/contacts/{made['id']}", {"surname": "Bergström", "cellphone": "+45 99"})
+    send_ok(client, tenant, "PUT", f"/contacts/{made['id']}", {"surname": "Bergström", "cellphone": "+45 99"})
     changed = api.call("contacts", "GetContact", search_by="id", search_value=str(made["id"]))["contact"]
     assert (changed["surname"], changed["phone_mobile"], changed["company_id"]) == ("Bergström", "+45 99", company["id"])
     assert api.call("contacts", "GetContacts", company_id=other["id"])["contacts"] == []
@@ -98,7 +86,7 @@ def test_a_centia_product_is_a_microbizz_product_and_a_cirrus_article(client, te
     assert (got["title"], got["shorttitle"], got["description"]) == ("Instalación", "Inst.", "Por hora")
     assert (got["price"], got["unitid"], got["unit"]) == (1234.5, hour["id"], "hour")
     assert (got["groupid"], got["grouptext"], got["isclosed"], got["isdeleted"]) == (category["id"], category["name"], 0, 0)
-    article = get(client, tenant, f"/articles/{product['id']}")
+    article = get_ok(client, tenant, f"/articles/{product['id']}")
     assert (article["name"], article["price"], article["description"]) == ("Instalación", 1234.5, "Por hora")
     assert (article["unitid"], article["groupid"], article["active"]) == (hour["id"], category["id"], 1)
 
@@ -108,7 +96,7 @@ def test_a_centia_product_is_a_microbizz_product_and_a_cirrus_article(client, te
              product_measury_id=pcs["id"])
     got = microbizz()
     assert (got["title"], got["price"], got["unit"], got["shorttitle"]) == ("Instalación premium", 999.99, "pcs", "Inst.")
-    article = get(client, tenant, f"/articles/{product['id']}")
+    article = get_ok(client, tenant, f"/articles/{product['id']}")
     assert (article["name"], article["price"], article["unitid"]) == ("Instalación premium", 999.99, pcs["id"])
 
 
@@ -123,7 +111,7 @@ def test_microbizz_and_cirrus_product_changes_show_in_centia(client, tenant, api
 
     got = listed()[product["id"]]
     assert (got["name"], got["value"], got["short_name"], got["description"]) == ("Widget XL", 12.75, "WXL", "Bigger")
-    send(client, tenant, "PUT", f"/articles/{product['id']}", {"name": "Widget XXL", "price": 15})
+    send_ok(client, tenant, "PUT", f"/articles/{product['id']}", {"name": "Widget XXL", "price": 15})
     got = listed()[product["id"]]
     assert (got["name"], got["value"], got["short_name"]) == ("Widget XXL", 15.0, "WXL")
     # A product made through Microbizz is one of the default profile's products.
@@ -138,8 +126,8 @@ def test_the_centia_sku_is_the_microbizz_productnumber_and_the_cirrus_article_nu
     assert product["sku"] == "INST-01"
     got = mb.call("GetProductByProductNumber", productnumber="INST-01")["products"]
     assert [(p["id"], p["productnumber"]) for p in got] == [(product["id"], "INST-01")]
-    assert get(client, tenant, f"/articles/{product['id']}")["number"] == "INST-01"
-    assert [a["id"] for a in get(client, tenant, "/articles/", number="INST-01")["items"]] == [product["id"]]
+    assert get_ok(client, tenant, f"/articles/{product['id']}")["number"] == "INST-01"
+    assert [a["id"] for a in get_ok(client, tenant, "/articles/", number="INST-01")["items"]] == [product["id"]]
 
     def sku() -> str | None:
         return {p["id"]: p["sku"] for p in api.call("products", "GetProducts")["products"]}[product["id"]]
@@ -153,7 +141,7 @@ def test_the_centia_sku_is_the_microbizz_productnumber_and_the_cirrus_article_nu
     mb.call("CreateUpdateProductByProductNumber", product={"productnumber": "INST-02", "title": "Instalación"})
     mb.call("CreateUpdateProductByID", product={"id": product["id"], "productnumber": "INST-03"})
     assert sku() == "INST-03"
-    send(client, tenant, "PUT", f"/articles/{product['id']}", {"number": "INST-04"})
+    send_ok(client, tenant, "PUT", f"/articles/{product['id']}", {"number": "INST-04"})
     assert sku() == "INST-04"
     made = mb.product(title="Bolt", productnumber="B-1", price=0.5)
     assert {p["id"]: p["sku"] for p in api.call("products", "GetProducts")["products"]}[made["id"]] == "B-1"
@@ -174,22 +162,22 @@ def test_a_centia_opportunity_is_a_cirrus_opportunity_and_back(client, tenant, a
         products=[{"product_id": first["id"], "amount": 2, "price": 100},
                   {"product_id": second["id"], "amount": 1, "price": 50}],
     )["opportunity"]
-    read = get(client, tenant, f"/opportunities/{made['id']}")
+    read = get_ok(client, tenant, f"/opportunities/{made['id']}")
     assert (read["title"], read["value"], read["closed"]) == ("Renovación 2026", 250.0, 0)
     assert (read["accountid"], read["account"]["name"]) == (company["id"], "Acme de México")
     assert (read["contactid"], read["userid"]) == (contact["id"], tenant["user_id"])
     assert (read["stateid"], read["state"]["state"]) == (stages[1]["id"], stages[1]["name"])
     assert read["estimatedenddate"] == "2026-12-31"
-    assert [o["id"] for o in get(client, tenant, "/opportunities/", accountid=company["id"])["items"]] == [made["id"]]
+    assert [o["id"] for o in get_ok(client, tenant, "/opportunities/", accountid=company["id"])["items"]] == [made["id"]]
     # notify: the owner's task, as Cirrus lists the user's activities.
-    (task,) = get(client, tenant, "/activities/", opportunityid=made["id"])["items"]
+    (task,) = get_ok(client, tenant, "/activities/", opportunityid=made["id"])["items"]
     assert (task["type"]["name"], task["description"], task["userid"], task["closed"]) == (
         "Task", "Call before Friday", tenant["user_id"], 0)
     assert (task["accountid"], task["primarycontact"]["id"]) == (company["id"], contact["id"])
 
     # Cirrus updates it: centia sees the new values, and the products stay.
-    lost = next(s["id"] for s in get(client, tenant, "/opportunities/statuses") if s["lost"])
-    send(client, tenant, "PUT", f"/opportunities/{made['id']}", {
+    lost = next(s["id"] for s in get_ok(client, tenant, "/opportunities/statuses") if s["lost"])
+    send_ok(client, tenant, "PUT", f"/opportunities/{made['id']}", {
         "title": "Renovación 2027", "value": 300, "stateid": stages[2]["id"], "estimatedenddate": "2027-01-31",
         "contactid": other_contact["id"], "statusid": lost,
     })
@@ -218,21 +206,21 @@ def test_a_centia_opportunity_has_the_registering_user_and_default_status_in_cir
         want_products=False, want_tax=False, estimated_end_at="30/06/26", notify=False,
     )["opportunity"]
     assert made["status"] == "active"
-    read = get(client, tenant, f"/opportunities/{made['id']}")
+    read = get_ok(client, tenant, f"/opportunities/{made['id']}")
     # Registered by the caller, owned by the user it was made for.
     assert (read["reguserid"], read["userid"]) == (tenant["user_id"], owner)
     assert read["reguser"]["id"] == tenant["user_id"]
     # The default open status of the status list.
-    default = next(s for s in get(client, tenant, "/opportunities/statuses") if not s["won"] and not s["lost"])
+    default = next(s for s in get_ok(client, tenant, "/opportunities/statuses") if not s["won"] and not s["lost"])
     assert (read["statusid"], read["status"]["name"], read["closed"]) == (default["id"], "Open", 0)
-    assert [o["id"] for o in get(client, tenant, "/opportunities/", statusid=default["id"])["items"]] == [made["id"]]
+    assert [o["id"] for o in get_ok(client, tenant, "/opportunities/", statusid=default["id"])["items"]] == [made["id"]]
 
 
 # -- companies -----------------------------------------------------------------------------
 def test_cirrus_and_microbizz_changes_show_in_centia_get_company(client, tenant, api):
     mb = MB(client, tenant)
     company = api.company(name="Acme de México", phone="+52 33 1234", website="acme.mx", client_number="7001")
-    send(client, tenant, "PUT", f"/accounts/{company['id']}", {"name": "Acme Norte", "phone": "+52 81 5555",
+    send_ok(client, tenant, "PUT", f"/accounts/{company['id']}", {"name": "Acme Norte", "phone": "+52 81 5555",
                                                                "url": "acme-norte.mx"})
     got = company_of(api, company["id"])
     assert (got["name"], got["phone"], got["website"], got["client_number"]) == (
@@ -266,11 +254,11 @@ def test_a_centia_billing_name_is_the_invoice_name_of_the_other_apis(client, ten
     customer = mb.get_customer(company["id"])
     assert (customer["invoicename"], customer["invoiceaddress"], customer["invoicecity"]) == (
         "Acme Soluciones SA de CV", "Av. Vallarta 99", "Zapopan")
-    invoice = get(client, tenant, f"/accounts/{company['id']}")["addresses"]["invoice"]
+    invoice = get_ok(client, tenant, f"/accounts/{company['id']}")["addresses"]["invoice"]
     assert (invoice["name"], invoice["street"], invoice["number"], invoice["city"]) == (
         "Acme Soluciones SA de CV", "Av. Vallarta", "99", "Zapopan")
     # Renamed through Cirrus, the billing name follows.
-    send(client, tenant, "PUT", f"/accounts/{company['id']}", {"addresses": {"invoice": {"name": "Acme Facturación"}}})
+    send_ok(client, tenant, "PUT", f"/accounts/{company['id']}", {"addresses": {"invoice": {"name": "Acme Facturación"}}})
     got = company_of(api, company["id"])
     assert (got["billing_name"], got["billing_address"]["street"]) == ("Acme Facturación", "Av. Vallarta")
     # Without a billing address the billing name still reaches the others.
@@ -296,7 +284,7 @@ def test_the_centia_shipping_address_is_the_main_address_of_the_other_apis(clien
     mb = MB(client, tenant)
     company = api.company(name="Acme de México", shipping_address={**SHIPPING_MX, "latitude": "20.67",
                                                                    "longitude": "-103.35"})
-    account = get(client, tenant, f"/accounts/{company['id']}")
+    account = get_ok(client, tenant, f"/accounts/{company['id']}")
     visiting = account["addresses"]["visiting"]
     assert (visiting["street"], visiting["number"], visiting["zip"], visiting["city"]) == (
         "Av. Juárez", "120", "44100", "Guadalajara")
@@ -319,18 +307,18 @@ def test_the_centia_shipping_address_is_the_main_address_of_the_other_apis(clien
     assert (got["latitude"], got["longitude"]) == ("20.67", "-103.35")
     assert (mb.get_customer(company["id"])["latitude"], mb.get_customer(company["id"])["longitude"]) == (20.67, -103.35)
     # So does a Cirrus change of the visiting address, coordinates included.
-    send(client, tenant, "PUT", f"/accounts/{company['id']}", {"addresses": {"visiting": {
+    send_ok(client, tenant, "PUT", f"/accounts/{company['id']}", {"addresses": {"visiting": {
         "street": "Av. Chapultepec", "number": "15", "zip": "44600", "city": "Guadalajara",
         "coordinates": {"latitude": "20.6736", "longitude": "-103.3727"}}}})
     got = shipping()
     assert (got["street"], got["number"], got["zip"], got["city"]) == ("Av. Chapultepec", "15", "44600", "Guadalajara")
     assert (got["latitude"], got["longitude"]) == ("20.6736", "-103.3727")
     # It was never copied to the delivery address; one set through Cirrus is not the shipping address.
-    assert get(client, tenant, f"/accounts/{company['id']}")["addresses"]["delivery"]["street"] is None
-    send(client, tenant, "PUT", f"/accounts/{company['id']}", {"addresses": {"delivery": {
+    assert get_ok(client, tenant, f"/accounts/{company['id']}")["addresses"]["delivery"]["street"] is None
+    send_ok(client, tenant, "PUT", f"/accounts/{company['id']}", {"addresses": {"delivery": {
         "street": "Bodega", "number": "3", "zip": "45000", "city": "Zapopan"}}})
     assert shipping()["street"] == "Av. Chapultepec"
-    assert get(client, tenant, f"/accounts/{company['id']}")["addresses"]["delivery"]["street"] == "Bodega"
+    assert get_ok(client, tenant, f"/accounts/{company['id']}")["addresses"]["delivery"]["street"] == "Bodega"
 
 
 def test_street_numbers_show_in_the_microbizz_address_lines(client, tenant, api):
@@ -362,7 +350,7 @@ def test_street_numbers_show_in_the_microbizz_address_lines(client, tenant, api)
     customer = mb.get_customer(company["id"])
     assert (customer["address"], customer["invoiceaddress"]) == ("Calle Morelos 45", "Apartado 9")
     mb.call("CreateUpdateCustomerByID", customer={"id": account["id"], "address": "Vesterbrogade 14"})
-    visiting = get(client, tenant, f"/accounts/{account['id']}")["addresses"]["visiting"]
+    visiting = get_ok(client, tenant, f"/accounts/{account['id']}")["addresses"]["visiting"]
     assert (visiting["street"], visiting["number"], visiting["letter"], visiting["zip"]) == (
         "Vesterbrogade 14", None, None, "1620")
     assert mb.get_customer(account["id"])["address"] == "Vesterbrogade 14"
@@ -386,7 +374,7 @@ def inputs(runtime, tenant) -> None:
 
 
 def dynamic_values(client, tenant, resourcetype: str, resource_id: int) -> dict[str, str | None]:
-    page = get(client, tenant, "/dynamicfields/values/", resourcetype=resourcetype, resourceid=resource_id, per_page=50)
+    page = get_ok(client, tenant, "/dynamicfields/values/", resourcetype=resourcetype, resourceid=resource_id, per_page=50)
     return {v["name"]: v["value"] for v in page["items"]}
 
 
@@ -399,12 +387,12 @@ def test_centia_inputs_are_cirrus_dynamic_field_values(client, tenant, api, inpu
         "Segment": "Enterprise", "Channels": "web,store", "Founded": "1999-05-04", "Key account": "1",
         "Employees": "12.5", "Notes": "Línea 1\nLínea 2",
     }
-    page = get(client, tenant, "/dynamicfields/values/", resourcetype="account", resourceid=company["id"])
+    page = get_ok(client, tenant, "/dynamicfields/values/", resourcetype="account", resourceid=company["id"])
     selected = {v["name"]: [o["label"] for o in v["selected"]] for v in page["items"]}
     assert (selected["Segment"], selected["Channels"]) == (["Enterprise"], ["web", "store"])
     # A Cirrus filter on the value finds the company.
     segment = next(v["id"] for v in page["items"] if v["name"] == "Segment")
-    found = get(client, tenant, "/accounts/", dynamicfield_id=segment, dynamicfield_val="enterprise")
+    found = get_ok(client, tenant, "/accounts/", dynamicfield_id=segment, dynamicfield_val="enterprise")
     assert [a["id"] for a in found["items"]] == [company["id"]]
 
     # The other records' inputs too.
@@ -425,11 +413,11 @@ def test_centia_inputs_are_cirrus_dynamic_field_values(client, tenant, api, inpu
 
 
 def test_cirrus_dynamic_field_values_are_centia_inputs(client, tenant, api, inputs):
-    definitions = {d["name"]: d for d in get(client, tenant, "/dynamicfields/definitions/", per_page=50)["items"]}
+    definitions = {d["name"]: d for d in get_ok(client, tenant, "/dynamicfields/definitions/", per_page=50)["items"]}
     account = new_account(client, tenant, name="Fjord Fisk ApS")
 
     def put(name: str, resource_id: int, body: dict) -> None:
-        send(client, tenant, "PUT", f"/dynamicfields/values/{definitions[name]['id']}/{resource_id}", body)
+        send_ok(client, tenant, "PUT", f"/dynamicfields/values/{definitions[name]['id']}/{resource_id}", body)
 
     options = {o["label"]: o["id"] for o in definitions["Channels"]["options"]}
     put("Segment", account["id"], {"selected": [{"id": 1}]})
@@ -451,8 +439,8 @@ def test_cirrus_dynamic_field_values_are_centia_inputs(client, tenant, api, inpu
         "notes": None}]
 
     # Contacts, articles and opportunities alike.
-    contact = send(client, tenant, "POST", "/contacts/", {"name": "Bo", "surname": "Berg", "accountid": account["id"]})
-    article = send(client, tenant, "POST", "/articles/", {"name": "Hammer", "price": 120, "description": "", "vat": 25})
+    contact = send_ok(client, tenant, "POST", "/contacts/", {"name": "Bo", "surname": "Berg", "accountid": account["id"]})
+    article = send_ok(client, tenant, "POST", "/articles/", {"name": "Hammer", "price": 120, "description": "", "vat": 25})
     put("Hobby", contact["id"], {"value": "Sejlads"})
     put("Colour", article["id"], {"value": "Grøn"})
     got = api.call("contacts", "GetContact", search_by="id", search_value=str(contact["id"]))["contact"]

@@ -11,7 +11,7 @@ import re
 from PIL import Image
 from starlette.testclient import TestClient
 
-from cirrus_support import auth, new_account, url
+from cirrus_support import auth, get_ok, new_account, send_ok, url
 from microbizz_helpers import MB, b64, image_bytes
 
 
@@ -65,18 +65,6 @@ def test_article_and_product_are_one_record(client, tenant):
 
 
 # -- shared helpers for the tests below -----------------------------------------------
-def _get(client, tenant, path: str, **params):
-    r = client.get(url(path), params=params, headers=auth(tenant))
-    assert r.status_code == 200, r.text
-    return r.json()
-
-
-def _send(client, tenant, method: str, path: str, body: dict):
-    r = client.request(method, url(path), json=body, headers=auth(tenant))
-    assert r.status_code == 200, r.text
-    return r.json()
-
-
 def _downloaded(app, tenant, document_id: int) -> tuple[bytes, str]:
     """A document's bytes and content type as the web pages hand them out:
     neither Microbizz nor Cirrus sends file content back, so the web pages'
@@ -111,7 +99,7 @@ def test_a_cirrus_file_is_a_microbizz_document_of_the_account(app, client, tenan
     account = new_account(client, tenant, name="Fjord Fisk ApS")
     other = new_account(client, tenant, name="Bjerg Byg")
     pdf = b"%PDF-1.4\n" + bytes(range(256)) + b"\n%%EOF\n"
-    made = _send(client, tenant, "POST", "/files/", {
+    made = send_ok(client, tenant, "POST", "/files/", {
         "name": "offer.pdf", "info": "Offer, first draft", "content": base64.b64encode(pdf).decode(),
         "connectedaccounts": [account["id"]],
     })
@@ -125,7 +113,7 @@ def test_a_cirrus_file_is_a_microbizz_document_of_the_account(app, client, tenan
 
     # New content through Cirrus replaces the bytes Microbizz describes.
     jpeg = image_bytes("JPEG", (800, 400))
-    _send(client, tenant, "PUT", f"/files/{made['id']}", {"name": "offer.jpg", "content": b64(jpeg)})
+    send_ok(client, tenant, "PUT", f"/files/{made['id']}", {"name": "offer.jpg", "content": b64(jpeg)})
     doc = _documents(mb, account["id"])[made["id"]]
     assert (doc["filename"], doc["size"], doc["mimetype"]) == ("offer.jpg", len(jpeg), "image/jpeg")
     # An image is an image whichever API stored it: Microbizz gets its thumbnail.
@@ -133,7 +121,7 @@ def test_a_cirrus_file_is_a_microbizz_document_of_the_account(app, client, tenan
     assert _downloaded(app, tenant, made["id"]) == (jpeg, "image/jpeg")
 
     # Moving the file to the other account moves the Microbizz document with it.
-    _send(client, tenant, "PUT", f"/files/{made['id']}", {"connectedaccounts": [other["id"]]})
+    send_ok(client, tenant, "PUT", f"/files/{made['id']}", {"connectedaccounts": [other["id"]]})
     assert _documents(mb, account["id"]) == {}
     assert list(_documents(mb, other["id"])) == [made["id"]]
 
@@ -148,18 +136,18 @@ def test_a_microbizz_customer_file_is_a_cirrus_file_of_the_account(app, client, 
     listed = mb.call("GetDocumentsByCustomerID", customerid=customer["id"], inclfolders=1)
     doc, folders = listed["documents"][0], {f["id"]: f for f in listed["folders"]}
 
-    file = _get(client, tenant, f"/files/{doc_id}")
+    file = get_ok(client, tenant, f"/files/{doc_id}")
     assert (file["id"], file["name"], file["connectedaccounts"]) == (doc_id, "tegning.txt", [customer["id"]])
     assert [a["id"] for a in file["accounts"]] == [customer["id"]]
     # The folder label Microbizz made is the Cirrus folder, parents included.
     assert file["folderid"] == doc["folderid"] and file["folder"]["name"] == "Diagrams"
     assert folders[file["folder"]["parentfolderid"]]["path"] == "FilesFromAPI"
-    folder = _get(client, tenant, f"/files/folders/{file['folderid']}")
+    folder = get_ok(client, tenant, f"/files/folders/{file['folderid']}")
     assert folder["accountid"] == customer["id"] and [f["id"] for f in folder["files"]] == [doc_id]
     # The account lists the file by its title, and the file list finds it by account.
-    account = _get(client, tenant, f"/accounts/{customer['id']}")
+    account = get_ok(client, tenant, f"/accounts/{customer['id']}")
     assert account["files"] == [{"id": doc_id, "name": "Drawing rev. B"}]
-    assert [f["id"] for f in _get(client, tenant, "/files/", accountid=customer["id"])["items"]] == [doc_id]
+    assert [f["id"] for f in get_ok(client, tenant, "/files/", accountid=customer["id"])["items"]] == [doc_id]
     assert _downloaded(app, tenant, doc_id) == (text, "text/plain; charset=utf-8")
 
 
@@ -169,27 +157,27 @@ def test_a_microbizz_customer_photo_is_a_cirrus_file_of_the_account(app, client,
     jpeg = image_bytes("JPEG", (320, 240))
     photo = mb.call("AddPhotoToCustomer", customerid=customer["id"], title="Facade", imagedata=b64(jpeg),
                     createdate="2026-02-01", createtime="12:00")["document"]
-    file = _get(client, tenant, f"/files/{photo['id']}")
+    file = get_ok(client, tenant, f"/files/{photo['id']}")
     assert (file["name"], file["connectedaccounts"]) == (photo["filename"], [customer["id"]])
     assert file["name"].endswith(".jpg")
-    assert _get(client, tenant, f"/accounts/{customer['id']}")["files"] == [{"id": photo["id"], "name": "Facade"}]
+    assert get_ok(client, tenant, f"/accounts/{customer['id']}")["files"] == [{"id": photo["id"], "name": "Facade"}]
     assert _downloaded(app, tenant, photo["id"]) == (jpeg, "image/jpeg")
 
     # Replacing the photo through Microbizz keeps the Cirrus file and changes its bytes.
     png = image_bytes("PNG", (50, 100), "red")
     mb.call("AddPhotoToCustomer", customerid=customer["id"], documentid=photo["id"], imagedata=b64(png))
-    assert _get(client, tenant, f"/files/{photo['id']}")["connectedaccounts"] == [customer["id"]]
+    assert get_ok(client, tenant, f"/files/{photo['id']}")["connectedaccounts"] == [customer["id"]]
     assert _downloaded(app, tenant, photo["id"]) == (png, "image/png")
-    assert [f["id"] for f in _get(client, tenant, "/files/", accountid=customer["id"])["items"]] == [photo["id"]]
+    assert [f["id"] for f in get_ok(client, tenant, "/files/", accountid=customer["id"])["items"]] == [photo["id"]]
 
 
 # -- calls = activities of the type Call ------------------------------------------------------
 def _activity_type(client, tenant, name: str) -> int:
-    return next(t["id"] for t in _get(client, tenant, "/activities/types/") if t["name"] == name)
+    return next(t["id"] for t in get_ok(client, tenant, "/activities/types/") if t["name"] == name)
 
 
 def _cirrus_user(client, tenant, name: str) -> int:
-    return _send(client, tenant, "POST", "/users/", {
+    return send_ok(client, tenant, "POST", "/users/", {
         "name": name, "surname": "Sælger", "email": f"{name.lower()}@example.com", "cellphone": "", "title": "Sales",
         "roles": [],
     })["id"]
@@ -197,7 +185,7 @@ def _cirrus_user(client, tenant, name: str) -> int:
 
 def _call_party(client, tenant) -> tuple[dict, dict]:
     account = new_account(client, tenant, name="Fjord Fisk ApS", phone="+45 70 11 22 33")
-    contact = _send(client, tenant, "POST", "/contacts/", {
+    contact = send_ok(client, tenant, "POST", "/contacts/", {
         "name": "Ann", "surname": "Berg", "accountid": account["id"], "cellphone": "+45 20 30 40 50",
     })
     return account, contact
@@ -211,7 +199,7 @@ def test_a_microbizz_call_is_a_cirrus_call_activity(client, tenant):
         "id": 0, "phonenumber": "+45 20 30 40 50", "incoming": 0, "calldate": "2026-03-02", "calltime": "10:15",
         "duration": 20, "customerid": account["id"], "personid": contact["id"], "title": "Follow up the offer",
     })["call"]
-    activity = _get(client, tenant, f"/activities/{made['id']}")
+    activity = get_ok(client, tenant, f"/activities/{made['id']}")
     assert activity["type"] == {"id": _activity_type(client, tenant, "Call"), "name": "Call"}
     assert (activity["accountid"], activity["account"]["id"]) == (account["id"], account["id"])
     assert activity["primarycontact"]["id"] == contact["id"]
@@ -223,13 +211,13 @@ def test_a_microbizz_call_is_a_cirrus_call_activity(client, tenant):
     assert (activity["stop"], activity["stoptime"]) == ("2026-03-02T09:35:00Z", "09:35")
     # It is the seller's pending call, not the caller's.
     assert made["id"] not in [c["id"] for c in mb.call("GetMyPendingCalls")["calls"]]
-    assert [a["id"] for a in _get(client, tenant, "/activities/", userid=seller, closed=0)["items"]] == [made["id"]]
+    assert [a["id"] for a in get_ok(client, tenant, "/activities/", userid=seller, closed=0)["items"]] == [made["id"]]
 
     # Ending it through Microbizz closes the Cirrus activity and sets its end.
     mb.call("EndCall", callid=made["id"], duration=12)
-    activity = _get(client, tenant, f"/activities/{made['id']}")
+    activity = get_ok(client, tenant, f"/activities/{made['id']}")
     assert (activity["closed"], activity["stop"], activity["stoptime"]) == (1, "2026-03-02T09:27:00Z", "09:27")
-    assert _get(client, tenant, "/activities/", userid=seller, closed=0)["total"] == 0
+    assert get_ok(client, tenant, "/activities/", userid=seller, closed=0)["total"] == 0
 
 
 def test_a_microbizz_call_note_is_readable_through_cirrus(client, tenant):
@@ -238,7 +226,7 @@ def test_a_microbizz_call_note_is_readable_through_cirrus(client, tenant):
     made = mb.call("CreateCall", call={"id": 0, "phonenumber": "+45 70 11 22 33", "customerid": account["id"],
                                        "calldate": "2026-03-02", "calltime": "10:15", "title": "Call back"})["call"]
     mb.call("EndCall", callid=made["id"], duration=3, note="Wants the offer by Friday")
-    activity = _get(client, tenant, f"/activities/{made['id']}")
+    activity = get_ok(client, tenant, f"/activities/{made['id']}")
     assert (activity["description"], activity["result"]) == ("Call back", "Wants the offer by Friday")
 
 
@@ -248,7 +236,7 @@ def test_a_registered_microbizz_call_is_a_closed_cirrus_call_of_the_matching_con
     mb.call("RegisterCall", phonenumber="+45 20 30 40 50", incoming=1, calldate="2026-07-01", calltime="14:00",
             duration=3)
     mb.call("RegisterCall", phonenumber="+45 70 11 22 33", incoming=0, calldate="2026-07-01", calltime="15:30")
-    page = _get(client, tenant, "/activities/", accountid=account["id"], sorting="date_asc")
+    page = get_ok(client, tenant, "/activities/", accountid=account["id"], sorting="date_asc")
     first, second = page["items"]
     assert [a["type"]["name"] for a in page["items"]] == ["Call", "Call"]
     assert [a["closed"] for a in page["items"]] == [1, 1]
@@ -268,7 +256,7 @@ def test_a_cirrus_call_activity_is_a_pending_microbizz_call_until_closed(client,
     call_type, meeting = _activity_type(client, tenant, "Call"), _activity_type(client, tenant, "Meeting")
 
     def activity(**fields):
-        return _send(client, tenant, "POST", "/activities/", {
+        return send_ok(client, tenant, "POST", "/activities/", {
             "type": {"id": call_type}, "userid": tenant["user_id"], "accountid": account["id"],
             "primarycontact": {"id": contact["id"]}, "description": "Call about the renewal", "location": "",
             "result": "", "date": "2026-04-07", "starttime": "08:30", "stoptime": "08:50", "closed": 0, **fields,
@@ -288,31 +276,31 @@ def test_a_cirrus_call_activity_is_a_pending_microbizz_call_until_closed(client,
     assert (call["calldate"], call["calltime"], call["duration"]) == ("2026-04-07", "10:30:00", 20)
 
     # Closing it through Cirrus ends the pending call.
-    _send(client, tenant, "PUT", f"/activities/{planned['id']}", {"closed": 1})
+    send_ok(client, tenant, "PUT", f"/activities/{planned['id']}", {"closed": 1})
     assert mb.call("GetMyPendingCalls")["calls"] == []
     # Reopening it makes it pending again, and EndCall closes it for Cirrus.
-    _send(client, tenant, "PUT", f"/activities/{planned['id']}", {"closed": 0})
+    send_ok(client, tenant, "PUT", f"/activities/{planned['id']}", {"closed": 0})
     assert [c["id"] for c in mb.call("GetMyPendingCalls")["calls"]] == [planned["id"]]
     mb.call("EndCall", callid=planned["id"], duration=45)
-    ended = _get(client, tenant, f"/activities/{planned['id']}")
+    ended = get_ok(client, tenant, f"/activities/{planned['id']}")
     assert (ended["closed"], ended["start"], ended["stop"]) == (1, "2026-04-07T08:30:00Z", "2026-04-07T09:15:00Z")
     assert mb.call("GetMyPendingCalls")["calls"] == []
     # A meeting is not a call: EndCall does not reach it.
-    meeting_id = _get(client, tenant, "/activities/", typeid=meeting)["items"][0]["id"]
+    meeting_id = get_ok(client, tenant, "/activities/", typeid=meeting)["items"][0]["id"]
     assert mb.fail("EndCall", callid=meeting_id) == f"Call {meeting_id} not found"
-    assert _get(client, tenant, f"/activities/{meeting_id}")["closed"] == 0
+    assert get_ok(client, tenant, f"/activities/{meeting_id}")["closed"] == 0
 
 
 def test_a_call_planned_through_cirrus_has_its_partys_number_in_microbizz(client, tenant):
     mb = MB(client, tenant)
     account, contact = _call_party(client, tenant)  # account phone +45 70 11 22 33, contact mobile +45 20 30 40 50
-    office = _send(client, tenant, "POST", "/contacts/", {"name": "Bo", "surname": "Berg", "accountid": account["id"],
+    office = send_ok(client, tenant, "POST", "/contacts/", {"name": "Bo", "surname": "Berg", "accountid": account["id"],
                                                           "officephone": "+45 70 11 22 44", "cellphone": "+45 21"})
     silent = new_account(client, tenant, name="Beta")
     call_type = _activity_type(client, tenant, "Call")
 
     def plan(description: str, account_id: int, contact_id: int | None = None) -> int:
-        return _send(client, tenant, "POST", "/activities/", {  # contact id 0: none
+        return send_ok(client, tenant, "POST", "/activities/", {  # contact id 0: none
             "type": {"id": call_type}, "userid": tenant["user_id"], "accountid": account_id,
             "primarycontact": {"id": contact_id or 0}, "description": description, "location": "", "result": "",
             "date": "2026-04-07", "starttime": "08:30", "closed": 0,
@@ -336,14 +324,14 @@ def test_a_call_planned_through_cirrus_has_its_partys_number_in_microbizz(client
 def test_quote_rows_and_changes_travel_both_ways(client, tenant):
     mb = MB(client, tenant)
     account, contact = _call_party(client, tenant)
-    article = _send(client, tenant, "POST", "/articles/", {"name": "Hammer", "number": "H-1", "price": 120,
+    article = send_ok(client, tenant, "POST", "/articles/", {"name": "Hammer", "number": "H-1", "price": 120,
                                                            "description": "Claw hammer", "vat": 25})
-    statuses = {s["name"]: s["id"] for s in _get(client, tenant, "/quotes/statuses")["items"]}
+    statuses = {s["name"]: s["id"] for s in get_ok(client, tenant, "/quotes/statuses")["items"]}
 
     def first(path):
-        return {"id": _get(client, tenant, path)["items"][0]["id"]}
+        return {"id": get_ok(client, tenant, path)["items"][0]["id"]}
 
-    quote = _send(client, tenant, "POST", "/quotes/", {
+    quote = send_ok(client, tenant, "POST", "/quotes/", {
         "placedate": "2026-04-01", "validtodate": "2026-04-30", "status": {"id": statuses["Sent"]},
         "account": {"id": account["id"]}, "contact": {"id": contact["id"]}, "user": {"id": tenant["user_id"]},
         "deliveryterm": first("/deliveryterms/"), "paymentterm": first("/paymentterms/"),
@@ -369,7 +357,7 @@ def test_quote_rows_and_changes_travel_both_ways(client, tenant):
     assert lines() == [(hammer, article["id"], "H-1", "Hammer", 3, 120, 10), (labour, 0, "", "Labour", 2, 500, 0)]
 
     # Cirrus changes the status, the validity and a row: Microbizz sees them.
-    _send(client, tenant, "PUT", f"/quotes/{quote['id']}", {
+    send_ok(client, tenant, "PUT", f"/quotes/{quote['id']}", {
         "status": {"id": statuses["Accepted"]}, "validtodate": "2026-05-15",
         "rows": [{"id": hammer, "quantity": 5}, {"id": labour}],
     })
@@ -381,7 +369,7 @@ def test_quote_rows_and_changes_travel_both_ways(client, tenant):
     mb.call("CreateUpdateSalesContractLine", line={"id": labour, "count": 1, "price": 450})
     mb.call("CreateUpdateSalesContract", salescontract={"id": quote["id"], "statetext": "Rejected",
                                                         "validtodate": "2026-06-01"})
-    read = _get(client, tenant, f"/quotes/{quote['id']}")
+    read = get_ok(client, tenant, f"/quotes/{quote['id']}")
     assert (read["status"]["name"], read["validtodate"]) == ("Rejected", "2026-06-01")
     assert [(r["id"], r["quantity"], r["price"], r["totalprice"]) for r in read["rows"]] == [
         (hammer, 5.0, 120.0, 540.0), (labour, 1.0, 450.0, 450.0)]
