@@ -108,6 +108,21 @@ def test_user_stats(client, runtime, tenant, rival):
     assert r.status_code == 404 and r.json() == {"message": "User 4040 not found"}
 
 
+def test_user_stats_count_a_challenge_that_finished_unread(client, runtime, tenant, rival):
+    created = challenge(client, tenant, rival)
+    call(client, tenant, "PUT", f"/gamification/challenges/{created['id']}/accept")
+    start = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0) - dt.timedelta(days=10)
+    with Workspace(runtime.db, tenant["tenant_id"]) as ws:
+        row = ws.get(Record, created["id"])
+        ws.update(row, {"extra.startdate": start.isoformat(), "extra.stopdate": (start + dt.timedelta(days=7)).isoformat()})
+        ws.create(Activity, user_id=rival, start=start + dt.timedelta(days=1), description="Call")
+    # No read of the challenge itself: the statistics settle it and count the win.
+    winner = call(client, tenant, "GET", f"/gamification/challenges/users/{rival}")
+    assert winner["score"] == winner["achievements"]["month"] + 10
+    loser = call(client, tenant, "GET", f"/gamification/challenges/users/{tenant['user_id']}")
+    assert loser["score"] == loser["achievements"]["month"]
+
+
 def test_x_fields_mask_and_401(client, tenant, rival):
     created = challenge(client, tenant, rival)
     h = {**auth(tenant), "X-Fields": "{id,challenged{user{name}}}"}

@@ -150,9 +150,11 @@ def stats(ws: Workspace, user_id: int) -> dict[str, Any]:
 
     score = the user's activities this month + 10 per challenge won;
     level = score // 25 + 1; heartbeat = activities in the last 7 days.
+    Challenges past their stop date are settled first, so their wins count.
     """
     if ws.get(User, user_id, include_deleted=False) is None:
         raise NotFound(f"User {user_id} not found")
+    settle_due(ws)
     today = now().date()
     starts = {"day": today, "week": today - dt.timedelta(days=today.weekday()), "month": today.replace(day=1)}
 

@@ -128,10 +128,10 @@ def user_stats(call: Call) -> dict:
 
 BINDINGS = {
     76: custom(create, "object", CHALLENGE),
-    # Reading challenges settles those whose stop date has passed: it writes.
+    # Reading challenges or statistics settles challenges whose stop date has passed: it writes.
     77: custom(page, "page", CHALLENGE, CHALLENGE_ENTITY, writes=True),
     78: listing(TYPES),
-    79: custom(user_stats, "object", STATS),
+    79: custom(user_stats, "object", STATS, writes=True),
     80: custom(one, "object", CHALLENGE, writes=True),
     81: custom(answer(True), "object", ANSWER),
     82: custom(answer(False), "object", ANSWER),
