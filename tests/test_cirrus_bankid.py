@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from cirrus_support import VALIDATION, auth, url
-from polycrm.core.models import Order
+from polycrm.core.models import Order, Record
 from polycrm.core.workspace import Workspace
 
 PERSON = "198112189876"
@@ -17,8 +17,13 @@ def call(client, tenant, method, path, status=200, **kw):
     return r.json()
 
 
+def changed_at(runtime, tenant, signature_id):
+    with Workspace(runtime.db, tenant["tenant_id"]) as ws:
+        return ws.get(Record, signature_id).changed_at
+
+
 @pytest.mark.parametrize("base", ["/bankid", "/integrations/bankid"])
-def test_status_moves_on_until_the_client_completes(client, tenant, base):
+def test_status_moves_on_until_the_client_completes(client, runtime, tenant, base):
     started = call(client, tenant, "POST", f"{base}/", json={"abstract": "I accept order 7", "personalnumber": PERSON,
                                                              "digest": "abc", "requirement": {"pinCode": True}})
     assert (started["status"], started["hintcode"], started["personalnumber"]) == ("pending", "outstandingTransaction", PERSON)
@@ -26,6 +31,9 @@ def test_status_moves_on_until_the_client_completes(client, tenant, base):
     first = call(client, tenant, "GET", f"{base}/{started['id']}")
     assert first["hintcode"] == "userSign" and first["message"].startswith("Enter your security code")
     assert call(client, tenant, "GET", f"{base}/{started['id']}")["hintcode"] == "userSign"
+    seen = changed_at(runtime, tenant, started["id"])
+    call(client, tenant, "GET", f"{base}/{started['id']}")
+    assert changed_at(runtime, tenant, started["id"]) == seen  # polling at the last step writes nothing
     done = call(client, tenant, "PUT", f"/bankid/{started['id']}", json={"status": "complete"})
     assert done["status"] == "complete" and done["hintcode"] is None
     assert done["completiondata"]["user"] == {"personalnumber": PERSON, "name": "Erik Johansson", "givenname": "Erik",

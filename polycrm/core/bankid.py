@@ -2,8 +2,9 @@
 
 A signature is a :class:`Record` of kind ``bankid_signature``; its state is
 in ``extra``. It starts ``pending`` with hint code ``outstandingTransaction``;
-each status check moves a pending signature on (the second check finds the
-user signing: ``userSign``). The client then completes it (``complete``, with
+each status check moves a pending signature on (the first check finds the
+user signing: ``userSign``), until it reaches the last step; checks after
+that change nothing, so polling does not fill the change feed. The client then completes it (``complete``, with
 completion data derived from the request) or cancels it (``failed`` with hint
 code ``userCancel``). A finished signature does not change any more.
 
@@ -49,7 +50,7 @@ def start(ws: Workspace, *, abstract: str, digest: str | None = None, personalnu
     number = personnummer.validate(personalnumber, "personalnumber") if personalnumber else None
     record = ws.create(Record, {"kind": KIND, "user_id": user_id, "name": abstract[:255], "number": number, "extra": {
         "abstract": abstract, "digest": digest, "requirement": requirement, "nonce": nonce,
-        "status": PENDING, "hintcode": HINT_STEPS[0], "checks": 0}})
+        "status": PENDING, "hintcode": HINT_STEPS[0]}})
     ws.flush()
     order_ref = uuid.uuid5(_NAMESPACE, f"order:{record.id}:{record.created_at.isoformat()}")
     ws.update(record, {"extra.orderref": str(order_ref),
@@ -65,12 +66,11 @@ def find(ws: Workspace, signature_id: int) -> Record:
 
 
 def check(ws: Workspace, record: Record) -> Record:
-    """A status check: a pending signature moves one step on."""
+    """A status check: a pending signature moves one step on, and stays at the last."""
     extra = record.extra or {}
-    if extra.get("status") == PENDING:
-        checks = int(extra.get("checks") or 0) + 1
-        ws.update(record, {"extra.checks": checks,
-                           "extra.hintcode": HINT_STEPS[min(checks, len(HINT_STEPS) - 1)]})
+    hint = extra.get("hintcode")
+    if extra.get("status") == PENDING and hint in HINT_STEPS[:-1]:
+        ws.update(record, {"extra.hintcode": HINT_STEPS[HINT_STEPS.index(hint) + 1]})
     return record
 
 
