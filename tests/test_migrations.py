@@ -1,8 +1,8 @@
 """Data migrations: what they do to data written under an older mapping.
 
-Each test makes a database of its own: brought to the newest schema, given
-rows as the old code wrote them, taken back to the revision before the
-migration under test and upgraded again, which runs that migration on them.
+Each test makes a database of its own: brought to the newest schema, taken
+back to the revision before the migration under test, given rows as the old
+code wrote them and upgraded again, which runs that migration on them.
 """
 
 from __future__ import annotations
@@ -11,9 +11,11 @@ import uuid
 
 import pytest
 from alembic import command
+import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 from conftest import PG_URL, _fresh_pg_database
+from polycrm.core import query as q
 from polycrm.core import tenants
 from polycrm.core.models import Customer, Product
 from polycrm.store.engine import Database
@@ -33,16 +35,21 @@ def fresh_db(runtime, tmp_path):
     db.dispose()
 
 
-def rerun_from(db: Database, revision: str) -> None:
+def migrate(db: Database, revision: str) -> None:
+    """Take the database to ``revision`` ("head" or an older one)."""
     cfg = alembic_config(db.url)
     with db.engine.begin() as conn:
         cfg.attributes["connection"] = conn
-        command.downgrade(cfg, revision)
-        command.upgrade(cfg, "head")
+        (command.upgrade if revision == "head" else command.downgrade)(cfg, revision)
+
+
+def columns(db: Database, table: str) -> set[str]:
+    return {c["name"] for c in sa.inspect(db.engine).get_columns(table)}
 
 
 def test_0003_drops_centia_shipping_copies_and_makes_skus_product_numbers(fresh_db):
     made = tenants.create(fresh_db, tenants.NewTenant(name="legacy"))
+    migrate(fresh_db, "0002")
     place = {"street": "Av. Juárez", "number": "120", "zip": "44100", "city": "Guadalajara", "country": "MX"}
     elsewhere = {**place, "street": "Bodega", "number": "3"}
     with tenants.workspace(fresh_db, "legacy") as ws:
@@ -53,14 +60,16 @@ def test_0003_drops_centia_shipping_copies_and_makes_skus_product_numbers(fresh_
             # A real delivery address, and an equal one on a customer made elsewhere: both kept.
             "other": ws.create(Customer, name="B", profile_id=profile, addresses={"visiting": place, "delivery": elsewhere}),
             "not centia": ws.create(Customer, name="C", addresses={"visiting": place, "delivery": place}),
-            "sku": ws.create(Product, name="P", sku="INST-01"),
-            "numbered": ws.create(Product, name="Q", number="Q-1", sku="OLD"),
+            "sku": ws.create(Product, name="P"),
+            "numbered": ws.create(Product, name="Q", number="Q-1"),
         }
         ids = {k: v.id for k, v in ids.items()}
+        for key, sku in (("sku", "INST-01"), ("numbered", "OLD")):  # the column the model no longer has
+            ws.session.execute(sa.text("UPDATE product SET sku = :sku WHERE id = :id"), {"sku": sku, "id": ids[key]})
         before = {k: ws.get(Customer if k in ("copy", "other", "not centia") else Product, v).changed_at
                   for k, v in ids.items()}
 
-    rerun_from(fresh_db, "0002")
+    migrate(fresh_db, "head")
 
     with tenants.workspace(fresh_db, "legacy") as ws:
         copy = ws.get(Customer, ids["copy"])
@@ -70,6 +79,21 @@ def test_0003_drops_centia_shipping_copies_and_makes_skus_product_numbers(fresh_
         assert ws.get(Customer, ids["not centia"]).addresses == {"visiting": place, "delivery": place}
         assert ws.get(Customer, ids["not centia"]).changed_at == before["not centia"]
         product = ws.get(Product, ids["sku"])
-        assert (product.number, product.sku) == ("INST-01", "INST-01")
+        assert product.number == "INST-01"
         assert product.changed_at > before["sku"]
         assert ws.get(Product, ids["numbered"]).number == "Q-1"
+
+
+def test_0005_drops_the_unused_billing_name_and_sku_columns(fresh_db):
+    assert "billing_name" not in columns(fresh_db, "customer") and "sku" not in columns(fresh_db, "product")
+    migrate(fresh_db, "0004")
+    assert "billing_name" in columns(fresh_db, "customer") and "sku" in columns(fresh_db, "product")
+    migrate(fresh_db, "head")
+    assert "billing_name" not in columns(fresh_db, "customer") and "sku" not in columns(fresh_db, "product")
+    # The customer search index still follows writes (on SQLite its FTS triggers survive the drop).
+    tenants.create(fresh_db, tenants.NewTenant(name="after"))
+    with tenants.workspace(fresh_db, "after") as ws:
+        ws.create(Customer, name="Zebrafish Holdings")
+    with tenants.workspace(fresh_db, "after") as ws:
+        found = q.every(ws, Customer, [q.Criterion("fulltext", "search_text", "brafi")])
+        assert [c.name for c in found] == ["Zebrafish Holdings"]

@@ -21,7 +21,7 @@ ADDRESS_PARTS = (
 # The parts a one-line street ("Vesterbrogade 12B", "Av. Vallarta 1234 Int. 5") is made of.
 STREET_NUMBER_PARTS = ("number", "letter", "interior_number")
 INTERIOR_PREFIX = "Int. "
-_SEARCH_FIELDS = ("name", "alt_name", "number", "phone", "cellphone", "email", "vat", "billing_name")
+_SEARCH_FIELDS = ("name", "alt_name", "number", "phone", "cellphone", "email", "vat")
 _SEARCH_ADDRESS_PARTS = ("name", "street", "zip", "city", "careof")
 
 
@@ -47,7 +47,7 @@ def _derive_contact(c: Contact) -> None:
 
 @on_save(Product)
 def _derive_product(p: Product) -> None:
-    p.search_text = fold(" ".join(f for f in (p.name, p.number, p.description, p.short_name, p.sku) if f))
+    p.search_text = fold(" ".join(f for f in (p.name, p.number, p.description, p.short_name) if f))
 
 
 def street_line(address: Mapping[str, Any] | None) -> str | None:
