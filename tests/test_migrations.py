@@ -97,3 +97,25 @@ def test_0005_drops_the_unused_billing_name_and_sku_columns(fresh_db):
     with tenants.workspace(fresh_db, "after") as ws:
         found = q.every(ws, Customer, [q.Criterion("fulltext", "search_text", "brafi")])
         assert [c.name for c in found] == ["Zebrafish Holdings"]
+
+
+def test_0006_puts_house_numbers_into_customer_search_text(fresh_db):
+    tenants.create(fresh_db, tenants.NewTenant(name="numbers"))
+    place = {"street": "Havnevej", "number": "3", "letter": "B", "city": "Skagen"}
+    with tenants.workspace(fresh_db, "numbers") as ws:
+        numbered = ws.create(Customer, name="Fjord", addresses={"visiting": place})
+        plain = ws.create(Customer, name="Plain", addresses={"visiting": {"street": "Torvet 1"}})
+        ws.flush()
+        ids = numbered.id, plain.id
+    with fresh_db.engine.begin() as conn:  # as the previous code wrote it
+        conn.execute(sa.text("UPDATE customer SET search_text = 'fjord havnevej skagen' WHERE id = :id"), {"id": ids[0]})
+    migrate(fresh_db, "0005")
+    migrate(fresh_db, "head")
+    with tenants.workspace(fresh_db, "numbers") as ws:
+        assert ws.get(Customer, ids[0]).search_text == "fjord havnevej 3 b skagen"
+        assert ws.get(Customer, ids[1]).search_text == "plain torvet 1"
+        found = q.every(ws, Customer, [q.Criterion("fulltext", "search_text", "havnevej 3")])
+        assert [c.id for c in found] == [ids[0]]
+    if fresh_db.is_sqlite:  # the FTS table followed the update (its trigger fired)
+        with fresh_db.engine.begin() as conn:
+            conn.execute(sa.text("INSERT INTO customer_fts(customer_fts) VALUES ('integrity-check')"))

@@ -202,17 +202,18 @@ def test_create_and_edit_customer_round_trip(signed_in, runtime, tenant):
     form = signed_in.get(f"/customers/{customer_id}/edit")
     assert 'value="Frederikshavn"' in form.text and 'value="C-77"' in form.text
     response = post_form(signed_in, f"/customers/{customer_id}/edit", {
-        "name": "Fjord Fisk A/S", "number": "C-77", "email": "", "city": "Skagen", "street": "Havnevej 3",
-        "is_prospect": "1",
+        "name": "Fjord Fisk A/S", "number": "C-77", "email": "", "city": "Skagen", "street": "Havnevej",
+        "house_number": "3", "is_prospect": "1",
     })
     assert response.status_code == 303 and response.headers["location"] == f"/customers/{customer_id}"
-    assert "Changes saved." in signed_in.get(f"/customers/{customer_id}").text
+    page = signed_in.get(f"/customers/{customer_id}").text
+    assert "Changes saved." in page and "Havnevej 3<br>" in page  # street and house number on one line
 
     with workspace(runtime, tenant) as ws:
         c = ws.get(Customer, customer_id)
         assert c.name == "Fjord Fisk A/S" and c.email is None and c.active is False and c.is_prospect is True
-        assert c.addresses == {"visiting": {"street": "Havnevej 3", "city": "Skagen"}}
-        assert "skagen" in c.search_text and c.user_id is None
+        assert c.addresses == {"visiting": {"street": "Havnevej", "number": "3", "city": "Skagen"}}
+        assert "skagen" in c.search_text and "havnevej 3" in c.search_text and c.user_id is None
         assert c.profile_id == tenant["profile_id"]
 
 

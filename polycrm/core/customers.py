@@ -22,7 +22,7 @@ ADDRESS_PARTS = (
 STREET_NUMBER_PARTS = ("number", "letter", "interior_number")
 INTERIOR_PREFIX = "Int. "
 _SEARCH_FIELDS = ("name", "alt_name", "number", "phone", "cellphone", "email", "vat")
-_SEARCH_ADDRESS_PARTS = ("name", "street", "zip", "city", "careof")
+_SEARCH_ADDRESS_PARTS = ("name", "street", "number", "letter", "zip", "city", "careof")
 
 
 def fold(text: str | None) -> str:

@@ -44,6 +44,8 @@ CUSTOMER_FIELDS: tuple[Field, ...] = (
     Field("www", "Website", "www", group="Contact details", autocomplete="url"),
     Field("vat", "VAT number", "vat", max_length=64, group="Contact details"),
     Field("street", "Street", "addresses.visiting.street", group="Visiting address"),
+    # The house number is a part of its own, as centiaCRM and Cirrus keep it (Microbizz joins them).
+    Field("house_number", "House number", "addresses.visiting.number", max_length=32, group="Visiting address"),
     Field("zip", "Postal code", "addresses.visiting.zip", max_length=32, group="Visiting address"),
     Field("city", "City", "addresses.visiting.city", group="Visiting address"),
     Field("country", "Country", "addresses.visiting.country", max_length=64, group="Visiting address"),
@@ -324,7 +326,9 @@ def customer_detail(ctx: Ctx) -> Response:
     n = display_names(ctx, [c], {"lookup": ("type_id", "industry_id", "maingroup_id"), "user": ("user_id",)})
     n_act = display_names(ctx, view.activities, {"lookup": ("type_id",), "user": ("user_id",)})
     n_quote = display_names(ctx, view.quotes, {"lookup": ("status_id",)})
-    addresses = [(kind, (c.addresses or {}).get(kind)) for kind in customers.ADDRESS_KINDS if (c.addresses or {}).get(kind)]
+    # The street is shown with its house number, letter and interior number, as one line.
+    addresses = [(kind, {**address, "street": customers.street_line(address)}) for kind in customers.ADDRESS_KINDS
+                 if (address := (c.addresses or {}).get(kind))]
     return ctx.render("customer.html", c=c, view=view, n=n, n_act=n_act, n_quote=n_quote, addresses=addresses)
 
 
