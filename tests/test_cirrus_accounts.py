@@ -205,6 +205,15 @@ def test_sorting_by_postal_street_number(client, tenant):
     assert names(get(client, tenant, "/accounts/", sorting="number_asc"))[0].startswith("No")
 
 
+def test_sorting_by_number_sorts_numbers_as_numbers(client, tenant):
+    for number in ("100", "20", "3", None, "20A"):
+        new_account(client, tenant, name=f"N{number}", **({"number": number} if number else {}))
+    new_account(client, tenant, name="Closed", number="1", active=0)
+    # Shorter first, then by text: "100" before "20A" (both three characters).
+    assert names(get(client, tenant, "/accounts/", sorting="number_asc")) == ["NNone", "N3", "N20", "N100", "N20A"]
+    assert names(get(client, tenant, "/accounts/", sorting="number_desc")) == ["N20A", "N100", "N20", "N3", "NNone"]
+
+
 # -- coordinates -------------------------------------------------------------------------------
 def test_coordinates_list(client, tenant):
     a = new_account(client, tenant, name="Placed", addresses={"visiting": {"coordinates": {"latitude": "55.5", "longitude": "12.25"}}})

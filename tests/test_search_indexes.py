@@ -48,6 +48,17 @@ def test_sqlite_searches_through_the_fts_table(runtime):
     assert "LIKE" in sql  # ... "aa" (two characters) scanned for
 
 
+def test_sqlite_sorts_account_numbers_through_their_index(runtime):
+    if not runtime.db.is_sqlite:
+        pytest.skip("PostgreSQL plans by its statistics")
+    conditions = (Customer.deleted.is_(False), Customer.active.is_(True), Customer.tenant_id == 1)
+    stmt = select(Customer.id).where(*conditions).order_by(*q.order_by(Customer, [q.Sort("number", mode="numeric_text")]))
+    with runtime.db.engine.connect() as conn:
+        compiled = stmt.compile(conn)
+        plan = " ".join(r[-1] for r in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}", tuple(compiled.params.values())))
+    assert "ix_customer_number_sort" in plan and "TEMP B-TREE" not in plan  # no sort of the whole tenant
+
+
 def test_short_and_long_terms_both_match(client, runtime, tenant):
     new_account(client, tenant, name="Nordic Tømrer ApS", addresses={"visiting": {"street": "Havnegade 4", "city": "Aalborg"}})
     new_account(client, tenant, name="Southern Paints A/S", addresses={"visiting": {"city": "Odense C"}})
