@@ -3,10 +3,11 @@
 A signature is a :class:`Record` of kind ``bankid_signature``; its state is
 in ``extra``. It starts ``pending`` with hint code ``outstandingTransaction``;
 each status check moves a pending signature on (the first check finds the
-user signing: ``userSign``), until it reaches the last step; checks after
-that change nothing, so polling does not fill the change feed. The client then completes it (``complete``, with
-completion data derived from the request) or cancels it (``failed`` with hint
-code ``userCancel``). A finished signature does not change any more.
+user signing: ``userSign``) until it reaches the last step; checks after that
+change nothing, so polling does not fill the change feed. The client then
+completes it (``complete``, with completion data derived from the request) or
+cancels it (``failed`` with hint code ``userCancel``). A finished signature
+does not change any more.
 
 Relations of a signature to other records (orders) are links of kind
 ``bankid`` (source = the signature, target = the record).
