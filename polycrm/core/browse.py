@@ -38,6 +38,7 @@ from polycrm.core.models import (
     User,
     utcnow,
 )
+from polycrm.core.query import Page
 from polycrm.core.workspace import Workspace
 
 MAX_PER_PAGE = 100
@@ -68,36 +69,6 @@ DEFAULT_ORDER: dict[type[TenantScoped], tuple[Any, ...]] = {
     Opportunity: (Opportunity.id.desc(),),
     Ticket: (Ticket.id.desc(),),
 }
-
-
-@dataclass(frozen=True)
-class Page:
-    """One page of a list: the items and where it sits in the whole."""
-
-    items: list[Any]
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, math.ceil(self.total / self.per_page))
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-    @property
-    def first_index(self) -> int:
-        return (self.page - 1) * self.per_page + 1 if self.total else 0
-
-    @property
-    def last_index(self) -> int:
-        return min(self.total, self.page * self.per_page)
 
 
 def escape_like(term: str) -> str:

@@ -9,7 +9,6 @@ search matches the folded ``search_text`` column where a model has one.
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -20,6 +19,7 @@ from sqlalchemy import Select, or_, select
 from polycrm.core.customers import fold
 from polycrm.core.models import Contact, Customer, Opportunity, Product, Profile, Ticket
 from polycrm.core.profiles import owned_by
+from polycrm.core.query import Page
 from polycrm.core.workspace import Workspace
 
 
@@ -30,18 +30,6 @@ class DateRange:
 
     def __bool__(self) -> bool:
         return self.start is not None or self.end is not None
-
-
-@dataclass(frozen=True)
-class Page:
-    items: list[Any]
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def last_page(self) -> int:
-        return max(1, math.ceil(self.total / self.per_page)) if self.per_page else 1
 
 
 def paginate(ws: Workspace, stmt: Select, *, page: int = 1, per_page: int = 500) -> Page:

@@ -109,6 +109,9 @@ class Sort:
 
 @dataclass
 class Page:
+    """One page of a list: its rows and where it sits in the whole
+    (the one page type of every face and the web pages)."""
+
     items: list[Any]
     total: int
     page: int
@@ -118,7 +121,30 @@ class Page:
 
     @property
     def pages(self) -> int:
+        """How many pages the rows fill (0 when there are none)."""
         return math.ceil(self.total / self.per_page) if self.per_page else 0
+
+    @property
+    def last_page(self) -> int:
+        """The number of the last page: an empty list still has page 1."""
+        return max(1, self.pages)
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.last_page
+
+    @property
+    def first_index(self) -> int:
+        """1-based position of the page's first row in the whole (0 when empty)."""
+        return (self.page - 1) * self.per_page + 1 if self.total else 0
+
+    @property
+    def last_index(self) -> int:
+        return min(self.total, self.page * self.per_page)
 
 
 class PageOutOfRange(ValueError):

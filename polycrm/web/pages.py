@@ -20,6 +20,7 @@ from polycrm.core.auth import (
     MICROBIZZ_APIKEY,
 )
 from polycrm.core.errors import Invalid, NotFound
+from polycrm.core.query import Page
 from polycrm.core.models import Activity, Contact, Customer, Document, Opportunity, Product, Quote, Ticket, User
 from polycrm.web import forms
 from polycrm.web.forms import Field
@@ -244,7 +245,7 @@ def list_page(spec: ListPage) -> Callable[[Ctx], Response]:
     return show
 
 
-def _pager(url: str, query: str, page: browse.Page, **more: str) -> dict[str, str | None]:
+def _pager(url: str, query: str, page: Page, **more: str) -> dict[str, str | None]:
     def link(n: int) -> str:
         params = {k: v for k, v in {"q": query, **more}.items() if v}
         if n > 1:

@@ -32,6 +32,7 @@ from polycrm.core import contacts as core_contacts
 from polycrm.core.auth import Principal
 from polycrm.core.models import Contact, Customer, Lookup, Opportunity, Product, Profile, TenantScoped, User
 from polycrm.core.queries import DateRange
+from polycrm.core.query import Page
 from polycrm.core.workspace import Workspace
 from polycrm.faces.centia import entities as E
 from polycrm.faces.centia.wire import (
@@ -91,7 +92,7 @@ def searched_id(text: str) -> int | None:
     return int(text) if text.isdigit() and int(text) <= MAX_INT else None
 
 
-def page_of(call: Call, stmt: Any) -> queries.Page:
+def page_of(call: Call, stmt: Any) -> Page:
     per_page = call.args.get("pagination", DEFAULT_PER_PAGE)
     page = call.args.get("page", 1)
     if not 1 <= per_page <= MAX_PER_PAGE:
@@ -101,7 +102,7 @@ def page_of(call: Call, stmt: Any) -> queries.Page:
     return queries.paginate(call.ws, stmt, page=page, per_page=per_page)
 
 
-def page_response(key: str, page: queries.Page, items: list[dict[str, Any]]) -> dict[str, Any]:
+def page_response(key: str, page: Page, items: list[dict[str, Any]]) -> dict[str, Any]:
     return {"total": page.total, "current_page": page.page, "last_page": page.last_page, key: items}
 
 
