@@ -79,16 +79,23 @@ def test_accept_decline_and_status_filters(client, tenant, rival):
     assert r.json() == {"errors": {"status": "The value 'forgotten' is not a valid choice for 'status'."}, "message": VALIDATION}
 
 
-def test_a_finished_challenge_is_settled_with_a_winner(client, runtime, tenant, rival):
+def accepted_and_over(client, runtime, tenant, rival, activities: dict[int, int]) -> dict:
+    """An accepted challenge that ran from ten days ago to three days ago, in
+    which each user of ``activities`` did that many activities; not yet read."""
     created = challenge(client, tenant, rival)
     call(client, tenant, "PUT", f"/gamification/challenges/{created['id']}/accept")
     start = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0) - dt.timedelta(days=10)
     with Workspace(runtime.db, tenant["tenant_id"]) as ws:
         row = ws.get(Record, created["id"])
         ws.update(row, {"extra.startdate": start.isoformat(), "extra.stopdate": (start + dt.timedelta(days=7)).isoformat()})
-        for _ in range(2):
-            ws.create(Activity, user_id=rival, start=start + dt.timedelta(days=1), description="Call")
-        ws.create(Activity, user_id=tenant["user_id"], start=start + dt.timedelta(days=1), description="Call")
+        for user_id, count in activities.items():
+            for _ in range(count):
+                ws.create(Activity, user_id=user_id, start=start + dt.timedelta(days=1), description="Call")
+    return created
+
+
+def test_a_finished_challenge_is_settled_with_a_winner(client, runtime, tenant, rival):
+    created = accepted_and_over(client, runtime, tenant, rival, {rival: 2, tenant["user_id"]: 1})
     settled = call(client, tenant, "GET", f"/gamification/challenges/{created['id']}")
     assert (settled["active"], settled["daysremaining"], settled["winner"]["id"]) == (0, 0, rival)
     assert (settled["challenger"]["score"], settled["challenged"]["score"]) == (1, 2)
@@ -109,13 +116,7 @@ def test_user_stats(client, runtime, tenant, rival):
 
 
 def test_user_stats_count_a_challenge_that_finished_unread(client, runtime, tenant, rival):
-    created = challenge(client, tenant, rival)
-    call(client, tenant, "PUT", f"/gamification/challenges/{created['id']}/accept")
-    start = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0) - dt.timedelta(days=10)
-    with Workspace(runtime.db, tenant["tenant_id"]) as ws:
-        row = ws.get(Record, created["id"])
-        ws.update(row, {"extra.startdate": start.isoformat(), "extra.stopdate": (start + dt.timedelta(days=7)).isoformat()})
-        ws.create(Activity, user_id=rival, start=start + dt.timedelta(days=1), description="Call")
+    accepted_and_over(client, runtime, tenant, rival, {rival: 1})
     # No read of the challenge itself: the statistics settle it and count the win.
     winner = call(client, tenant, "GET", f"/gamification/challenges/users/{rival}")
     assert winner["score"] == winner["achievements"]["month"] + 10
