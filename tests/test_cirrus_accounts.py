@@ -301,6 +301,9 @@ def test_budget_errors(client, tenant):
     account = new_account(client, tenant)
     r = client.put(url(f"/accounts/{account['id']}/budget/2026/13"), json={"budget": 1}, headers=auth(tenant))
     assert r.status_code == 400 and r.json() == {"errors": {"month": "13 is not a month (1-12)"}, "message": VALIDATION}
+    r = client.get(url(f"/accounts/{account['id']}/budget/1800/0"), headers=auth(tenant))
+    assert r.status_code == 400 and r.json() == {"errors": {"year": "1800 is not a year between 1900 and 9999",
+                                                            "month": "0 is not a month (1-12)"}, "message": VALIDATION}
     r = client.put(url(f"/accounts/{account['id']}/budget/2026/1"), json={"budget": "lots"}, headers=auth(tenant))
     assert r.json() == {"errors": {"budget": "'lots' is not of type 'integer'"}, "message": VALIDATION}
     r = client.delete(url("/accounts/999999/budget/2026/1"), headers=auth(tenant))

@@ -209,3 +209,17 @@ def shaped(schema: str, data: Any) -> Any:
         else:
             out[name] = wire.coerce(t, value)
     return out
+
+
+def month_in_path(call: Call) -> tuple[int, int]:
+    """The ``year`` and ``month`` of a budget path, checked (both errors at once)."""
+    year, month = call.path["year"], call.path["month"]
+    errors = {}
+    if not 1900 <= year <= 9999:
+        errors["year"] = f"{year} is not a year between 1900 and 9999"
+    if not 1 <= month <= 12:
+        errors["month"] = f"{month} is not a month (1-12)"
+    if errors:
+        raise invalid(errors)
+    return year, month
+

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from polycrm.core import links
+from polycrm.core import budgets, links
 from polycrm.core import query as q
 from polycrm.core.customers import ADDRESS_KINDS, check_parent
 from polycrm.core.errors import Invalid
@@ -21,9 +21,10 @@ from polycrm.core.models import Activity, Contact, Customer, Document, Lookup, R
 from polycrm.faces.cirrus import wire
 from polycrm.faces.cirrus.framework import (
     FILE_REF, ID_NAME, TAG_REF, USER_REF, ApiError, Call, Ctx, Entity, FieldError, View, Writes, attr,
-    children, creating, custom, f_active, f_eq, f_ids, f_like, following, ignored, invalid, item,
+    children, creating, custom, f_active, f_eq, f_ids, f_like, following, ignored, item,
     linked, listing, lookup_entity, paged, ref, render, to, to_bool, to_links, to_lookup, to_row, updating,
 )
+from polycrm.faces.cirrus.groups._records import month_in_path
 from polycrm.faces.cirrus.models import MODELS
 
 ACCOUNT_KIND = q.entity_kind(Customer)
@@ -231,59 +232,41 @@ ACCOUNT_TYPES = lookup_entity("Account type", "customer_type", ACCOUNT_TYPE)
 
 
 # -- budgets -----------------------------------------------------------------------
-BUDGET_KIND = "account_budget"
 BUDGET = View("AccountBudget", {
     "id": attr("id"), "year": attr("extra.year"), "month": attr("extra.month"), "budget": attr("extra.budget"),
 })
 
 
-def _period(call: Call) -> tuple[Customer, str]:
+def _budget(call: Call) -> tuple[Customer, int, int, Record | None]:
     account = ACCOUNT_ENTITY.find(call.ctx, call.path["accountid"])
-    year, month = call.path["year"], call.path["month"]
-    errors = {}
-    if not 1900 <= year <= 9999:
-        errors["year"] = f"{year} is not a year between 1900 and 9999"
-    if not 1 <= month <= 12:
-        errors["month"] = f"{month} is not a month (1-12)"
-    if errors:
-        raise invalid(errors)
-    return account, f"{year:04d}-{month:02d}"
+    year, month = month_in_path(call)
+    return account, year, month, budgets.find(call.ws, budgets.ACCOUNT, account.id, year, month)
 
 
-def _budget(call: Call) -> tuple[Customer, str, Record | None]:
-    account, period = _period(call)
-    rows = q.every(call.ws, Record, [q.Criterion("eq", "kind", BUDGET_KIND),
-                                      q.Criterion("eq", "customer_id", account.id),
-                                      q.Criterion("eq", "number", period)])
-    return account, period, rows[0] if rows else None
+def _missing_budget(call: Call, year: int, month: int) -> ApiError:
+    return ApiError(404, f"No budget for account {call.path['accountid']} in {budgets.period(year, month)}")
 
 
 def get_budget(call: Call) -> dict:
-    _, period, row = _budget(call)
+    _, year, month, row = _budget(call)
     if row is None:
-        raise ApiError(404, f"No budget for account {call.path['accountid']} in {period}")
+        raise _missing_budget(call, year, month)
     return render(call.ctx, BUDGET, row)
 
 
 def put_budget(call: Call) -> dict:
-    account, period, row = _budget(call)
-    values = {"extra.year": call.path["year"], "extra.month": call.path["month"]}
-    if "budget" in (call.body or {}):
-        values["extra.budget"] = call.body["budget"]
-    if row is None:
-        values.setdefault("extra.budget", 0)
-        row = call.ws.create(Record, {"kind": BUDGET_KIND, "customer_id": account.id, "number": period,
-                                      "name": period, **values})
-    else:
-        call.ws.update(row, values)
+    account, year, month, _ = _budget(call)
+    body = call.body or {}
+    amounts = {"budget": body["budget"]} if "budget" in body else {}
+    row = budgets.save(call.ws, budgets.ACCOUNT, account.id, year, month, amounts, defaults={"budget": 0})
     return render(call.ctx, BUDGET, row)
 
 
 def delete_budget(call: Call) -> dict:
-    _, period, row = _budget(call)
+    _, year, month, row = _budget(call)
     if row is None:
-        raise ApiError(404, f"No budget for account {call.path['accountid']} in {period}")
-    call.ws.update(row, {"deleted": True})
+        raise _missing_budget(call, year, month)
+    budgets.remove(call.ws, row)
     return {}
 
 

@@ -23,21 +23,21 @@ from dataclasses import replace
 from collections.abc import Mapping
 from typing import Any
 
-from polycrm.core import links, lookups
+from polycrm.core import budgets, links, lookups
 from polycrm.core import query as q
 from polycrm.core.models import Lookup, Record, User
 from polycrm.faces.cirrus import wire
 from polycrm.faces.cirrus.framework import (
     ID_NAME, TAG_REF, USER_REF, ApiError, Binding, Call, Ctx, Entity, FieldError, View, Writes, attr,
-    creating, custom, f_eq, f_flag, ignored, invalid, item, linked, lookup_entity, paged, render,
+    creating, custom, f_eq, f_flag, ignored, item, linked, lookup_entity, paged, render,
     run_page, to, to_links, updating,
 )
+from polycrm.faces.cirrus.groups._records import month_in_path
 from polycrm.faces.cirrus.models import define
 
 USER_KIND = links.USER
 DEPARTMENT_KIND, DEPARTMENT_LINK = "user_department", "department"
 ROLE_KIND, ROLE_LINK = "user_role", "role"
-BUDGET_KIND = "user_budget"
 
 define("Department4", {"id": "int", "name": "str", "parentid": "int", "manager": "UserRef"})
 define("Department3", {"id": "int", "name": "str", "parentdepartment": "Department4", "manager": "UserRef"})
@@ -338,7 +338,7 @@ def _budget_filters(query: Mapping[str, Any]) -> list[q.Criterion]:
 
 
 BUDGETS = Entity(
-    label="Budget", model=Record, view=USER_BUDGET, scope=(q.Criterion("eq", "kind", BUDGET_KIND),),
+    label="Budget", model=Record, view=USER_BUDGET, scope=(q.Criterion("eq", "kind", budgets.USER),),
     sorts={"period": (q.Sort("number"), q.Sort("user_id"))}, combined=_budget_filters,
     combined_params=frozenset({"userids", "year_from", "month_from", "year_to", "month_to"}),
 )
@@ -353,50 +353,36 @@ def list_budgets(call: Call) -> dict:
     return run_page(call, entity)
 
 
-def _budget(call: Call) -> tuple[User, str, Record | None]:
+def _budget(call: Call) -> tuple[User, int, int, Record | None]:
     user = USERS.find(call.ctx, call.path["userid"])
-    year, month = call.path["year"], call.path["month"]
-    errors = {}
-    if not 1900 <= year <= 9999:
-        errors["year"] = f"{year} is not a year between 1900 and 9999"
-    if not 1 <= month <= 12:
-        errors["month"] = f"{month} is not a month (1-12)"
-    if errors:
-        raise invalid(errors)
-    period = f"{year:04d}-{month:02d}"
-    rows = q.every(call.ws, Record, [q.Criterion("eq", "kind", BUDGET_KIND), q.Criterion("eq", "user_id", user.id),
-                                     q.Criterion("eq", "number", period)])
-    return user, period, rows[0] if rows else None
+    year, month = month_in_path(call)
+    return user, year, month, budgets.find(call.ws, budgets.USER, user.id, year, month)
+
+
+def _missing_budget(call: Call, year: int, month: int) -> ApiError:
+    return ApiError(404, f"No budget for user {call.path['userid']} in {budgets.period(year, month)}")
 
 
 def get_budget(call: Call) -> dict:
-    _, period, row = _budget(call)
+    _, year, month, row = _budget(call)
     if row is None:
-        raise ApiError(404, f"No budget for user {call.path['userid']} in {period}")
+        raise _missing_budget(call, year, month)
     return render(call.ctx, USER_BUDGET, row)
 
 
 def put_budget(call: Call) -> dict:
-    user, period, row = _budget(call)
+    user, year, month, _ = _budget(call)
     body = call.body or {}
-    values = {"extra.year": call.path["year"], "extra.month": call.path["month"]}
-    for key in ("budget", "pipeline"):
-        if key in body:
-            values[f"extra.{key}"] = body[key] or 0
-    if row is None:
-        values.setdefault("extra.budget", 0)
-        values.setdefault("extra.pipeline", 0)
-        row = call.ws.create(Record, {"kind": BUDGET_KIND, "user_id": user.id, "number": period, "name": period, **values})
-    else:
-        call.ws.update(row, values)
+    amounts = {key: body[key] or 0 for key in ("budget", "pipeline") if key in body}
+    row = budgets.save(call.ws, budgets.USER, user.id, year, month, amounts, defaults={"budget": 0, "pipeline": 0})
     return render(call.ctx, USER_BUDGET, row)
 
 
 def delete_budget(call: Call) -> dict:
-    _, period, row = _budget(call)
+    _, year, month, row = _budget(call)
     if row is None:
-        raise ApiError(404, f"No budget for user {call.path['userid']} in {period}")
-    call.ws.update(row, {"deleted": True})
+        raise _missing_budget(call, year, month)
+    budgets.remove(call.ws, row)
     return {}
 
 
