@@ -11,7 +11,7 @@ docs/benchmarks.md has those.
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import delete, select, text
+from sqlalchemy import delete, func, select, text
 
 from cirrus_support import auth, new_account, url
 from microbizz_helpers import MB
@@ -48,15 +48,35 @@ def test_sqlite_searches_through_the_fts_table(runtime):
     assert "LIKE" in sql  # ... "aa" (two characters) scanned for
 
 
-def test_sqlite_sorts_account_numbers_through_their_index(runtime):
+def sqlite_plan(runtime, stmt) -> str:
+    """SQLite's query plan of ``stmt``, one line (the test skips on PostgreSQL)."""
     if not runtime.db.is_sqlite:
         pytest.skip("PostgreSQL plans by its statistics")
-    conditions = (Customer.deleted.is_(False), Customer.active.is_(True), Customer.tenant_id == 1)
-    stmt = select(Customer.id).where(*conditions).order_by(*q.order_by(Customer, [q.Sort("number", mode="numeric_text")]))
     with runtime.db.engine.connect() as conn:
         compiled = stmt.compile(conn)
-        plan = " ".join(r[-1] for r in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}", tuple(compiled.params.values())))
+        rows = conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}", tuple(compiled.params.values()))
+        return " ".join(r[-1] for r in rows)
+
+
+LIVE = (Customer.deleted.is_(False), Customer.active.is_(True), Customer.tenant_id == 1)
+
+
+def test_sqlite_sorts_account_numbers_through_their_index(runtime):
+    stmt = select(Customer.id).where(*LIVE).order_by(*q.order_by(Customer, [q.Sort("number", mode="numeric_text")]))
+    plan = sqlite_plan(runtime, stmt)
     assert "ix_customer_number_sort" in plan and "TEMP B-TREE" not in plan  # no sort of the whole tenant
+
+
+def test_sqlite_keeps_lookups_off_the_partial_indexes(runtime):
+    """Migrations 0004 and 0007: a lookup by number or name uses its own index
+    (a partial index would read the whole tenant), and a count of the live,
+    active customers one of the partial indexes."""
+    by_number = sqlite_plan(runtime, select(Customer.id).where(*LIVE, Customer.number == "10001"))
+    assert "INDEX ix_customer_number (" in by_number
+    by_name = sqlite_plan(runtime, select(Customer.id).where(*LIVE, Customer.name_folded == "acme"))
+    assert "INDEX ix_customer_name (" in by_name
+    counted = sqlite_plan(runtime, select(func.count()).select_from(select(Customer).where(*LIVE).subquery()))
+    assert "ix_customer_live" in counted or "ix_customer_number_sort" in counted
 
 
 def test_short_and_long_terms_both_match(client, runtime, tenant):
