@@ -182,6 +182,20 @@ def test_nearto_pages_total_and_sorting(client, tenant):
     assert listed(client, tenant, nearto="55.70,12.57", distance="10", fulltext="charlie")["total"] == 1
 
 
+def test_nearto_distances_are_the_haversine_distances(runtime, tenant):
+    points = [(55.6761, 12.5683), (55.70, 12.60), (55.6, 12.4), (56.16, 10.2)]
+    with Workspace(runtime.db, tenant["tenant_id"]) as ws:
+        for i, (lat, lng) in enumerate(points):
+            ws.create(Customer, name=f"P{i}", latitude=lat, longitude=lng)
+    center = q.Near(lat=55.68, lng=12.57, km=20)
+    with Workspace(runtime.db, tenant["tenant_id"]) as ws:
+        found = q.search(ws, Customer, near_to=center, per_page=10)
+        by_name = {c.name: found.distances[c.id] for c in found.items}
+    expected = {f"P{i}": q.haversine_km(center.lat, center.lng, lat, lng) for i, (lat, lng) in enumerate(points)}
+    assert by_name == {name: km for name, km in expected.items() if km <= center.km}  # the same floats exactly
+    assert set(by_name) == {"P0", "P1", "P2"}
+
+
 def test_sqlite_without_the_fts_table_falls_back_to_like(tmp_path):
     """A SQLite library without FTS5 trigram gets no customer_fts (migration 0002 skips it): LIKE, same matches."""
     from polycrm.core import tenants

@@ -26,11 +26,14 @@ Operators:
                 (the folded ``search_text`` column where a model has one);
                 terms of 3+ characters in ``customer.search_text`` go
                 through a trigram index (see :data:`TRIGRAM_INDEXED`)
-``near``        within ``value.km`` of ``value.lat``/``value.lng`` (see :func:`near`)
 ``custom``      custom-field pairs: ``[(field_id, value), ...]``, all must match
 ``followed_by`` followed by a user (a ``follow`` link from that user)
 ``linked``      linked to a record: ``Link(kind, source -> target)`` by value
 ``has``         a related row of ``value.model`` matches ``value.criteria``
+
+A distance from a point is not a criterion: :func:`search` takes it as
+``near_to`` (a :class:`Near`), finds the rows inside the circle and sorts
+them itself.
 """
 
 from __future__ import annotations
@@ -379,6 +382,7 @@ def _has(model: type[TenantScoped], spec: Has) -> Any:
 
 # -- geography -----------------------------------------------------------
 def haversine_km(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
+    """Great-circle distance; :func:`_near_hits` computes the same, unrolled."""
     p1, p2 = math.radians(lat1), math.radians(lat2)
     dp, dl = p2 - p1, math.radians(lng2 - lng1)
     a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
@@ -397,12 +401,6 @@ def bounding_box(center: Near) -> tuple[float, float, float, float]:
     if dlng >= 180:
         return min_lat, max_lat, -180.0, 180.0
     return min_lat, max_lat, center.lng - dlng, center.lng + dlng
-
-
-def near(ws: Workspace, model: type[TenantScoped], center: Near, base: Iterable[Any],
-         lat_path: str = "latitude", lng_path: str = "longitude") -> dict[int, float]:
-    """Ids of the rows within ``center.km``, with their distances."""
-    return dict(_near_hits(ws, model, center, base, (lat_path, lng_path)))
 
 
 def _near_hits(ws: Workspace, model: type[TenantScoped], center: Near, base: Iterable[Any],
@@ -657,5 +655,5 @@ class Loader:
 
 __all__ = [
     "Criterion", "Has", "LinkedTo", "Loader", "Near", "Page", "PageOutOfRange", "Sort",
-    "bounding_box", "column", "condition", "entity_kind", "every", "haversine_km", "like", "near", "search",
+    "bounding_box", "column", "condition", "entity_kind", "every", "haversine_km", "like", "search",
 ]
