@@ -222,4 +222,3 @@ def month_in_path(call: Call) -> tuple[int, int]:
     if errors:
         raise invalid(errors)
     return year, month
-

@@ -237,10 +237,13 @@ BUDGET = View("AccountBudget", {
 })
 
 
-def _budget(call: Call) -> tuple[Customer, int, int, Record | None]:
-    account = ACCOUNT_ENTITY.find(call.ctx, call.path["accountid"])
-    year, month = month_in_path(call)
-    return account, year, month, budgets.find(call.ws, budgets.ACCOUNT, account.id, year, month)
+def _month(call: Call) -> tuple[Customer, int, int]:
+    return ACCOUNT_ENTITY.find(call.ctx, call.path["accountid"]), *month_in_path(call)
+
+
+def _budget(call: Call) -> tuple[int, int, Record | None]:
+    account, year, month = _month(call)
+    return year, month, budgets.find(call.ws, budgets.ACCOUNT, account.id, year, month)
 
 
 def _missing_budget(call: Call, year: int, month: int) -> ApiError:
@@ -248,14 +251,14 @@ def _missing_budget(call: Call, year: int, month: int) -> ApiError:
 
 
 def get_budget(call: Call) -> dict:
-    _, year, month, row = _budget(call)
+    year, month, row = _budget(call)
     if row is None:
         raise _missing_budget(call, year, month)
     return render(call.ctx, BUDGET, row)
 
 
 def put_budget(call: Call) -> dict:
-    account, year, month, _ = _budget(call)
+    account, year, month = _month(call)
     body = call.body or {}
     amounts = {"budget": body["budget"]} if "budget" in body else {}
     row = budgets.save(call.ws, budgets.ACCOUNT, account.id, year, month, amounts, defaults={"budget": 0})
@@ -263,7 +266,7 @@ def put_budget(call: Call) -> dict:
 
 
 def delete_budget(call: Call) -> dict:
-    _, year, month, row = _budget(call)
+    year, month, row = _budget(call)
     if row is None:
         raise _missing_budget(call, year, month)
     budgets.remove(call.ws, row)

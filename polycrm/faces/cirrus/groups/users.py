@@ -353,10 +353,13 @@ def list_budgets(call: Call) -> dict:
     return run_page(call, entity)
 
 
-def _budget(call: Call) -> tuple[User, int, int, Record | None]:
-    user = USERS.find(call.ctx, call.path["userid"])
-    year, month = month_in_path(call)
-    return user, year, month, budgets.find(call.ws, budgets.USER, user.id, year, month)
+def _month(call: Call) -> tuple[User, int, int]:
+    return USERS.find(call.ctx, call.path["userid"]), *month_in_path(call)
+
+
+def _budget(call: Call) -> tuple[int, int, Record | None]:
+    user, year, month = _month(call)
+    return year, month, budgets.find(call.ws, budgets.USER, user.id, year, month)
 
 
 def _missing_budget(call: Call, year: int, month: int) -> ApiError:
@@ -364,14 +367,14 @@ def _missing_budget(call: Call, year: int, month: int) -> ApiError:
 
 
 def get_budget(call: Call) -> dict:
-    _, year, month, row = _budget(call)
+    year, month, row = _budget(call)
     if row is None:
         raise _missing_budget(call, year, month)
     return render(call.ctx, USER_BUDGET, row)
 
 
 def put_budget(call: Call) -> dict:
-    user, year, month, _ = _budget(call)
+    user, year, month = _month(call)
     body = call.body or {}
     amounts = {key: body[key] or 0 for key in ("budget", "pipeline") if key in body}
     row = budgets.save(call.ws, budgets.USER, user.id, year, month, amounts, defaults={"budget": 0, "pipeline": 0})
@@ -379,7 +382,7 @@ def put_budget(call: Call) -> dict:
 
 
 def delete_budget(call: Call) -> dict:
-    _, year, month, row = _budget(call)
+    year, month, row = _budget(call)
     if row is None:
         raise _missing_budget(call, year, month)
     budgets.remove(call.ws, row)
