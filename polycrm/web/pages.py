@@ -20,8 +20,8 @@ from polycrm.core.auth import (
     MICROBIZZ_APIKEY,
 )
 from polycrm.core.errors import Invalid, NotFound
-from polycrm.core.query import Page
 from polycrm.core.models import Activity, Contact, Customer, Document, Opportunity, Product, Quote, Ticket, User
+from polycrm.core.query import Page
 from polycrm.web import forms
 from polycrm.web.forms import Field
 from polycrm.web.handler import Ctx

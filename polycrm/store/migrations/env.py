@@ -4,13 +4,14 @@ from alembic import context
 from sqlalchemy import create_engine
 
 from polycrm.core.models import Base
+from polycrm.store.engine import FTS_TABLES
 
 config = context.config
 target_metadata = Base.metadata
 
 # Search indexes made by hand in 0002 (dialect-specific, not in the models):
 # the SQLite FTS5 table with its shadow tables, and the PostgreSQL GIN index.
-HAND_MADE_TABLES = ("customer_fts",)
+HAND_MADE_TABLES = FTS_TABLES
 HAND_MADE_INDEXES = frozenset({"ix_customer_search_trgm"})
 
 
