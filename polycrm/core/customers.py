@@ -8,9 +8,11 @@ from typing import Any
 from sqlalchemy import select
 
 from polycrm.core import profiles
+from polycrm.core.derived import (  # noqa: F401  (part of this module's interface)
+    INTERIOR_PREFIX, STREET_NUMBER_PARTS, fold, street_line,
+)
 from polycrm.core.errors import Invalid
 from polycrm.core.models import Contact, Customer, Product, Profile
-from polycrm.core.tenancy import on_save
 from polycrm.core.workspace import Workspace
 
 ADDRESS_KINDS = ("visiting", "postal", "delivery", "invoice")
@@ -18,55 +20,6 @@ ADDRESS_PARTS = (
     "careof", "name", "street", "street2", "number", "letter", "interior_number",
     "suburb", "zip", "city", "state", "country", "email", "latitude", "longitude",
 )
-# The parts a one-line street ("Vesterbrogade 12B", "Av. Vallarta 1234 Int. 5") is made of.
-STREET_NUMBER_PARTS = ("number", "letter", "interior_number")
-INTERIOR_PREFIX = "Int. "
-_SEARCH_FIELDS = ("name", "alt_name", "number", "phone", "cellphone", "email", "vat")
-_SEARCH_ADDRESS_PARTS = ("name", "street", "number", "letter", "zip", "city", "careof")
-
-
-def fold(text: str | None) -> str:
-    return (text or "").casefold()
-
-
-@on_save(Customer)
-def _derive_customer(c: Customer) -> None:
-    c.name_folded = fold(c.name)[:255]
-    parts = [getattr(c, f) or "" for f in _SEARCH_FIELDS]
-    for address in (c.addresses or {}).values():
-        if isinstance(address, dict):
-            parts.extend(str(address.get(p) or "") for p in _SEARCH_ADDRESS_PARTS)
-    c.search_text = fold(" ".join(p for p in parts if p))
-
-
-@on_save(Contact)
-def _derive_contact(c: Contact) -> None:
-    fields = (c.name, c.surname, c.mother_surname, c.email, c.phone, c.cellphone, c.jobtitle, c.idnumber, c.street, c.city, c.zip)
-    c.search_text = fold(" ".join(f for f in fields if f))
-
-
-@on_save(Product)
-def _derive_product(p: Product) -> None:
-    p.search_text = fold(" ".join(f for f in (p.name, p.number, p.description, p.short_name) if f))
-
-
-def street_line(address: Mapping[str, Any] | None) -> str | None:
-    """An address's street with its numbers, as one line of text.
-
-    The street, a blank, the house number with its letter right after it,
-    and the interior number after ``Int.``: "Vesterbrogade 12",
-    "Vesterbrogade 12B", "Av. Vallarta 1234 Int. 5". None when all are empty.
-    """
-    if not address:
-        return None
-
-    def part(name: str) -> str:
-        value = address.get(name)
-        return "" if value is None else str(value).strip()
-
-    interior = part("interior_number")
-    words = (part("street"), part("number") + part("letter"), INTERIOR_PREFIX + interior if interior else "")
-    return " ".join(w for w in words if w) or None
 
 
 def street_line_patch(kind: str, line: str | None, current: Mapping[str, Any] | None) -> dict[str, Any]:

@@ -12,16 +12,10 @@ from polycrm.core import lookups
 from polycrm.core.customers import fold
 from polycrm.core.errors import Invalid
 from polycrm.core.models import Lookup, Opportunity, OpportunityLine, Product
-from polycrm.core.tenancy import on_save
 from polycrm.core.workspace import Workspace
 
 STATUSES = ("active", "pending", "won", "lost")
 LINE_FIELDS = ("product_id", "quantity", "price", "discount", "tax", "total")
-
-
-@on_save(Opportunity)
-def _derive_opportunity(o: Opportunity) -> None:
-    o.search_text = fold(" ".join(f for f in (o.title, o.description) if f))
 
 
 def status_entry(ws: Workspace, status: str, profile_id: int | None = None) -> Lookup | None:

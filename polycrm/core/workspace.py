@@ -15,7 +15,8 @@ from typing import Any, TypeVar
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-import polycrm.core.tenancy  # noqa: F401  (installs the session events)
+import polycrm.core.derived  # noqa: F401  (installs the session events and derive hooks)
+from polycrm.core import limits
 from polycrm.core.blobs import BlobStore
 from polycrm.core.errors import Invalid, NotFound
 from polycrm.core.models import Tenant, TenantScoped
@@ -86,9 +87,8 @@ class Workspace:
         return dict(tenant.settings or {}) if tenant else {}
 
     def get(self, model: type[M], id_: Any, *, include_deleted: bool = True) -> M | None:
-        try:
-            key = int(id_)
-        except (TypeError, ValueError):
+        key = limits.id_in_range(id_)
+        if key is None:
             return None
         obj = self.session.scalars(select(model).where(model.id == key)).first()
         if obj is not None and obj.deleted and not include_deleted:
@@ -103,7 +103,7 @@ class Workspace:
 
     def by_ids(self, model: type[M], ids: Iterable[Any], *, include_deleted: bool = True) -> dict[int, M]:
         """Rows by id, fetched in one query; ids that are empty or unknown are left out."""
-        wanted = sorted({int(i) for i in ids if i})
+        wanted = sorted({key for key in map(limits.id_in_range, ids) if key})
         if not wanted:
             return {}
         stmt = select(model).where(model.id.in_(wanted))
@@ -168,10 +168,13 @@ def patch(obj: TenantScoped, values: Mapping[str, Any]) -> bool:
     ``changed_at``. Returns whether anything changed.
     """
     changed = False
+    checks = limits.for_model(type(obj))
     json_updates: dict[str, dict] = {}
     for key, value in values.items():
         if "." in key:
             column, _, path = key.partition(".")
+            if value is not None:
+                limits.check_json(value, key)
             current = json_updates.get(column)
             if current is None:
                 current = _deep_copy(getattr(obj, column) or {})
@@ -180,8 +183,7 @@ def patch(obj: TenantScoped, values: Mapping[str, Any]) -> bool:
             continue
         if getattr(obj, key, _MISSING) is _MISSING and key not in obj.__mapper__.column_attrs:
             raise AttributeError(f"{type(obj).__name__} has no field {key}")
-        if isinstance(value, str):
-            _check_length(type(obj), key, value)
+        checks.check(key, value)
         if getattr(obj, key) != value or (value is None and getattr(obj, key) is not None):
             setattr(obj, key, value)
             changed = True
@@ -190,22 +192,6 @@ def patch(obj: TenantScoped, values: Mapping[str, Any]) -> bool:
             setattr(obj, column, new)
             changed = True
     return changed
-
-
-_LENGTHS: dict[type, dict[str, int]] = {}
-
-
-def _check_length(model: type, key: str, value: str) -> None:
-    """Refuse text longer than its column: PostgreSQL would fail the whole
-    transaction at flush, SQLite would store it; both should say why."""
-    lengths = _LENGTHS.get(model)
-    if lengths is None:
-        lengths = _LENGTHS[model] = {
-            c.key: c.type.length for c in model.__table__.columns if getattr(c.type, "length", None)
-        }
-    limit = lengths.get(key)
-    if limit is not None and len(value) > limit:
-        raise Invalid(f"{key} must be at most {limit} characters", field=key)
 
 
 def _deep_copy(value: Any) -> Any:
@@ -238,6 +224,3 @@ def get_path(row: Any, path: str) -> Any:
         value = value.get(part) if isinstance(value, dict) else None
     return value
 
-
-# Derived-field hooks register themselves on import.
-import polycrm.core.customers  # noqa: E402,F401
