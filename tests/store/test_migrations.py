@@ -1,0 +1,121 @@
+"""Data migrations: what they do to data written under an older mapping.
+
+Each test makes a database of its own: brought to the newest schema, taken
+back to the revision before the migration under test, given rows as the old
+code wrote them and upgraded again, which runs that migration on them.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from alembic import command
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+
+from tests.conftest import PG_URL, _fresh_pg_database
+from polycrm.core import query as q
+from polycrm.core import tenants
+from polycrm.core.models import Customer, Product
+from polycrm.store.engine import Database
+from polycrm.store.migrate import alembic_config
+
+
+@pytest.fixture
+def fresh_db(runtime, tmp_path):
+    if runtime.db.is_sqlite:
+        url = f"sqlite:///{tmp_path / 'migrations.sqlite3'}"
+    else:
+        url = _fresh_pg_database(make_url(PG_URL).set(database=f"polycrm_migr_{uuid.uuid4().hex[:8]}")
+                                 .render_as_string(hide_password=False))
+    db = Database(url)
+    db.upgrade()
+    yield db
+    db.dispose()
+
+
+def migrate(db: Database, revision: str) -> None:
+    """Take the database to ``revision`` ("head" or an older one)."""
+    cfg = alembic_config(db.url)
+    with db.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        (command.upgrade if revision == "head" else command.downgrade)(cfg, revision)
+
+
+def columns(db: Database, table: str) -> set[str]:
+    return {c["name"] for c in sa.inspect(db.engine).get_columns(table)}
+
+
+def test_0003_drops_centia_shipping_copies_and_makes_skus_product_numbers(fresh_db):
+    made = tenants.create(fresh_db, tenants.NewTenant(name="legacy"))
+    migrate(fresh_db, "0002")
+    place = {"street": "Av. Juárez", "number": "120", "zip": "44100", "city": "Guadalajara", "country": "MX"}
+    elsewhere = {**place, "street": "Bodega", "number": "3"}
+    with tenants.workspace(fresh_db, "legacy") as ws:
+        profile = made["profile_id"]
+        ids = {
+            # CreateCompany's copy, on a company made through centia (it has a profile).
+            "copy": ws.create(Customer, name="A", profile_id=profile, addresses={"visiting": place, "delivery": place}),
+            # A real delivery address, and an equal one on a customer made elsewhere: both kept.
+            "other": ws.create(Customer, name="B", profile_id=profile, addresses={"visiting": place, "delivery": elsewhere}),
+            "not centia": ws.create(Customer, name="C", addresses={"visiting": place, "delivery": place}),
+            "sku": ws.create(Product, name="P"),
+            "numbered": ws.create(Product, name="Q", number="Q-1"),
+        }
+        ids = {k: v.id for k, v in ids.items()}
+        for key, sku in (("sku", "INST-01"), ("numbered", "OLD")):  # the column the model no longer has
+            ws.session.execute(sa.text("UPDATE product SET sku = :sku WHERE id = :id"), {"sku": sku, "id": ids[key]})
+        before = {k: ws.get(Customer if k in ("copy", "other", "not centia") else Product, v).changed_at
+                  for k, v in ids.items()}
+
+    migrate(fresh_db, "head")
+
+    with tenants.workspace(fresh_db, "legacy") as ws:
+        copy = ws.get(Customer, ids["copy"])
+        assert copy.addresses == {"visiting": place}
+        assert copy.changed_at > before["copy"]
+        assert ws.get(Customer, ids["other"]).addresses == {"visiting": place, "delivery": elsewhere}
+        assert ws.get(Customer, ids["not centia"]).addresses == {"visiting": place, "delivery": place}
+        assert ws.get(Customer, ids["not centia"]).changed_at == before["not centia"]
+        product = ws.get(Product, ids["sku"])
+        assert product.number == "INST-01"
+        assert product.changed_at > before["sku"]
+        assert ws.get(Product, ids["numbered"]).number == "Q-1"
+
+
+def test_0005_drops_the_unused_billing_name_and_sku_columns(fresh_db):
+    assert "billing_name" not in columns(fresh_db, "customer") and "sku" not in columns(fresh_db, "product")
+    migrate(fresh_db, "0004")
+    assert "billing_name" in columns(fresh_db, "customer") and "sku" in columns(fresh_db, "product")
+    migrate(fresh_db, "head")
+    assert "billing_name" not in columns(fresh_db, "customer") and "sku" not in columns(fresh_db, "product")
+    # The customer search index still follows writes (on SQLite its FTS triggers survive the drop).
+    tenants.create(fresh_db, tenants.NewTenant(name="after"))
+    with tenants.workspace(fresh_db, "after") as ws:
+        ws.create(Customer, name="Zebrafish Holdings")
+    with tenants.workspace(fresh_db, "after") as ws:
+        found = q.every(ws, Customer, [q.Criterion("fulltext", "search_text", "brafi")])
+        assert [c.name for c in found] == ["Zebrafish Holdings"]
+
+
+def test_0006_puts_house_numbers_into_customer_search_text(fresh_db):
+    tenants.create(fresh_db, tenants.NewTenant(name="numbers"))
+    place = {"street": "Havnevej", "number": "3", "letter": "B", "city": "Skagen"}
+    with tenants.workspace(fresh_db, "numbers") as ws:
+        numbered = ws.create(Customer, name="Fjord", addresses={"visiting": place})
+        plain = ws.create(Customer, name="Plain", addresses={"visiting": {"street": "Torvet 1"}})
+        ws.flush()
+        ids = numbered.id, plain.id
+    with fresh_db.engine.begin() as conn:  # as the previous code wrote it
+        conn.execute(sa.text("UPDATE customer SET search_text = 'fjord havnevej skagen' WHERE id = :id"), {"id": ids[0]})
+    migrate(fresh_db, "0005")
+    migrate(fresh_db, "head")
+    with tenants.workspace(fresh_db, "numbers") as ws:
+        assert ws.get(Customer, ids[0]).search_text == "fjord havnevej 3 b skagen"
+        assert ws.get(Customer, ids[1]).search_text == "plain torvet 1"
+        found = q.every(ws, Customer, [q.Criterion("fulltext", "search_text", "havnevej 3")])
+        assert [c.id for c in found] == [ids[0]]
+    if fresh_db.is_sqlite:  # the FTS table followed the update (its trigger fired)
+        with fresh_db.engine.begin() as conn:
+            conn.execute(sa.text("INSERT INTO customer_fts(customer_fts) VALUES ('integrity-check')"))
