@@ -12,6 +12,7 @@ from polycrm.core import lookups
 from polycrm.core.customers import fold
 from polycrm.core.errors import Invalid
 from polycrm.core.models import Lookup, Opportunity, OpportunityLine, Product
+from polycrm.core.service import Service, Write
 from polycrm.core.workspace import Workspace
 
 STATUSES = ("active", "pending", "won", "lost")
@@ -36,32 +37,45 @@ def status_entry(ws: Workspace, status: str, profile_id: int | None = None) -> L
     return next((e for e in open_ if e.is_default), open_[0] if open_ else None)
 
 
-def create(ws: Workspace, values: Mapping[str, Any], lines: Iterable[Mapping[str, Any]] = ()) -> Opportunity:
-    """Create an opportunity and its product lines in one go.
+def _status_rule(write: Write) -> None:
+    """A status word is one of :data:`STATUSES`; a new opportunity without a
+    ``status_id`` gets the status list's entry for its word."""
+    if write.creating or write.given("status"):
+        status = write.values.get("status") or ("active" if write.creating else None)
+        if status not in STATUSES:
+            raise Invalid(f"status must be one of {', '.join(STATUSES)}", field="status")
+        write.values["status"] = status
+    if write.creating and not write.values.get("status_id"):
+        entry = status_entry(write.ws, write.values["status"], write.values.get("profile_id"))
+        write.values["status_id"] = entry.id if entry is not None else None
 
-    Whichever API creates it: its registering user (``extra.reguser_id``,
-    Cirrus ``reguserid``) is the acting user unless given, and without a
-    ``status_id`` (Cirrus ``statusid``) it gets the status list's entry for
-    its status word (:func:`status_entry`: the default open status for a new,
-    active opportunity).
-    """
-    status = values.get("status") or "active"
-    if status not in STATUSES:
-        raise Invalid(f"status must be one of {', '.join(STATUSES)}", field="status")
-    data = {**values, "status": status}
-    if ws.user_id:
-        extra = data.get("extra")
-        if isinstance(extra, Mapping):
-            data["extra"] = {"reguser_id": ws.user_id, **extra}
-        elif not data.get("extra.reguser_id"):
-            data["extra.reguser_id"] = ws.user_id
-    if not data.get("status_id"):
-        entry = status_entry(ws, status, data.get("profile_id"))
-        data["status_id"] = entry.id if entry is not None else None
-    opportunity = ws.create(Opportunity, data)
-    for order, line in enumerate(lines, start=1):
-        add_line(ws, opportunity, line, order)
-    return opportunity
+
+def _registering_user(write: Write) -> None:
+    """Whichever API creates it, its registering user (``extra.reguser_id``,
+    Cirrus ``reguserid``) is the acting user unless given."""
+    ws, data = write.ws, write.values
+    if not write.creating or not ws.user_id:
+        return
+    extra = data.get("extra")
+    if isinstance(extra, Mapping):
+        data["extra"] = {"reguser_id": ws.user_id, **extra}
+    elif not data.get("extra.reguser_id"):
+        data["extra.reguser_id"] = ws.user_id
+
+
+def _add_lines(write: Write) -> None:
+    for order, line in enumerate(write.context.get("lines") or (), start=1):
+        add_line(write.ws, write.obj, line, order)
+
+
+SERVICE: Service[Opportunity] = Service(
+    Opportunity, "opportunity", rules=[_status_rule, _registering_user], after=[_add_lines],
+)
+
+
+def create(ws: Workspace, values: Mapping[str, Any], lines: Iterable[Mapping[str, Any]] = ()) -> Opportunity:
+    """Create an opportunity and its product lines in one go (see :data:`SERVICE`)."""
+    return SERVICE.create(ws, values, lines=list(lines))
 
 
 def add_line(ws: Workspace, opportunity: Opportunity, line: Mapping[str, Any], order: int = 0) -> OpportunityLine:

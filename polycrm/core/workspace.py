@@ -80,6 +80,10 @@ class Workspace:
     def flush(self) -> None:
         self.session.flush()
 
+    def rollback(self) -> None:
+        """Undo everything this workspace wrote so far (it stays open for reading)."""
+        self.session.rollback()
+
     # -- reading -----------------------------------------------------------
     def tenant_settings(self) -> dict[str, Any]:
         """The tenant's own settings (defaults a face may show)."""

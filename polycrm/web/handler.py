@@ -149,13 +149,13 @@ class Web:
             try:
                 response = fn(ctx)
             except NotFound as exc:
-                ws.session.rollback()
+                ws.rollback()
                 return self.error_page(ctx, 404, "Not found", exc.message)
             except CoreError as exc:
-                ws.session.rollback()
+                ws.rollback()
                 return self.error_page(ctx, 400, "Cannot do that", exc.message)
             if response.status_code >= 400:
-                ws.session.rollback()
+                ws.rollback()
             return response
 
 

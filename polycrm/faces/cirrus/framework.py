@@ -348,8 +348,8 @@ class Entity:
     # Filters that read several query parameters at once, and the names they read.
     combined: Callable[[Mapping[str, Any]], list[q.Criterion]] | None = None
     combined_params: frozenset[str] = frozenset()
-    # The core service that creates a row (workspace, values), where the core has one.
-    create: Callable[[Any, dict[str, Any]], Any] | None = None
+    # The core service every write of this entity goes through (polycrm.core.service.Service).
+    service: Any = None
 
     def find(self, ctx: Ctx, id_: Any) -> Any:
         obj = ctx.ws.get(self.model, id_, include_deleted=False)
@@ -388,7 +388,9 @@ class Entity:
         _null_to_default(self.model, writes.changes)
         if obj is None:
             values = {**self.defaults, **writes.changes}
-            obj = self.create(ctx.ws, values) if self.create else ctx.ws.create(self.model, values)
+            obj = self.service.create(ctx.ws, values) if self.service else ctx.ws.create(self.model, values)
+        elif self.service:
+            self.service.update(ctx.ws, obj, writes.changes)
         else:
             ctx.ws.update(obj, writes.changes)
         for step in writes.after:

@@ -197,7 +197,7 @@ SORTS = {
 OPPORTUNITY_ENTITY = Entity(
     label="Opportunity", model=Opportunity, view=OPPORTUNITY, writers=WRITERS, filters=FILTERS, sorts=SORTS,
     fulltext="title,description,result", defaults={"status": "active"}, prepare=prepare,
-    create=opportunities.create,
+    service=opportunities.SERVICE,
 )
 
 ESTIMATES = lookup_entity("Opportunity estimate", "opportunity_estimate", ESTIMATE)
