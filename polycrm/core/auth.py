@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from polycrm.core.errors import CoreError
+from polycrm.core.limits import INT32
 from polycrm.core.models import Credential, Tenant, User, utcnow
 from polycrm.store.engine import Database
 
@@ -30,6 +32,11 @@ CIRRUS_BEARER = "cirrus.bearer"
 CENTIA_TOKEN = "centia.token"
 
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}
+
+
+class Denied(CoreError):
+    """Credentials that open nothing. ``message`` is the reason the caller is
+    told (a face wraps it in its own envelope, e.g. ``Access denied: ...``)."""
 
 
 def hash_password(password: str) -> str:
@@ -187,3 +194,76 @@ def first_admin_id(session: Session, tenant_id: int) -> int | None:
     return session.scalar(
         select(User.id).where(User.tenant_id == tenant_id).order_by(User.is_admin.desc(), User.id).limit(1)
     )
+
+
+# -- the Microbizz credential policy -------------------------------------------------
+MICROBIZZ_WRONG_LOGIN = "wrong apikey, username or password"
+MICROBIZZ_LOGIN_REQUIRED = "apikey, username and password are required"
+MICROBIZZ_BAD_TOKEN = "invalid accesstoken"
+
+
+def microbizz_principal(
+    db: Database,
+    contract: int,
+    *,
+    apikey: object = None,
+    username: object = None,
+    password: object = None,
+    accesstoken: object = None,
+) -> Principal:
+    """Who a Microbizz envelope's credentials name, or :class:`Denied`.
+
+    The contract picks the tenant. Then, in this order:
+
+    1. a non-empty ``accesstoken`` decides alone (``apikey``, ``username`` and
+       ``password`` are then ignored): an app-connect access token of that
+       tenant, or one of its API keys (the vendor's "interchangeable" rule).
+       The commands run as the credential's user, or as the tenant's first
+       admin when the credential belongs to no user;
+    2. otherwise ``apikey`` + ``username`` + ``password`` are all required: an
+       API key of that tenant and an active user of that tenant (by user name
+       or e-mail) with that password. The commands run as that user.
+
+    Every value is taken as the client sent it (any JSON type): a value that is
+    not usable text simply matches nothing. A revoked or expired credential is
+    no credential; another tenant's is refused like a wrong one.
+    """
+    if not INT32[0] <= contract <= INT32[1]:
+        # No tenant can have it; asking the database would overflow its column.
+        raise Denied(f"unknown contract {contract}")
+    with system_session(db) as session:
+        tenant = tenant_by_contract(session, contract)
+        if tenant is None:
+            raise Denied(f"unknown contract {contract}")
+        if accesstoken:
+            cred = None
+            if _usable_text(accesstoken):
+                cred = find_credential(session, MICROBIZZ_ACCESSTOKEN, accesstoken) or find_credential(
+                    session, MICROBIZZ_APIKEY, accesstoken
+                )
+            if cred is None or cred.tenant_id != tenant.id:
+                raise Denied(MICROBIZZ_BAD_TOKEN)
+            return Principal(tenant.id, cred.user_id or first_admin_id(session, tenant.id), cred.id)
+        if not all(isinstance(v, str) and v for v in (apikey, username, password)):
+            raise Denied(MICROBIZZ_LOGIN_REQUIRED)
+        if not all(map(_usable_text, (apikey, username, password))):
+            raise Denied(MICROBIZZ_WRONG_LOGIN)
+        cred = find_credential(session, MICROBIZZ_APIKEY, apikey)
+        if cred is None or cred.tenant_id != tenant.id:
+            raise Denied(MICROBIZZ_WRONG_LOGIN)
+        user = user_by_login(session, tenant.id, username)
+        if user is None or not user.active or not password_cache.verify(user, password):
+            raise Denied(MICROBIZZ_WRONG_LOGIN)
+        return Principal(tenant.id, user.id, cred.id)
+
+
+def _usable_text(value: object) -> bool:
+    """Text a lookup can carry: a string without NUL or lone surrogates
+    (PostgreSQL refuses the first, no encoder writes the second)."""
+    if not isinstance(value, str) or "\x00" in value:
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

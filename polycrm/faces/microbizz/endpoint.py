@@ -119,6 +119,8 @@ class MicrobizzAPI:
         return self.stamp({"status": 1, "msg": "OK", "results": self.run(principal, commands, halt)})
 
     def authenticate(self, envelope: Mapping[str, Any]) -> auth.Principal:
+        """Read the contract off the wire; the credential policy is the core's
+        (:func:`polycrm.core.auth.microbizz_principal`)."""
         raw_contract = envelope.get("contract")
         if raw_contract in (None, ""):
             raise EnvelopeError("Access denied: missing contract")
@@ -126,32 +128,17 @@ class MicrobizzAPI:
             contract = wire.read_int(raw_contract, "contract")
         except wire.CommandError:
             raise EnvelopeError(f"Access denied: invalid contract {raw_contract!r}") from None
-        token = envelope.get("accesstoken")
-        with auth.system_session(self.rt.db) as session:
-            tenant = auth.tenant_by_contract(session, contract)
-            if tenant is None:
-                raise EnvelopeError(f"Access denied: unknown contract {contract}")
-            if token:
-                # An app-connect access token; API keys are accepted in its place.
-                cred = None
-                if isinstance(token, str):
-                    cred = auth.find_credential(session, auth.MICROBIZZ_ACCESSTOKEN, token) or auth.find_credential(
-                        session, auth.MICROBIZZ_APIKEY, token
-                    )
-                if cred is None or cred.tenant_id != tenant.id:
-                    raise EnvelopeError("Access denied: invalid accesstoken")
-                user_id = cred.user_id or auth.first_admin_id(session, tenant.id)
-                return auth.Principal(tenant.id, user_id, cred.id)
-            apikey, username, password = (envelope.get(k) for k in ("apikey", "username", "password"))
-            if not all(isinstance(v, str) and v for v in (apikey, username, password)):
-                raise EnvelopeError("Access denied: apikey, username and password are required")
-            cred = auth.find_credential(session, auth.MICROBIZZ_APIKEY, apikey)
-            if cred is None or cred.tenant_id != tenant.id:
-                raise EnvelopeError("Access denied: wrong apikey, username or password")
-            user = auth.user_by_login(session, tenant.id, username)
-            if user is None or not user.active or not auth.password_cache.verify(user, password):
-                raise EnvelopeError("Access denied: wrong apikey, username or password")
-            return auth.Principal(tenant.id, user.id, cred.id)
+        try:
+            return auth.microbizz_principal(
+                self.rt.db,
+                contract,
+                apikey=envelope.get("apikey"),
+                username=envelope.get("username"),
+                password=envelope.get("password"),
+                accesstoken=envelope.get("accesstoken"),
+            )
+        except auth.Denied as exc:
+            raise EnvelopeError(f"Access denied: {exc.message}") from None
 
     # -- batch ---------------------------------------------------------------
     def run(self, principal: auth.Principal, commands: list[Any], halt: bool) -> list[dict[str, Any]]:
@@ -161,9 +148,7 @@ class MicrobizzAPI:
         # Display names fetched by one command serve the next ones, until a
         # command that writes may have renamed something.
         names: dict[str, dict[int, str]] = {}
-        with Workspace(
-            self.rt.db, principal.tenant_id, principal.user_id, blobs=self.rt.blobs, write=writes
-        ) as ws:
+        with self.rt.workspace(principal, write=writes) as ws:
             for raw, cmd in plan:
                 writing = cmd is not None and cmd.writes
                 result = self.run_one(ws, raw, cmd, None if writing else names)
