@@ -1,0 +1,163 @@
+"""The centiaCRM v1 endpoint: HTTP, bearer authentication, routing, the envelope.
+
+A request is routed to its :class:`~polycrm.faces.centia.methods.Method`
+(lenient about the URL and the method name), the bearer token is checked, the
+profile too, the parameters are parsed and the handler's answer is wrapped in
+the centia envelope; a core error becomes ``success: false``. See
+docs/centiacrm.md for every choice made here.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.convertors import Convertor, register_url_convertor
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from polycrm.core import auth, profiles
+from polycrm.core.errors import CoreError
+from polycrm.core.models import User
+from polycrm.faces.centia import methods as M
+from polycrm.faces.centia.wire import ApiError, AuthError, EnvelopeError, failure, parse, success
+
+log = logging.getLogger(__name__)
+
+# Every spelling of a module slug a client may use, folded to lower case.
+MODULE_ALIASES = {
+    **{m: m for m in M.MODULES},
+    "profile": "profiles",
+    "company": "companies",
+    "contact": "contacts",
+    "product": "products",
+    "opportunity": "opportunities",
+    "ticket": "tickets",
+}
+BY_MODULE: dict[str, dict[str, M.Method]] = {}
+BY_NAME: dict[str, list[M.Method]] = {}
+for _m in M.METHODS:
+    BY_MODULE.setdefault(_m.module, {})[_m.name.casefold()] = _m
+    BY_NAME.setdefault(_m.name.casefold(), []).append(_m)
+
+
+class ModuleConvertor(Convertor):
+    """Matches a module slug in any case (used where the path has no /api/v1 prefix)."""
+
+    regex = "(?i:" + "|".join(sorted(MODULE_ALIASES, key=len, reverse=True)) + ")"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("centia_module", ModuleConvertor())
+
+
+def module_of(slug: str | None) -> str | None:
+    if slug is None:
+        return None
+    module = MODULE_ALIASES.get(slug.strip().strip("/").casefold())
+    if module is None:
+        raise ApiError(f"unknown module: {slug}", 404)
+    return module
+
+
+def resolve(slug: str | None, method_name: Any) -> M.Method:
+    """The method a request names: by URL module and method, ``Module.Method``, or a unique bare name."""
+    if not isinstance(method_name, str) or not method_name.strip():
+        raise EnvelopeError("missing method")
+    module = module_of(slug)
+    name = method_name.strip()
+    if "." in name:
+        dotted_module, _, name = name.rpartition(".")
+        dotted = module_of(dotted_module)
+        if module is not None and dotted != module:
+            raise EnvelopeError(f"method {method_name} does not belong to module {module}")
+        module = dotted
+    key = name.casefold()
+    if module is not None:
+        found = BY_MODULE[module].get(key)
+        if found is None:
+            raise EnvelopeError(f"unknown method: {name} in module {module}")
+        return found
+    candidates = BY_NAME.get(key, [])
+    if not candidates:
+        raise EnvelopeError(f"unknown method: {name}")
+    if len(candidates) > 1:
+        modules = ", ".join(c.module for c in candidates)
+        raise EnvelopeError(f"method {name} exists in several modules ({modules}); name the module")
+    return candidates[0]
+
+
+def bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization", "").strip()
+    if not header:
+        return None
+    scheme, _, rest = header.partition(" ")
+    if scheme.casefold() == "bearer":
+        return rest.strip() or None
+    return header if " " not in header else None
+
+
+class CentiaApi:
+    def __init__(self, rt: Any):
+        self.rt = rt
+
+    async def endpoint(self, request: Request) -> JSONResponse:
+        try:
+            if request.method != "POST":
+                raise ApiError("use POST with a JSON body", 405)
+            body = await self._body(request)
+            method = resolve(request.path_params.get("module"), body.get("method"))
+            raw = self._parameters(body.get("parameters"))
+            # The database work is synchronous: keep it off the event loop.
+            answer = await run_in_threadpool(self.dispatch, request, method, raw)
+            return JSONResponse(success(answer))
+        except ApiError as exc:
+            return JSONResponse(failure(exc.message), status_code=exc.status)
+        except CoreError as exc:
+            return JSONResponse(failure(exc.message))
+        except Exception:
+            log.exception("centia request failed")
+            return JSONResponse(failure("internal error"), status_code=500)
+
+    async def _body(self, request: Request) -> dict[str, Any]:
+        raw = await request.body()
+        if not raw.strip():
+            raise EnvelopeError("empty request body; send {\"method\": ..., \"parameters\": {...}}")
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            raise EnvelopeError("request body is not valid JSON") from None
+        if not isinstance(body, dict):
+            raise EnvelopeError("request body must be a JSON object")
+        return body
+
+    def _parameters(self, raw: Any) -> dict[str, Any]:
+        if raw is None or raw == [] or raw == "":
+            return {}
+        if not isinstance(raw, dict):
+            raise EnvelopeError("parameters must be an object")
+        return raw
+
+    def dispatch(self, request: Request, method: M.Method, raw: dict[str, Any]) -> dict[str, Any]:
+        token = bearer(request) if method.auth else None
+        principal = auth.resolve_token(self.rt.db, auth.CENTIA_TOKEN, token) if token else None
+        if method.auth and principal is None:
+            raise AuthError()
+        if method.on_credentials:
+            return method.handler(self.rt, parse(raw, method.params), token)
+        with self.rt.workspace(principal, write=method.writes) as ws:
+            user = ws.get(User, principal.user_id)
+            if user is None or user.deleted or not user.active:
+                raise AuthError()
+            profile = None
+            if method.takes_profile:
+                profile_id = parse(raw, (M.PROFILE,))["profile_id"]
+                profile = profiles.require_access(ws, user.id, profile_id)
+            return method.handler(M.Call(ws, principal, profile, parse(raw, method.params)))
