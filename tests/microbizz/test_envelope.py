@@ -160,6 +160,19 @@ def test_non_numeric_contract(client, tenant):
     assert_envelope_failure(body, "Access denied: invalid contract 'abc'")
 
 
+def test_a_contract_beyond_any_tenant_is_unknown(client, tenant):
+    """Once a 500 (the number overflowed the column); now the core says unknown."""
+    for contract in (2**40, str(10**30)):
+        body = post(client, echo_envelope(tenant, contract=contract))
+        assert_envelope_failure(body, f"Access denied: unknown contract {contract}")
+
+
+def test_a_username_holding_a_nul_is_a_wrong_login(client, tenant):
+    """Once a 500 on PostgreSQL (it cannot compare text holding NUL)."""
+    body = post(client, echo_envelope(tenant, username="ad\x00min"))
+    assert_envelope_failure(body, "Access denied: wrong apikey, username or password")
+
+
 def test_missing_password(client, tenant):
     envelope = echo_envelope(tenant)
     del envelope["password"]
