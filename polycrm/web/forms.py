@@ -16,6 +16,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from polycrm.core import browse, lookups
+from polycrm.core import limits
 from polycrm.core.errors import CoreError
 from polycrm.core.models import Customer, User
 from polycrm.core.workspace import Workspace, get_path
@@ -57,8 +58,9 @@ def choices(ws: Workspace, field: Field, *, exclude: int | None = None, selected
     saving a form never clears a reference the user did not touch.
     """
     options = _options(ws, field, exclude)
-    if selected and selected.isdigit() and all(o.value != selected for o in options):
-        key = int(selected)
+    # An id beyond any id column names nothing (and cannot be a query parameter).
+    key = limits.id_in_range(selected) if selected and selected.isdigit() else None
+    if key is not None and all(o.value != selected for o in options):
         if field.choices in ("customer", "user"):
             label = browse.names(ws, Customer if field.choices == "customer" else User, {key}).get(key)
         else:
