@@ -17,7 +17,7 @@ from typing import Any
 from polycrm.core import lookups
 from polycrm.core import sales
 from polycrm.core import query as q
-from polycrm.core.models import Customer, Lookup, TenantScoped, User
+from polycrm.core.models import Customer, TenantScoped, User
 from polycrm.faces.cirrus import wire
 from polycrm.faces.cirrus.framework import (
     USER_REF, Ctx, FieldError, View, Writer, Writes, attr, creating, f_eq, f_flag, f_like, item,
