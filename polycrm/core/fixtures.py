@@ -30,6 +30,7 @@ from typing import Any
 from sqlalchemy import Boolean, Date, DateTime, Float, Integer, Numeric
 
 from polycrm.core import auth, lookups, opportunities
+from polycrm.core import orders, quotes
 from polycrm.core.errors import Invalid
 from polycrm.core.models import (
     Activity, Contact, Customer, Lookup, Opportunity, Order, OrderLine, Product, Quote,
@@ -68,6 +69,7 @@ ENTITY_SECTIONS: dict[str, type[TenantScoped]] = {
     "tickets": Ticket,
 }
 _LINES = {Quote: (QuoteLine, "quote_id"), Order: (OrderLine, "order_id")}
+_DOCUMENT_SERVICES = {Quote: (quotes.SERVICE, quotes.LINE_SERVICE), Order: (orders.SERVICE, orders.LINE_SERVICE)}
 _REF_TARGETS = {
     "parent": Customer, "customer": Customer, "contact": Contact, "product": Product, "user": User,
     "user2": User, "opportunity": Opportunity, "superior": Contact, "quote": Quote, "order": Order,
@@ -162,16 +164,17 @@ class Loader:
         if model is Opportunity:
             # The defaults every API's opportunities get (registering user, status).
             obj = opportunities.create(self.ws, values)
+        elif model in _DOCUMENT_SERVICES:
+            # Numbers, statuses and references as every API's quotes and orders get them.
+            obj = _DOCUMENT_SERVICES[model][0].create(self.ws, values)
         else:
             obj = self.ws.create(model, values)
         self._remember(ref, model.__tablename__, obj.id)
         if lines and model in _LINES:
             line_model, fk = _LINES[model]
-            for order, line in enumerate(lines, start=1):
-                line_values = self._values(line_model, dict(line))
-                line_values.setdefault("sortorder", order)
-                line_values[fk] = obj.id
-                self.ws.create(line_model, line_values)
+            entries = [(None, self._values(line_model, dict(line))) for line in lines]
+            # Through the document's line service, so its price is the sum of its lines.
+            _DOCUMENT_SERVICES[model][1].replace(self.ws, obj, entries)
         return obj
 
     # -- values ------------------------------------------------------------

@@ -11,6 +11,7 @@ from urllib.parse import quote, urlencode
 from starlette.responses import RedirectResponse, Response
 
 from polycrm.core import browse, customers, documents, lookups, signin
+from polycrm.core import sales
 from polycrm.core.auth import (
     CENTIA_TOKEN,
     CIRRUS_BEARER,
@@ -538,12 +539,13 @@ def activity_done(ctx: Ctx) -> Response:
 def quote_detail(ctx: Ctx) -> Response:
     quote_ = ctx.ws.require(Quote, ctx.request.path_params["id"], "quote")
     lines = browse.quote_lines(ctx.ws, quote_.id)
-    totals = [browse.quote_line_total(line) for line in lines]
+    # The core's line maths: the sum of the lines is the quote's price on every API.
+    totals = [sales.line_total(line) for line in lines]
     n = display_names(ctx, [quote_], {"lookup": ("status_id", "type_id"), "customer": ("customer_id",),
                                       "user": ("user_id",)})
     units = browse.lookup_names(ctx.ws, {line.unit_id for line in lines})
     return ctx.render("quote.html", q=quote_, lines=list(zip(lines, totals)), n=n, units=units,
-                      total=sum(totals) if totals else None)
+                      total=sales.document_total(lines) if lines else None)
 
 
 # -- API access ------------------------------------------------------------------------------------------

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from collections.abc import Mapping
+from contextlib import contextmanager
 from typing import Any
 
 from polycrm.core import calls, lookups, pricing, products, quotes
+from polycrm.core.errors import CoreError
 from polycrm.core.models import Activity, InvoicePrice, Quote, QuoteLine
 from polycrm.faces.microbizz import wire
 from polycrm.faces.microbizz.commands_customers import add_file, lookup_list, rows_of, sync_page
@@ -115,9 +118,26 @@ def _quote_patch(call: Call, payload: Mapping[str, Any]) -> dict[str, Any]:
         if state is None:
             raise wire.CommandError(f"Invalid value for salescontract.statetext: unknown state {statetext!r}")
         patch["status_id"] = state.id
-    if patch.get("extra.phaseid"):
-        lookups.require(call.ws, "quote_phase", patch["extra.phaseid"], "salescontract.phaseid")
     return patch
+
+
+# Core fields of a quote whose errors name the wire field (the message keeps its wording).
+_WIRE_FIELDS = {"extra.phaseid": "salescontract.phaseid", "number": "salescontract.number"}
+
+
+@contextmanager
+def _in_wire_terms(fields: Mapping[str, str]) -> Iterator[None]:
+    """Name the wire field in a core error about one of ``fields``."""
+    try:
+        yield
+    except CoreError as exc:
+        wire_name = fields.get(exc.field or "")
+        if wire_name is None:
+            raise
+        message = exc.message
+        if message.startswith(exc.field + " "):
+            message = wire_name + message[len(exc.field):]
+        raise type(exc)(message, field=wire_name) from None
 
 
 def quote_out(call: Call, quote: Quote) -> dict[str, Any]:
@@ -128,10 +148,11 @@ def quote_out(call: Call, quote: Quote) -> dict[str, Any]:
 def create_update_sales_contract(call: Call) -> dict[str, Any]:
     payload, quote = call.target("salescontract", Quote)
     patch = _quote_patch(call, payload)
-    if quote is not None:
-        quotes.update(call.ws, quote, patch)
-    else:
-        quote = quotes.create(call.ws, patch)
+    with _in_wire_terms(_WIRE_FIELDS):
+        if quote is not None:
+            quotes.SERVICE.update(call.ws, quote, patch)
+        else:
+            quote = quotes.SERVICE.create(call.ws, patch)
     return {"salescontract": quote_out(call, quote)}
 
 
@@ -147,7 +168,11 @@ def create_update_sales_contract_line(call: Call) -> dict[str, Any]:
             raise wire.CommandError(f"Unknown line.id: {line_id}")
     elif not patch.get("quote_id"):
         raise wire.missing("line.contractid")
-    saved = quotes.save_line(call.ws, patch, line)
+    if line is None:
+        saved = quotes.LINE_SERVICE.create(call.ws, patch)
+    else:
+        quotes.LINE_SERVICE.update(call.ws, line, patch)
+        saved = line
     return {"line": SALESCONTRACTLINE.many(rows_of([saved]), call.ctx)[0]}
 
 

@@ -8,21 +8,31 @@ with), rows left out are deleted. Totals are read, never written:
 ``totalprice`` = quantity × price, less ``discountpercent`` percent, less
 ``discountamount``; ``totalpricestatistics`` and ``totalalternativevalue``
 are quantity × the row's statistics price and alternative value.
+
+The rows are written through the document's line service
+(:class:`polycrm.core.sales.LineService`), which fills in from the article,
+checks the article and unit, and keeps the document's ``price`` the sum of
+its row totals.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from collections.abc import Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from polycrm.core import links, lookups, pricelists
+from polycrm.core import sales
+from polycrm.core.errors import CoreError
+from polycrm.core.sales import LineService
 from polycrm.core import query as q
 from polycrm.core.models import Lookup, Product, Record, TenantScoped
 from polycrm.core.workspace import get_path
 from polycrm.faces.cirrus.framework import (
-    ID_NAME, TAG_REF, Ctx, FieldError, View, Writer, Writes, attr, linked, ref, render,
+    ID_NAME, TAG_REF, ApiError, Ctx, FieldError, View, Writer, Writes, attr, linked, ref, render,
 )
 from polycrm.faces.cirrus.groups._sales import ref_id
 from polycrm.faces.cirrus.groups.pricelists import ARTICLE_REF, PRICE_GROUP, PRICELIST
@@ -35,12 +45,7 @@ def _number(value: Any) -> Decimal:
 
 
 def row_total(row: Any) -> float:
-    amount = _number(row.quantity) * _number(row.price)
-    if row.discountpercent:
-        amount -= amount * _number(row.discountpercent) / 100
-    if row.discountamount:
-        amount -= _number(row.discountamount)
-    return float(amount)
+    return float(sales.line_total(row))
 
 
 def times(path: str):
@@ -91,7 +96,9 @@ class Rows:
 
         return read
 
-    def writer(self) -> Writer:
+    def writer(self, service: LineService) -> Writer:
+        """The ``rows`` writer: the document's lines become the entries, through ``service``."""
+
         def write(ctx: Ctx, obj: Any, value: Any, out: Writes) -> None:
             entries = [e for e in value or [] if isinstance(e, Mapping)]
             existing = {}
@@ -102,20 +109,11 @@ class Rows:
                 planned.append(self._plan(ctx, index, entry, existing))
 
             def save(ctx: Ctx, saved: Any) -> None:
-                kept = set()
-                for index, (current, values, tags) in enumerate(planned, start=1):
-                    if current is None:
-                        values.setdefault("sortorder", index)
-                        current = ctx.ws.create(self.model, {self.fk: saved.id, **values})
-                    else:
-                        ctx.ws.update(current, values)
-                        kept.add(current.id)
+                with rows_in_wire_terms():
+                    lines = service.replace(ctx.ws, saved, [(current, values) for current, values, _ in planned])
+                for line, (_, _, tags) in zip(lines, planned):
                     if tags is not None:
-                        ctx.ws.flush()
-                        links.set_targets(ctx.ws, links.TAG, q.entity_kind(self.model), current.id, links.LOOKUP, tags)
-                for id_, row in existing.items():
-                    if id_ not in kept:
-                        ctx.ws.update(row, {"deleted": True})
+                        links.set_targets(ctx.ws, links.TAG, q.entity_kind(self.model), line.id, links.LOOKUP, tags)
                 ctx.ws.flush()
 
             out.after.append(save)
@@ -135,18 +133,11 @@ class Rows:
                 continue
             values[path] = _convert(MODELS[self.schema][name], path, entry[name], where, name)
         if "article" in entry:
-            article_id = ref_id(entry["article"])
-            product = ctx.ws.get(Product, article_id, include_deleted=False) if article_id else None
-            if article_id and product is None:
-                raise FieldError(f"Article {article_id} not found", 404)
-            values["product_id"] = product.id if product else None
-            if product is not None:
-                values["product_number"] = product.number
-                if current is None:
-                    values.setdefault("price", product.price)
-                    values.setdefault("text", product.name)
-                    values.setdefault("unit_id", product.unit_id)
-        for name, path, kind in (("articleunit", "unit_id", "unit"), ("pricegroup", "extra.pricegroup_id", "price_group")):
+            # The line service checks the article and fills in what the row is not sent with.
+            values["product_id"] = _id(ref_id(entry["article"]), where, "article")
+        if "articleunit" in entry:
+            values["unit_id"] = _id(ref_id(entry["articleunit"]), where, "articleunit")
+        for name, path, kind in (("pricegroup", "extra.pricegroup_id", "price_group"),):
             if name in entry:
                 id_ = ref_id(entry[name])
                 if id_ and lookups.get(ctx.ws, kind, id_) is None:
@@ -165,6 +156,33 @@ class Rows:
                 if lookups.get(ctx.ws, "tag", id_) is None:
                     raise FieldError(f"Tag {id_} not found", 404)
         return current, values, tags
+
+
+def _id(value: Any, where: str, name: str) -> int | None:
+    if not value:
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise FieldError(f"{where}.{name}: {value!r} is not an id") from None
+
+
+# A core error about a row's field, as Cirrus words it: core field -> wire label.
+ROW_LABELS = {"product_id": "Article", "unit_id": "Articleunit"}
+
+
+@contextmanager
+def rows_in_wire_terms() -> Iterator[None]:
+    """A 404 naming ``rows`` for a row's unknown article or unit (as the plan's own checks)."""
+    try:
+        yield
+    except CoreError as exc:
+        label = ROW_LABELS.get(exc.field or "")
+        if label is None:
+            raise
+        # The core message names the field and then the id: "product 7 not found".
+        message = f"{label} {exc.message.split()[1]} not found"
+        raise ApiError(404, message, {"rows": message}) from None
 
 
 def _convert(t: str, path: str, value: Any, where: str, name: str) -> Any:
@@ -195,17 +213,6 @@ def register_row_input(rows: Rows) -> None:
     INPUT_DEFS[f"{rows.schema}In"] = rows.input_schema()
 
 
-def total_price(model: type[TenantScoped], fk: str):
-    """An ``after`` step: the document's price becomes the sum of its row totals."""
-
-    def step(ctx: Ctx, saved: Any) -> None:
-        rows = q.every(ctx.ws, model, [q.Criterion("eq", fk, saved.id)])
-        total = sum((Decimal(str(row_total(r))) for r in rows), Decimal(0))
-        ctx.ws.update(saved, {"price": total.quantize(Decimal("0.0001"))})
-
-    return step
-
-
 def csv_ids(path: str):
     """A comma-separated id list sent as a plain string (``accountids`` of orders)."""
 
@@ -233,5 +240,5 @@ def mission_filter(kind: str):
     return build
 
 
-__all__ = ["Rows", "csv_ids", "mission_filter", "parent_value", "register_row_input", "row_total", "times",
-           "total_price"]
+__all__ = ["Rows", "csv_ids", "mission_filter", "parent_value", "register_row_input", "row_total",
+           "rows_in_wire_terms", "times"]

@@ -15,8 +15,9 @@ from decimal import Decimal
 from typing import Any
 
 from polycrm.core import lookups
+from polycrm.core import sales
 from polycrm.core import query as q
-from polycrm.core.models import Customer, Lookup, TenantScoped, User
+from polycrm.core.models import Customer, TenantScoped, User
 from polycrm.faces.cirrus import wire
 from polycrm.faces.cirrus.framework import (
     USER_REF, Ctx, FieldError, View, Writer, Writes, attr, creating, f_eq, f_flag, f_like, item,
@@ -188,9 +189,7 @@ def single_default(kind: str):
             return
 
         def unset_others(ctx: Ctx, saved: Any) -> None:
-            for other in q.every(ctx.ws, Lookup, [q.Criterion("eq", "kind", kind), q.Criterion("flag", "is_default", 1)]):
-                if other.id != saved.id:
-                    ctx.ws.update(other, {"is_default": False})
+            sales.unset_other_defaults(ctx.ws, kind, saved)
 
         out.after.append(unset_others)
 

@@ -6,8 +6,10 @@ orders). ``placedate``/``deliverydate`` keep only their date part (the doc:
 "only the date part is used") and read back as midnight UTC. The delivery
 and payment terms and the delivery type are ids of the core lists
 ``delivery_term``/``payment_term``/``delivery_type`` kept in ``extra``.
-When ``rows`` are sent without ``price``, the order's price becomes the sum
-of the row totals.
+Orders are written through :data:`polycrm.core.orders.SERVICE` and their
+rows through its line service: an order with rows is priced at the sum of
+the row totals, whichever API wrote them; one without rows keeps the price
+sent.
 """
 
 from __future__ import annotations
@@ -18,11 +20,11 @@ from polycrm.core import links, orders
 from polycrm.core import query as q
 from polycrm.core.models import Contact, Customer, Lookup, Opportunity, Order, OrderLine, Record, User
 from polycrm.faces.cirrus.framework import (
-    ID_NAME, TAG_REF, USER_REF, Ctx, Entity, View, Writes, attr, creating, f_eq, f_from, f_ids, f_to, item,
+    ID_NAME, TAG_REF, USER_REF, Entity, View, attr, creating, f_eq, f_from, f_ids, f_to, item,
     linked, paged, ref, to, to_links, updating,
 )
 from polycrm.faces.cirrus.groups._documents import (
-    Rows, csv_ids, mission_filter, parent_value, register_row_input, row_total, times, total_price,
+    Rows, csv_ids, mission_filter, parent_value, register_row_input, row_total, times,
 )
 from polycrm.faces.cirrus.groups._sales import (
     CONTACT_REF, OPPORTUNITY_REF, to_day, to_flag, to_lookup_ref, to_number, to_ref,
@@ -126,18 +128,6 @@ def head_writers(status_kind: str, status_label: str) -> dict[str, Any]:
     }
 
 
-def numbered_and_totalled(next_number, model, fk):
-    """A ``prepare`` step: new documents get a number; rows without a price make the price."""
-
-    def prepare(ctx: Ctx, obj: Any, body: dict, out: Writes) -> None:
-        if obj is None:
-            out.changes["number"] = next_number(ctx.ws)
-        if "rows" in body and "price" not in body:
-            out.after.append(total_price(model, fk))
-
-    return prepare
-
-
 ORDER_ENTITY = Entity(
     label="Order", model=Order, view=ORDER,
     writers={
@@ -145,7 +135,7 @@ ORDER_ENTITY = Entity(
         **{n: to(f"extra.{n}") for n in (*ADDRESS_FIELDS[5:], "invoiceemail", "invoicenumber", "invoicedate")},
         "type": to_lookup_ref("type_id", "order_type", "Ordertype"),
         "delivered": to_flag("delivered"),
-        "rows": ORDER_ROWS.writer(),
+        "rows": ORDER_ROWS.writer(orders.LINE_SERVICE),
     },
     filters={
         "number": f_eq("number"), "altnumber": f_eq("extra.alternateid"), "externalkey": f_eq("externalkey"),
@@ -162,7 +152,7 @@ ORDER_ENTITY = Entity(
         "externalkey": (q.Sort("externalkey"),),
     },
     fulltext="internalcomment,externalcomment",
-    prepare=numbered_and_totalled(orders.next_number, OrderLine, "order_id"),
+    service=orders.SERVICE,
 )
 
 BINDINGS = {

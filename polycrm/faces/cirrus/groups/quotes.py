@@ -1,7 +1,9 @@
 """quotes (#197–#206): quotes = core :class:`Quote` + :class:`QuoteLine` (the
 Microbizz sales contracts and their lines), their relations and statuses.
 
-A new quote gets the next quote number (``Q-00001``, as Microbizz). Quote
+Quotes are written through :data:`polycrm.core.quotes.SERVICE` (the next
+quote number ``Q-00001``, as Microbizz; the price is the sum of the rows
+when there are rows) and their rows through its line service. Quote
 statuses are the core list ``quote_status`` (the Microbizz quotation
 states); ``metatype`` is ``extra.metatype``. Relations are core links of
 kind ``quote_relation`` from the quote to the other record, the link's
@@ -24,7 +26,7 @@ from polycrm.faces.cirrus.framework import (
 from polycrm.faces.cirrus.groups._documents import Rows, register_row_input, row_total, times
 from polycrm.faces.cirrus.groups._sales import CONTACT_REF, OPPORTUNITY_REF, single_default, to_day, to_flag, to_int, with_schema
 from polycrm.faces.cirrus.groups.accounts import ACCOUNT_REF
-from polycrm.faces.cirrus.groups.orders import head_writers, numbered_and_totalled
+from polycrm.faces.cirrus.groups.orders import head_writers
 from polycrm.faces.cirrus.groups.pricelists import PRICELIST
 from polycrm.faces.cirrus.models import define
 
@@ -113,7 +115,7 @@ QUOTE_ENTITY = Entity(
     writers={
         **head_writers("quote_status", "Quote status"),
         "validtodate": to_day("validtodate"),
-        "rows": QUOTE_ROWS.writer(),
+        "rows": QUOTE_ROWS.writer(quotes.LINE_SERVICE),
     },
     filters={
         "externalkey": f_eq("externalkey"), "altnumber": f_eq("extra.alternateid"),
@@ -130,7 +132,7 @@ QUOTE_ENTITY = Entity(
         "externalkey": (q.Sort("externalkey"),),
     },
     fulltext="internalcomment,externalcomment",
-    prepare=numbered_and_totalled(quotes.next_number, QuoteLine, "quote_id"),
+    service=quotes.SERVICE,
 )
 
 
