@@ -222,9 +222,11 @@ def settle_page(page: int, per_page: int, total: int, past_end: str = "raise") -
 
 
 def every(ws: Workspace, model: type[TenantScoped], criteria: Sequence[Criterion] = (),
-          *, sort: Sequence[Sort] = (), include_deleted: bool = False) -> list[Any]:
-    """All live rows meeting the criteria (for short, unpaged lists)."""
+          *, sort: Sequence[Sort] = (), include_deleted: bool = False, limit: int | None = None) -> list[Any]:
+    """All live rows meeting the criteria (for short, unpaged lists), or the
+    first ``limit`` of them (a preview: no count, no page)."""
     conditions = [condition(model, c) for c in criteria]
     if not include_deleted:
         conditions.insert(0, model.deleted.is_(False))
-    return ws.scalars(select(model).where(*conditions).order_by(*order_by(model, sort)))
+    stmt = select(model).where(*conditions).order_by(*order_by(model, sort))
+    return ws.scalars(stmt if limit is None else stmt.limit(limit))
