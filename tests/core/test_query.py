@@ -129,7 +129,7 @@ def test_sqlite_searches_contacts_and_products_through_their_fts_tables(runtime)
             compiled = stmt.compile(conn)
             plan = " ".join(r[-1] for r in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}",
                                                                 tuple(compiled.params.values())))
-        assert f"VIRTUAL TABLE INDEX" in plan and table in plan
+        assert "VIRTUAL TABLE INDEX" in plan and table in plan
 
 
 # -- an activity's date -------------------------------------------------------------------
