@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from polycrm.core.errors import CoreError
 from polycrm.core.limits import INT32
 from polycrm.core.models import Credential, Tenant, User, utcnow
+from polycrm.core.query.paths import same_text
 from polycrm.store.engine import Database
 
 # Credential kinds.
@@ -184,7 +185,7 @@ def user_by_login(session: Session, tenant_id: int, login: str) -> User | None:
     ).first()
     if user is None and "@" in login:
         user = session.scalars(
-            select(User).where(User.tenant_id == tenant_id, User.email.ilike(login), User.deleted.is_(False))
+            select(User).where(User.tenant_id == tenant_id, same_text(User.email, login), User.deleted.is_(False))
         ).first()
     return user
 

@@ -9,13 +9,12 @@ Deleted rows never show up.
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 
 from polycrm.core.customers import fold
 from polycrm.core.models import (
@@ -24,7 +23,6 @@ from polycrm.core.models import (
     Credential,
     Customer,
     Document,
-    Link,
     Lookup,
     Opportunity,
     Product,
@@ -38,55 +36,46 @@ from polycrm.core.models import (
     User,
     utcnow,
 )
-from polycrm.core.query import Page
+from polycrm.core.query import Criterion, LinkedTo, Page, Sort, every
+from polycrm.core.query import search as query_search
 from polycrm.core.workspace import Workspace
 
 MAX_PER_PAGE = 100
 MAX_TERMS = 8
 
-# Columns a free-text search matches. Models with a derived, folded
-# ``search_text`` use it; the others match a few columns case-insensitively.
-SEARCH_COLUMNS: dict[type[TenantScoped], tuple[Any, ...]] = {
-    Customer: (Customer.search_text,),
-    Contact: (Contact.search_text,),
-    Product: (Product.search_text,),
-    Activity: (Activity.description, Activity.note, Activity.phonenumber, Activity.location),
-    Quote: (Quote.number, Quote.title, Quote.description),
-    Opportunity: (Opportunity.title, Opportunity.description),
-    Ticket: (Ticket.title, Ticket.description),
+# Paths a free-text search matches. Models with a derived, folded
+# ``search_text`` use it (customers, contacts and products through its
+# trigram index); the others match a few columns case-insensitively.
+SEARCH_PATHS: dict[type[TenantScoped], str] = {
+    Customer: "search_text",
+    Contact: "search_text",
+    Product: "search_text",
+    Activity: "description,note,phonenumber,location",
+    Quote: "number,title,description",
+    Opportunity: "title,description",
+    Ticket: "title,description",
 }
-_FOLDED = {Customer.search_text, Contact.search_text, Product.search_text}
 
+NEWEST_FIRST = (Sort("id", descending=True),)
+# Open before done, then by date, newest first, undated last.
+ACTIVITY_ORDER = (Sort("closed"), Sort("date", descending=True, mode="nulls_last"), Sort("id", descending=True))
 # Default list order per model: newest first unless a natural key exists.
-# "x IS NULL" first puts undated rows last on every database (SQLite and
-# PostgreSQL disagree on where NULLs sort).
-DEFAULT_ORDER: dict[type[TenantScoped], tuple[Any, ...]] = {
-    Customer: (Customer.name_folded, Customer.id),
-    Contact: (Contact.name, Contact.surname, Contact.id),
-    Product: (Product.name, Product.id),
-    Activity: (Activity.closed, Activity.date.is_(None), Activity.date.desc(), Activity.id.desc()),
-    Quote: (Quote.id.desc(),),
-    Opportunity: (Opportunity.id.desc(),),
-    Ticket: (Ticket.id.desc(),),
+DEFAULT_ORDER: dict[type[TenantScoped], tuple[Sort, ...]] = {
+    Customer: (Sort("name_folded"),),
+    Contact: (Sort("name"), Sort("surname")),
+    Product: (Sort("name"),),
+    Activity: ACTIVITY_ORDER,
+    Quote: NEWEST_FIRST,
+    Opportunity: NEWEST_FIRST,
+    Ticket: NEWEST_FIRST,
 }
 
 
-def escape_like(term: str) -> str:
-    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def text_filter(model: type[TenantScoped], query: str | None) -> list[Any]:
-    """Conditions matching every whitespace-separated term of ``query``."""
-    conditions = []
+def text_criteria(model: type[TenantScoped], query: str | None) -> list[Criterion]:
+    """Every whitespace-separated term of ``query`` occurs in one of the model's search paths."""
     # A handful of terms is plenty for a person typing; more only costs time.
-    for term in fold(query).split()[:MAX_TERMS]:
-        pattern = f"%{escape_like(term)}%"
-        matches = [
-            col.like(pattern, escape="\\") if col in _FOLDED else col.ilike(pattern, escape="\\")
-            for col in SEARCH_COLUMNS[model]
-        ]
-        conditions.append(or_(*matches))
-    return conditions
+    terms = fold(query).split()[:MAX_TERMS]
+    return [Criterion("fulltext", SEARCH_PATHS[model], " ".join(terms))] if terms else []
 
 
 def search(
@@ -96,18 +85,16 @@ def search(
     *,
     page: int = 1,
     per_page: int = 25,
-    where: Sequence[Any] = (),
-    order_by: Sequence[Any] | None = None,
+    criteria: Sequence[Criterion] = (),
+    order_by: Sequence[Sort] | None = None,
 ) -> Page:
-    """A page of live records of ``model`` matching a free-text query."""
+    """A page of live records of ``model`` matching a free-text query; a page
+    out of range shows the nearest one (``past_end="last"``)."""
     per_page = max(1, min(MAX_PER_PAGE, per_page))
-    stmt = select(model).where(model.deleted.is_(False), *where, *text_filter(model, query))
-    total = ws.count(stmt)
-    last = max(1, math.ceil(total / per_page))
-    page = max(1, min(page, last))
-    stmt = stmt.order_by(*(order_by or DEFAULT_ORDER.get(model, (model.id,))))
-    items = ws.scalars(stmt.limit(per_page).offset((page - 1) * per_page))
-    return Page(items, total, page, per_page)
+    return query_search(
+        ws, model, [*criteria, *text_criteria(model, query)], sort=order_by or DEFAULT_ORDER.get(model, ()),
+        page=page, per_page=per_page, past_end="last",
+    )
 
 
 # Which activities a list shows: a user's open ones, everybody's open ones, or all.
@@ -118,12 +105,12 @@ def activities(
     ws: Workspace, query: str | None, scope: str, user_id: int | None, *, page: int = 1, per_page: int = 25
 ) -> Page:
     """A page of activities in one of :data:`ACTIVITY_SCOPES`."""
-    where = []
+    criteria = []
     if scope in ("mine", "open"):
-        where.append(Activity.closed.is_(False))
+        criteria.append(Criterion("flag", "closed", 0))
     if scope == "mine":
-        where.append(Activity.user_id == user_id)
-    return search(ws, Activity, query, page=page, per_page=per_page, where=where)
+        criteria.append(Criterion("eq", "user_id", user_id))
+    return search(ws, Activity, query, page=page, per_page=per_page, criteria=criteria)
 
 
 def counts(ws: Workspace, models: Mapping[str, type[TenantScoped]]) -> dict[str, int]:
@@ -133,13 +120,9 @@ def counts(ws: Workspace, models: Mapping[str, type[TenantScoped]]) -> dict[str,
 
 def open_activities(ws: Workspace, user_id: int | None, limit: int = 10) -> list[Activity]:
     """A user's activities not yet done, the earliest first (undated last)."""
-    stmt = (
-        select(Activity)
-        .where(Activity.user_id == user_id, Activity.closed.is_(False), Activity.deleted.is_(False))
-        .order_by(Activity.date.is_(None), Activity.date, Activity.start, Activity.id)
-        .limit(limit)
-    )
-    return ws.scalars(stmt)
+    criteria = [Criterion("eq", "user_id", user_id), Criterion("flag", "closed", 0)]
+    order = (Sort("date", mode="nulls_last"), Sort("start"), Sort("id"))
+    return every(ws, Activity, criteria, sort=order, limit=limit)
 
 
 @dataclass(frozen=True)
@@ -198,7 +181,7 @@ def names(ws: Workspace, model: type[TenantScoped], ids: set[int | None]) -> dic
 
 
 def active_users(ws: Workspace) -> list[User]:
-    return ws.scalars(select(User).where(User.deleted.is_(False), User.active.is_(True)).order_by(User.name, User.id))
+    return every(ws, User, [Criterion("flag", "active", 1)], sort=(Sort("name"),))
 
 
 def customer_choices(ws: Workspace, exclude: int | None = None, limit: int = 500) -> list[Any]:
@@ -237,40 +220,23 @@ class CustomerOverview:
 
 def customer_documents(ws: Workspace, customer_id: int) -> list[Document]:
     """Documents attached to a customer through ``file`` links (either direction)."""
-    as_source = select(Link.target_id).where(
-        Link.kind == "file", Link.deleted.is_(False),
-        Link.source_kind == "customer", Link.source_id == customer_id, Link.target_kind == "document",
-    )
-    as_target = select(Link.source_id).where(
-        Link.kind == "file", Link.deleted.is_(False),
-        Link.target_kind == "customer", Link.target_id == customer_id, Link.source_kind == "document",
-    )
-    stmt = (
-        select(Document)
-        .where(Document.deleted.is_(False), or_(Document.id.in_(as_source), Document.id.in_(as_target)))
-        .order_by(Document.created_at.desc(), Document.id.desc())
-    )
-    return ws.scalars(stmt)
+    either_way = Criterion("any", "id", (
+        Criterion("linked", "id", LinkedTo("file", "customer", (customer_id,))),
+        Criterion("linked", "id", LinkedTo("file", "customer", (customer_id,), listed_is_source=True)),
+    ))
+    return every(ws, Document, [either_way], sort=(Sort("created_at", descending=True),))
 
 
 def customer_overview(ws: Workspace, customer_id: Any, limit: int = 50) -> CustomerOverview:
     """A customer with what hangs off it; NotFound if it is not in this tenant."""
     customer = ws.require(Customer, customer_id, "customer")
-    contacts = ws.scalars(
-        select(Contact).where(Contact.customer_id == customer.id, Contact.deleted.is_(False))
-        .order_by(Contact.is_primary.desc(), Contact.name, Contact.id).limit(limit)
-    )
-    activities = ws.scalars(
-        select(Activity).where(Activity.customer_id == customer.id, Activity.deleted.is_(False))
-        .order_by(Activity.closed, Activity.date.is_(None), Activity.date.desc(), Activity.id.desc()).limit(limit)
-    )
-    quotes = ws.scalars(
-        select(Quote).where(Quote.customer_id == customer.id, Quote.deleted.is_(False)).order_by(Quote.id.desc()).limit(limit)
-    )
-    children = ws.scalars(
-        select(Customer).where(Customer.parent_id == customer.id, Customer.deleted.is_(False))
-        .order_by(Customer.name_folded, Customer.id).limit(limit)
-    )
+    of_customer = [Criterion("eq", "customer_id", customer.id)]
+    contacts = every(ws, Contact, of_customer, sort=(Sort("is_primary", descending=True), Sort("name"), Sort("id")),
+                     limit=limit)
+    activities = every(ws, Activity, of_customer, sort=ACTIVITY_ORDER, limit=limit)
+    quotes = every(ws, Quote, of_customer, sort=NEWEST_FIRST, limit=limit)
+    children = every(ws, Customer, [Criterion("eq", "parent_id", customer.id)], sort=DEFAULT_ORDER[Customer],
+                     limit=limit)
     parent = ws.get(Customer, customer.parent_id) if customer.parent_id else None
     if parent is not None and parent.deleted:
         parent = None
@@ -280,12 +246,7 @@ def customer_overview(ws: Workspace, customer_id: Any, limit: int = 50) -> Custo
 
 
 def quote_lines(ws: Workspace, quote_id: int) -> list[QuoteLine]:
-    stmt = (
-        select(QuoteLine)
-        .where(QuoteLine.quote_id == quote_id, QuoteLine.deleted.is_(False))
-        .order_by(QuoteLine.sortorder, QuoteLine.id)
-    )
-    return ws.scalars(stmt)
+    return every(ws, QuoteLine, [Criterion("eq", "quote_id", quote_id)], sort=(Sort("sortorder"),))
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from polycrm.core.customers import fold
 from polycrm.core.errors import Invalid
 from polycrm.core.models import Contact, Profile
 from polycrm.core.profiles import owned_by
+from polycrm.core.query import same_text
 from polycrm.core.workspace import Workspace
 
 
@@ -26,7 +27,7 @@ def require_of_customer(ws: Workspace, contact_id: Any, customer_id: int, field:
 def by_email(ws: Workspace, profile: Profile, email: str, customer_id: int | None = None) -> Contact | None:
     """The first live contact of a profile with this e-mail (case-insensitive)."""
     stmt = select(Contact).where(
-        Contact.deleted.is_(False), owned_by(Contact, profile), Contact.email.ilike(email.replace("%", r"\%"), escape="\\")
+        Contact.deleted.is_(False), owned_by(Contact, profile), same_text(Contact.email, email)
     )
     if customer_id is not None:
         stmt = stmt.where(Contact.customer_id == customer_id)

@@ -1,9 +1,13 @@
-"""Filtered, paged listings of the shared entities (neutral of any wire format).
+"""The listings of a profile's records (centiaCRM's lists), as criteria.
 
-Each ``*_query`` function builds a select from plain Python filters (id lists,
-date ranges, a search text); :func:`paginate` runs it one page at a time.
-Date ranges are inclusive: ``to`` runs to the end of that day. Free-text
-search matches the folded ``search_text`` column where a model has one.
+Each function turns plain Python filters (id lists, inclusive date ranges, a
+search text) into :class:`~polycrm.core.query.Criterion` objects and lists
+through :func:`polycrm.core.query.search` (or :func:`~polycrm.core.query.every`
+for the unpaged lists): one paging rule, one LIKE escaping, and the trigram
+indexes of the ``search_text`` columns. A page past the last one is empty
+(``past_end="empty"``). Date ranges are inclusive: ``to`` runs to the end of
+that day. The search text is one substring (``contains``, spaces and all),
+``%`` and ``_`` literal.
 """
 
 from __future__ import annotations
@@ -12,14 +16,9 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
 
-from sqlalchemy import Select, or_, select
-
-from polycrm.core.customers import fold
+from polycrm.core import query as q
 from polycrm.core.models import Contact, Customer, Opportunity, Product, Profile, Ticket
-from polycrm.core.profiles import owned_by
-from polycrm.core.query import Page
 from polycrm.core.workspace import Workspace
 
 
@@ -32,68 +31,64 @@ class DateRange:
         return self.start is not None or self.end is not None
 
 
-def paginate(ws: Workspace, stmt: Select, *, page: int = 1, per_page: int = 500) -> Page:
-    """One 1-based page of a select, with the total count."""
-    page, per_page = max(1, page), max(1, per_page)
-    total = ws.count(stmt)
-    items = ws.scalars(stmt.limit(per_page).offset((page - 1) * per_page))
-    return Page(items=items, total=total, page=page, per_page=per_page)
+# List orders (the id ends each, in the first key's direction).
+CUSTOMER_ORDER = (q.Sort("name_folded"),)
+CONTACT_ORDER = (q.Sort("name"), q.Sort("surname"))
+PRODUCT_ORDER = (q.Sort("name"),)
+NEWEST_FIRST = (q.Sort("id", descending=True),)
 
 
-def within(column: Any, span: DateRange) -> list[Any]:
-    """Conditions for an inclusive date range on a date or datetime column."""
-    conditions = []
+def in_profile(profile: Profile) -> q.Criterion:
+    """The row belongs to the profile; rows without a profile belong to the default one
+    (:func:`polycrm.core.profiles.owned_by` as a criterion)."""
+    mine = q.Criterion("eq", "profile_id", profile.id)
+    if profile.is_default:
+        return q.Criterion("any", "profile_id", (mine, q.Criterion("set", "profile_id", False)))
+    return mine
+
+
+def within(path: str, span: DateRange) -> list[q.Criterion]:
+    """Criteria for an inclusive date range on a date or date-time path."""
+    found = []
     if span.start is not None:
-        conditions.append(column >= _start_of(column, span.start))
+        found.append(q.Criterion("from", path, span.start))
     if span.end is not None:
-        end = span.end + dt.timedelta(days=1)
-        conditions.append(column < _start_of(column, end))
-    return conditions
+        found.append(q.Criterion("to", path, span.end))
+    return found
 
 
-def _start_of(column: Any, day: dt.date) -> Any:
-    python_type = getattr(column.type, "python_type", None)
-    if python_type is dt.datetime:
-        return dt.datetime.combine(day, dt.time())
-    return day
+def _ids(path: str, ids: Sequence[int] | None) -> list[q.Criterion]:
+    return [q.Criterion("in", path, list(ids))] if ids else []
 
 
-def _like_pattern(text: str) -> str:
-    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+def _text(paths: str, text: str | None) -> list[q.Criterion]:
+    return [q.Criterion("contains", paths, text)] if text else []
 
 
-def matches(column: Any, text: str) -> Any:
-    """Case-insensitive substring match on a folded column."""
-    return column.like(_like_pattern(fold(text)), escape="\\")
-
-
-def matches_extra(model: Any, key: str, text: str) -> Any:
-    """Substring match on a text kept in ``extra``; case-insensitive for ASCII on every database."""
-    return model.extra[key].as_string().ilike(_like_pattern(text), escape="\\")
-
-
-def _ids(column: Any, ids: Sequence[int] | None) -> list[Any]:
-    return [column.in_(list(ids))] if ids else []
-
-
-def customers_query(
+def customers(
+    ws: Workspace,
     profile: Profile,
     *,
     type_ids: Sequence[int] | None = None,
     industry_ids: Sequence[int] | None = None,
     created: DateRange = DateRange(),
     text: str | None = None,
-) -> Select:
-    stmt = select(Customer).where(Customer.deleted.is_(False), owned_by(Customer, profile))
-    conditions = [*_ids(Customer.type_id, type_ids), *_ids(Customer.industry_id, industry_ids)]
-    conditions += within(Customer.created_at, created)
-    if text:
+    page: int = 1,
+    per_page: int = 500,
+) -> q.Page:
+    criteria = [
+        in_profile(profile),
+        *_ids("type_id", type_ids),
+        *_ids("industry_id", industry_ids),
+        *within("created_at", created),
         # The Mexican tax id (rfc) lives in extra, outside the derived search text.
-        conditions.append(or_(matches(Customer.search_text, text), matches_extra(Customer, "rfc", text)))
-    return stmt.where(*conditions).order_by(Customer.name_folded, Customer.id)
+        *_text("search_text,extra.rfc", text),
+    ]
+    return q.search(ws, Customer, criteria, sort=CUSTOMER_ORDER, page=page, per_page=per_page, past_end="empty")
 
 
-def contacts_query(
+def contacts(
+    ws: Workspace,
     profile: Profile,
     *,
     customer_id: int | None = None,
@@ -103,23 +98,25 @@ def contacts_query(
     department_ids: Sequence[int] | None = None,
     created: DateRange = DateRange(),
     text: str | None = None,
-) -> Select:
-    stmt = select(Contact).where(Contact.deleted.is_(False), owned_by(Contact, profile))
-    conditions = [
-        *_ids(Contact.origin_id, origin_ids),
-        *_ids(Contact.title_id, title_ids),
-        *_ids(Contact.position_id, position_ids),
-        *_ids(Contact.department_id, department_ids),
-        *within(Contact.created_at, created),
+    page: int = 1,
+    per_page: int = 500,
+) -> q.Page:
+    criteria = [
+        in_profile(profile),
+        *_ids("origin_id", origin_ids),
+        *_ids("title_id", title_ids),
+        *_ids("position_id", position_ids),
+        *_ids("department_id", department_ids),
+        *within("created_at", created),
+        *_text("search_text", text),
     ]
     if customer_id is not None:
-        conditions.append(Contact.customer_id == customer_id)
-    if text:
-        conditions.append(matches(Contact.search_text, text))
-    return stmt.where(*conditions).order_by(Contact.name, Contact.surname, Contact.id)
+        criteria.append(q.Criterion("eq", "customer_id", customer_id))
+    return q.search(ws, Contact, criteria, sort=CONTACT_ORDER, page=page, per_page=per_page, past_end="empty")
 
 
-def opportunities_query(
+def opportunities(
+    ws: Workspace,
     profile: Profile,
     *,
     user_id: int | None = None,
@@ -134,47 +131,40 @@ def opportunities_query(
     estimated_end: DateRange = DateRange(),
     closed: DateRange = DateRange(),
     text: str | None = None,
-) -> Select:
-    """Opportunities of a profile; ``extra_equals`` compares keys of ``extra``."""
-    stmt = select(Opportunity).where(Opportunity.deleted.is_(False), owned_by(Opportunity, profile))
-    conditions = [
-        *_ids(Opportunity.stage_id, stage_ids),
-        *within(Opportunity.created_at, created),
-        *within(Opportunity.estimated_end, estimated_end),
-        *within(Opportunity.closed_at, closed),
+    page: int = 1,
+    per_page: int = 500,
+) -> q.Page:
+    """Opportunities of a profile, newest first; ``extra_equals`` compares keys of ``extra`` exactly."""
+    criteria = [
+        in_profile(profile),
+        *_ids("stage_id", stage_ids),
+        *_ids("contact_id->contact.origin_id", contact_origin_ids),
+        *_ids("customer_id->customer.industry_id", industry_ids),
+        *within("created_at", created),
+        *within("estimated_end", estimated_end),
+        *within("closed_at", closed),
+        *(q.Criterion("one_of", f"extra.{key}", [value]) for key, value in (extra_equals or {}).items()),
+        *_text("search_text,title", text),
     ]
     if user_id is not None:
-        conditions.append(Opportunity.user_id == user_id)
+        criteria.append(q.Criterion("eq", "user_id", user_id))
     if status:
-        conditions.append(Opportunity.status == status)
-    for key, value in (extra_equals or {}).items():
-        conditions.append(Opportunity.extra[key].as_string() == value)
-    if contact_origin_ids:
-        conditions.append(
-            Opportunity.contact_id.in_(select(Contact.id).where(Contact.origin_id.in_(list(contact_origin_ids))))
-        )
-    if industry_ids:
-        conditions.append(
-            Opportunity.customer_id.in_(select(Customer.id).where(Customer.industry_id.in_(list(industry_ids))))
-        )
+        criteria.append(q.Criterion("one_of", "status", [status]))
     if value_min is not None:
-        conditions.append(Opportunity.value >= value_min)
+        criteria.append(q.Criterion("ge", "value", value_min))
     if value_max is not None:
-        conditions.append(Opportunity.value <= value_max)
-    if text:
-        conditions.append(or_(matches(Opportunity.search_text, text), Opportunity.title.ilike(_like_pattern(text), escape="\\")))
-    return stmt.where(*conditions).order_by(Opportunity.id.desc())
+        criteria.append(q.Criterion("le", "value", value_max))
+    return q.search(ws, Opportunity, criteria, sort=NEWEST_FIRST, page=page, per_page=per_page, past_end="empty")
 
 
-def products_query(profile: Profile, *, text: str | None = None) -> Select:
-    stmt = select(Product).where(Product.deleted.is_(False), owned_by(Product, profile))
-    if text:
-        stmt = stmt.where(matches(Product.search_text, text))
-    return stmt.order_by(Product.name, Product.id)
+def products(ws: Workspace, profile: Profile) -> list[Product]:
+    """Every live product of a profile, by name (an unpaged list)."""
+    return q.every(ws, Product, [in_profile(profile)], sort=PRODUCT_ORDER)
 
 
-def tickets_query(profile: Profile, *, customer_id: int | None = None) -> Select:
-    stmt = select(Ticket).where(Ticket.deleted.is_(False), owned_by(Ticket, profile))
+def tickets(ws: Workspace, profile: Profile, *, customer_id: int | None = None) -> list[Ticket]:
+    """Every live ticket of a profile, newest first (an unpaged list)."""
+    criteria = [in_profile(profile)]
     if customer_id is not None:
-        stmt = stmt.where(Ticket.customer_id == customer_id)
-    return stmt.order_by(Ticket.id.desc())
+        criteria.append(q.Criterion("eq", "customer_id", customer_id))
+    return q.every(ws, Ticket, criteria, sort=NEWEST_FIRST)

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from polycrm.core import auth
-from polycrm.core.browse import escape_like
+from polycrm.core.query import same_text
 from polycrm.core.models import Tenant, User
 from polycrm.core.workspace import Workspace
 from polycrm.store.engine import Database
@@ -40,7 +40,7 @@ def find_tenant(session: Session, name_or_contract: str) -> Tenant | None:
     tenant = session.scalars(select(Tenant).where(Tenant.name == key)).first()
     if tenant is None:
         # People rarely remember the capitalisation; accept it when unambiguous.
-        stmt = select(Tenant).where(Tenant.name.ilike(escape_like(key), escape="\\")).limit(2)
+        stmt = select(Tenant).where(same_text(Tenant.name, key)).limit(2)
         matches = session.scalars(stmt).all()
         tenant = matches[0] if len(matches) == 1 else None
     if tenant is None and key.isdigit() and len(key) <= 9:  # beyond that it cannot be a contract
@@ -74,7 +74,7 @@ def sign_in_by_email(db: Database, email: str, password: str) -> auth.Principal 
         if email:
             candidates = session.scalars(
                 select(User)
-                .where(User.email.ilike(email.replace("%", r"\%"), escape="\\"), User.deleted.is_(False), User.active.is_(True))
+                .where(same_text(User.email, email), User.deleted.is_(False), User.active.is_(True))
                 .order_by(User.tenant_id, User.id)
             ).all()
         candidates = [u for u in candidates if (u.email or "").casefold() == email.casefold() and u.password_hash]

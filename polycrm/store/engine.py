@@ -9,9 +9,9 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 
-# SQLite FTS5 tables that migration 0002 makes where the library supports them;
-# ``polycrm.core.query`` searches through the ones a database has.
-FTS_TABLES = ("customer_fts",)
+# SQLite FTS5 tables that migrations 0002 and 0008 make where the library supports
+# them; ``polycrm.core.query.fulltext`` searches through the ones a database has.
+FTS_TABLES = ("customer_fts", "contact_fts", "product_fts")
 
 
 def fts_tables(dialect) -> frozenset[str]:

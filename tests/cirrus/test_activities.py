@@ -125,6 +125,11 @@ def test_list_filters_and_sorting(client, runtime, tenant):
     assert descriptions(client, tenant, description="%call") == ["Follow-up call"]
     assert descriptions(client, tenant, progressionstateid=state) == ["Follow-up call"]
     assert descriptions(client, tenant, fulltext="well") == ["Follow-up call"]
+    # The documented fulltext fields include the date, matched as its ISO text.
+    assert descriptions(client, tenant, fulltext="2026-05") == ["Follow-up call", "Demo"]
+    assert descriptions(client, tenant, fulltext="2026-04-20") == ["Closed one"]
+    assert descriptions(client, tenant, fulltext="05-03 WELL") == ["Follow-up call"]
+    assert descriptions(client, tenant, fulltext="2026-05 aarhus") == ["Demo"]
     assert descriptions(client, tenant, userids=str(tenant["user_id"]), per_page=1) == ["Follow-up call"]
     r = client.get(url("/activities/?startdate=May"), headers=auth(tenant))
     assert r.status_code == 400

@@ -16,6 +16,7 @@ from sqlalchemy import delete, func, select, text
 from tests.cirrus.helpers import auth, new_account, url
 from tests.microbizz.helpers import MB
 from polycrm.core import query as q
+from polycrm.core.query import listing
 from polycrm.core.models import Customer
 from polycrm.core.workspace import Workspace
 from polycrm.store.engine import fts_tables
@@ -157,7 +158,7 @@ def test_few_or_many_matches_come_in_the_same_order(runtime, tenant, monkeypatch
                     for s in sorts for p in (1, 2)]
 
     few = pages()
-    monkeypatch.setattr(q, "FEW_MATCHES", 0)
+    monkeypatch.setattr(listing, "FEW_MATCHES", 0)
     assert pages() == few
     assert len(few[0]) == 4 and len(few[1]) == 2
 

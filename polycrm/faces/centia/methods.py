@@ -92,14 +92,15 @@ def searched_id(text: str) -> int | None:
     return int(text) if text.isdigit() and int(text) <= MAX_INT else None
 
 
-def page_of(call: Call, stmt: Any) -> Page:
+def paging(call: Call) -> dict[str, int]:
+    """The checked ``page`` and ``pagination`` of a list call, as the core's page and page size."""
     per_page = call.args.get("pagination", DEFAULT_PER_PAGE)
     page = call.args.get("page", 1)
     if not 1 <= per_page <= MAX_PER_PAGE:
         raise invalid("pagination", f"must be between 1 and {MAX_PER_PAGE}")
     if page < 1:
         raise invalid("page", "must be 1 or more")
-    return queries.paginate(call.ws, stmt, page=page, per_page=per_page)
+    return {"page": page, "per_page": per_page}
 
 
 def page_response(key: str, page: Page, items: list[dict[str, Any]]) -> dict[str, Any]:
@@ -294,14 +295,15 @@ def get_company(call: Call) -> dict[str, Any]:
 
 def get_companies(call: Call) -> dict[str, Any]:
     a = call.args
-    stmt = queries.customers_query(
+    page = queries.customers(
+        call.ws,
         call.profile,
         type_ids=a.get("company_type"),
         industry_ids=a.get("company_industry"),
         created=span(call, "created_at"),
         text=a.get("query"),
+        **paging(call),
     )
-    page = page_of(call, stmt)
     ids = [c.id for c in page.items]
     inputs = inputs_of(call, "customer", ids) if a.get("with_inputs") else {}
     contacts = core_contacts.of_customers(call.ws, ids) if a.get("with_contacts") else {}
@@ -381,7 +383,8 @@ def get_contact(call: Call) -> dict[str, Any]:
 
 def get_contacts(call: Call) -> dict[str, Any]:
     a = call.args
-    stmt = queries.contacts_query(
+    page = queries.contacts(
+        call.ws,
         call.profile,
         customer_id=a.get("company_id"),
         origin_ids=a.get("origin_id"),
@@ -390,8 +393,8 @@ def get_contacts(call: Call) -> dict[str, Any]:
         department_ids=a.get("department_id"),
         created=span(call, "created_at"),
         text=a.get("query"),
+        **paging(call),
     )
-    page = page_of(call, stmt)
     inputs = inputs_of(call, "contact", [c.id for c in page.items]) if a.get("with_inputs") else {}
     items = [contact_out(call, c, addresses=bool(a.get("with_addresses")), inputs=inputs.get(c.id)) for c in page.items]
     return page_response("contacts", page, items)
@@ -406,7 +409,7 @@ def product_out(call: Call, product: Product, inputs: dict[str, Any] | None = No
 
 
 def get_products(call: Call) -> dict[str, Any]:
-    items = call.ws.scalars(queries.products_query(call.profile))
+    items = queries.products(call.ws, call.profile)
     inputs = inputs_of(call, "product", [p.id for p in items]) if call.args.get("with_inputs") else {}
     return {"products": [product_out(call, p, inputs.get(p.id)) for p in items]}
 
@@ -514,7 +517,8 @@ def get_opportunities(call: Call) -> dict[str, Any]:
     if "operation_type" in a:
         extra["operation_type"] = a["operation_type"]
     value_min, value_max = a.get("value") or (None, None)
-    stmt = queries.opportunities_query(
+    page = queries.opportunities(
+        call.ws,
         call.profile,
         user_id=a.get("user_id"),
         status=a.get("status"),
@@ -528,8 +532,8 @@ def get_opportunities(call: Call) -> dict[str, Any]:
         estimated_end=span(call, "estimated_end_at"),
         closed=span(call, "closed_at"),
         text=a.get("query"),
+        **paging(call),
     )
-    page = page_of(call, stmt)
     return page_response("opportunities", page, opportunities_out(call, page.items))
 
 
@@ -541,7 +545,7 @@ def ticket_out(call: Call, ticket: Any) -> dict[str, Any]:
 
 
 def get_tickets(call: Call) -> dict[str, Any]:
-    return {"tickets": [ticket_out(call, t) for t in call.ws.scalars(queries.tickets_query(call.profile))]}
+    return {"tickets": [ticket_out(call, t) for t in queries.tickets(call.ws, call.profile)]}
 
 
 def create_ticket(call: Call) -> dict[str, Any]:

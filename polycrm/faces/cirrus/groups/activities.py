@@ -298,12 +298,12 @@ ACTIVITY_ENTITY = Entity(
     },
     filters=ACTIVITY_FILTERS,
     sorts=ACTIVITY_SORTS,
-    # The doc's list also names the date, which is matched by the date filters instead.
-    fulltext="description,result,location",
+    # As the doc lists it: description, date (as its ISO text, YYYY-MM-DD), result and location.
+    fulltext="description,date,result,location",
     prepare=prepare,
 )
 ACTIVITY_COORD_ENTITY = Entity(label="Activity", model=Activity, view=ACTIVITY_COORD, filters=ACTIVITY_FILTERS,
-                               sorts=ACTIVITY_SORTS, fulltext="description,result,location")
+                               sorts=ACTIVITY_SORTS, fulltext="description,date,result,location")
 
 # -- types, questions, progression states --------------------------------------------------
 _TYPE_EXTRA = ("value", "icon", "quick", "defaultdescription", "defaultresult", "userfollowups", "alternateuserfollowups")

@@ -1,0 +1,232 @@
+"""Filtered, sorted, paged listings described as data: the one listing engine.
+
+A face (or a core module such as :mod:`polycrm.core.browse` and
+:mod:`polycrm.core.queries`) turns its parameters into
+:class:`~polycrm.core.query.paths.Criterion` objects and :class:`Sort` keys;
+:func:`search` builds the SQL, counts, and fetches one :class:`Page`. No face
+writes SQL itself.
+
+The paging rule, the same for every list: pages are numbered from 1 and hold
+``per_page`` rows (the page size is the caller's), ``total`` counts every
+matching row, and ``last_page`` is at least 1 (page 1 of an empty result is
+an empty page). What a page past the last one gives is the one thing a caller
+chooses, as ``past_end``: an error (:class:`PageOutOfRange`, Cirrus), an empty
+page (centiaCRM) or the last page (the web pages).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import case, func, literal_column, select
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.expression import ColumnElement
+from sqlalchemy.sql.visitors import InternalTraversal
+
+from polycrm.core.models import TenantScoped
+from polycrm.core.query.criteria import condition
+from polycrm.core.query.geo import Near, near_hits
+from polycrm.core.query.paths import Criterion, column
+from polycrm.core.workspace import Workspace
+
+
+@dataclass(frozen=True)
+class Sort:
+    path: str
+    descending: bool = False
+    # "text": case-insensitive; "numeric_text": digits compared as numbers;
+    # "odd"/"even": odd (even) numbers first, then by number; "nulls_last":
+    # rows without a value after the others (both dialects).
+    mode: str = "plain"
+
+
+@dataclass
+class Page:
+    """One page of a list: its rows and where it sits in the whole
+    (the one page type of every face and the web pages)."""
+
+    items: list[Any]
+    total: int
+    page: int
+    per_page: int
+    # id -> distance in km, when a ``near`` criterion was used.
+    distances: dict[int, float] = field(default_factory=dict)
+
+    @property
+    def pages(self) -> int:
+        """How many pages the rows fill (0 when there are none)."""
+        return math.ceil(self.total / self.per_page) if self.per_page else 0
+
+    @property
+    def last_page(self) -> int:
+        """The number of the last page: an empty list still has page 1."""
+        return max(1, self.pages)
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.last_page
+
+    @property
+    def first_index(self) -> int:
+        """1-based position of the page's first row in the whole (0 when empty)."""
+        return (self.page - 1) * self.per_page + 1 if self.total else 0
+
+    @property
+    def last_index(self) -> int:
+        return min(self.total, self.page * self.per_page)
+
+
+class PageOutOfRange(ValueError):
+    pass
+
+
+# What a page past the last one gives (see the module docstring).
+PAST_END = ("raise", "empty", "last")
+
+
+# -- sorting and paging --------------------------------------------------
+def order_by(model: type[TenantScoped], keys: Sequence[Sort], *, from_matches: bool = False) -> list[Any]:
+    """ORDER BY clauses for the sort keys, ending with the id (in the first
+    key's direction) unless a key sorts by the id already.
+
+    ``from_matches``: the rows are few, so sort them after finding them by the
+    filters rather than walking an index in sort order (see :class:`SortAfterFinding`).
+    """
+    clauses: list[Any] = []
+    for key in keys:
+        expr = column(model, key.path)
+        if key.mode == "text":
+            expr = func.lower(expr)
+        exprs = [expr]
+        if key.mode == "nulls_last":
+            # "x IS NULL" first: SQLite and PostgreSQL disagree on where NULLs sort.
+            null = SortAfterFinding(expr.is_(None)) if from_matches else expr.is_(None)
+            clauses.append(null.asc())
+        if key.mode in ("numeric_text", "odd", "even"):
+            # Digits sort as numbers: shorter first, then by text (both dialects).
+            # The '' is a literal, not a parameter, so that an index on the same
+            # expressions (customer: ix_customer_number_sort) can serve the sort.
+            text = func.coalesce(expr, literal_column("''"))
+            last = func.substr(text, func.length(text), 1)
+            parity = case((last.in_(["1", "3", "5", "7", "9"]), 1), else_=0)
+            exprs = [func.length(text), text]
+            if key.mode == "odd":
+                exprs.insert(0, -parity)
+            elif key.mode == "even":
+                exprs.insert(0, parity)
+        for e in exprs:
+            if from_matches:
+                e = SortAfterFinding(e)
+            clauses.append(e.desc() if key.descending else e.asc())
+    if not any(key.path == "id" for key in keys):
+        last = SortAfterFinding(model.id) if from_matches else model.id
+        clauses.append(last.desc() if keys and keys[0].descending else last.asc())
+    return clauses
+
+
+class SortAfterFinding(ColumnElement[Any]):
+    """A sort key that no index may serve, so the rows are found by the
+    filters first and then sorted.
+
+    Without statistics SQLite satisfies ``ORDER BY name LIMIT 50`` by walking
+    the name index and testing each row against the filters: quick when many
+    rows match, a walk through the whole tenant when few do. For a page of few
+    matches (a selective fulltext search, a nearto circle) sorting the matches
+    is cheaper; ``+expr`` (same value, same collation) tells SQLite so.
+    PostgreSQL chooses by its statistics and gets the plain expression.
+    """
+
+    inherit_cache = True
+    _traverse_internals = [("element", InternalTraversal.dp_clauseelement)]
+
+    def __init__(self, element: Any):
+        self.element = element
+        self.type = element.type
+
+
+@compiles(SortAfterFinding)
+def _compile_sort_after_finding(element: SortAfterFinding, compiler: Any, **kw: Any) -> str:
+    return compiler.process(element.element, **kw)
+
+
+@compiles(SortAfterFinding, "sqlite")
+def _compile_sort_after_finding_sqlite(element: SortAfterFinding, compiler: Any, **kw: Any) -> str:
+    return "+" + compiler.process(element.element.self_group(), **kw)
+
+
+# Up to this many matching rows, a page is sorted from the matches (SortAfterFinding).
+FEW_MATCHES = 1000
+
+
+def search(
+    ws: Workspace,
+    model: type[TenantScoped],
+    criteria: Sequence[Criterion] = (),
+    *,
+    sort: Sequence[Sort] = (),
+    page: int = 1,
+    per_page: int = 10,
+    near_to: Near | None = None,
+    near_paths: tuple[str, str] = ("latitude", "longitude"),
+    include_deleted: bool = False,
+    past_end: str = "raise",
+) -> Page:
+    """One page of the live rows of ``model`` that meet every criterion.
+
+    ``past_end`` says what a page past the last one gives (:data:`PAST_END`):
+    ``"raise"`` raises :class:`PageOutOfRange`, ``"empty"`` an empty page,
+    ``"last"`` the last page (and page 1 for a page below 1). Page 1 of an
+    empty result is an empty page whichever is chosen.
+    """
+    if past_end not in PAST_END:
+        raise ValueError(f"unknown past_end {past_end!r}")
+    conditions = [condition(model, c) for c in criteria]
+    if not include_deleted:
+        conditions.insert(0, model.deleted.is_(False))
+    if near_to is not None:
+        # The rows in the circle, already in page order: they are the total,
+        # and the page is a slice of them (no count, no id list sent back).
+        # The box finds the candidates; they are sorted after.
+        hits = near_hits(ws, model, near_to, conditions, near_paths, order_by(model, sort, from_matches=True))
+        page = settle_page(page, per_page, len(hits), past_end)
+        window = [id_ for id_, _ in hits[(page - 1) * per_page:page * per_page]]
+        rows = {row.id: row for row in ws.scalars(select(model).where(model.id.in_(window)))} if window else {}
+        return Page(items=[rows[i] for i in window if i in rows], total=len(hits), page=page, per_page=per_page,
+                    distances=dict(hits))
+    stmt = select(model).where(*conditions)
+    total = ws.count(stmt)
+    page = settle_page(page, per_page, total, past_end)
+    if (page - 1) * per_page >= total:
+        # Nothing matches, or an empty page past the end: no rows to fetch.
+        return Page(items=[], total=total, page=page, per_page=per_page)
+    order = order_by(model, sort, from_matches=total <= FEW_MATCHES)
+    items = ws.scalars(stmt.order_by(*order).limit(per_page).offset((page - 1) * per_page))
+    return Page(items=items, total=total, page=page, per_page=per_page)
+
+
+def settle_page(page: int, per_page: int, total: int, past_end: str = "raise") -> int:
+    """The page to show for a requested ``page`` of ``total`` rows, by the paging rule."""
+    last = max(1, math.ceil(total / per_page)) if per_page > 0 else 1
+    if past_end == "last":
+        return max(1, min(page, last))
+    if page < 1 or (past_end == "raise" and page > last):
+        raise PageOutOfRange(f"page {page} is out of range")
+    return page
+
+
+def every(ws: Workspace, model: type[TenantScoped], criteria: Sequence[Criterion] = (),
+          *, sort: Sequence[Sort] = (), include_deleted: bool = False, limit: int | None = None) -> list[Any]:
+    """All live rows meeting the criteria (for short, unpaged lists), or the
+    first ``limit`` of them (a preview: no count, no page)."""
+    conditions = [condition(model, c) for c in criteria]
+    if not include_deleted:
+        conditions.insert(0, model.deleted.is_(False))
+    stmt = select(model).where(*conditions).order_by(*order_by(model, sort))
+    return ws.scalars(stmt if limit is None else stmt.limit(limit))
