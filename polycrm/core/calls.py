@@ -16,7 +16,7 @@ from sqlalchemy import or_, select
 from polycrm.core import lookups
 from polycrm.core.errors import Invalid, NotFound
 from polycrm.core.models import Activity, Contact, Customer, Opportunity, TenantScoped, User
-from polycrm.core.service import Service, Write
+from polycrm.core.service import Service, Write, live_references
 from polycrm.core.workspace import Workspace
 
 
@@ -126,21 +126,13 @@ def mark_done(ws: Workspace, activity: Activity) -> bool:
 
 
 # -- the write path of every activity ---------------------------------------------------------
-# core field -> the word a missing reference is named by ("customer 7 not found").
+# core field -> (model, the word a missing one is named by: "customer 7 not found").
 REFERENCES: dict[str, tuple[type[TenantScoped], str]] = {
     "customer_id": (Customer, "customer"),
     "contact_id": (Contact, "contact"),
     "opportunity_id": (Opportunity, "opportunity"),
     "user_id": (User, "user"),
 }
-
-
-def _live_references(write: Write) -> None:
-    """Each referenced customer, contact, opportunity and user is a live row of this tenant."""
-    for path, (model, label) in REFERENCES.items():
-        value = write.values.get(path)
-        if value and write.ws.get(model, value, include_deleted=False) is None:
-            raise NotFound(f"{label} {value} not found", field=path)
 
 
 def _defaults(write: Write) -> None:
@@ -183,5 +175,5 @@ def _place(write: Write) -> None:
 SERVICE: Service[Activity] = Service(
     Activity, "activity",
     lookups=lookups.LOOKUP_FIELDS[Activity],
-    rules=[_live_references, _defaults, _duration, _place],
+    rules=[live_references(REFERENCES), _defaults, _duration, _place],
 )
