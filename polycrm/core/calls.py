@@ -15,7 +15,7 @@ from sqlalchemy import or_, select
 
 from polycrm.core import lookups
 from polycrm.core.errors import Invalid, NotFound
-from polycrm.core.models import Activity, Contact, Customer, Opportunity, TenantScoped, User
+from polycrm.core.models import Activity, Contact, Customer, Opportunity, Record, TenantScoped, User
 from polycrm.core.service import Service, Write, live_references
 from polycrm.core.workspace import Workspace
 
@@ -176,4 +176,25 @@ SERVICE: Service[Activity] = Service(
     Activity, "activity",
     lookups=lookups.LOOKUP_FIELDS[Activity],
     rules=[live_references(REFERENCES), _defaults, _duration, _place],
+)
+
+
+# -- lead activities ------------------------------------------------------------------------
+LEAD_ACTIVITY_KIND = "lead_activity"
+
+
+def _of_a_lead(write: Write) -> None:
+    """A lead activity hangs off a live lead (a record of kind ``lead``), when it names one."""
+    lead_id = write.values.get("parent_id")
+    if lead_id:
+        lead = write.ws.get(Record, lead_id, include_deleted=False)
+        if lead is None or lead.kind != "lead":
+            raise NotFound(f"lead {lead_id} not found", field="parent_id")
+
+
+LEAD_ACTIVITIES: Service[Record] = Service(
+    Record, "lead activity",
+    defaults={"kind": LEAD_ACTIVITY_KIND, "active": True},
+    lookups={"extra.type_id": "lead_activity_type"},
+    rules=[live_references({"user_id": (User, "user")}), _of_a_lead],
 )
