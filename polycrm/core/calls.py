@@ -1,4 +1,9 @@
-"""Calls: activities whose type is the ``call`` activity type."""
+"""Activities, and calls: activities whose type is the ``call`` activity type.
+
+:data:`SERVICE` is the one write path of an activity, whichever API or page
+writes it: the live-reference and lookup checks, the defaults (type, owner,
+open) and the derived times (date from the start, end from the length).
+"""
 
 from __future__ import annotations
 
@@ -10,7 +15,8 @@ from sqlalchemy import or_, select
 
 from polycrm.core import lookups
 from polycrm.core.errors import Invalid, NotFound
-from polycrm.core.models import Activity, Contact, Customer, User
+from polycrm.core.models import Activity, Contact, Customer, Opportunity, Record, TenantScoped, User
+from polycrm.core.service import Service, Write, live_references
 from polycrm.core.workspace import Workspace
 
 
@@ -44,27 +50,7 @@ def match_phone(ws: Workspace, number: str) -> tuple[int | None, int | None]:
 def register(ws: Workspace, values: dict[str, Any]) -> Activity:
     """Record a call that already happened (it did not start in the CRM)."""
     customer_id, contact_id = match_phone(ws, values.get("phonenumber") or "")
-    data = {
-        "type_id": call_type_id(ws),
-        "user_id": ws.user_id,
-        "customer_id": customer_id,
-        "contact_id": contact_id,
-        "closed": True,
-        **values,
-    }
-    _place(data)
-    return ws.create(Activity, data)
-
-
-def _place(data: dict[str, Any]) -> None:
-    """The date of a call with a start, and its end when its length is known
-    (as ``end`` does), so every API reads the same times."""
-    start = data.get("start")
-    if start is None:
-        return
-    data["date"] = start.date()
-    if data.get("duration") and data.get("stop") is None:
-        data["stop"] = start + dt.timedelta(minutes=data["duration"])
+    return SERVICE.create(ws, {"customer_id": customer_id, "contact_id": contact_id, "closed": True, **values}, call=True)
 
 
 def minutes(duration: int | None, start: dt.datetime | None, stop: dt.datetime | None) -> int | None:
@@ -79,16 +65,7 @@ def minutes(duration: int | None, start: dt.datetime | None, stop: dt.datetime |
 
 def create(ws: Workspace, values: dict[str, Any], user_id: int | None) -> Activity:
     """Plan a call for a user (the caller by default); it stays pending until ended."""
-    owner = user_id or ws.user_id
-    if owner and ws.get(User, owner) is None:
-        raise NotFound(f"user {owner} not found", field="userid")
-    data = {"type_id": call_type_id(ws), "closed": False, **values, "user_id": owner}
-    _place(data)
-    if data.get("customer_id") and ws.get(Customer, data["customer_id"]) is None:
-        raise NotFound(f"customer {data['customer_id']} not found", field="customerid")
-    if data.get("contact_id") and ws.get(Contact, data["contact_id"]) is None:
-        raise NotFound(f"person {data['contact_id']} not found", field="personid")
-    return ws.create(Activity, data)
+    return SERVICE.create(ws, {**values, "closed": False, "user_id": user_id or ws.user_id}, call=True)
 
 
 def numbers_to_dial(ws: Workspace, activities: list[Activity]) -> dict[int, str]:
@@ -124,19 +101,100 @@ def pending(ws: Workspace, user_id: int) -> list[Activity]:
 
 
 def end(ws: Workspace, call_id: int, *, duration: int | None, result: str | None, answer: Any) -> Activity:
+    """End a pending call: closed, with its length (and so its end) and its note."""
     call = ws.get(Activity, call_id)
     if call is None or call.deleted or call.type_id != call_type_id(ws):
         raise NotFound(f"call {call_id} not found", field="callid")
     values: dict[str, Any] = {"closed": True}
     if duration is not None:
-        if duration < 0:
-            raise Invalid("duration must not be negative", field="duration")
         values["duration"] = duration
-        if call.start is not None:
-            values["stop"] = call.start + dt.timedelta(minutes=duration)
     if result is not None:
         values["result"] = result
     if answer is not None:
         values["extra.answer"] = answer
-    ws.update(call, values)
+    SERVICE.update(ws, call, values)
     return call
+
+
+def mark_done(ws: Workspace, activity: Activity) -> bool:
+    """Close an activity and, where the progression list has one, set it to "Done"."""
+    done = lookups.by_name(ws, "activity_progression", "Done")
+    values: dict[str, Any] = {"closed": True}
+    if done is not None:
+        values["progressionstate_id"] = done.id
+    return SERVICE.update(ws, activity, values)
+
+
+# -- the write path of every activity ---------------------------------------------------------
+# core field -> (model, the word a missing one is named by: "customer 7 not found").
+REFERENCES: dict[str, tuple[type[TenantScoped], str]] = {
+    "customer_id": (Customer, "customer"),
+    "contact_id": (Contact, "contact"),
+    "opportunity_id": (Opportunity, "opportunity"),
+    "user_id": (User, "user"),
+}
+
+
+def _defaults(write: Write) -> None:
+    """A new activity: its type is the call type for a call, else the type list's
+    default; its owner is the acting user; it is open unless said otherwise."""
+    if not write.creating:
+        return
+    values = write.values
+    if not values.get("type_id"):
+        if write.context.get("call"):
+            values["type_id"] = call_type_id(write.ws)
+        else:
+            default = lookups.default(write.ws, "activity_type")
+            values["type_id"] = default.id if default is not None else None
+    if not values.get("user_id"):
+        values["user_id"] = write.ws.user_id
+    if values.get("closed") is None:
+        values["closed"] = False
+
+
+def _duration(write: Write) -> None:
+    if (write.values.get("duration") or 0) < 0:
+        raise Invalid("duration must not be negative", field="duration")
+
+
+def _place(write: Write) -> None:
+    """The date of an activity with a start (unless a date is given), and the
+    end of one whose length is known, so every API reads the same times."""
+    values = write.values
+    start = values.get("start")
+    if start is not None and not values.get("date"):
+        values["date"] = start.date()
+    duration = values.get("duration")
+    if duration and values.get("stop") is None:
+        start = write.get("start")
+        if start is not None:
+            values["stop"] = start + dt.timedelta(minutes=duration)
+
+
+SERVICE: Service[Activity] = Service(
+    Activity, "activity",
+    lookups=lookups.LOOKUP_FIELDS[Activity],
+    rules=[live_references(REFERENCES), _defaults, _duration, _place],
+)
+
+
+# -- lead activities ------------------------------------------------------------------------
+LEAD_ACTIVITY_KIND = "lead_activity"
+
+
+def _of_a_lead(write: Write) -> None:
+    """A lead activity hangs off a live lead (a record of kind ``lead``), when it names one."""
+    lead_id = write.values.get("parent_id")
+    if lead_id:
+        lead = write.ws.get(Record, lead_id, include_deleted=False)
+        if lead is None or lead.kind != "lead":
+            raise NotFound(f"lead {lead_id} not found", field="parent_id")
+
+
+LEAD_ACTIVITIES: Service[Record] = Service(
+    Record, "lead activity",
+    defaults={"kind": LEAD_ACTIVITY_KIND, "active": True},
+    lookups={"extra.type_id": "lead_activity_type"},
+    rules=[live_references({"user_id": (User, "user")}), _of_a_lead],
+)

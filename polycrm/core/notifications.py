@@ -7,10 +7,12 @@ that lists a user's activities shows it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from polycrm.core import lookups
 from polycrm.core.models import Activity, utcnow
+from polycrm.core.service import Write
 from polycrm.core.workspace import Workspace
 
 
@@ -43,3 +45,26 @@ def notify(
         closed=False,
         extra=extra,
     )
+
+
+def on_create(kind: str, label: str) -> Callable[[Write], None]:
+    """An ``after`` step of a service: when the writer asks (``notify=True``),
+    tell the new record's user about it, in the words ``comment=`` gives, else
+    "New <label>: <title>". Tickets and opportunities notify alike."""
+
+    def step(write: Write) -> None:
+        obj = write.obj
+        if not write.creating or not write.context.get("notify") or obj is None or not obj.user_id:
+            return
+        opportunity_id = obj.id if kind == "opportunity" else getattr(obj, "opportunity_id", None)
+        notify(
+            write.ws,
+            obj.user_id,
+            write.context.get("comment") or f"New {label}: {obj.title}",
+            customer_id=obj.customer_id,
+            contact_id=obj.contact_id,
+            opportunity_id=opportunity_id,
+            about=(kind, obj.id),
+        )
+
+    return step

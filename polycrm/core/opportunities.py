@@ -1,4 +1,6 @@
-"""Opportunity rules shared by every API: creation with lines, search text, status."""
+"""Opportunity rules shared by every API: :data:`SERVICE` is an opportunity's one
+write path (references, lookups, status in step with the status list, who
+registered and who changed it, product lines, the new-opportunity notice)."""
 
 from __future__ import annotations
 
@@ -8,11 +10,11 @@ from typing import Any
 
 from sqlalchemy import select
 
-from polycrm.core import lookups
+from polycrm.core import contacts, lookups, notifications
 from polycrm.core.customers import fold
 from polycrm.core.errors import Invalid
-from polycrm.core.models import Lookup, Opportunity, OpportunityLine, Product
-from polycrm.core.service import Service, Write
+from polycrm.core.models import Contact, Customer, Lookup, Opportunity, OpportunityLine, Product, User, utcnow
+from polycrm.core.service import Service, Write, live_references
 from polycrm.core.workspace import Workspace
 
 STATUSES = ("active", "pending", "won", "lost")
@@ -63,19 +65,97 @@ def _registering_user(write: Write) -> None:
         data["extra.reguser_id"] = ws.user_id
 
 
+def _status_in_step(write: Write) -> None:
+    """The status word and ``closed`` follow the status list: a won (lost)
+    entry makes it ``won`` (``lost``) and closed; moving a won or lost one to
+    an open entry (or reopening it) makes it ``active`` and open again. Closing
+    stamps ``closed_at`` (unless given); reopening clears it."""
+    values, obj = write.values, write.obj
+    status_id = write.get("status_id")
+    entry = lookups.get(write.ws, "opportunity_status", status_id) if status_id else None
+    flags = (entry.extra or {}) if entry is not None else {}
+    current = obj.status if obj is not None else "active"
+    if int(flags.get("won") or 0):
+        values["status"], values["closed"] = "won", True
+    elif int(flags.get("lost") or 0):
+        values["status"], values["closed"] = "lost", True
+    elif current in ("won", "lost") and ("status_id" in values or values.get("closed") is False):
+        values["status"] = "active"
+        values.setdefault("closed", False)
+    closed = write.get("closed", False)
+    if "closed_at" not in values:
+        if closed and (obj is None or obj.closed_at is None):
+            values["closed_at"] = utcnow().replace(microsecond=0)
+        elif not closed and obj is not None and obj.closed_at is not None:
+            values["closed_at"] = None
+
+
+def _changing_user(write: Write) -> None:
+    """Who last changed it (Cirrus ``changeuser``): the acting user of every write."""
+    if write.ws.user_id:
+        write.values["extra.changeuser_id"] = write.ws.user_id
+
+
+def _contact_of_the_customer(write: Write) -> None:
+    """Where the writer's vendor says so (centiaCRM: ``contact_of_customer=True``),
+    the contact of an opportunity of a customer is that customer's. Cirrus ties
+    an opportunity to any contact and an account independently."""
+    if not write.context.get("contact_of_customer"):
+        return
+    if not (write.given("contact_id") or write.given("customer_id")):
+        return
+    contact_id, customer_id = write.get("contact_id"), write.get("customer_id")
+    if contact_id and customer_id:
+        contacts.require_of_customer(write.ws, contact_id, customer_id)
+
+
 def _add_lines(write: Write) -> None:
     for order, line in enumerate(write.context.get("lines") or (), start=1):
         add_line(write.ws, write.obj, line, order)
 
 
+REFERENCES = {
+    "customer_id": (Customer, "customer"),
+    "extra.altaccount_id": (Customer, "customer"),
+    "contact_id": (Contact, "contact"),
+    "user_id": (User, "user"),
+}
+LOOKUPS = {
+    **lookups.LOOKUP_FIELDS[Opportunity],
+    "extra.lostreason_id": "lost_reason",
+    "extra.winreason_id": "win_reason",
+    "extra.estimate_id": "opportunity_estimate",
+    "extra.progressionstate_id": "opportunity_progression",
+}
+
 SERVICE: Service[Opportunity] = Service(
-    Opportunity, "opportunity", rules=[_status_rule, _registering_user], after=[_add_lines],
+    Opportunity, "opportunity",
+    lookups=LOOKUPS,
+    rules=[live_references(REFERENCES), _contact_of_the_customer, _status_rule, _status_in_step, _registering_user,
+           _changing_user],
+    after=[_add_lines, notifications.on_create("opportunity", "opportunity")],
 )
 
 
-def create(ws: Workspace, values: Mapping[str, Any], lines: Iterable[Mapping[str, Any]] = ()) -> Opportunity:
-    """Create an opportunity and its product lines in one go (see :data:`SERVICE`)."""
-    return SERVICE.create(ws, values, lines=list(lines))
+def create(
+    ws: Workspace, values: Mapping[str, Any], lines: Iterable[Mapping[str, Any]] = (), *,
+    notify: bool = False, comment: str | None = None, contact_of_customer: bool = False,
+) -> Opportunity:
+    """Create an opportunity and its product lines in one go (see :data:`SERVICE`);
+    ``notify`` tells its user, in ``comment``'s words if given; ``contact_of_customer``
+    requires the contact to be the customer's."""
+    return SERVICE.create(ws, values, lines=list(lines), notify=notify, comment=comment,
+                          contact_of_customer=contact_of_customer)
+
+
+def update(ws: Workspace, opportunity: Opportunity, values: Mapping[str, Any]) -> bool:
+    """Partially update an opportunity (see :data:`SERVICE`); whether anything changed."""
+    return SERVICE.update(ws, opportunity, values)
+
+
+def delete(ws: Workspace, opportunity: Opportunity) -> None:
+    """Mark an opportunity deleted (syncs see it go)."""
+    SERVICE.delete(ws, opportunity)
 
 
 def add_line(ws: Workspace, opportunity: Opportunity, line: Mapping[str, Any], order: int = 0) -> OpportunityLine:

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from polycrm.core import limits
-from polycrm.core.errors import Invalid
+from polycrm.core.errors import Invalid, NotFound
 from polycrm.core.models import Lookup, TenantScoped
 from polycrm.core.workspace import Workspace
 
@@ -158,5 +158,19 @@ def required_text(*paths: str) -> Rule:
         for path in paths:
             if (write.creating or write.given(path)) and not str(write.get(path) or "").strip():
                 raise Invalid(f"{path} must not be empty", field=path)
+
+    return rule
+
+
+def live_references(references: Mapping[str, tuple[type[TenantScoped], str]]) -> Rule:
+    """A rule: each given reference ``path -> (model, label)`` names a live row of
+    this tenant, else :class:`~polycrm.core.errors.NotFound` "<label> <id> not found"
+    naming the path (the wording the faces already answer with)."""
+
+    def rule(write: Write) -> None:
+        for path, (model, label) in references.items():
+            value = write.values.get(path)
+            if value and write.ws.get(model, value, include_deleted=False) is None:
+                raise NotFound(f"{label} {value} not found", field=path)
 
     return rule

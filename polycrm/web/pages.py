@@ -11,6 +11,7 @@ from urllib.parse import quote, urlencode
 from starlette.responses import RedirectResponse, Response
 
 from polycrm.core import browse, customers, documents, lookups, signin
+from polycrm.core import calls
 from polycrm.core import sales
 from polycrm.core.auth import (
     CENTIA_TOKEN,
@@ -517,18 +518,14 @@ def activity_create(ctx: Ctx) -> Response:
     if errors:
         return _form_page(ctx, "form.html", ACTIVITY_FIELDS, raw, 400, errors, title="New activity",
                           action="/activities/new", cancel="/activities")
-    activity = ctx.ws.create(Activity, {**{k: v for k, v in values.items() if v is not None}, "closed": False})
+    activity = calls.SERVICE.create(ctx.ws, {k: v for k, v in values.items() if v is not None})
     target = f"/customers/{activity.customer_id}" if activity.customer_id else "/activities"
     return ctx.redirect(target, "Activity created.")
 
 
 def activity_done(ctx: Ctx) -> Response:
     activity = ctx.ws.require(Activity, ctx.request.path_params["id"], "activity")
-    done = lookups.by_name(ctx.ws, "activity_progression", "Done")
-    changes: dict[str, Any] = {"closed": True}
-    if done is not None:
-        changes["progressionstate_id"] = done.id
-    ctx.ws.update(activity, changes)
+    calls.mark_done(ctx.ws, activity)
     return ctx.redirect(_safe_next(ctx.form.get("next")) if ctx.form.get("next") else "/activities",
                         "Activity marked as done.")
 

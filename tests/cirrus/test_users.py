@@ -133,3 +133,17 @@ def test_budget_errors(client, tenant):
     assert r.status_code == 404 and r.json() == {"message": "User 424242 not found"}
     r = client.get(url("/users/budget?year_from=x"), headers=h)
     assert r.json() == {"errors": {"year_from": "invalid literal for int() with base 10: 'x'"}, "message": VALIDATION}
+
+
+def test_a_role_name_is_never_null(client, tenant):
+    """The server refuses an empty role name ("This field can not be empty"), so the
+    swagger body must not offer null for it (schemathesis once sent one as valid)."""
+    doc = client.get(url("/swagger.json")).json()
+    schema = doc["paths"]["/users/roles/"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert "nullable" not in schema["properties"]["name"] and schema["properties"]["name"]["pattern"] == r"\S"
+    h = auth(tenant)
+    r = client.post(url("/users/roles/"), json={"name": None}, headers=h)
+    assert r.status_code == 400 and r.json() == {"errors": {"name": "None is not of type 'string'"}, "message": VALIDATION}
+    r = client.post(url("/users/roles/"), json={"name": " "}, headers=h)
+    assert r.status_code == 400 and r.json()["errors"]["name"].startswith("' ' does not match")
+    assert client.post(url("/users/roles/"), json={"name": "Sales"}, headers=h).json()["name"] == "Sales"

@@ -466,8 +466,7 @@ def opportunities_out(call: Call, items: list[Opportunity]) -> list[dict[str, An
 def create_opportunity(call: Call) -> dict[str, Any]:
     a = call.args
     profiles.require_member(call.ws, call.profile.id, a["user_id"])
-    company = in_profile(call, Customer, a["company_id"], "company", "company_id")
-    core_contacts.require_of_customer(call.ws, a["contact_id"], company.id)
+    in_profile(call, Customer, a["company_id"], "company", "company_id")
     values = E.to_core(call.ws, call.profile, E.OPPORTUNITY, a)
     values["profile_id"] = call.profile.id
     lines = []
@@ -486,18 +485,10 @@ def create_opportunity(call: Call) -> dict[str, Any]:
                 "total": line.get("total"),
             }
         )
-    opportunity = opportunities.create(call.ws, values, lines)
+    opportunity = opportunities.create(
+        call.ws, values, lines, notify=a["notify"], comment=a.get("comment"), contact_of_customer=True,
+    )
     set_inputs(call, "opportunity", opportunity.id, creating=True)
-    if a["notify"]:
-        notifications.notify(
-            call.ws,
-            a["user_id"],
-            a.get("comment") or f"New opportunity: {opportunity.title}",
-            customer_id=company.id,
-            contact_id=opportunity.contact_id,
-            opportunity_id=opportunity.id,
-            about=("opportunity", opportunity.id),
-        )
     call.args = {**a, "with_products": True, "with_inputs": True}
     return {"opportunity": opportunities_out(call, [opportunity])[0]}
 
@@ -551,9 +542,7 @@ def get_tickets(call: Call) -> dict[str, Any]:
 def create_ticket(call: Call) -> dict[str, Any]:
     a = call.args
     profiles.require_member(call.ws, call.profile.id, a["user_id"])
-    company = in_profile(call, Customer, a["company_id"], "company", "company_id")
-    if a.get("contact_id"):
-        core_contacts.require_of_customer(call.ws, a["contact_id"], company.id)
+    in_profile(call, Customer, a["company_id"], "company", "company_id")
     if a.get("opportunity_id"):
         in_profile(call, Opportunity, a["opportunity_id"], "opportunity", "opportunity_id")
     values = E.to_core(call.ws, call.profile, E.TICKET, a)
@@ -561,17 +550,7 @@ def create_ticket(call: Call) -> dict[str, Any]:
         if not values.get(key):
             values.pop(key, None)
     values["profile_id"] = call.profile.id
-    ticket = tickets.create(call.ws, values)
-    if a["notify"]:
-        notifications.notify(
-            call.ws,
-            a["user_id"],
-            a.get("comment") or f"New ticket: {ticket.title}",
-            customer_id=company.id,
-            contact_id=ticket.contact_id,
-            opportunity_id=ticket.opportunity_id,
-            about=("ticket", ticket.id),
-        )
+    ticket = tickets.create(call.ws, values, notify=a["notify"], comment=a.get("comment"))
     return {"ticket": ticket_out(call, ticket)}
 
 

@@ -269,7 +269,9 @@ class Operation:
                 t = "date"
             elif f.get("format") in ("date-time", "_DateTime"):
                 t = "datetime"
-            props[f["name"]] = input_schema(t, nullable=not f.get("required"))
+            # A field the server refuses empty ("This field can not be empty") cannot be null either.
+            nullable = not f.get("required") and not self.refuses_blank(f["name"])
+            props[f["name"]] = input_schema(t, nullable=nullable)
             if t == "str":
                 props[f["name"]]["maxLength"] = self.max_length(f["name"])
                 if self.refuses_blank(f["name"]):

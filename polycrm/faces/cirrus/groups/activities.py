@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from polycrm.core import links, lookups
+from polycrm.core import calls
 from polycrm.core import query as q
 from polycrm.core.models import Activity, Contact, Customer, Document, Lookup, Opportunity, Record, User
 from polycrm.faces.cirrus import wire
@@ -301,6 +302,7 @@ ACTIVITY_ENTITY = Entity(
     # As the doc lists it: description, date (as its ISO text, YYYY-MM-DD), result and location.
     fulltext="description,date,result,location",
     prepare=prepare,
+    service=calls.SERVICE,
 )
 ACTIVITY_COORD_ENTITY = Entity(label="Activity", model=Activity, view=ACTIVITY_COORD, filters=ACTIVITY_FILTERS,
                                sorts=ACTIVITY_SORTS, fulltext="description,date,result,location")

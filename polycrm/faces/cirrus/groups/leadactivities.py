@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from polycrm.core import calls
 from polycrm.core import query as q
 from polycrm.core.models import Lookup, Record, User
 from polycrm.faces.cirrus.framework import (
@@ -22,7 +23,7 @@ from polycrm.faces.cirrus.framework import (
 from polycrm.faces.cirrus.groups._sales import ref_id, to_int, to_lookup_ref, to_moment, to_ref
 from polycrm.faces.cirrus.models import define
 
-LEAD_ACTIVITY_KIND = "lead_activity"
+LEAD_ACTIVITY_KIND = calls.LEAD_ACTIVITY_KIND
 
 define("LeadRefUser", {"id": "int", "name": "str", "surname": "str"})
 define("LeadRef", {"id": "int", "title": "str", "user": "LeadRefUser"})
@@ -63,7 +64,7 @@ def write_lead(ctx: Ctx, obj: Any, value: Any, out: Writes) -> None:
 
 LEAD_ACTIVITY_ENTITY = Entity(
     label="Leadactivity", model=Record, view=LEAD_ACTIVITY,
-    scope=(q.Criterion("eq", "kind", LEAD_ACTIVITY_KIND),), defaults={"kind": LEAD_ACTIVITY_KIND, "active": True},
+    scope=(q.Criterion("eq", "kind", LEAD_ACTIVITY_KIND),), service=calls.LEAD_ACTIVITIES,
     writers={
         "id": ignored(), "type": to_lookup_ref("extra.type_id", "lead_activity_type", "Leadactivity type"),
         "comment": to("extra.comment"), "user": to_ref("user_id", User, "User"),

@@ -12,10 +12,9 @@ the centiaCRM ``stage_id``); the other lists live in ``extra``.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
-from polycrm.core import links, lookups, opportunities
+from polycrm.core import links, opportunities
 from polycrm.core import query as q
 from polycrm.core.models import Contact, Customer, Document, Lookup, Opportunity, User
 from polycrm.faces.cirrus.framework import (
@@ -124,31 +123,6 @@ def write_altvalue(ctx: Ctx, obj: Any, value: Any, out: Writes) -> None:
     to_number("extra.altvalue")(ctx, obj, value, out)
 
 
-def prepare(ctx: Ctx, obj: Opportunity | None, body: dict, out: Writes) -> None:
-    """Who changed it, and the centiaCRM status and ``closed`` kept in step with the status lists.
-    (Who registered it, and the status of one created without ``statusid``, are
-    the core's defaults: :func:`polycrm.core.opportunities.create`.)"""
-    out.changes["extra.changeuser_id"] = ctx.user_id
-    changes = out.changes
-    status_id = changes.get("status_id", obj.status_id if obj is not None else None)
-    entry = lookups.get(ctx.ws, "opportunity_status", status_id) if status_id else None
-    flags = (entry.extra or {}) if entry is not None else {}
-    current = obj.status if obj is not None else "active"
-    if int(flags.get("won") or 0):
-        changes["status"], changes["closed"] = "won", True
-    elif int(flags.get("lost") or 0):
-        changes["status"], changes["closed"] = "lost", True
-    elif current in ("won", "lost") and ("status_id" in changes or changes.get("closed") is False):
-        changes["status"] = "active"
-        changes.setdefault("closed", False)
-    closed = changes.get("closed", obj.closed if obj is not None else False)
-    if "closed_at" not in changes:
-        if closed and (obj is None or obj.closed_at is None):
-            changes["closed_at"] = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
-        elif not closed and obj is not None and obj.closed_at is not None:
-            changes["closed_at"] = None
-
-
 WRITERS = {
     "accountid": to_ref("customer_id", Customer, "Account"),
     "altaccountid": to_ref("extra.altaccount_id", Customer, "Account"),
@@ -196,7 +170,7 @@ SORTS = {
 
 OPPORTUNITY_ENTITY = Entity(
     label="Opportunity", model=Opportunity, view=OPPORTUNITY, writers=WRITERS, filters=FILTERS, sorts=SORTS,
-    fulltext="title,description,result", defaults={"status": "active"}, prepare=prepare,
+    fulltext="title,description,result", defaults={"status": "active"},
     service=opportunities.SERVICE,
 )
 

@@ -7,23 +7,23 @@
 * Settings (``[{id,key,value}]``), ``presentation``, ``startpage``, the
   avatar/photo (base64 text) live in the user's ``extra``.
 * A new user's login name is their e-mail (else ``name.surname``), made
-  unique with a number.
+  unique with a number (the core's rule: :mod:`polycrm.core.users`).
 * Budgets are ``user_budget`` records per user and month; the monthly
   budget and pipeline are spread evenly over the month's weekdays to give
-  ``weeks[].days[]`` (ISO weeks, remainders on the first days).
+  ``weeks[].days[]`` (ISO weeks, remainders on the first days:
+  :func:`polycrm.core.budgets.weeks`).
 * ``/users/me``: ``customerid`` is the tenant; the e-mail settings'
   password is accepted and never stored or shown.
 """
 
 from __future__ import annotations
 
-import calendar
-import datetime as dt
 from dataclasses import replace
 from collections.abc import Mapping
 from typing import Any
 
 from polycrm.core import budgets, links, lookups
+from polycrm.core import users
 from polycrm.core import query as q
 from polycrm.core.models import Lookup, Record, User
 from polycrm.faces.cirrus import wire
@@ -238,18 +238,6 @@ def to_email_settings(ctx: Ctx, obj: Any, value: Any, out: Writes) -> None:
     out.changes["extra.emailsettings"] = {k: v for k, v in value.items() if k not in ("password", "userid")}
 
 
-def login_name(ctx: Ctx, obj: Any, body: dict, out: Writes) -> None:
-    """A new user's unique login: the e-mail, else name.surname (numbered if taken)."""
-    if obj is not None:
-        return
-    base = (body.get("email") or f"{body.get('name', '')}.{body.get('surname', '')}").strip().lower()[:90] or "user"
-    candidate, n = base, 1
-    while q.every(ctx.ws, User, [q.Criterion("eq", "username", candidate)], include_deleted=True):
-        n += 1
-        candidate = f"{base}-{n}"
-    out.changes["username"] = candidate
-
-
 USER_WRITERS = {
     "id": ignored(), "lastactive": ignored(),
     "active": to("active", lambda v: bool(int(v))), "cellphone": to("cellphone"), "email": to("email"),
@@ -267,11 +255,12 @@ USERS = Entity(
            "surname": (q.Sort("surname", mode="text"), q.Sort("name", mode="text")),
            "active": (q.Sort("active"), q.Sort("name", mode="text"))},
     fulltext="name,surname,email,title,phone,cellphone",
-    prepare=login_name,
+    service=users.SERVICE,
 )
 ME_ENTITY = Entity(
     label="User", model=User, view=ME,
     writers={**USER_WRITERS, "customerid": ignored(), "properties": ignored(), "emailsettings": to_email_settings},
+    service=users.SERVICE,
 )
 
 
@@ -286,29 +275,8 @@ def put_me(call: Call) -> dict:
 
 
 # -- budgets -----------------------------------------------------------------------------
-def _spread(total: int, days: list[dt.date]) -> list[int]:
-    if not days:
-        return []
-    share, rest = divmod(int(total or 0), len(days))
-    return [share + (1 if i < rest else 0) for i in range(len(days))]
-
-
 def _weeks(ctx: Ctx, row: Record) -> list:
-    extra = row.extra or {}
-    year, month = int(extra.get("year", 0)), int(extra.get("month", 0))
-    if not (1 <= month <= 12 and 1 <= year <= 9999):
-        return []
-    days = [dt.date(year, month, d) for d in range(1, calendar.monthrange(year, month)[1] + 1)]
-    days = [d for d in days if d.weekday() < 5]
-    budgets, pipelines = _spread(extra.get("budget"), days), _spread(extra.get("pipeline"), days)
-    weeks: dict[str, dict] = {}
-    for day, budget, pipeline in zip(days, budgets, pipelines):
-        iso = day.isocalendar()
-        week = weeks.setdefault(f"{iso.year}-W{iso.week:02d}", {"budget": 0, "pipeline": 0, "days": []})
-        week["budget"] += budget
-        week["pipeline"] += pipeline
-        week["days"].append({"day": day.isoformat(), "budget": budget, "pipeline": pipeline})
-    return [{"week": key, **value} for key, value in weeks.items()]
+    return budgets.weeks(row)
 
 
 USER_BUDGET = View("UserBudget", {
