@@ -31,10 +31,11 @@ def one_product(call: Call, product: Product | None) -> dict[str, Any]:
 PRODUCT_WIRE_NAMES = {f.core: f"{PRODUCT.name}.{f.wire}" for f in PRODUCT.writable.values()}
 
 
-def product_error(exc: CoreError, patch: Mapping[str, Any], creating: bool) -> Exception:
-    """A product service error in the Microbizz voice, naming the wire field
-    (``name`` -> ``product.title``); a required field a new product lacks is missing."""
-    field = PRODUCT_WIRE_NAMES.get(exc.field or "")
+def service_error(exc: CoreError, names: Mapping[str, str], patch: Mapping[str, Any], creating: bool) -> Exception:
+    """A core service error in the Microbizz voice, naming the wire field
+    (``names``: core field -> wire field, e.g. ``name`` -> ``product.title``);
+    a required field a new record lacks is "Missing field"."""
+    field = names.get(exc.field or "")
     if field is None:
         return exc
     if creating and isinstance(exc, Invalid) and not str(patch.get(exc.field) or "").strip():
@@ -51,7 +52,7 @@ def save_product(call: Call, payload: Mapping[str, Any], current: Product | None
         else:
             products.update(call.ws, current, patch)
     except CoreError as exc:
-        raise product_error(exc, patch, creating=current is None) from None
+        raise service_error(exc, PRODUCT_WIRE_NAMES, patch, creating=current is None) from None
     # The caller just wrote the prices, so show them even if they are disabled.
     call.ctx.include_prices = True
     return {"product": products_out(call, rows_of([current]))[0]}
