@@ -424,7 +424,7 @@ def contact_create(ctx: Ctx) -> Response:
 
 
 def document_download(ctx: Ctx) -> Response:
-    doc = ctx.ws.require(Document, ctx.request.path_params["id"], "document")
+    doc = documents.require_readable(ctx.ws, ctx.request.path_params["id"])
     try:
         data = documents.read_bytes(ctx.ws, doc)
     except (FileNotFoundError, ValueError):  # bytes gone, or a malformed hash
