@@ -24,6 +24,7 @@ from sqlalchemy import select, true
 
 from polycrm.core.errors import Conflict, Invalid, NotFound
 from polycrm.core.models import ENTITIES, CustomField, CustomValue
+from polycrm.core.service import Service, Write
 from polycrm.core.workspace import Workspace
 
 FIELD_TYPES = ("text", "textarea", "number", "date", "boolean", "select", "multiselect")
@@ -65,6 +66,62 @@ def by_slug(ws: Workspace, entity: str, slug: str, profile_id: int | None = None
     return None
 
 
+def _definition_rule(write: Write) -> None:
+    """A field belongs to a known entity, has a name and a known type; its
+    slug (from the name unless given) is unique among the fields one profile
+    sees on that entity. Entity, slug and type are fixed once created."""
+    values = write.values
+    if not write.creating:
+        fixed = sorted(k for k in values if k in ("entity", "slug", "field_type", "profile_id"))
+        if fixed:
+            raise Invalid(f"cannot change {', '.join(fixed)} of a custom field", field=fixed[0])
+    else:
+        check_entity(values.get("entity"))
+        field_type = values.setdefault("field_type", "text")
+        if field_type not in FIELD_TYPES:
+            raise Invalid(f"field type must be one of {', '.join(FIELD_TYPES)}", field="field_type")
+    if (write.creating or write.given("name")) and not str(write.get("name") or "").strip():
+        raise Invalid("a custom field needs a name", field="name")
+    if write.given("name"):
+        values["name"] = values["name"].strip()
+    if write.given("options"):
+        values["options"] = [str(o) for o in values["options"] or ()]
+    if write.given("required"):
+        values["required"] = bool(values["required"])
+    if write.creating:
+        values["slug"] = slug = slugify(values.get("slug") or values["name"])
+        profile_id = values.get("profile_id")
+        entity = values["entity"]
+        clash = write.ws.first(
+            select(CustomField).where(
+                CustomField.entity == entity,
+                CustomField.slug == slug,
+                CustomField.deleted.is_(False),
+                # A shared field clashes with every profile's; a profile field with its own and the shared ones.
+                (CustomField.profile_id.is_(None) | (CustomField.profile_id == profile_id))
+                if profile_id is not None
+                else true(),
+            )
+        )
+        if clash is not None:
+            raise Conflict(f"custom field {slug!r} already exists on {entity}", field="slug")
+
+
+def _drop_values(write: Write) -> None:
+    """A retired field's values go with it."""
+    if not write.creating and write.values.get("deleted"):
+        for value in write.ws.scalars(select(CustomValue).where(CustomValue.field_id == write.obj.id)):
+            write.ws.delete(value)
+        write.changed = True
+
+
+# Definitions: every API and page defines, changes and retires a field through this service.
+SERVICE: Service[CustomField] = Service(
+    CustomField, "custom field", defaults={"options": [], "required": False, "sortorder": 0, "extra": {}},
+    rules=[_definition_rule], after=[_drop_values],
+)
+
+
 def define(
     ws: Workspace,
     entity: str,
@@ -78,54 +135,24 @@ def define(
     sortorder: int = 0,
     extra: Mapping[str, Any] | None = None,
 ) -> CustomField:
-    """Create a field definition; the slug defaults to the name, slugified."""
-    check_entity(entity)
-    if not (name or "").strip():
-        raise Invalid("a custom field needs a name", field="name")
-    if field_type not in FIELD_TYPES:
-        raise Invalid(f"field type must be one of {', '.join(FIELD_TYPES)}", field="field_type")
-    slug = slugify(slug or name)
-    clash = ws.first(
-        select(CustomField).where(
-            CustomField.entity == entity,
-            CustomField.slug == slug,
-            CustomField.deleted.is_(False),
-            # A shared field clashes with every profile's; a profile field with its own and the shared ones.
-            (CustomField.profile_id.is_(None) | (CustomField.profile_id == profile_id))
-            if profile_id is not None
-            else true(),
-        )
-    )
-    if clash is not None:
-        raise Conflict(f"custom field {slug!r} already exists on {entity}", field="slug")
-    return ws.create(
-        CustomField,
-        entity=entity,
-        name=name.strip(),
-        slug=slug,
-        field_type=field_type,
-        options=[str(o) for o in options],
-        required=bool(required),
-        profile_id=profile_id,
-        sortorder=sortorder,
-        extra=dict(extra or {}),
-    )
+    """Create a field definition; the slug defaults to the name, slugified (see :data:`SERVICE`)."""
+    return SERVICE.create(ws, {
+        "entity": entity, "name": name, "slug": slug, "field_type": field_type, "options": list(options),
+        "required": required, "profile_id": profile_id, "sortorder": sortorder, "extra": dict(extra or {}),
+    })
 
 
 def update(ws: Workspace, field: CustomField, values: Mapping[str, Any]) -> bool:
-    """Change a definition's name, options, required flag or order."""
-    allowed = {"name", "options", "required", "sortorder", "extra"}
-    unknown = set(values) - allowed
+    """Change a definition's name, options, required flag, order or extra settings."""
+    unknown = set(values) - {"name", "options", "required", "sortorder", "extra"}
     if unknown:
         raise Invalid(f"cannot change {', '.join(sorted(unknown))} of a custom field")
-    return ws.update(field, dict(values))
+    return SERVICE.update(ws, field, values)
 
 
 def remove(ws: Workspace, field: CustomField) -> None:
     """Retire a field; its values go with it."""
-    for value in ws.scalars(select(CustomValue).where(CustomValue.field_id == field.id)):
-        ws.delete(value)
-    ws.update(field, {"deleted": True})
+    SERVICE.update(ws, field, {"deleted": True})
 
 
 # -- values --------------------------------------------------------------------

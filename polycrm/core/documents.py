@@ -9,8 +9,9 @@ from typing import Any
 from sqlalchemy import select
 
 from polycrm.core import links
-from polycrm.core.errors import Invalid
+from polycrm.core.errors import Invalid, NotFound
 from polycrm.core.models import Blob, Document, Folder, Link
+from polycrm.core.service import Service, Write
 from polycrm.core.workspace import Workspace
 
 FILE_LINK = "file"
@@ -74,6 +75,50 @@ def attach(ws: Workspace, doc: Document, owner_kind: str, owner_id: int) -> None
     links.link(ws, FILE_LINK, "document", doc.id, owner_kind, owner_id)
 
 
+def _content_rule(write: Write) -> None:
+    """New bytes (context ``data``) go to the blob store with their size, their
+    type guessed from the file name and, for a JPEG or PNG, a thumbnail; a
+    photo (context ``photo``) must be one of those."""
+    data = write.context.get("data")
+    values = write.values
+    if data is not None:
+        values["blob_sha256"] = store_bytes(write.ws, data)
+        values["size"] = len(data)
+        # Every JPEG or PNG gets its thumbnail, whichever API stored it and
+        # whether or not it was sent as a photo (a Cirrus file, a Microbizz
+        # AddFileToCustomer image): Microbizz hands thumbnails out for all.
+        thumb = thumbnail(data)
+        values["thumb_sha256"] = store_bytes(write.ws, thumb) if thumb else None
+        if write.context.get("photo") and thumb is None:
+            raise Invalid("imagedata must be a JPEG or PNG image", field="imagedata")
+    filename = write.get("filename")
+    if filename and not values.get("mime") and data is not None:
+        values["mime"] = mimetypes.guess_type(filename)[0] or "application/octet-stream"
+    if write.creating:
+        values.setdefault("user_id", write.ws.user_id)
+
+
+def _folder_rule(write: Write) -> None:
+    """A folder path label (context ``folder``) of the owner becomes the document's folder."""
+    owner, folder = write.context.get("owner"), write.context.get("folder")
+    if owner is not None and folder is not None:
+        write.values["folder_id"] = folder_path(write.ws, folder, *owner)
+
+
+def _attach_to_owner(write: Write) -> None:
+    owner = write.context.get("owner")
+    if owner is not None:
+        attach(write.ws, write.obj, *owner)
+        write.changed = True
+
+
+# Every document any API or page stores goes through this service.
+SERVICE: Service[Document] = Service(
+    Document, "document", references={"folder_id": Folder}, rules=[_content_rule, _folder_rule],
+    after=[_attach_to_owner],
+)
+
+
 def save(
     ws: Workspace,
     *,
@@ -84,31 +129,25 @@ def save(
     photo: bool = False,
     document: Document | None = None,
 ) -> Document:
-    """Create a document (or replace an existing one's content and fields)."""
-    values = dict(values)
-    if data is not None:
-        values["blob_sha256"] = store_bytes(ws, data)
-        values["size"] = len(data)
-        # Every JPEG or PNG gets its thumbnail, whichever API stored it and
-        # whether or not it was sent as a photo (a Cirrus file, a Microbizz
-        # AddFileToCustomer image): Microbizz hands thumbnails out for all.
-        thumb = thumbnail(data)
-        values["thumb_sha256"] = store_bytes(ws, thumb) if thumb else None
-        if photo and thumb is None:
-            raise Invalid("imagedata must be a JPEG or PNG image", field="imagedata")
-    filename = values.get("filename") or (document.filename if document else None)
-    if filename and not values.get("mime") and data is not None:
-        values["mime"] = mimetypes.guess_type(filename)[0] or "application/octet-stream"
-    if owner is not None and folder is not None:
-        values["folder_id"] = folder_path(ws, folder, *owner)
+    """Create a document (or replace an existing one's content and fields), see :data:`SERVICE`."""
+    context = {"data": data, "owner": owner, "folder": folder, "photo": photo}
     if document is None:
-        values.setdefault("user_id", ws.user_id)
-        document = ws.create(Document, values)
-    else:
-        ws.update(document, values)
-    if owner is not None:
-        attach(ws, document, *owner)
+        return SERVICE.create(ws, values, **context)
+    SERVICE.update(ws, document, values, **context)
     return document
+
+
+def remove(ws: Workspace, document: Document) -> None:
+    """Mark a document deleted (its bytes stay for other documents sharing them)."""
+    SERVICE.delete(ws, document)
+
+
+def require_readable(ws: Workspace, document_id: Any) -> Document:
+    """A live document of this tenant by id (a malformed or huge id is not found)."""
+    doc = ws.get(Document, document_id, include_deleted=False)
+    if doc is None:
+        raise NotFound(f"document {document_id} not found")
+    return doc
 
 
 def linked(ws: Workspace, owner_kind: str, owner_id: int) -> list[Document]:

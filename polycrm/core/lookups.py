@@ -3,6 +3,12 @@
 One table serves them all; ``kind`` selects the list. The same kind is what
 each API reads under its own name (customer types = Cirrus account types =
 centia company types; units = article units = centia measures; ...).
+
+Every entry is written through :data:`SERVICE` (:func:`save` is the short
+way): the kind is one of :data:`KINDS`, given when the entry is created and
+never changed after; the name is not blank; an entry saved as the default
+takes the flag from the other entries of its list (of the same ``code``
+where the list is split by code, :data:`DEFAULT_PER_CODE`).
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from sqlalchemy import Select, select
 
 from polycrm.core.errors import Invalid, NotFound
 from polycrm.core.models import Lookup
+from polycrm.core.service import Service, Write, required_text
 from polycrm.core.workspace import Workspace
 
 # kind -> defaults for a fresh tenant: (name, {other fields and extra}).
@@ -96,6 +103,8 @@ DEFAULTS: dict[str, list[tuple[str, dict[str, Any]]]] = {
     "price_group": [],
     "project_type": [(n, {}) for n in ("Internal", "Customer")],
     "user_role": [(n, {}) for n in ("Administrator", "Sales")],
+    # Cirrus user departments (a tree through ``parent_id``); none to start with.
+    "user_department": [],
     "tag": [],
     # Cirrus article lists (read through /articles/<list>; entries come from fixtures or the web pages).
     "brand": [],
@@ -156,6 +165,11 @@ DEFAULTS: dict[str, list[tuple[str, dict[str, Any]]]] = {
 }
 
 KINDS = frozenset(DEFAULTS)
+
+
+# Lists that hold one default per ``code`` (Cirrus object categories: model group,
+# contract type and contract status each have theirs) instead of one per list.
+DEFAULT_PER_CODE = frozenset({"object_category"})
 
 
 def check_kind(kind: str) -> str:
@@ -229,7 +243,7 @@ def by_code(ws: Workspace, kind: str, code: str) -> Lookup | None:
 def by_name(ws: Workspace, kind: str, name: str, *, create: bool = False, profile_id: int | None = None) -> Lookup | None:
     found = ws.first(select(Lookup).where(Lookup.kind == kind, Lookup.name == name, Lookup.deleted.is_(False)).order_by(Lookup.id))
     if found is None and create:
-        found = ws.create(Lookup, kind=kind, name=name, profile_id=profile_id, sortorder=0)
+        found = SERVICE.create(ws, {"kind": kind, "name": name, "profile_id": profile_id, "sortorder": 0})
     return found
 
 
@@ -241,13 +255,52 @@ def default(ws: Workspace, kind: str, profile_id: int | None = None) -> Lookup |
     return entries[0] if entries else None
 
 
+def _kind_rule(write: Write) -> None:
+    """A new entry names a known list; an entry never moves to another list."""
+    if write.creating:
+        kind = write.values.get("kind")
+        if kind not in KINDS:
+            raise Invalid(f"kind {kind!r} is not a list", field="kind")
+        write.values.setdefault("sortorder", 0)
+    elif write.given("kind") and write.values["kind"] != write.obj.kind:
+        raise Invalid("kind of a list entry cannot change", field="kind")
+
+
+def unset_other_defaults(ws: Workspace, entry: Lookup) -> bool:
+    """Take the default flag from the other entries of ``entry``'s list; returns whether any had it."""
+    stmt = select(Lookup).where(
+        Lookup.kind == entry.kind, Lookup.is_default.is_(True), Lookup.id != entry.id, Lookup.deleted.is_(False)
+    )
+    if entry.kind in DEFAULT_PER_CODE:
+        stmt = stmt.where(Lookup.code == entry.code)
+    others = ws.scalars(stmt)
+    for other in others:
+        ws.update(other, {"is_default": False})
+    return bool(others)
+
+
+def _single_default(write: Write) -> None:
+    """An entry saved as the default unsets the flag on the others of its list."""
+    if write.given("is_default") and write.values["is_default"]:
+        write.changed = unset_other_defaults(write.ws, write.obj) or write.changed
+
+
+SERVICE: Service[Lookup] = Service(Lookup, "lookup", rules=[_kind_rule, required_text("name")], after=[_single_default])
+
+
 def save(ws: Workspace, kind: str, values: Mapping[str, Any], entry: Lookup | None = None) -> Lookup:
-    """Create or partially update an entry of a list."""
+    """Create or partially update an entry of list ``kind`` (see :data:`SERVICE`)."""
     if entry is None:
-        data = {"sortorder": 0, **values, "kind": check_kind(kind)}
-        return ws.create(Lookup, data)
-    ws.update(entry, values)
+        return SERVICE.create(ws, {**values, "kind": kind})
+    if entry.kind != kind:
+        raise Invalid(f"entry {entry.id} is not in list {kind}", field="kind")
+    SERVICE.update(ws, entry, values)
     return entry
+
+
+def remove(ws: Workspace, entry: Lookup) -> None:
+    """Retire an entry (marked deleted: rows pointing at it keep their id)."""
+    SERVICE.delete(ws, entry)
 
 
 def _lookup_fields() -> dict[type, dict[str, str]]:

@@ -1,14 +1,114 @@
-"""Product rules shared by every API: numbers, favourites, customer prices."""
+"""Product rules shared by every API: the write service, numbers, favourites, customer prices.
+
+Every face and page writes a product through :data:`SERVICE`:
+
+* a product has a non-blank name;
+* its unit (``unit_id``) and group (``group_id``) name entries of this
+  tenant's ``unit`` and ``product_group`` lists;
+* its number is stored trimmed and, when not blank, is used by no other live
+  product of the tenant, compared trimmed and case-insensitively
+  (:func:`number_holder`). A product keeps a number it already has even if an
+  older duplicate exists; the check runs when the number changes or a deleted
+  product comes back.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 
+from polycrm.core import custom_fields, lookups
+from polycrm.core.errors import Conflict
 from polycrm.core.models import Customer, Favorite, IndividualPrice, Product
+from polycrm.core.service import Service, Write, required_text
 from polycrm.core.workspace import Workspace
+
+# Product columns that point into a lookup list, and the list.
+LOOKUPS = {"unit_id": "unit", "group_id": "product_group"}
+
+
+def number_key(number: Any) -> str:
+    """What two product numbers are compared by: trimmed, case folded."""
+    return "" if number is None else str(number).strip().lower()
+
+
+def number_holder(ws: Workspace, number: Any, exclude: int | None = None) -> Product | None:
+    """The live product (other than ``exclude``) whose number equals ``number``
+    trimmed and case-insensitively; None for a blank number."""
+    key = number_key(number)
+    if not key:
+        return None
+    stmt = select(Product).where(func.lower(func.trim(Product.number)) == key, Product.deleted.is_(False))
+    if exclude is not None:
+        stmt = stmt.where(Product.id != exclude)
+    return ws.first(stmt.order_by(Product.id))
+
+
+def _lookup_rule(write: Write) -> None:
+    """Unit and group name live entries of their lists (another tenant's entry is not found)."""
+    for column, kind in LOOKUPS.items():
+        value = write.values.get(column)
+        if value:
+            lookups.require(write.ws, kind, value, column)
+
+
+def _number_rule(write: Write) -> None:
+    """The number is kept trimmed and unique among the tenant's live products."""
+    obj = write.obj
+    if write.given("number") and isinstance(write.values["number"], str):
+        write.values["number"] = write.values["number"].strip()
+    renumbered = write.given("number") and (
+        write.creating or number_key(write.values["number"]) != number_key(obj.number)
+    )
+    revived = not write.creating and obj.deleted and write.given("deleted") and not write.values["deleted"]
+    if write.get("deleted") or not (renumbered or revived):
+        return
+    number = write.get("number")
+    holder = number_holder(write.ws, number, exclude=None if obj is None else obj.id)
+    if holder is not None:
+        raise Conflict(f"number {number} is already used by {holder.name}", field="number")
+
+
+def _custom_inputs(write: Write) -> None:
+    """Custom field values given with the write (context ``inputs``, as a
+    profile sees them: context ``profile_id``); on create every required
+    field must get one. Without ``inputs`` no custom value is touched."""
+    if "inputs" not in write.context:
+        return
+    custom_fields.set_values(
+        write.ws, "product", write.obj.id, write.context["inputs"] or {},
+        profile_id=write.context.get("profile_id"), creating=write.creating,
+    )
+    write.changed = True
+
+
+SERVICE: Service[Product] = Service(
+    Product, "product", rules=[required_text("name"), _lookup_rule, _number_rule], after=[_custom_inputs],
+)
+
+
+def create(ws: Workspace, values: Mapping[str, Any], **context: Any) -> Product:
+    """Create a product (see :data:`SERVICE`; context: ``inputs``, ``profile_id``)."""
+    return SERVICE.create(ws, values, **context)
+
+
+def update(ws: Workspace, product: Product, values: Mapping[str, Any], **context: Any) -> bool:
+    """Partially update a product; returns whether anything changed."""
+    return SERVICE.update(ws, product, values, **context)
+
+
+def delete_product(ws: Workspace, product: Product) -> None:
+    """Mark a product deleted; quotation and order lines keep their copy of it."""
+    SERVICE.delete(ws, product)
+
+
+def by_number_or_key(ws: Workspace, number: str) -> Product | None:
+    """The product a client means by ``number``: the live exact match, else the
+    live product whose number equals it under the number rule, else a deleted
+    exact match."""
+    return by_number(ws, number, include_deleted=False) or number_holder(ws, number) or by_number(ws, number)
 
 
 def by_number(ws: Workspace, number: str, *, include_deleted: bool = True) -> Product | None:

@@ -28,7 +28,7 @@ from sqlalchemy import select
 
 from polycrm.core import lookups, numbering, products
 from polycrm.core.errors import Conflict, Invalid, NotFound
-from polycrm.core.models import Contact, Customer, Lookup, Opportunity, Product, TenantScoped, User
+from polycrm.core.models import Contact, Customer, Opportunity, Product, TenantScoped, User
 from polycrm.core.service import Rule, Service, Write
 from polycrm.core.workspace import Workspace
 
@@ -235,13 +235,3 @@ def _product_rule(write: Write) -> None:
         values.setdefault("text", product.name)
         values.setdefault("price", product.price)
         values.setdefault("unit_id", product.unit_id)
-
-
-def unset_other_defaults(ws: Workspace, kind: str, entry: Lookup) -> None:
-    """The ``is_default`` entry of a list is the only one: the others lose the flag."""
-    if not entry.is_default:
-        return
-    others = ws.scalars(select(Lookup).where(Lookup.kind == kind, Lookup.is_default.is_(True),
-                                             Lookup.deleted.is_(False), Lookup.id != entry.id))
-    for other in others:
-        ws.update(other, {"is_default": False})

@@ -13,6 +13,7 @@ from starlette.responses import RedirectResponse, Response
 from polycrm.core import browse, customers, documents, lookups, signin
 from polycrm.core import calls
 from polycrm.core import sales
+from polycrm.core import products
 from polycrm.core.auth import (
     CENTIA_TOKEN,
     CIRRUS_BEARER,
@@ -22,7 +23,8 @@ from polycrm.core.auth import (
     MICROBIZZ_APIKEY,
 )
 from polycrm.core.errors import Invalid, NotFound
-from polycrm.core.models import Activity, Contact, Customer, Document, Opportunity, Product, Quote, Ticket, User
+from polycrm.core.errors import CoreError
+from polycrm.core.models import Activity, Contact, Customer, Opportunity, Product, Quote, Ticket, User
 from polycrm.core.query import Page
 from polycrm.web import forms
 from polycrm.web.forms import Field
@@ -424,7 +426,7 @@ def contact_create(ctx: Ctx) -> Response:
 
 
 def document_download(ctx: Ctx) -> Response:
-    doc = ctx.ws.require(Document, ctx.request.path_params["id"], "document")
+    doc = documents.require_readable(ctx.ws, ctx.request.path_params["id"])
     try:
         data = documents.read_bytes(ctx.ws, doc)
     except (FileNotFoundError, ValueError):  # bytes gone, or a malformed hash
@@ -441,12 +443,25 @@ def document_download(ctx: Ctx) -> Response:
 # -- products ---------------------------------------------------------------------------------
 
 
-def _product_checks(ctx: Ctx, values: dict[str, Any], errors: dict[str, str], product_id: int | None) -> None:
-    number = values.get("number")
-    if number and "number" not in errors:
-        other = browse.product_number_taken(ctx.ws, number, exclude=product_id)
-        if other is not None:
-            errors["number"] = f"Product number {number} is already used by {other.name}."
+# core product field -> the form field a product service refusal is shown on.
+PRODUCT_FORM_FIELDS = {f.path: f for f in PRODUCT_FIELDS}
+
+
+def _save_product(ctx: Ctx, values: dict[str, Any], errors: dict[str, str], product: Product | None) -> Any:
+    """Write the form's values through the product service; a refusal becomes an
+    error on its form field, worded with the field's label ("Product number P-1
+    is already used by Socks."). Returns the product, or whether the update changed it."""
+    try:
+        if product is None:
+            return products.create(ctx.ws, values)
+        return products.update(ctx.ws, product, values)
+    except CoreError as exc:
+        ctx.ws.rollback()
+        # Every field the service checks is on the form; the name field carries anything else.
+        field = PRODUCT_FORM_FIELDS.get(exc.field or "", PRODUCT_FIELDS[0])
+        detail = exc.message[len(exc.field) + 1:] if exc.field and exc.message.startswith(exc.field + " ") else exc.message
+        errors[field.name] = f"{field.label} {detail}."
+        return None
 
 
 def product_new(ctx: Ctx) -> Response:
@@ -460,12 +475,13 @@ def product_new(ctx: Ctx) -> Response:
 
 def product_create(ctx: Ctx) -> Response:
     values, errors, raw = forms.read(ctx.ws, PRODUCT_FIELDS, ctx.form)
-    _product_checks(ctx, values, errors, None)
+    product = None
+    if not errors:
+        values["profile_id"] = browse.home_profile_id(ctx.ws, ctx.user.id)
+        product = _save_product(ctx, {k: v for k, v in values.items() if v is not None}, errors, None)
     if errors:
         return _form_page(ctx, "form.html", PRODUCT_FIELDS, raw, 400, errors, title="New product",
                           action="/products/new", cancel="/products")
-    values["profile_id"] = browse.home_profile_id(ctx.ws, ctx.user.id)
-    product = ctx.ws.create(Product, {k: v for k, v in values.items() if v is not None})
     return ctx.redirect(f"/products?q={quote(product.number or product.name)}", f"Product {product.name} created.")
 
 
@@ -478,11 +494,10 @@ def product_edit(ctx: Ctx) -> Response:
 def product_update(ctx: Ctx) -> Response:
     product = ctx.ws.require(Product, ctx.request.path_params["id"], "product")
     values, errors, raw = forms.read(ctx.ws, PRODUCT_FIELDS, ctx.form)
-    _product_checks(ctx, values, errors, product.id)
+    changed = None if errors else _save_product(ctx, values, errors, product)
     if errors:
         return _form_page(ctx, "form.html", PRODUCT_FIELDS, raw, 400, errors, title=f"Edit {product.name}",
                           action=f"/products/{product.id}/edit", cancel="/products")
-    changed = ctx.ws.update(product, values)
     return ctx.redirect(f"/products/{product.id}/edit", "Changes saved." if changed else "Nothing changed.")
 
 

@@ -582,3 +582,10 @@ def test_values_beyond_what_the_database_holds_are_refused(api):
     assert api.error("companies", "GetCompany", search_by="id", search_value="9" * 30) == fail("company not found")
     assert api.error("contacts", "GetContact", search_by="id", search_value="9" * 30) == fail("contact not found")
     assert api.call("products", "GetProducts") == {"products": []}
+
+
+def test_a_product_sku_in_use_is_refused(api):
+    api.product(name="Widget", sku="W-1")
+    assert api.error("products", "CreateProduct", name="Gadget", value=3, sku="w-1") == fail(
+        "sku w-1 is already used by Widget"
+    )

@@ -9,6 +9,7 @@ import pytest
 from tests.cirrus.helpers import VALIDATION, auth, lookup_id, new_account, url
 from polycrm.core import lookups
 from polycrm.core.models import Product
+from sqlalchemy import select
 from polycrm.core.workspace import Workspace
 
 LISTS = {
@@ -151,3 +152,11 @@ def test_article_unit_errors(client, tenant):
     assert r.status_code == 404 and r.json() == {"message": "Articleunit 777 not found"}
     r = client.post(url("/articleunits/"), json={"name": 5}, headers=h)
     assert r.json() == {"errors": {"name": "5 is not of type 'string'"}, "message": VALIDATION}
+
+
+def test_an_article_number_in_use_is_a_conflict(client, runtime, tenant):
+    new_article(client, tenant, name="Drill", number="D-1")
+    r = client.post(url("/articles/"), json={"name": "Saw", "price": 10, "description": "", "vat": 25, "number": "d-1 "}, headers=auth(tenant))
+    assert (r.status_code, r.json()) == (409, {"message": "number d-1 is already used by Drill"})
+    with Workspace(runtime.db, tenant["tenant_id"]) as ws:
+        assert [p.name for p in ws.scalars(select(Product))] == ["Drill"]

@@ -328,3 +328,20 @@ def test_bulk_individual_prices_errors(mb, runtime, tenant, priced):
     ) == "Invalid value for prices.P2: 'x' is not a number"
     assert mb.fail("CreateUpdateIndividualPricesByCustomerID", prices={"P1": 1}) == "Missing field: customerid"
     assert prices_of(runtime, tenant, priced["a"]) == {}
+
+
+def test_a_product_number_in_use_is_refused(mb, runtime, tenant):
+    first = mb.product(productnumber="P-9", title="Bolt")
+    assert mb.fail("CreateUpdateProductByID", product={"id": 0, "productnumber": " p-9", "title": "Nut"}) == (
+        "Invalid value for product.productnumber: p-9 is already used by Bolt"
+    )
+    other = mb.product(productnumber="P-10", title="Nut")
+    assert mb.fail("CreateUpdateProductByID", product={"id": other["id"], "productnumber": "P-9 "}) == (
+        "Invalid value for product.productnumber: P-9 is already used by Bolt"
+    )
+    # By number, a number that differs only in case and blanks is the same product.
+    again = mb.call("CreateUpdateProductByProductNumber", product={"productnumber": "p-9", "price": 4})["product"]
+    assert again["id"] == first["id"]
+    # A deleted product's number is free again.
+    mb.call("DeleteProductByID", productid=first["id"])
+    assert mb.product(productnumber="P-9", title="Washer")["productnumber"] == "P-9"

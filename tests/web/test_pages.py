@@ -336,6 +336,20 @@ def test_document_of_another_tenant_cannot_be_downloaded(signed_in, runtime, oth
     assert response.status_code == 404 and b"secret bytes" not in response.content
 
 
+def test_a_huge_document_id_is_not_found(signed_in):
+    assert signed_in.get(f"/documents/{2**70}/download").status_code == 404
+
+
+def test_a_product_number_in_use_is_refused_trimmed_and_in_any_case(signed_in, runtime, tenant):
+    with workspace(runtime, tenant) as ws:
+        ws.create(Product, name="Wool Socks", number="P-7")
+    response = post_form(signed_in, "/products/new", {"name": "Cotton Socks", "number": " p-7 ", "active": "1"})
+    assert response.status_code == 400
+    assert "Product number p-7 is already used by Wool Socks." in response.text
+    with workspace(runtime, tenant) as ws:
+        assert ws.count(select(Product)) == 1
+
+
 # -- products -------------------------------------------------------------------------------
 
 

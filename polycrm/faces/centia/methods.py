@@ -29,6 +29,8 @@ from polycrm.core import (
     tickets,
 )
 from polycrm.core import contacts as core_contacts
+from polycrm.core import products
+from polycrm.core.errors import CoreError
 from polycrm.core.auth import Principal
 from polycrm.core.models import Contact, Customer, Lookup, Opportunity, Product, Profile, TenantScoped, User
 from polycrm.core.queries import DateRange
@@ -414,18 +416,36 @@ def get_products(call: Call) -> dict[str, Any]:
     return {"products": [product_out(call, p, inputs.get(p.id)) for p in items]}
 
 
+# core product field -> the centia parameter an error names (``number`` -> ``sku``).
+PRODUCT_PARAMETERS = {f.core: f.wire for f in E.PRODUCT if f.writable}
+
+
+def product_error(exc: CoreError) -> CoreError:
+    """A product service error naming the centia parameter instead of the core field."""
+    name = PRODUCT_PARAMETERS.get(exc.field or "")
+    if name is None or not exc.message.startswith(exc.field + " "):
+        return exc
+    return type(exc)(name + exc.message[len(exc.field):], field=name)
+
+
 def create_product(call: Call) -> dict[str, Any]:
     values = E.to_core(call.ws, call.profile, E.PRODUCT, call.args)
     values["profile_id"] = call.profile.id
-    product = call.ws.create(Product, values)
-    set_inputs(call, "product", product.id, creating=True)
+    try:
+        product = products.create(call.ws, values, inputs=call.args.get("inputs", {}), profile_id=call.profile.id)
+    except CoreError as exc:
+        raise product_error(exc) from None
     return {"product": product_out(call, product, inputs_of(call, "product", [product.id])[product.id])}
 
 
 def edit_product(call: Call) -> dict[str, Any]:
     product = in_profile(call, Product, call.args["product_id"], "product", "product_id")
-    call.ws.update(product, E.to_core(call.ws, call.profile, E.PRODUCT, call.args))
-    set_inputs(call, "product", product.id, creating=False)
+    inputs = {"inputs": call.args["inputs"]} if "inputs" in call.args else {}
+    try:
+        products.update(call.ws, product, E.to_core(call.ws, call.profile, E.PRODUCT, call.args),
+                        profile_id=call.profile.id, **inputs)
+    except CoreError as exc:
+        raise product_error(exc) from None
     return {"product": product_out(call, product, inputs_of(call, "product", [product.id])[product.id])}
 
 

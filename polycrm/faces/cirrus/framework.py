@@ -422,9 +422,10 @@ def _meets(obj: Any, crit: q.Criterion) -> bool:
 
 
 def lookup_entity(label: str, kind: str, view: View, **kw: Any) -> Entity:
-    """An entity kept as a list of :class:`Lookup` rows of one kind."""
+    """An entity kept as a list of :class:`Lookup` rows of one kind, written
+    through the core lookups service (kind, name and default-flag rules)."""
     return Entity(label=label, model=Lookup, view=view, scope=(q.Criterion("eq", "kind", kind),),
-                  defaults={"kind": kind, "sortorder": 0}, **kw)
+                  defaults={"kind": kind, "sortorder": 0}, service=lookups.SERVICE, **kw)
 
 
 # -- bindings --------------------------------------------------------------

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from polycrm.core import lookups, orders, products
+from polycrm.core.errors import CoreError, Invalid
 from polycrm.core.models import Customer, Product
 from polycrm.faces.microbizz import wire
 from polycrm.faces.microbizz.commands_customers import rows_of, sync_page
@@ -26,21 +27,32 @@ def one_product(call: Call, product: Product | None) -> dict[str, Any]:
     return {"products": products_out(call, rows_of([product]) if product else [])}
 
 
+# core field -> the wire field a product service error names.
+PRODUCT_WIRE_NAMES = {f.core: f"{PRODUCT.name}.{f.wire}" for f in PRODUCT.writable.values()}
+
+
+def service_error(exc: CoreError, names: Mapping[str, str], patch: Mapping[str, Any], creating: bool) -> Exception:
+    """A core service error in the Microbizz voice, naming the wire field
+    (``names``: core field -> wire field, e.g. ``name`` -> ``product.title``);
+    a required field a new record lacks is "Missing field"."""
+    field = names.get(exc.field or "")
+    if field is None:
+        return exc
+    if creating and isinstance(exc, Invalid) and not str(patch.get(exc.field) or "").strip():
+        return wire.missing(field)
+    detail = exc.message[len(exc.field) + 1:] if exc.message.startswith(exc.field + " ") else exc.message
+    return wire.CommandError(f"Invalid value for {field}: {detail}")
+
+
 def save_product(call: Call, payload: Mapping[str, Any], current: Product | None) -> dict[str, Any]:
     patch = PRODUCT.to_core(payload)
-    ws = call.ws
-    if patch.get("unit_id"):
-        lookups.require(ws, "unit", patch["unit_id"], "product.unitid")
-    if patch.get("group_id"):
-        lookups.require(ws, "product_group", patch["group_id"], "product.groupid")
-    if current is None:
-        if not (patch.get("name") or "").strip():
-            raise wire.missing("product.title")
-        current = ws.create(Product, patch)
-    else:
-        if "name" in patch and not (patch["name"] or "").strip():
-            raise wire.CommandError("Invalid value for product.title: must not be empty")
-        ws.update(current, patch)
+    try:
+        if current is None:
+            current = products.create(call.ws, patch)
+        else:
+            products.update(call.ws, current, patch)
+    except CoreError as exc:
+        raise service_error(exc, PRODUCT_WIRE_NAMES, patch, creating=current is None) from None
     # The caller just wrote the prices, so show them even if they are disabled.
     call.ctx.include_prices = True
     return {"product": products_out(call, rows_of([current]))[0]}
@@ -56,7 +68,7 @@ def create_update_product_by_id(call: Call) -> dict[str, Any]:
 def create_update_product_by_number(call: Call) -> dict[str, Any]:
     payload = call.obj("product")
     number = call.key_in(payload, "product", "productnumber")
-    return save_product(call, payload, products.by_number(call.ws, number))
+    return save_product(call, payload, products.by_number_or_key(call.ws, number))
 
 
 @command("GetProductByID")
@@ -93,8 +105,7 @@ def get_products_by_last_change(call: Call) -> dict[str, Any]:
 def delete_product_by_id(call: Call) -> None:
     product = call.ws.get(Product, call.id("productid", required=True))
     if product is not None:
-        # Only the catalogue entry goes; quotation and order lines keep their copy.
-        call.ws.update(product, {"deleted": True})
+        products.delete_product(call.ws, product)
 
 
 @command("CreateDirectOrder", writes=True)

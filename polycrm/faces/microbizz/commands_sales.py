@@ -13,6 +13,7 @@ from polycrm.core.models import Activity, InvoicePrice, Quote, QuoteLine
 from polycrm.faces.microbizz import wire
 from polycrm.faces.microbizz.commands_customers import add_file, lookup_list, rows_of, sync_page
 from polycrm.faces.microbizz.commands_products import products_out
+from polycrm.faces.microbizz.commands_products import service_error
 from polycrm.faces.microbizz.objects import (
     CALL, INVOICEPRICE, MAEVENT, PRODUCTUNIT, SALESCONTRACT, SALESCONTRACTLINE,
 )
@@ -101,10 +102,15 @@ def create_update_product_unit(call: Call) -> dict[str, Any]:
         current = lookups.get(call.ws, "unit", unit_id)
         if current is None:
             raise wire.CommandError(f"Unknown unit.id: {unit_id}")
-    elif not (values.get("name") or "").strip():
-        raise wire.missing("unit.title")
-    saved = lookups.save(call.ws, "unit", values, current)
+    try:
+        saved = lookups.save(call.ws, "unit", values, current)
+    except CoreError as exc:
+        raise service_error(exc, UNIT_WIRE_NAMES, values, creating=current is None) from None
     return {"unit": PRODUCTUNIT.to_wire(rows_of([saved])[0], call.ctx)}
+
+
+# core field -> the wire field a lookups service error names.
+UNIT_WIRE_NAMES = {f.core: f"{PRODUCTUNIT.name}.{f.wire}" for f in PRODUCTUNIT.writable.values()}
 
 
 # -- quotations (sales contracts) ---------------------------------------------

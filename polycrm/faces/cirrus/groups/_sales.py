@@ -15,7 +15,6 @@ from decimal import Decimal
 from typing import Any
 
 from polycrm.core import lookups
-from polycrm.core import sales
 from polycrm.core import query as q
 from polycrm.core.models import Customer, TenantScoped, User
 from polycrm.faces.cirrus import wire
@@ -182,16 +181,15 @@ def to_bit(path: str) -> Writer:
 
 # -- small lists ---------------------------------------------------------------
 def single_default(kind: str):
-    """A ``prepare`` step: an entry saved as the default unsets the others."""
+    """A ``prepare`` step: an entry saved as the default unsets the others.
+
+    Every list entity now writes through the core lookups service, which keeps
+    this rule itself (:func:`polycrm.core.lookups.unset_other_defaults`); the
+    step stays for entities that still name it and asks the core to do it."""
 
     def prepare(ctx: Ctx, obj: Any, body: dict, out: Writes) -> None:
-        if not out.changes.get("is_default"):
-            return
-
-        def unset_others(ctx: Ctx, saved: Any) -> None:
-            sales.unset_other_defaults(ctx.ws, kind, saved)
-
-        out.after.append(unset_others)
+        if out.changes.get("is_default"):
+            out.after.append(lambda ctx, saved: lookups.unset_other_defaults(ctx.ws, saved))
 
     return prepare
 
@@ -214,7 +212,6 @@ def lookup_group(numbers: tuple[int, int, int, int], label: str, kind: str, view
         label, kind, view, writers=writers,
         filters={**LIST_FILTERS, **(filters or {})},
         sorts={**LIST_SORTS, **(sorts or {})},
-        prepare=single_default(kind),
     )
     create, page, update, get = numbers
     return {create: creating(entity), page: paged(entity), update: updating(entity), get: item(entity)}

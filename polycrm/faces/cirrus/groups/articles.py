@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from polycrm.core import links
+from polycrm.core import products
 from polycrm.core import query as q
 from polycrm.core.models import Customer, Lookup, Product, Record
 from polycrm.faces.cirrus.framework import (
@@ -96,6 +97,7 @@ ARTICLE_ENTITY = Entity(
         "externalkey": (q.Sort("externalkey"),), "sort": (q.Sort("extra.sortorder", mode="numeric_text"),),
     },
     fulltext="search_text",
+    service=products.SERVICE,
 )
 
 

@@ -77,8 +77,10 @@ PRICELIST = View("Pricelist", {
 
 # -- writing prices ---------------------------------------------------------------
 def write_prices(ctx: Ctx, obj: Any, value: Any, out: Writes) -> None:
+    """``prices`` as (price id, core fields) for :func:`pricelists.replace_prices`;
+    the ids are resolved here so an unknown one is named in Cirrus's words."""
     entries = [e for e in value or [] if isinstance(e, Mapping)]
-    existing = {p.id: p for p in pricelists.prices_of(ctx.ws, obj.id)} if obj is not None else {}
+    existing = {p.id for p in pricelists.prices_of(ctx.ws, obj.id)} if obj is not None else set()
     planned = []
     for index, entry in enumerate(entries):
         if entry.get("id") and int(entry["id"]) not in existing:
@@ -86,32 +88,19 @@ def write_prices(ctx: Ctx, obj: Any, value: Any, out: Writes) -> None:
         values: dict[str, Any] = {}
         for name in ("price", "discountpercent", "discountamount"):
             if name in entry:
-                values[f"extra.{name}"] = None if entry[name] is None else float(entry[name])
+                values[name] = None if entry[name] is None else float(entry[name])
         if "pricegroup" in entry:
             group = ref_id(entry["pricegroup"])
             if group and lookups.get(ctx.ws, pricelists.GROUP_KIND, group) is None:
                 raise FieldError(f"Pricegroup {group} not found", 404)
-            values["extra.pricegroup_id"] = int(group) if group else None
+            values["pricegroup_id"] = int(group) if group else None
         if "article" in entry:
             article = ref_id(entry["article"])
             if article and ctx.ws.get(Product, article, include_deleted=False) is None:
                 raise FieldError(f"Article {article} not found", 404)
-            values["extra.article_id"] = int(article) if article else None
-        planned.append((existing.get(int(entry["id"])) if entry.get("id") else None, values))
-
-    def save(ctx: Ctx, saved: Record) -> None:
-        kept = set()
-        for current, values in planned:
-            if current is None:
-                ctx.ws.create(Record, {"kind": pricelists.PRICE_KIND, "parent_id": saved.id, **values})
-            else:
-                ctx.ws.update(current, values)
-                kept.add(current.id)
-        for id_, price in existing.items():
-            if id_ not in kept:
-                ctx.ws.update(price, {"deleted": True})
-
-    out.after.append(save)
+            values["article_id"] = int(article) if article else None
+        planned.append((int(entry["id"]) if entry.get("id") else None, values))
+    out.after.append(lambda ctx, saved: pricelists.replace_prices(ctx.ws, saved, planned))
 
 
 PRICELIST_ENTITY = Entity(
@@ -138,6 +127,7 @@ PRICELIST_ENTITY = Entity(
         "currencyid": f_eq("extra.currencyid", "int"),
     },
     sorts={"name": (q.Sort("name", mode="text"),), "start": (q.Sort("extra.start"),), "active": (q.Sort("active"),)},
+    service=pricelists.SERVICE,
 )
 
 
