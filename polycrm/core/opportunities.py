@@ -11,7 +11,6 @@ from typing import Any
 from sqlalchemy import select
 
 from polycrm.core import contacts, lookups, notifications
-from polycrm.core.customers import fold
 from polycrm.core.errors import Invalid
 from polycrm.core.models import Contact, Customer, Lookup, Opportunity, OpportunityLine, Product, User, utcnow
 from polycrm.core.service import Service, Write, live_references

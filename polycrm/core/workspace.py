@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 import polycrm.core.derived  # noqa: F401  (installs the session events and derive hooks)
 from polycrm.core import limits
 from polycrm.core.blobs import BlobStore
-from polycrm.core.errors import Invalid, NotFound
+from polycrm.core.errors import NotFound
 from polycrm.core.models import Tenant, TenantScoped
 from polycrm.store.engine import Database
 

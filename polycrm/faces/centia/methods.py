@@ -20,7 +20,6 @@ from polycrm.core import (
     customers,
     geo,
     lookups,
-    notifications,
     numbering,
     opportunities,
     profiles,
