@@ -184,10 +184,10 @@ def test_bad_number(mb):
 def test_strings_longer_than_their_field_are_refused(mb):
     """Microbizz strings hold at most 255 characters; the same answer on every database."""
     assert mb.fail("CreateUpdateCustomerByID", customer={"id": 0, "name": "x" * 256}) == (
-        "Invalid value for name: must be at most 255 characters"
+        "Invalid value for customer.name: must be at most 255 characters"
     )
     assert mb.fail("CreateUpdateCustomerByCustomerNumber", customer={"customernumber": "9" * 101, "name": "Long"}) == (
-        "Invalid value for number: must be at most 100 characters"
+        "Invalid value for customer.customernumber: must be at most 100 characters"
     )
     assert mb.call("GetCustomerByName", customername="Long")["customers"] == []
     assert mb.customer(name="y" * 255)["name"] == "y" * 255
