@@ -248,7 +248,16 @@ def _number(write: Write) -> None:
     if not write.creating and folded_number(number) == folded_number(write.obj.number):
         return  # saving back its own number (in another case) is not a clash
     numbering.lock(ws, Customer.number)
-    holder = number_holder(ws, number, exclude=write.obj.id if write.obj is not None else None)
+    check_number(ws, number, write.obj)
+
+
+def check_number(ws: Workspace, number: Any, customer: Customer | None = None) -> None:
+    """:class:`NumberTaken` if another live customer than ``customer`` carries
+    ``number`` (trimmed, case ignored). The service checks it on every write;
+    a form may call it first to show the clash with its other errors."""
+    if number is None or not str(number).strip():
+        return
+    holder = number_holder(ws, number, exclude=customer.id if customer is not None else None)
     if holder is not None:
         raise NumberTaken(str(number), holder)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping
 
 
@@ -38,10 +37,13 @@ def renamed(exc: CoreError, names: Mapping[str, str]) -> CoreError:
     wire = names.get(exc.field or "")
     if wire is None:
         return exc
-    out = copy.copy(exc)
+    # A copy of the same class and attributes (e.g. a taken number's holder),
+    # made without calling a subclass's own __init__.
+    out = type(exc).__new__(type(exc))
+    out.__dict__.update(exc.__dict__)
     if exc.message.startswith(f"{exc.field} "):
         out.message = wire + exc.message[len(exc.field or ""):]
-        out.args = (out.message,)
+    out.args = (out.message,)
     out.field = wire
     return out
 
