@@ -71,7 +71,11 @@ def folded_number(number: Any) -> str:
 
 def by_folded_number(ws: Workspace, number: str) -> Customer | None:
     """The customer whose number equals ``number`` after trimming and ignoring
-    case; a live one before a deleted one (an upsert by number finds it)."""
+    case; a live one before a deleted one (an upsert by number finds it).
+    The exact number is looked up first, on the number index."""
+    exact = by_number(ws, str(number).strip())
+    if exact is not None:
+        return exact
     stmt = select(Customer).where(func.lower(func.trim(Customer.number)) == folded_number(number))
     return ws.first(stmt.order_by(Customer.deleted, Customer.id))
 
