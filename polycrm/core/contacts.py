@@ -1,16 +1,28 @@
-"""Contact rules shared by every API."""
+"""Contact rules shared by every API, and their write service (:data:`SERVICE`).
+
+Every API and the web pages create and update contacts through
+:func:`create` / :func:`update`: a contact's name is not empty; its
+customer is a live customer of this tenant; its superior a live contact
+other than itself; its title, origin, position and department live entries
+of their lists (each checked when written with a new value); a new
+contact written for a profile (``profile=``) belongs to that profile, and
+its custom inputs (``inputs=``) are written with the row.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import select
 
-from polycrm.core.customers import fold
-from polycrm.core.errors import Invalid
-from polycrm.core.models import Contact, Profile
+from polycrm.core import lookups
+from polycrm.core.customers import fold, write_inputs, written
+from polycrm.core.errors import Invalid, NotFound
+from polycrm.core.models import Contact, Customer, Profile
 from polycrm.core.profiles import owned_by
 from polycrm.core.query import same_text
+from polycrm.core.service import Service, Write, required_text
 from polycrm.core.workspace import Workspace
 
 
@@ -49,3 +61,61 @@ def of_customers(ws: Workspace, customer_ids: list[int]) -> dict[int, list[Conta
         grouped[contact.customer_id].append(contact)
     return grouped
 
+
+
+# -- the write service ---------------------------------------------------------
+LOOKUPS = {
+    "title_id": "contact_title", "origin_id": "contact_origin",
+    "position_id": "contact_position", "department_id": "contact_department",
+}
+
+
+def _profile(write: Write) -> None:
+    profile = write.context.get("profile")
+    if write.creating and profile is not None:
+        write.values.setdefault("profile_id", profile.id)
+
+
+def _references(write: Write) -> None:
+    """The customer, the superior and the lookups, when written with a new value."""
+    ws = write.ws
+    customer_id = write.values.get("customer_id")
+    if customer_id and written(write, "customer_id") and ws.get(Customer, customer_id, include_deleted=False) is None:
+        raise NotFound(f"customer_id {customer_id} does not exist", field="customer_id")
+    superior_id = write.values.get("superior_id")
+    if superior_id and written(write, "superior_id"):
+        superior = ws.get(Contact, superior_id, include_deleted=False)
+        if superior is None:
+            raise NotFound(f"superior_id {superior_id} does not exist", field="superior_id")
+        if write.obj is not None and superior.id == write.obj.id:
+            raise Invalid(f"superior_id {superior_id} is the contact itself", field="superior_id")
+    for path, kind in LOOKUPS.items():
+        value = write.values.get(path)
+        if value and written(write, path) and lookups.get(ws, kind, value) is None:
+            raise NotFound(f"{path} {value} not found", field=path)
+
+
+def _inputs(write: Write) -> None:
+    write_inputs(write, "contact")
+
+
+SERVICE: Service[Contact] = Service(
+    Contact, "contact", rules=[_profile, required_text("name"), _references], after=[_inputs],
+)
+
+
+def create(ws: Workspace, values: Mapping[str, Any], *, profile: Profile | None = None,
+           inputs: Mapping[str, Any] | None = None) -> Contact:
+    """Create a contact with its rules (module docstring)."""
+    return SERVICE.create(ws, values, profile=profile, inputs=inputs)
+
+
+def update(ws: Workspace, contact: Contact, values: Mapping[str, Any], *, profile: Profile | None = None,
+           inputs: Mapping[str, Any] | None = None) -> bool:
+    """Partially update a contact with its rules; returns whether anything changed."""
+    return SERVICE.update(ws, contact, values, profile=profile, inputs=inputs)
+
+
+def delete(ws: Workspace, contact: Contact) -> None:
+    """Mark a contact deleted (syncs see it go)."""
+    SERVICE.delete(ws, contact)

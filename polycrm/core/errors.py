@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 
 class CoreError(Exception):
     """Base of every error a core service raises on purpose."""
@@ -26,6 +28,24 @@ class Conflict(CoreError):
 
 class Forbidden(CoreError):
     """The caller may not do this (wrong tenant, profile or rights)."""
+
+
+def renamed(exc: CoreError, names: Mapping[str, str]) -> CoreError:
+    """The same error naming its field as a face does (``names``: core field ->
+    wire field): the field and a message that starts with it are renamed.
+    An error of a field not in ``names`` is returned as it is."""
+    wire = names.get(exc.field or "")
+    if wire is None:
+        return exc
+    # A copy of the same class and attributes (e.g. a taken number's holder),
+    # made without calling a subclass's own __init__.
+    out = type(exc).__new__(type(exc))
+    out.__dict__.update(exc.__dict__)
+    if exc.message.startswith(f"{exc.field} "):
+        out.message = wire + exc.message[len(exc.field or ""):]
+    out.args = (out.message,)
+    out.field = wire
+    return out
 
 
 class TenancyError(RuntimeError):

@@ -14,6 +14,7 @@ from polycrm.core import browse, customers, documents, lookups, signin
 from polycrm.core import calls
 from polycrm.core import sales
 from polycrm.core import products
+from polycrm.core import contacts
 from polycrm.core.auth import (
     CENTIA_TOKEN,
     CIRRUS_BEARER,
@@ -24,7 +25,7 @@ from polycrm.core.auth import (
 )
 from polycrm.core.errors import Invalid, NotFound
 from polycrm.core.errors import CoreError
-from polycrm.core.models import Activity, Contact, Customer, Opportunity, Product, Quote, Ticket, User
+from polycrm.core.models import Activity, Customer, Opportunity, Product, Quote, Ticket, User
 from polycrm.core.query import Page
 from polycrm.web import forms
 from polycrm.web.forms import Field
@@ -337,17 +338,34 @@ def customer_detail(ctx: Ctx) -> Response:
     return ctx.render("customer.html", c=c, view=view, n=n, n_act=n_act, n_quote=n_quote, addresses=addresses)
 
 
-def _customer_checks(ctx: Ctx, values: dict[str, Any], errors: dict[str, str], customer_id: int | None) -> None:
-    number = values.get("number")
-    if number and "number" not in errors:
-        other = browse.customer_number_taken(ctx.ws, number, exclude=customer_id)
-        if other is not None:
-            errors["number"] = f"Customer number {number} is already used by {other.name}."
+def _form_field(fields: Sequence[Field], path: str | None) -> str:
+    """The form field that writes core ``path`` (the first field when none does)."""
+    return next((f.name for f in fields if f.path == path), fields[0].name)
+
+
+def _customer_checks(ctx: Ctx, values: dict[str, Any], errors: dict[str, str], customer: Customer | None) -> None:
+    """The customer service's number and parent rules, asked before the write
+    so that the form shows their refusals together with its own errors."""
+    customer_id = customer.id if customer is not None else None
+    if values.get("number") and "number" not in errors:
+        try:
+            customers.check_number(ctx.ws, values["number"], customer)
+        except customers.NumberTaken as exc:
+            errors.update(_customer_error(exc, customer_id))
     if values.get("parent_id") and "parent" not in errors:
         try:
             customers.check_parent(ctx.ws, customer_id, values["parent_id"], field="parent")
         except Invalid as exc:  # a cycle in the hierarchy
             errors["parent"] = "This parent would make the customer its own parent." if customer_id else str(exc)
+
+
+def _customer_error(exc: CoreError, customer_id: int | None) -> dict[str, str]:
+    """A refusal of the customer service as the form error of the field it names."""
+    if isinstance(exc, customers.NumberTaken):
+        return {"number": f"Customer number {exc.number} is already used by {exc.holder.name}."}
+    if exc.field == "parent_id" and isinstance(exc, Invalid) and customer_id:
+        return {"parent": "This parent would make the customer its own parent."}
+    return {_form_field(CUSTOMER_FIELDS, exc.field): exc.message}
 
 
 def _form_page(ctx: Ctx, template: str, fields: Sequence[Field], values: dict[str, str], status: int = 200,
@@ -371,12 +389,16 @@ def customer_new(ctx: Ctx) -> Response:
 def customer_create(ctx: Ctx) -> Response:
     values, errors, raw = forms.read(ctx.ws, CUSTOMER_FIELDS, ctx.form)
     _customer_checks(ctx, values, errors, None)
-    if errors:
-        return _form_page(ctx, "form.html", CUSTOMER_FIELDS, raw, 400, errors, title="New customer",
-                          action="/customers/new", cancel="/customers")
-    values["profile_id"] = browse.home_profile_id(ctx.ws, ctx.user.id)
-    customer = ctx.ws.create(Customer, {k: v for k, v in values.items() if v is not None})
-    return ctx.redirect(f"/customers/{customer.id}", f"Customer {customer.name} created.")
+    if not errors:
+        values["profile_id"] = browse.home_profile_id(ctx.ws, ctx.user.id)
+        try:
+            customer = customers.create(ctx.ws, {k: v for k, v in values.items() if v is not None})
+        except CoreError as exc:
+            errors = _customer_error(exc, None)
+        else:
+            return ctx.redirect(f"/customers/{customer.id}", f"Customer {customer.name} created.")
+    return _form_page(ctx, "form.html", CUSTOMER_FIELDS, raw, 400, errors, title="New customer",
+                      action="/customers/new", cancel="/customers")
 
 
 def customer_edit(ctx: Ctx) -> Response:
@@ -389,17 +411,18 @@ def customer_edit(ctx: Ctx) -> Response:
 def customer_update(ctx: Ctx) -> Response:
     customer = ctx.ws.require(Customer, ctx.request.path_params["id"], "customer")
     values, errors, raw = forms.read(ctx.ws, CUSTOMER_FIELDS, ctx.form)
-    _customer_checks(ctx, values, errors, customer.id)
-    if errors:
-        return _form_page(ctx, "form.html", CUSTOMER_FIELDS, raw, 400, errors, exclude=customer.id,
-                          title=f"Edit {customer.name}", action=f"/customers/{customer.id}/edit",
-                          cancel=f"/customers/{customer.id}")
-    changed = ctx.ws.update(customer, values)
-    # Clearing every part of an address removes the address, not leaves {}.
-    emptied = {f"addresses.{kind}": None for kind, a in (customer.addresses or {}).items() if a == {}}
-    if emptied:
-        ctx.ws.update(customer, emptied)
-    return ctx.redirect(f"/customers/{customer.id}", "Changes saved." if changed else "Nothing changed.")
+    _customer_checks(ctx, values, errors, customer)
+    if not errors:
+        try:
+            # Clearing every part of an address removes the address, not leaves {}.
+            changed = customers.update(ctx.ws, customer, values, drop_emptied_addresses=True)
+        except CoreError as exc:
+            errors = _customer_error(exc, customer.id)
+        else:
+            return ctx.redirect(f"/customers/{customer.id}", "Changes saved." if changed else "Nothing changed.")
+    return _form_page(ctx, "form.html", CUSTOMER_FIELDS, raw, 400, errors, exclude=customer.id,
+                      title=f"Edit {customer.name}", action=f"/customers/{customer.id}/edit",
+                      cancel=f"/customers/{customer.id}")
 
 
 def contact_new(ctx: Ctx) -> Response:
@@ -417,12 +440,17 @@ def _contact_form(ctx: Ctx, customer: Customer, values: dict[str, str], status: 
 def contact_create(ctx: Ctx) -> Response:
     customer = ctx.ws.require(Customer, ctx.request.path_params["id"], "customer")
     values, errors, raw = forms.read(ctx.ws, CONTACT_FIELDS, ctx.form)
-    if errors:
-        return _contact_form(ctx, customer, raw, 400, errors)
-    profile_id = customer.profile_id or browse.home_profile_id(ctx.ws, ctx.user.id)
-    values = {k: v for k, v in values.items() if v is not None}
-    contact = ctx.ws.create(Contact, {**values, "customer_id": customer.id, "profile_id": profile_id})
-    return ctx.redirect(f"/customers/{customer.id}", f"Contact {contact.name} {contact.surname}".rstrip() + " added.")
+    if not errors:
+        profile_id = customer.profile_id or browse.home_profile_id(ctx.ws, ctx.user.id)
+        values = {k: v for k, v in values.items() if v is not None}
+        try:
+            contact = contacts.create(ctx.ws, {**values, "customer_id": customer.id, "profile_id": profile_id})
+        except CoreError as exc:
+            errors = {_form_field(CONTACT_FIELDS, exc.field): exc.message}
+        else:
+            return ctx.redirect(f"/customers/{customer.id}",
+                                f"Contact {contact.name} {contact.surname}".rstrip() + " added.")
+    return _contact_form(ctx, customer, raw, 400, errors)
 
 
 def document_download(ctx: Ctx) -> Response:

@@ -113,6 +113,16 @@ def test_a_client_number_in_use_is_refused(api):
     )
 
 
+def test_a_client_number_clashes_ignoring_case_with_any_api(api, client, tenant):
+    from tests.microbizz.helpers import MB
+
+    MB(client, tenant).customer(name="From Microbizz", customernumber="MB-9")
+    assert api.error("companies", "CreateCompany", name="B", type_id=api.first("companies", "GetTypes", "types"),
+                     industry_id=api.first("companies", "GetIndustries", "industries"), client_number="mb-9") == fail(
+        "client_number mb-9 is already used"
+    )
+
+
 def test_create_company_stores_the_shipping_address_as_the_main_address(api, runtime, tenant):
     company = api.company(shipping_address=SHIPPING, billing_address=BILLING)
     with Workspace(runtime.db, tenant["tenant_id"]) as ws:

@@ -68,6 +68,20 @@ def test_create_with_unknown_references_is_404_and_writes_nothing(client, runtim
     assert get(client, tenant, "/accounts/", active=2)["total"] == 0
 
 
+def test_an_account_number_in_use_is_refused_ignoring_case(client, tenant):
+    account = new_account(client, tenant, name="Numbered", number="ACC-1")
+    body = {"name": "Again", "number": "acc-1", "typeid": account["type"]["id"], "userid": tenant["user_id"]}
+    r = client.post(url("/accounts/"), json=body, headers=auth(tenant))
+    assert r.status_code == 400
+    assert r.json() == {"errors": {"number": "number acc-1 is already used"}, "message": VALIDATION}
+    other = new_account(client, tenant, name="Other", number="ACC-2")
+    r = client.put(url(f"/accounts/{other['id']}"), json={"number": "Acc-1"}, headers=auth(tenant))
+    assert r.status_code == 400 and r.json()["errors"] == {"number": "number Acc-1 is already used"}
+    # Its own number in another case is no clash.
+    r = client.put(url(f"/accounts/{account['id']}"), json={"number": "acc-1"}, headers=auth(tenant))
+    assert r.status_code == 200 and r.json()["number"] == "acc-1"
+
+
 def test_update_changes_only_the_fields_sent(client, runtime, tenant):
     account = new_account(client, tenant, phone="1", addresses={"postal": {"city": "Aarhus", "zip": "8000"}})
     tag = _tag(runtime, tenant, "VIP")

@@ -118,6 +118,37 @@ def test_create_update_by_customer_number(mb):
     assert other["id"] != first["id"]
 
 
+def test_a_customer_number_in_use_is_refused_ignoring_case(mb):
+    """Customer numbers are unique per tenant, trimmed and case ignored, through every API."""
+    first = mb.customer(name="Numbered", customernumber="DUP-1")
+    assert mb.fail("CreateUpdateCustomerByID", customer={"id": 0, "name": "Again", "customernumber": "dup-1"}) == (
+        "Invalid value for customer.customernumber: dup-1 is already used"
+    )
+    other = mb.customer(name="Other", customernumber="DUP-2")
+    assert mb.fail("CreateUpdateCustomerByID", customer={"id": other["id"], "customernumber": " DUP-1 "}) == (
+        "Invalid value for customer.customernumber:  DUP-1  is already used"
+    )
+    assert mb.call("GetCustomerByName", customername="Again")["customers"] == []
+    # The upsert by number finds the customer whatever the case.
+    again = mb.call("CreateUpdateCustomerByCustomerNumber", customer={"customernumber": "dup-1", "city": "Vejle"})
+    assert again["customer"]["id"] == first["id"] and again["customer"]["city"] == "Vejle"
+
+
+def test_coordinates_are_the_visiting_address_coordinates(mb, client, tenant):
+    """Microbizz latitude/longitude are the visiting coordinates the other APIs show."""
+    from tests.cirrus.helpers import auth, url
+
+    created = mb.customer(name="Placed", latitude="55.5", longitude="12.25")
+    account = client.get(url(f"/accounts/{created['id']}"), headers=auth(tenant)).json()
+    assert account["addresses"]["visiting"]["coordinates"] == {"latitude": "55.5", "longitude": "12.25", "distance": None}
+    r = client.put(url(f"/accounts/{created['id']}"),
+                   json={"addresses": {"visiting": {"coordinates": {"latitude": "56.1", "longitude": "10.2"}}}},
+                   headers=auth(tenant))
+    assert r.status_code == 200, r.text
+    shown = mb.get_customer(created["id"])
+    assert (shown["latitude"], shown["longitude"]) == (56.1, 10.2)
+
+
 def test_create_update_by_customer_number_requires_the_number(mb):
     assert mb.fail("CreateUpdateCustomerByCustomerNumber", customer={"name": "No number"}) == (
         "Missing field: customer.customernumber"
@@ -184,10 +215,10 @@ def test_bad_number(mb):
 def test_strings_longer_than_their_field_are_refused(mb):
     """Microbizz strings hold at most 255 characters; the same answer on every database."""
     assert mb.fail("CreateUpdateCustomerByID", customer={"id": 0, "name": "x" * 256}) == (
-        "Invalid value for name: must be at most 255 characters"
+        "Invalid value for customer.name: must be at most 255 characters"
     )
     assert mb.fail("CreateUpdateCustomerByCustomerNumber", customer={"customernumber": "9" * 101, "name": "Long"}) == (
-        "Invalid value for number: must be at most 100 characters"
+        "Invalid value for customer.customernumber: must be at most 100 characters"
     )
     assert mb.call("GetCustomerByName", customername="Long")["customers"] == []
     assert mb.customer(name="y" * 255)["name"] == "y" * 255

@@ -253,6 +253,16 @@ def test_customer_form_errors_are_shown_and_nothing_is_written(signed_in, runtim
         assert ws.count(select(Customer)) == 1
 
 
+def test_customer_numbers_clash_ignoring_case(signed_in, runtime, tenant):
+    with workspace(runtime, tenant) as ws:
+        ws.create(Customer, name="Holder", number="C-1")
+    response = post_form(signed_in, "/customers/new", {"name": "Second", "number": "c-1"})
+    assert response.status_code == 400
+    assert "Customer number c-1 is already used by Holder." in response.text
+    with workspace(runtime, tenant) as ws:
+        assert ws.count(select(Customer).where(Customer.name == "Second")) == 0
+
+
 def test_customer_cannot_become_its_own_ancestor(signed_in, runtime, tenant):
     with workspace(runtime, tenant) as ws:
         parent = ws.create(Customer, name="Parent")

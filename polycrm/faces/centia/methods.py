@@ -20,7 +20,6 @@ from polycrm.core import (
     customers,
     geo,
     lookups,
-    numbering,
     opportunities,
     profiles,
     queries,
@@ -31,6 +30,7 @@ from polycrm.core import contacts as core_contacts
 from polycrm.core import products
 from polycrm.core.errors import CoreError
 from polycrm.core.auth import Principal
+from polycrm.core.errors import renamed
 from polycrm.core.models import Contact, Customer, Lookup, Opportunity, Product, Profile, TenantScoped, User
 from polycrm.core.queries import DateRange
 from polycrm.core.query import Page
@@ -259,25 +259,29 @@ def company_full(call: Call, customer: Customer) -> dict[str, Any]:
     )
 
 
+# Core fields of a company write as centiaCRM names them in its errors.
+COMPANY_ERROR_FIELDS = {"number": "client_number", "type_id": "type_id", "industry_id": "industry_id"}
+
+
 def create_company(call: Call) -> dict[str, Any]:
     values = E.to_core(call.ws, call.profile, E.COMPANY, call.args)
-    # A given number must be free; without one the next free number is assigned.
-    values["number"] = numbering.claim(call.ws, Customer.number, values.get("number"), field="client_number")
-    values.update(profile_id=call.profile.id, user_id=call.principal.user_id)
+    values["user_id"] = call.principal.user_id
     shipping, billing = call.args.get("shipping_address"), call.args.get("billing_address")
     if shipping:
         # The shipping address is the main (visiting) address, the one the
-        # other APIs show first; its coordinates are the customer's.
+        # other APIs show first (the core makes its coordinates the customer's).
         values["addresses.visiting"] = shipping
-        for axis in ("latitude", "longitude"):
-            if shipping.get(axis) is not None:
-                values[axis] = shipping[axis]
     if billing:
         # The billing name lives in the invoice address: keep it when the address is set whole.
         name = values.pop("addresses.invoice.name", None)
         values["addresses.invoice"] = {**billing, "name": name} if name is not None else billing
-    customer = call.ws.create(Customer, values)
-    set_inputs(call, "customer", customer.id, creating=True)
+    try:
+        # A given number must be free; without one the next free number is assigned.
+        customer = customers.create(
+            call.ws, values, profile=call.profile, inputs=call.args.get("inputs"), assign_number=True
+        )
+    except CoreError as exc:
+        raise renamed(exc, COMPANY_ERROR_FIELDS) from None
     return {"company": company_full(call, customer)}
 
 
@@ -341,10 +345,13 @@ def contact_full(call: Call, contact: Contact) -> dict[str, Any]:
     return contact_out(call, contact, addresses=True, inputs=inputs_of(call, "contact", [contact.id])[contact.id])
 
 
+# Core fields of a contact write as centiaCRM names them in its errors.
+CONTACT_ERROR_FIELDS = {"customer_id": "company_id"}
+
+
 def create_contact(call: Call) -> dict[str, Any]:
     company = in_profile(call, Customer, call.args["company_id"], "company", "company_id")
     values = E.to_core(call.ws, call.profile, E.CONTACT, call.args)
-    values["profile_id"] = call.profile.id
     values["customer_id"] = company.id
     assistant = call.args.get("assistant")
     if assistant:
@@ -359,8 +366,10 @@ def create_contact(call: Call) -> dict[str, Any]:
         values["city"] = shipping["city"]
     if billing:
         values["addresses.invoice"] = billing
-    contact = call.ws.create(Contact, values)
-    set_inputs(call, "contact", contact.id, creating=True)
+    try:
+        contact = core_contacts.create(call.ws, values, profile=call.profile, inputs=call.args.get("inputs"))
+    except CoreError as exc:
+        raise renamed(exc, CONTACT_ERROR_FIELDS) from None
     return {"contact": contact_full(call, contact)}
 
 

@@ -7,7 +7,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from polycrm.core import changes, customers, documents, lookups, records
-from polycrm.core.models import Contact, Customer, Document, Record, TenantScoped, User
+from polycrm.core.errors import CoreError, renamed
+from polycrm.core.models import Customer, Document, Record, TenantScoped
 from polycrm.faces.microbizz import wire
 from polycrm.faces.microbizz.fieldmap import FieldMap
 from polycrm.faces.microbizz.objects import (
@@ -59,41 +60,24 @@ def customers_out(call: Call, objs: Sequence[Customer]) -> dict[str, Any]:
     return {"customers": CUSTOMER.many(rows_of(objs), call.ctx)}
 
 
-def customer_patch(call: Call, payload: dict[str, Any], current: Customer | None) -> dict[str, Any]:
-    patch = CUSTOMER.to_core(payload, current)
-    ws = call.ws
-    own_id = current.id if current else None
-    if "parent_id" in patch:
-        patch["parent_id"] = customers.check_parent(ws, own_id, patch["parent_id"], "customer.parentcust")
-    for key, kind, field in (
-        ("type_id", "customer_type", "customer.typeid"),
-        ("maingroup_id", "maingroup", "customer.maingroupid"),
-    ):
-        if patch.get(key):
-            lookups.require(ws, kind, patch[key], field)
-    for key, model, field in (
-        ("user_id", User, "customer.sellerid"),
-        ("extra.ourreference", User, "customer.ourreference"),
-        ("extra.theirreference", Contact, "customer.theirreference"),
-    ):
-        if patch.get(key) and ws.get(model, patch[key]) is None:
-            raise wire.CommandError(f"Invalid value for {field}: {patch[key]} does not exist")
-    if "name" in patch and not (patch["name"] or "").strip():
-        raise wire.CommandError("Invalid value for customer.name: must not be empty")
-    if current is None:
-        if "type_id" not in patch:
-            default = lookups.default(ws, "customer_type")
-            patch["type_id"] = default.id if default else None
-        patch.setdefault("user_id", ws.user_id)
-    return patch
+# Core fields of a customer write as Microbizz names them in its errors.
+CUSTOMER_ERROR_FIELDS = {
+    "name": "customer.name", "number": "customer.customernumber", "parent_id": "customer.parentcust",
+    "type_id": "customer.typeid", "maingroup_id": "customer.maingroupid", "user_id": "customer.sellerid",
+    "extra.ourreference": "customer.ourreference", "extra.theirreference": "customer.theirreference",
+}
 
 
 def save_customer(call: Call, payload: dict[str, Any], current: Customer | None) -> dict[str, Any]:
-    patch = customer_patch(call, payload, current)
-    if current is None:
-        current = call.ws.create(Customer, patch)
-    else:
-        call.ws.update(current, patch)
+    """Map the wire customer to core fields and write it through the customer service."""
+    patch = CUSTOMER.to_core(payload, current)
+    try:
+        if current is None:
+            current = customers.create(call.ws, patch)
+        else:
+            customers.update(call.ws, current, patch)
+    except CoreError as exc:
+        raise renamed(exc, CUSTOMER_ERROR_FIELDS) from None
     return {"customer": CUSTOMER.to_wire(rows_of([current])[0], call.ctx)}
 
 
@@ -124,7 +108,8 @@ def create_update_customer_by_id(call: Call) -> dict[str, Any]:
 def create_update_customer_by_number(call: Call) -> dict[str, Any]:
     payload = call.obj("customer")
     number = call.key_in(payload, "customer", "customernumber")
-    return save_customer(call, payload, customers.by_number(call.ws, number))
+    # The number names the customer as numbers are compared: trimmed, case ignored.
+    return save_customer(call, payload, customers.by_folded_number(call.ws, number))
 
 
 @command("GetCustomerByID")

@@ -14,18 +14,19 @@ from typing import Any
 
 from polycrm.core import budgets, links
 from polycrm.core import query as q
-from polycrm.core.customers import ADDRESS_KINDS, check_parent
-from polycrm.core.errors import Invalid
+from polycrm.core import customers
+from polycrm.core.customers import ADDRESS_KINDS
 from polycrm.core.merge import merge_customers
 from polycrm.core.models import Activity, Contact, Customer, Document, Lookup, Record, User
 from polycrm.faces.cirrus import wire
 from polycrm.faces.cirrus.framework import (
-    FILE_REF, ID_NAME, TAG_REF, USER_REF, ApiError, Call, Ctx, Entity, FieldError, View, Writes, attr,
+    FILE_REF, ID_NAME, TAG_REF, USER_REF, ApiError, Call, Ctx, Entity, View, Writes, attr,
     children, creating, custom, f_active, f_eq, f_ids, f_like, following, ignored, item,
-    linked, listing, lookup_entity, paged, ref, render, to, to_bool, to_links, to_lookup, to_row, updating,
+    linked, listing, lookup_entity, paged, ref, render, to, to_bool, to_links, updating,
 )
 from polycrm.faces.cirrus.groups._records import month_in_path
 from polycrm.faces.cirrus.models import MODELS
+from polycrm.faces.cirrus.service_errors import CirrusService, WireField
 
 ACCOUNT_KIND = q.entity_kind(Customer)
 ADDRESS_PARTS = [p for p in MODELS["Address"] if p != "coordinates"]
@@ -79,21 +80,26 @@ def write_addresses(ctx: Ctx, obj: Any, value: Any, out: Writes) -> None:
             for axis in ("latitude", "longitude"):
                 if axis in coords:
                     number = wire.parse_coord(coords[axis])
+                    # The core keeps the customer's coordinates = the visiting ones.
                     out.changes[f"addresses.{kind}.{axis}"] = number
-                    if kind == "visiting":
-                        out.changes[axis] = number
 
 
-def write_parent(ctx: Ctx, obj: Any, value: Any, out: Writes) -> None:
-    if not value:
-        out.changes["parent_id"] = None
-        return
-    if ctx.ws.get(Customer, value, include_deleted=False) is None:
-        raise FieldError(f"Account {value} not found", 404)
-    try:
-        out.changes["parent_id"] = check_parent(ctx.ws, obj.id if obj is not None else None, value, "parentaccountid")
-    except Invalid as exc:
-        raise FieldError(exc.message) from None
+def to_id(path: str) -> Any:
+    """A reference by id (0/None clear it); the customer service checks that it exists."""
+
+    def write(ctx: Ctx, obj: Any, value: Any, out: Writes) -> None:
+        out.changes[path] = int(value) if value else None
+
+    return write
+
+
+# Core fields of an account write as Cirrus names them in its errors.
+ACCOUNT_SERVICE = CirrusService(customers.SERVICE, {
+    "name": WireField("name"), "number": WireField("number"),
+    "type_id": WireField("typeid", "Account type"), "user_id": WireField("userid", "User"),
+    "extra.alternateuser_id": WireField("alternateuserid", "User"),
+    "parent_id": WireField("parentaccountid", "Account"),
+})
 
 
 # -- views -------------------------------------------------------------------
@@ -182,16 +188,16 @@ ACCOUNT_ENTITY = Entity(
     view=ACCOUNT,
     writers={
         "name": to("name", required=True), "alt_name": to("alt_name"),
-        "typeid": to_lookup("type_id", "customer_type", "Account type"),
-        "number": to("number"), "userid": to_row("user_id", User, "User"),
-        "alternateuserid": to_row("extra.alternateuser_id", User, "User"),
+        "typeid": to_id("type_id"),
+        "number": to("number"), "userid": to_id("user_id"),
+        "alternateuserid": to_id("extra.alternateuser_id"),
         "phone": to("phone"), "cellphone": to("cellphone"), "fax": to("fax"), "email": to("email"),
         "url": to("www"), "vatno": to("vat"), "active": to_bool("active"), "info": to("description"),
         "socialmedia_fb": to("extra.socialmedia_fb"), "socialmedia_tw": to("extra.socialmedia_tw"),
         "socialmedia_li": to("extra.socialmedia_li"),
         "uservisitintervalweeks": to("extra.uservisitintervalweeks"),
         "alternateuservisitintervalweeks": to("extra.alternateuservisitintervalweeks"),
-        "parentaccountid": write_parent,
+        "parentaccountid": to_id("parent_id"),
         "addresses": write_addresses,
         "accountgroups": to_links(links.ACCOUNT_GROUP, "account_group", "Account group"),
         "externalkey": to("externalkey"),
@@ -204,6 +210,7 @@ ACCOUNT_ENTITY = Entity(
     sorts=ACCOUNT_SORTS,
     fulltext="search_text",
     near=("latitude", "longitude"),
+    service=ACCOUNT_SERVICE,
 )
 
 ACCOUNT_COORD_ENTITY = Entity(

@@ -8,14 +8,15 @@ uses), ``primarycontact`` = ``is_primary``, ``photo`` = ``extra.avatar`` /
 
 from __future__ import annotations
 
-from polycrm.core import links
+from polycrm.core import contacts, links
 from polycrm.core import query as q
 from polycrm.core.models import Contact, Customer, Document, Lookup, User
 from polycrm.faces.cirrus.framework import (
     FILE_REF, TAG_REF, USER_REF, Entity, View, attr, creating, f_active, f_eq, f_flag, f_ids, f_like,
-    following, item, linked, nested, paged, ref, to, to_bool, to_links, to_row, updating,
+    following, item, linked, nested, paged, ref, to, to_bool, to_links, updating,
 )
-from polycrm.faces.cirrus.groups.accounts import ACCOUNT_REF
+from polycrm.faces.cirrus.groups.accounts import ACCOUNT_REF, to_id
+from polycrm.faces.cirrus.service_errors import CirrusService, WireField
 
 CONTACT_REF = View("ContactRef", {
     "id": attr("id"), "name": attr("name"), "surname": attr("surname"), "title": attr("jobtitle"),
@@ -42,6 +43,12 @@ CONTACT = View("Contact", {
     "tags": linked(Lookup, TAG_REF, links.TAG, outgoing=True, other_kind=links.LOOKUP),
 })
 
+# Core fields of a contact write as Cirrus names them in its errors.
+CONTACT_SERVICE = CirrusService(contacts.SERVICE, {
+    "name": WireField("name"), "customer_id": WireField("accountid", "Account"),
+    "superior_id": WireField("superiorid", "Contact"),
+})
+
 CONTACT_ENTITY = Entity(
     label="Contact",
     model=Contact,
@@ -51,12 +58,12 @@ CONTACT_ENTITY = Entity(
         "function": to("function"), "department": to("department"), "email": to("email"),
         "officephone": to("phone"), "cellphone": to("cellphone"), "title": to("jobtitle"),
         "street": to("street"), "city": to("city"), "zip": to("zip"),
-        "accountid": to_row("customer_id", Customer, "Account"),
+        "accountid": to_id("customer_id"),
         "primarycontact": to_bool("is_primary"),
         "socialmedia_fb": to("extra.socialmedia_fb"), "socialmedia_tw": to("extra.socialmedia_tw"),
         "socialmedia_li": to("extra.socialmedia_li"),
         "idnumber": to("idnumber"), "externalkey": to("externalkey"), "active": to_bool("active"),
-        "superiorid": to_row("superior_id", Contact, "Contact"),
+        "superiorid": to_id("superior_id"),
         "tags": to_links(links.TAG, "tag", "Tag"),
     },
     filters={
@@ -74,6 +81,7 @@ CONTACT_ENTITY = Entity(
         "primarycontact": (q.Sort("is_primary"), q.Sort("name", mode="text")),
     },
     fulltext="search_text",
+    service=CONTACT_SERVICE,
 )
 
 BINDINGS = {
