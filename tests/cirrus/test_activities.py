@@ -172,7 +172,7 @@ def test_activity_type_errors(client, tenant):
     h = auth(tenant)
     r = client.get(url("/activities/activitytypes/31313"), headers=h)
     assert r.status_code == 404 and r.json() == {"message": "Activitytype 31313 not found"}
-    r = client.post(url("/activities/activitytypes/"), json={"icon": "big"}, headers=h)
+    r = client.post(url("/activities/activitytypes/"), json={"name": "Visit", "icon": "big"}, headers=h)
     assert r.json() == {"errors": {"icon": "'big' is not of type 'integer'"}, "message": VALIDATION}
 
 

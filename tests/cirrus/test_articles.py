@@ -131,7 +131,7 @@ def test_article_groups(client, tenant):
 def test_article_group_errors(client, tenant):
     h = auth(tenant)
     assert client.get(url("/articlegroups/999"), headers=h).json() == {"message": "Articlegroup 999 not found"}
-    r = client.post(url("/articlegroups/"), json={"sortorder": "first"}, headers=h)
+    r = client.post(url("/articlegroups/"), json={"name": "Tools", "sortorder": "first"}, headers=h)
     assert r.status_code == 400
     assert r.json() == {"errors": {"sortorder": "'first' is not of type 'integer'"}, "message": VALIDATION}
 

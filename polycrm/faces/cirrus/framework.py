@@ -424,8 +424,15 @@ def _meets(obj: Any, crit: q.Criterion) -> bool:
 def lookup_entity(label: str, kind: str, view: View, **kw: Any) -> Entity:
     """An entity kept as a list of :class:`Lookup` rows of one kind, written
     through the core lookups service (kind, name and default-flag rules)."""
+    writers = dict(kw.pop("writers", None) or {})
+    if "name" in writers:
+        # Every list entry has a name (the core lookups service refuses a blank
+        # one), so the body schema says so: required on create, never blank.
+        name = to(getattr(writers["name"], "path", "name"), required=True)
+        name.create_required = True  # type: ignore[attr-defined]
+        writers["name"] = name
     return Entity(label=label, model=Lookup, view=view, scope=(q.Criterion("eq", "kind", kind),),
-                  defaults={"kind": kind, "sortorder": 0}, service=lookups.SERVICE, **kw)
+                  defaults={"kind": kind, "sortorder": 0}, service=lookups.SERVICE, writers=writers, **kw)
 
 
 # -- bindings --------------------------------------------------------------

@@ -279,7 +279,7 @@ class Operation:
             extra_schema = self.writer_schema(f["name"])
             if extra_schema:
                 props[f["name"]] = {**props[f["name"]], **extra_schema}
-            if f.get("required") and self.op["method"] == "POST":
+            if (f.get("required") or self.required_on_create(f["name"])) and self.op["method"] == "POST":
                 required.append(f["name"])
         schema: dict[str, Any] = {"type": "object", "properties": props}
         if required:
@@ -290,6 +290,10 @@ class Operation:
         """Schema keywords a writer adds (a time pattern, say)."""
         entity = self.binding.entity
         return getattr(entity.writers.get(name), "schema", None) if entity else None
+
+    def required_on_create(self, name: str) -> bool:
+        entity = self.binding.entity
+        return bool(entity and getattr(entity.writers.get(name), "create_required", False))
 
     def refuses_blank(self, name: str) -> bool:
         entity = self.binding.entity
