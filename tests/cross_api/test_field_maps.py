@@ -41,7 +41,7 @@ from polycrm.faces.centia.wire import DMY
 from polycrm.faces.cirrus.groups import accounts, articles, contacts, opportunities, quotes
 from polycrm.faces.cirrus.models import MODELS
 from polycrm.faces.cirrus.operations import TABLE
-from polycrm.faces.microbizz import objects as microbizz_maps
+from polycrm.faces.microbizz import maps as microbizz_maps
 from polycrm.web import pages
 from tests.centia.helpers import Centia
 from tests.cirrus.helpers import auth, url

@@ -9,9 +9,9 @@ from polycrm.core import lookups, orders, products
 from polycrm.core.errors import CoreError, Invalid
 from polycrm.core.models import Customer, Product
 from polycrm.faces.microbizz import wire
-from polycrm.faces.microbizz.commands_customers import rows_of, sync_page
-from polycrm.faces.microbizz.objects import PRODUCT, PRODUCTGROUP, product_wire
-from polycrm.faces.microbizz.registry import Call, command
+from polycrm.faces.microbizz.commands.customers import rows_of, sync_page
+from polycrm.faces.microbizz.maps import PRODUCT, PRODUCTGROUP, product_wire
+from polycrm.faces.microbizz.table import Call, command
 
 
 def products_out(call: Call, rows: list[Mapping[str, Any]]) -> list[dict[str, Any]]:

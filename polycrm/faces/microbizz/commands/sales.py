@@ -11,13 +11,13 @@ from polycrm.core import calls, lookups, pricing, products, quotes
 from polycrm.core.errors import CoreError
 from polycrm.core.models import Activity, InvoicePrice, Quote, QuoteLine
 from polycrm.faces.microbizz import wire
-from polycrm.faces.microbizz.commands_customers import add_file, lookup_list, rows_of, sync_page
-from polycrm.faces.microbizz.commands_products import products_out
-from polycrm.faces.microbizz.commands_products import service_error
-from polycrm.faces.microbizz.objects import (
+from polycrm.faces.microbizz.commands.customers import add_file, lookup_list, rows_of, sync_page
+from polycrm.faces.microbizz.commands.products import products_out
+from polycrm.faces.microbizz.commands.products import service_error
+from polycrm.faces.microbizz.maps import (
     CALL, INVOICEPRICE, MAEVENT, PRODUCTUNIT, SALESCONTRACT, SALESCONTRACTLINE,
 )
-from polycrm.faces.microbizz.registry import Call, command
+from polycrm.faces.microbizz.table import Call, command
 
 
 @command("Echo")

@@ -10,11 +10,11 @@ from polycrm.core import changes, customers, documents, lookups, records
 from polycrm.core.errors import CoreError, renamed
 from polycrm.core.models import Customer, Document, Record, TenantScoped
 from polycrm.faces.microbizz import wire
-from polycrm.faces.microbizz.fieldmap import FieldMap
-from polycrm.faces.microbizz.objects import (
+from polycrm.faces.microbizz.fields import FieldMap
+from polycrm.faces.microbizz.maps import (
     CUSTOMER, CUSTOMERTYPE, DEPOTORDERLINE, DOCUMENT, FOLDER, PROCEDURE, SIMPLE_LIST, SUBSCRIPTION,
 )
-from polycrm.faces.microbizz.registry import Call, command, decode_resumekey, encode_resumekey
+from polycrm.faces.microbizz.table import Call, command, decode_resumekey, encode_resumekey
 
 
 # -- shared helpers ------------------------------------------------------------

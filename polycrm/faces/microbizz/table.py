@@ -14,7 +14,7 @@ import orjson
 from polycrm.config import Settings
 from polycrm.core.workspace import Workspace
 from polycrm.faces.microbizz import wire
-from polycrm.faces.microbizz.fieldmap import RenderContext
+from polycrm.faces.microbizz.fields import RenderContext
 
 
 @dataclass
