@@ -22,7 +22,7 @@ from polycrm.core import auth
 from polycrm.core.errors import CoreError
 from polycrm.core.workspace import Workspace
 from polycrm.faces.microbizz import table, wire
-from polycrm.faces.microbizz.commands import customers, products, sales  # noqa: F401
+from polycrm.faces.microbizz.commands import Call
 from polycrm.faces.microbizz.fields import RenderContext
 from polycrm.runtime import Runtime
 
@@ -169,7 +169,7 @@ class MicrobizzAPI:
             if name in (None, ""):
                 return {"status": 0, "msg": "Invalid command: missing command name"}
             return {"status": 0, "msg": f"Unknown command: {name}"}
-        call = table.Call(cmd.name, raw, ws, RenderContext(ws, self.clock, names=names), self.rt.settings)
+        call = Call(cmd.name, cmd.arguments, raw, ws, RenderContext(ws, self.clock, names=names), self.rt.settings)
         try:
             with ws.atomic():
                 output = cmd.handler(call)
