@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import mimetypes
 from typing import Any
@@ -17,6 +18,8 @@ from polycrm.core.workspace import Workspace
 FILE_LINK = "file"
 THUMB_SIZE = (160, 160)
 MAX_FOLDER_DEPTH = 20
+FILENAME_MAX = 255
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 def store_bytes(ws: Workspace, data: bytes) -> str:
@@ -137,6 +140,41 @@ def save(
     return document
 
 
+def add_file(
+    ws: Workspace, *, data: bytes, filename: str, title: str | None, owner: tuple[str, int], folder: str = ""
+) -> Document:
+    """A client's file for ``owner`` (Microbizz AddFileTo...): a longer file
+    name is cut to the column's 255 characters; the title defaults to the file
+    name as given."""
+    return save(
+        ws, data=data, values={"filename": filename[:FILENAME_MAX], "title": title or filename},
+        owner=owner, folder=folder,
+    )
+
+
+def save_photo(
+    ws: Workspace,
+    *,
+    data: bytes | None,
+    values: dict[str, Any],
+    owner: tuple[str, int],
+    local_now: dt.datetime,
+    document: Document | None = None,
+) -> Document:
+    """A new photo of ``owner``, or new content and fields for one of its
+    photos (``document``). The type follows the content: PNG when it is one,
+    else JPEG (Microbizz speaks of JPEG but accepts PNG). A new photo without a
+    title gets an empty one and is named ``photo-<owner id>-<local time>.<png|jpg>``."""
+    values = {**values, "is_photo": True}
+    if data is not None:
+        values["mime"] = "image/png" if data.startswith(PNG_SIGNATURE) else "image/jpeg"
+    if document is None:
+        values.setdefault("title", "")
+        extension = "png" if values.get("mime") == "image/png" else "jpg"
+        values["filename"] = f"photo-{owner[1]}-{local_now:%Y%m%d%H%M%S}.{extension}"
+    return save(ws, data=data, values=values, owner=owner, photo=True, document=document)
+
+
 def remove(ws: Workspace, document: Document) -> None:
     """Mark a document deleted (its bytes stay for other documents sharing them)."""
     SERVICE.delete(ws, document)
@@ -162,8 +200,10 @@ def linked(ws: Workspace, owner_kind: str, owner_id: int) -> list[Document]:
     return ws.scalars(stmt)
 
 
-def is_linked(ws: Workspace, doc: Document, owner_kind: str, owner_id: int) -> bool:
-    return doc in linked(ws, owner_kind, owner_id)
+def linked_one(ws: Workspace, document_id: int | None, owner_kind: str, owner_id: int) -> Document | None:
+    """Document ``document_id`` if it is one of the owner's, else None."""
+    doc = ws.get(Document, document_id) if document_id else None
+    return doc if doc is not None and doc in linked(ws, owner_kind, owner_id) else None
 
 
 def folders_of(ws: Workspace, owner_kind: str, owner_id: int) -> list[dict[str, Any]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 
 import pytest
@@ -33,6 +34,35 @@ def test_a_document_keeps_its_bytes_type_owner_and_folder(runtime, tenant):
         assert documents.read_bytes(ws, doc) == b"%PDF-1.4"
         assert documents.linked(ws, "customer", customer.id) == [doc]
         assert [f["path"] for f in documents.folders_of(ws, "customer", customer.id)] == ["Offers", "Offers/2026"]
+
+
+def test_a_clients_file_has_its_name_cut_to_the_column_and_is_titled_by_it(runtime, tenant):
+    with ws_of(runtime, tenant) as ws:
+        customer = ws.create(Customer, name="Acme")
+        name = "n" * 250 + ".pdf"
+        doc = documents.add_file(ws, data=b"%PDF-1.4", filename=name + "x" * 10, title="Offer",
+                                 owner=("customer", customer.id))
+        assert (doc.filename, doc.title) == ((name + "x" * 10)[:255], "Offer")
+        untitled = documents.add_file(ws, data=b"%PDF-1.4", filename="offer.pdf", title=None,
+                                      owner=("customer", customer.id))
+        assert (untitled.filename, untitled.title) == ("offer.pdf", "offer.pdf")
+
+
+def test_a_photo_is_typed_by_its_content_and_named_after_its_owner(runtime, tenant):
+    with ws_of(runtime, tenant) as ws:
+        customer = ws.create(Customer, name="Acme")
+        when = dt.datetime(2026, 5, 14, 9, 30, 5)
+        photo = documents.save_photo(ws, data=png(), values={}, owner=("customer", customer.id), local_now=when)
+        assert (photo.mime, photo.title, photo.is_photo) == ("image/png", "", True)
+        assert photo.filename == f"photo-{customer.id}-20260514093005.png"
+        # A change keeps the name; new content is typed again.
+        jpeg = io.BytesIO()
+        Image.new("RGB", (10, 10), "blue").save(jpeg, format="JPEG")
+        documents.save_photo(ws, data=jpeg.getvalue(), values={"title": "Front"}, owner=("customer", customer.id),
+                             local_now=when, document=photo)
+        assert (photo.mime, photo.title, photo.filename) == ("image/jpeg", "Front", f"photo-{customer.id}-20260514093005.png")
+        assert documents.linked_one(ws, photo.id, "customer", customer.id) is photo
+        assert documents.linked_one(ws, photo.id, "customer", customer.id + 1) is None
 
 
 def test_images_get_a_thumbnail_and_a_photo_must_be_one(runtime, tenant):

@@ -41,7 +41,8 @@ from polycrm.faces.centia.wire import DMY
 from polycrm.faces.cirrus.groups import accounts, articles, contacts, opportunities, quotes
 from polycrm.faces.cirrus.models import MODELS
 from polycrm.faces.cirrus.operations import TABLE
-from polycrm.faces.microbizz import objects as microbizz_maps
+from polycrm.faces.microbizz import maps as microbizz_maps
+from polycrm.faces.microbizz.fields import FieldMap as MicrobizzFieldMap
 from polycrm.web import pages
 from tests.centia.helpers import Centia
 from tests.cirrus.helpers import auth, url
@@ -71,7 +72,7 @@ class Mapped:
     required: bool = False
 
 
-def _microbizz(fields: microbizz_maps.FieldMap) -> dict[str, Mapped]:
+def _microbizz(fields: MicrobizzFieldMap) -> dict[str, Mapped]:
     out: dict[str, Mapped] = {}
     for f in fields.fields:
         # A field spread over several core paths (the street line) has no single path to compare.

@@ -11,8 +11,7 @@ from sqlalchemy import select, update
 
 from polycrm.core.models import Customer, Record
 from polycrm.core.workspace import Workspace
-from polycrm.faces.microbizz.registry import encode_resumekey
-from polycrm.faces.microbizz.wire import Clock
+from polycrm.faces.microbizz.wire import Clock, encode_resumekey
 
 
 def set_changed_at(runtime, tenant, ids: list[int], when: dt.datetime) -> None:

@@ -21,9 +21,9 @@ from starlette.responses import Response
 from polycrm.core import auth
 from polycrm.core.errors import CoreError
 from polycrm.core.workspace import Workspace
-from polycrm.faces.microbizz import commands_customers, commands_products, commands_sales  # noqa: F401
-from polycrm.faces.microbizz import registry, wire
-from polycrm.faces.microbizz.fieldmap import RenderContext
+from polycrm.faces.microbizz import table, wire
+from polycrm.faces.microbizz.commands import Call
+from polycrm.faces.microbizz.fields import RenderContext
 from polycrm.runtime import Runtime
 
 log = logging.getLogger("polycrm.microbizz")
@@ -142,7 +142,7 @@ class MicrobizzAPI:
 
     # -- batch ---------------------------------------------------------------
     def run(self, principal: auth.Principal, commands: list[Any], halt: bool) -> list[dict[str, Any]]:
-        plan = [(raw, registry.find(raw.get("command")) if isinstance(raw, Mapping) else None) for raw in commands]
+        plan = [(raw, table.find(raw.get("command")) if isinstance(raw, Mapping) else None) for raw in commands]
         writes = any(cmd is not None and cmd.writes for _raw, cmd in plan)
         results: list[dict[str, Any]] = []
         # Display names fetched by one command serve the next ones, until a
@@ -160,7 +160,7 @@ class MicrobizzAPI:
         return results
 
     def run_one(
-        self, ws: Workspace, raw: Any, cmd: registry.Command | None, names: dict[str, dict[int, str]] | None = None
+        self, ws: Workspace, raw: Any, cmd: table.Command | None, names: dict[str, dict[int, str]] | None = None
     ) -> dict[str, Any]:
         if not isinstance(raw, Mapping):
             return {"status": 0, "msg": "Invalid command: each command must be an object"}
@@ -169,7 +169,7 @@ class MicrobizzAPI:
             if name in (None, ""):
                 return {"status": 0, "msg": "Invalid command: missing command name"}
             return {"status": 0, "msg": f"Unknown command: {name}"}
-        call = registry.Call(cmd.name, raw, ws, RenderContext(ws, self.clock, names=names), self.rt.settings)
+        call = Call(cmd.name, cmd.arguments, raw, ws, RenderContext(ws, self.clock, names=names), self.rt.settings)
         try:
             with ws.atomic():
                 output = cmd.handler(call)

@@ -3,7 +3,8 @@
 Booleans arrive as true/1/yes or false/0/no and leave as 1/0; dates arrive
 in the documented day-first variants and leave as ``YYYY-MM-DD``; times leave
 as ``HH:MM:SS``; binary travels as base64. An unset date or time leaves as an
-empty string, an unset number as 0 and an unset string as "".
+empty string, an unset number as 0 and an unset string as "". A sync's
+resume key is an opaque base64 cursor (:func:`encode_resumekey`).
 """
 
 from __future__ import annotations
@@ -12,9 +13,12 @@ import base64
 import binascii
 import datetime as dt
 import re
+from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
+
+import orjson
 
 
 class CommandError(Exception):
@@ -225,3 +229,33 @@ class Clock:
 
     def now(self) -> dt.datetime:
         return dt.datetime.now(self.zone)
+
+
+# -- resume keys ---------------------------------------------------------------
+
+def encode_resumekey(command_name: str, since: dt.datetime | None, after_id: int, filters: Mapping[str, Any]) -> str:
+    """An opaque, self-contained cursor: the command, the sync's start point,
+    the last id sent and the filters, so the client need not resend them."""
+    payload = {
+        "v": 1,
+        "c": command_name.lower(),
+        "s": since.isoformat() if since else None,
+        "a": after_id,
+        "f": dict(filters),
+    }
+    return base64.urlsafe_b64encode(orjson.dumps(payload)).decode().rstrip("=")
+
+
+def decode_resumekey(key: Any, command_name: str) -> tuple[dt.datetime | None, int, dict[str, Any]]:
+    try:
+        if not isinstance(key, str):
+            raise ValueError
+        payload = orjson.loads(base64.urlsafe_b64decode(key + "=" * (-len(key) % 4)))
+        if payload.get("v") != 1 or payload.get("c") != command_name.lower():
+            raise ValueError
+        since = dt.datetime.fromisoformat(payload["s"]) if payload["s"] else None
+        after_id = int(payload["a"])
+        filters = dict(payload.get("f") or {})
+    except (ValueError, TypeError, KeyError, binascii.Error, orjson.JSONDecodeError):
+        raise CommandError("Invalid resumekey") from None
+    return since, after_id, filters

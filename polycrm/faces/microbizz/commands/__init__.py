@@ -1,20 +1,22 @@
-"""The command table: every Microbizz command, its handler and whether it writes."""
+"""The Microbizz command handlers, by vendor page, and the :class:`Call` each gets.
+
+A handler reads its arguments through the :class:`Call`, maps wire fields to
+core fields (:mod:`polycrm.faces.microbizz.maps`), makes one core service call
+and renders the answer. Which handler serves which command, whether it writes
+and which arguments it reads is :mod:`polycrm.faces.microbizz.table`.
+"""
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
-
 from polycrm.config import Settings
 from polycrm.core.workspace import Workspace
 from polycrm.faces.microbizz import wire
-from polycrm.faces.microbizz.fieldmap import RenderContext
+from polycrm.faces.microbizz.fields import RenderContext
 
 
 @dataclass
@@ -22,6 +24,8 @@ class Call:
     """One command being run: its inputs and the means to answer it."""
 
     name: str
+    # The arguments the command's table entry lists: the only ones it may read.
+    arguments: frozenset[str]
     args: Mapping[str, Any]
     ws: Workspace
     ctx: RenderContext
@@ -35,11 +39,24 @@ class Call:
     def user_id(self) -> int:
         return self.ws.user_id
 
+    def raw(self, key: str, default: Any = None) -> Any:
+        """Argument ``key`` as the client sent it."""
+        if key not in self.arguments:
+            # A handler reading what its table entry does not list is a bug
+            # in this face (the endpoint answers it as an internal error).
+            raise LookupError(f"{self.name} reads {key!r}, which its table entry does not list")
+        return self.args.get(key, default)
+
+    def given(self, key: str) -> bool:
+        """Argument ``key`` was sent, even empty."""
+        self.raw(key)
+        return key in self.args
+
     def has(self, key: str) -> bool:
-        return self.args.get(key) not in (None, "")
+        return self.raw(key) not in (None, "")
 
     def _get(self, key: str, required: bool) -> Any:
-        value = self.args.get(key)
+        value = self.raw(key)
         if required and value in (None, ""):
             raise wire.missing(key)
         return value
@@ -50,11 +67,11 @@ class Call:
     def id(self, key: str, *, required: bool = False) -> int | None:
         value = wire.read_id(self._get(key, required), key)
         if required and value is None:
-            raise wire.invalid(key, self.args.get(key), "a valid id")
+            raise wire.invalid(key, self.raw(key), "a valid id")
         return value
 
     def bool(self, key: str) -> bool:
-        return wire.read_bool(self.args.get(key), key)
+        return wire.read_bool(self.raw(key), key)
 
     def str(self, key: str, *, required: bool = False) -> str | None:
         return wire.read_str(self._get(key, required), key)
@@ -63,12 +80,12 @@ class Call:
         return wire.read_date(self._get(key, required), key)
 
     def time(self, key: str) -> dt.time | None:
-        return wire.read_time(self.args.get(key), key)
+        return wire.read_time(self.raw(key), key)
 
     def obj(self, *keys: str, required: bool = True) -> Mapping[str, Any]:
         """The first of ``keys`` present, which must be an object."""
         for key in keys:
-            value = self.args.get(key)
+            value = self.raw(key)
             if value not in (None, ""):
                 if not isinstance(value, Mapping):
                     raise wire.invalid(key, value, "an object")
@@ -122,60 +139,5 @@ class Call:
         return self.clock.to_utc(day, self.time("changetime"))
 
 
+
 Handler = Callable[[Call], dict[str, Any] | None]
-
-
-@dataclass(frozen=True)
-class Command:
-    name: str
-    handler: Handler
-    writes: bool
-
-
-COMMANDS: dict[str, Command] = {}
-
-
-def command(name: str, *, writes: bool = False) -> Callable[[Handler], Handler]:
-    def register(fn: Handler) -> Handler:
-        COMMANDS[name.lower()] = Command(name, fn, writes)
-        return fn
-
-    return register
-
-
-def find(name: Any) -> Command | None:
-    """Command names are matched without regard to case (the vendor's own
-    spelling varies, e.g. ``GetSubscriptionsBylastChangeID``)."""
-    if not isinstance(name, str):
-        return None
-    return COMMANDS.get(name.strip().lower())
-
-
-# -- resume keys ---------------------------------------------------------------
-
-def encode_resumekey(command_name: str, since: dt.datetime | None, after_id: int, filters: Mapping[str, Any]) -> str:
-    """An opaque, self-contained cursor: the command, the sync's start point,
-    the last id sent and the filters, so the client need not resend them."""
-    payload = {
-        "v": 1,
-        "c": command_name.lower(),
-        "s": since.isoformat() if since else None,
-        "a": after_id,
-        "f": dict(filters),
-    }
-    return base64.urlsafe_b64encode(orjson.dumps(payload)).decode().rstrip("=")
-
-
-def decode_resumekey(key: Any, command_name: str) -> tuple[dt.datetime | None, int, dict[str, Any]]:
-    try:
-        if not isinstance(key, str):
-            raise ValueError
-        payload = orjson.loads(base64.urlsafe_b64decode(key + "=" * (-len(key) % 4)))
-        if payload.get("v") != 1 or payload.get("c") != command_name.lower():
-            raise ValueError
-        since = dt.datetime.fromisoformat(payload["s"]) if payload["s"] else None
-        after_id = int(payload["a"])
-        filters = dict(payload.get("f") or {})
-    except (ValueError, TypeError, KeyError, binascii.Error, orjson.JSONDecodeError):
-        raise wire.CommandError("Invalid resumekey") from None
-    return since, after_id, filters

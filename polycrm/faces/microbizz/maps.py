@@ -11,7 +11,7 @@ from typing import Any
 
 from polycrm.core.workspace import get_path
 from polycrm.faces.microbizz import wire
-from polycrm.faces.microbizz.fieldmap import (
+from polycrm.faces.microbizz.fields import (
     Field, FieldMap, RenderContext, boolean, computed, date, floating, int_list, integer,
     name_of, number, ref, stamp_date, stamp_time, stamps, street_line, text,
 )

@@ -1,4 +1,4 @@
-"""Sales commands (vendor page: Sales commands) and Echo."""
+"""Sales commands (vendor page: Sales commands) and Echo; the contract files are in :mod:`.documents`."""
 
 from __future__ import annotations
 
@@ -11,18 +11,16 @@ from polycrm.core import calls, lookups, pricing, products, quotes
 from polycrm.core.errors import CoreError
 from polycrm.core.models import Activity, InvoicePrice, Quote, QuoteLine
 from polycrm.faces.microbizz import wire
-from polycrm.faces.microbizz.commands_customers import add_file, lookup_list, rows_of, sync_page
-from polycrm.faces.microbizz.commands_products import products_out
-from polycrm.faces.microbizz.commands_products import service_error
-from polycrm.faces.microbizz.objects import (
+from polycrm.faces.microbizz.commands import Call
+from polycrm.faces.microbizz.commands._shared import lookup_list, rows_of, service_error, sync_page
+from polycrm.faces.microbizz.commands.products import products_out
+from polycrm.faces.microbizz.maps import (
     CALL, INVOICEPRICE, MAEVENT, PRODUCTUNIT, SALESCONTRACT, SALESCONTRACTLINE,
 )
-from polycrm.faces.microbizz.registry import Call, command
 
 
-@command("Echo")
 def echo(call: Call) -> dict[str, Any]:
-    return {"answer": call.args.get("text", "")}
+    return {"answer": call.raw("text", "")}
 
 
 # -- calls ---------------------------------------------------------------------
@@ -38,13 +36,12 @@ def calls_out(call: Call, activities: list[Activity]) -> list[dict[str, Any]]:
     return CALL.many(rows, call.ctx)
 
 
-@command("RegisterCall", writes=True)
 def register_call(call: Call) -> None:
     number = call.str("phonenumber", required=True)
     day = call.date("calldate") or call.clock.now().date()
     duration = call.int("duration")
     if duration < 0:
-        raise wire.invalid("duration", call.args.get("duration"), "a positive number of minutes")
+        raise wire.invalid("duration", call.raw("duration"), "a positive number of minutes")
     calls.register(call.ws, {
         "phonenumber": number,
         "incoming": call.bool("incoming"),
@@ -53,18 +50,15 @@ def register_call(call: Call) -> None:
     })
 
 
-@command("GetMyPendingCalls")
 def get_my_pending_calls(call: Call) -> dict[str, Any]:
     return {"calls": calls_out(call, calls.pending(call.ws, call.user_id))}
 
 
-@command("EndCall", writes=True)
 def end_call(call: Call) -> None:
     duration = call.int("duration") if call.has("duration") else None
-    calls.end(call.ws, call.id("callid", required=True), duration=duration, result=call.str("note"), answer=call.args.get("answer"))
+    calls.end(call.ws, call.id("callid", required=True), duration=duration, result=call.str("note"), answer=call.raw("answer"))
 
 
-@command("CreateCall", writes=True)
 def create_call(call: Call) -> dict[str, Any]:
     payload = call.obj("call")
     values = CALL.to_core(payload)
@@ -77,22 +71,18 @@ def create_call(call: Call) -> dict[str, Any]:
 
 # -- lists ---------------------------------------------------------------------
 
-@command("GetMAEvents")
 def get_ma_events(call: Call) -> dict[str, Any]:
     return {"events": lookup_list(call, "ma_event", MAEVENT)}
 
 
-@command("GetProductStates")
 def get_product_states(call: Call) -> dict[str, Any]:
     return {"states": lookup_list(call, "product_state"), "budgetareas": lookup_list(call, "budget_area")}
 
 
-@command("GetProductUnits")
 def get_product_units(call: Call) -> dict[str, Any]:
     return {"units": lookup_list(call, "unit", PRODUCTUNIT)}
 
 
-@command("CreateUpdateProductUnit", writes=True)
 def create_update_product_unit(call: Call) -> dict[str, Any]:
     payload = call.obj("unit")
     unit_id = wire.read_id(payload.get("id"), "unit.id")
@@ -150,7 +140,6 @@ def quote_out(call: Call, quote: Quote) -> dict[str, Any]:
     return SALESCONTRACT.many(rows_of([quote]), call.ctx)[0]
 
 
-@command("CreateUpdateSalesContract", writes=True)
 def create_update_sales_contract(call: Call) -> dict[str, Any]:
     payload, quote = call.target("salescontract", Quote)
     patch = _quote_patch(call, payload)
@@ -162,7 +151,6 @@ def create_update_sales_contract(call: Call) -> dict[str, Any]:
     return {"salescontract": quote_out(call, quote)}
 
 
-@command("CreateUpdateSalesContractLine", writes=True)
 def create_update_sales_contract_line(call: Call) -> dict[str, Any]:
     payload = call.obj("line", "salescontractline")
     line_id = wire.read_id(payload.get("id"), "line.id")
@@ -182,7 +170,6 @@ def create_update_sales_contract_line(call: Call) -> dict[str, Any]:
     return {"line": SALESCONTRACTLINE.many(rows_of([saved]), call.ctx)[0]}
 
 
-@command("GetSalesContractsByLastChange")
 def get_sales_contracts(call: Call) -> dict[str, Any]:
     paginate = call.bool("use_pagination") or call.has("resumekey")
     rows, key, _ = sync_page(call, Quote, {}, lambda: [], paginate=paginate)
@@ -192,18 +179,9 @@ def get_sales_contracts(call: Call) -> dict[str, Any]:
     return out
 
 
-@command("GetSalesContractLinesByLastChange")
 def get_sales_contract_lines(call: Call) -> dict[str, Any]:
     rows, _, _ = sync_page(call, QuoteLine, {}, lambda: [], paginate=False)
     return {"lines": SALESCONTRACTLINE.many(rows, call.ctx)}
-
-
-@command("AddFileToSalesContract", writes=True)
-def add_file_to_sales_contract(call: Call) -> None:
-    contract_id = call.id("contractid", required=True)
-    if call.ws.get(Quote, contract_id) is None:
-        raise wire.CommandError(f"Unknown contractid: {contract_id}")
-    add_file(call, "quote", contract_id)
 
 
 # -- favourites ----------------------------------------------------------------
@@ -220,21 +198,18 @@ def _one_product(call: Call, product) -> dict[str, Any]:
     return {"product": products_out(call, rows_of([product]))[0]}
 
 
-@command("AddFavoriteProduct", writes=True)
 def add_favorite_product(call: Call) -> dict[str, Any]:
     product = _product_by_number(call)
     products.add_favorite(call.ws, call.user_id, product)
     return _one_product(call, product)
 
 
-@command("RemoveFavoriteProduct", writes=True)
 def remove_favorite_product(call: Call) -> dict[str, Any]:
     product = _product_by_number(call)
     products.remove_favorite(call.ws, call.user_id, product)
     return _one_product(call, product)
 
 
-@command("SetFavoriteProducts", writes=True)
 def set_favorite_products(call: Call) -> None:
     numbers = [wire.read_str(n, "favorites") or "" for n in call.list("favorites")]
     found = products.by_numbers(call.ws, numbers)
@@ -245,7 +220,6 @@ def set_favorite_products(call: Call) -> None:
     products.set_favorites(call.ws, call.user_id, [found[n] for n in ordered])
 
 
-@command("GetFavoriteProducts")
 def get_favorite_products(call: Call) -> dict[str, Any]:
     return {"favorites": products.favorite_numbers(call.ws, call.user_id)}
 
@@ -260,13 +234,11 @@ def _ips_out(call: Call, rows: list[InvoicePrice]) -> list[dict[str, Any]]:
     return INVOICEPRICE.many(rows_of(rows), call.ctx)
 
 
-@command("GetInvoicePricingBySource")
 def get_invoice_pricing(call: Call) -> dict[str, Any]:
     source, source_id = _source(call)
     return {"ips": _ips_out(call, pricing.prices(call.ws, source, source_id))}
 
 
-@command("CreateUpdateInvoicePricing", writes=True)
 def create_update_invoice_pricing(call: Call) -> dict[str, Any]:
     source, source_id = _source(call)
     rows = []

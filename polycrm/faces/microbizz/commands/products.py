@@ -6,12 +6,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from polycrm.core import lookups, orders, products
-from polycrm.core.errors import CoreError, Invalid
+from polycrm.core.errors import CoreError
 from polycrm.core.models import Customer, Product
 from polycrm.faces.microbizz import wire
-from polycrm.faces.microbizz.commands_customers import rows_of, sync_page
-from polycrm.faces.microbizz.objects import PRODUCT, PRODUCTGROUP, product_wire
-from polycrm.faces.microbizz.registry import Call, command
+from polycrm.faces.microbizz.commands import Call
+from polycrm.faces.microbizz.commands._shared import rows_of, service_error, sync_page
+from polycrm.faces.microbizz.maps import PRODUCT, PRODUCTGROUP, product_wire
 
 
 def products_out(call: Call, rows: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -31,19 +31,6 @@ def one_product(call: Call, product: Product | None) -> dict[str, Any]:
 PRODUCT_WIRE_NAMES = {f.core: f"{PRODUCT.name}.{f.wire}" for f in PRODUCT.writable.values()}
 
 
-def service_error(exc: CoreError, names: Mapping[str, str], patch: Mapping[str, Any], creating: bool) -> Exception:
-    """A core service error in the Microbizz voice, naming the wire field
-    (``names``: core field -> wire field, e.g. ``name`` -> ``product.title``);
-    a required field a new record lacks is "Missing field"."""
-    field = names.get(exc.field or "")
-    if field is None:
-        return exc
-    if creating and isinstance(exc, Invalid) and not str(patch.get(exc.field) or "").strip():
-        return wire.missing(field)
-    detail = exc.message[len(exc.field) + 1:] if exc.message.startswith(exc.field + " ") else exc.message
-    return wire.CommandError(f"Invalid value for {field}: {detail}")
-
-
 def save_product(call: Call, payload: Mapping[str, Any], current: Product | None) -> dict[str, Any]:
     patch = PRODUCT.to_core(payload)
     try:
@@ -58,30 +45,25 @@ def save_product(call: Call, payload: Mapping[str, Any], current: Product | None
     return {"product": products_out(call, rows_of([current]))[0]}
 
 
-@command("CreateUpdateProductByID", writes=True)
 def create_update_product_by_id(call: Call) -> dict[str, Any]:
     payload, current = call.target("product", Product)
     return save_product(call, payload, current)
 
 
-@command("CreateUpdateProductByProductNumber", writes=True)
 def create_update_product_by_number(call: Call) -> dict[str, Any]:
     payload = call.obj("product")
     number = call.key_in(payload, "product", "productnumber")
     return save_product(call, payload, products.by_number_or_key(call.ws, number))
 
 
-@command("GetProductByID")
 def get_product_by_id(call: Call) -> dict[str, Any]:
     return one_product(call, call.ws.get(Product, call.id("productid", required=True)))
 
 
-@command("GetProductByProductNumber")
 def get_product_by_number(call: Call) -> dict[str, Any]:
     return one_product(call, products.by_number(call.ws, call.str("productnumber", required=True)))
 
 
-@command("GetProductsByLastChange")
 def get_products_by_last_change(call: Call) -> dict[str, Any]:
     filters = {
         "skip_deleted": call.bool("skip_deleted"),
@@ -101,14 +83,12 @@ def get_products_by_last_change(call: Call) -> dict[str, Any]:
     return out
 
 
-@command("DeleteProductByID", writes=True)
 def delete_product_by_id(call: Call) -> None:
     product = call.ws.get(Product, call.id("productid", required=True))
     if product is not None:
         products.delete_product(call.ws, product)
 
 
-@command("CreateDirectOrder", writes=True)
 def create_direct_order(call: Call) -> None:
     customer_id = call.id("customerid", required=True)
     raw_lines = call.list("lines", required=True)
@@ -133,7 +113,6 @@ def create_direct_order(call: Call) -> None:
     )
 
 
-@command("GetProductGroups")
 def get_product_groups(call: Call) -> dict[str, Any]:
     groups = lookups.items(call.ws, "product_group")
     if not call.bool("inclchildren"):
@@ -150,9 +129,8 @@ def _minor_units(value: Any, field: str) -> int:
     return int(amount)
 
 
-@command("AssignIndividualPriceByProductNumber", writes=True)
 def assign_individual_price(call: Call) -> None:
-    price = _minor_units(call.args.get("price"), "price")
+    price = _minor_units(call.raw("price"), "price")
     product = products.by_number(call.ws, call.str("productnumber", required=True), include_deleted=False)
     customer = call.ws.get(Customer, call.id("customerid", required=True))
     # The vendor documents success without effect when either is missing.
@@ -160,7 +138,6 @@ def assign_individual_price(call: Call) -> None:
         products.set_individual_price(call.ws, customer.id, product.id, price)
 
 
-@command("RemoveIndividualPriceByProductNumber", writes=True)
 def remove_individual_price(call: Call) -> None:
     number = call.str("productnumber", required=True)
     matching = [p.id for p in [products.by_number(call.ws, number)] if p is not None]
@@ -168,13 +145,12 @@ def remove_individual_price(call: Call) -> None:
         products.remove_individual_prices(call.ws, matching, call.id("customerid"))
 
 
-@command("CreateUpdateIndividualPricesByCustomerID", writes=True)
 def update_individual_prices(call: Call) -> dict[str, Any]:
     customer_id = call.id("customerid", required=True)
     customer = call.ws.get(Customer, customer_id)
     if customer is None:
         raise wire.CommandError(f"Unknown customerid: {customer_id}")
-    raw = call.args.get("prices")
+    raw = call.raw("prices")
     if not isinstance(raw, Mapping):
         raise wire.invalid("prices", raw, "a set of prices by product number")
     prices = {str(number): _minor_units(value, f"prices.{number}") for number, value in raw.items()}
