@@ -1,6 +1,6 @@
 """The centiaCRM v1 endpoint: HTTP, bearer authentication, routing, the envelope.
 
-A request is routed to its :class:`~polycrm.faces.centia.methods.Method`
+A request is routed to its :class:`~polycrm.faces.centia.table.Method`
 (lenient about the URL and the method name), the bearer token is checked, the
 profile too, the parameters are parsed and the handler's answer is wrapped in
 the centia envelope; a core error becomes ``success: false``. See
@@ -21,7 +21,7 @@ from starlette.responses import JSONResponse
 from polycrm.core import auth, profiles
 from polycrm.core.errors import CoreError
 from polycrm.core.models import User
-from polycrm.faces.centia import methods as M
+from polycrm.faces.centia import table as M
 from polycrm.faces.centia.wire import ApiError, AuthError, EnvelopeError, failure, parse, success
 
 log = logging.getLogger(__name__)

@@ -35,7 +35,7 @@ from polycrm.core.models import Contact, Customer, Lookup, Opportunity, Product,
 from polycrm.core.queries import DateRange
 from polycrm.core.query import Page
 from polycrm.core.workspace import Workspace
-from polycrm.faces.centia import entities as E
+from polycrm.faces.centia import maps as E
 from polycrm.faces.centia.wire import (
     AUTH_STATUS,
     MAX_INT,
