@@ -5,8 +5,8 @@ Every API and the web pages create and update contacts through
 customer is a live customer of this tenant; its superior a live contact
 other than itself; its title, origin, position and department live entries
 of their lists (each checked when written with a new value); a new
-contact written for a profile (``profile=``) belongs to that profile, and
-its custom inputs (``inputs=``) are written with the row.
+contact written for a profile (``profile=``) belongs to that profile, as its
+customer must, and its custom inputs (``inputs=``) are written with the row.
 """
 
 from __future__ import annotations
@@ -16,11 +16,10 @@ from typing import Any
 
 from sqlalchemy import select
 
-from polycrm.core import lookups
+from polycrm.core import lookups, profiles
 from polycrm.core.customers import fold, write_inputs, written
 from polycrm.core.errors import Invalid, NotFound
 from polycrm.core.models import Contact, Customer, Profile
-from polycrm.core.profiles import owned_by
 from polycrm.core.query import same_text
 from polycrm.core.service import Service, Write, required_text
 from polycrm.core.workspace import Workspace
@@ -39,7 +38,7 @@ def require_of_customer(ws: Workspace, contact_id: Any, customer_id: int, field:
 def by_email(ws: Workspace, profile: Profile, email: str, customer_id: int | None = None) -> Contact | None:
     """The first live contact of a profile with this e-mail (case-insensitive)."""
     stmt = select(Contact).where(
-        Contact.deleted.is_(False), owned_by(Contact, profile), same_text(Contact.email, email)
+        Contact.deleted.is_(False), profiles.owned_by(Contact, profile), same_text(Contact.email, email)
     )
     if customer_id is not None:
         stmt = stmt.where(Contact.customer_id == customer_id)
@@ -100,7 +99,9 @@ def _inputs(write: Write) -> None:
 
 
 SERVICE: Service[Contact] = Service(
-    Contact, "contact", rules=[_profile, required_text("name"), _references], after=[_inputs],
+    Contact, "contact",
+    rules=[_profile, profiles.of_the_profile({"customer_id": (Customer, "company")}), required_text("name"), _references],
+    after=[_inputs],
 )
 
 

@@ -1,6 +1,8 @@
 """Opportunity rules shared by every API: :data:`SERVICE` is an opportunity's one
 write path (references, lookups, status in step with the status list, who
-registered and who changed it, product lines, the new-opportunity notice)."""
+registered and who changed it, product lines, custom inputs, the
+new-opportunity notice). One written for a profile (``profile=``) names that
+profile's user, customer and products."""
 
 from __future__ import annotations
 
@@ -10,9 +12,10 @@ from typing import Any
 
 from sqlalchemy import select
 
-from polycrm.core import contacts, lookups, notifications
+from polycrm.core import contacts, lookups, notifications, profiles
+from polycrm.core.customers import write_inputs
 from polycrm.core.errors import Invalid
-from polycrm.core.models import Contact, Customer, Lookup, Opportunity, OpportunityLine, Product, User, utcnow
+from polycrm.core.models import Contact, Customer, Lookup, Opportunity, OpportunityLine, Product, Profile, User, utcnow
 from polycrm.core.service import Service, Write, live_references
 from polycrm.core.workspace import Workspace
 
@@ -108,9 +111,24 @@ def _contact_of_the_customer(write: Write) -> None:
         contacts.require_of_customer(write.ws, contact_id, customer_id)
 
 
+def _products_of_the_profile(write: Write) -> None:
+    """The products of the lines of an opportunity written for a profile are that profile's."""
+    profile = write.context.get("profile")
+    if profile is None:
+        return
+    for i, line in enumerate(write.context.get("lines") or ()):
+        if line.get("product_id") is not None:
+            profiles.require_own(write.ws, profile, Product, line["product_id"], "product", f"lines[{i}].product_id")
+
+
 def _add_lines(write: Write) -> None:
     for order, line in enumerate(write.context.get("lines") or (), start=1):
         add_line(write.ws, write.obj, line, order)
+
+
+def _inputs(write: Write) -> None:
+    """Custom inputs (``inputs=``) of the caller's profile; on create the required ones must be given."""
+    write_inputs(write, "opportunity")
 
 
 REFERENCES = {
@@ -130,21 +148,25 @@ LOOKUPS = {
 SERVICE: Service[Opportunity] = Service(
     Opportunity, "opportunity",
     lookups=LOOKUPS,
-    rules=[live_references(REFERENCES), _contact_of_the_customer, _status_rule, _status_in_step, _registering_user,
-           _changing_user],
-    after=[_add_lines, notifications.on_create("opportunity", "opportunity")],
+    rules=[profiles.of_the_profile({"customer_id": (Customer, "company")}, members=("user_id",)),
+           _products_of_the_profile, live_references(REFERENCES), _contact_of_the_customer, _status_rule,
+           _status_in_step, _registering_user, _changing_user],
+    after=[_add_lines, _inputs, notifications.on_create("opportunity", "opportunity")],
 )
 
 
 def create(
     ws: Workspace, values: Mapping[str, Any], lines: Iterable[Mapping[str, Any]] = (), *,
     notify: bool = False, comment: str | None = None, contact_of_customer: bool = False,
+    profile: Profile | None = None, inputs: Mapping[str, Any] | None = None,
 ) -> Opportunity:
-    """Create an opportunity and its product lines in one go (see :data:`SERVICE`);
-    ``notify`` tells its user, in ``comment``'s words if given; ``contact_of_customer``
-    requires the contact to be the customer's."""
+    """Create an opportunity, its product lines and its custom inputs in one go
+    (see :data:`SERVICE`); ``notify`` tells its user, in ``comment``'s words if
+    given; ``contact_of_customer`` requires the contact to be the customer's;
+    ``profile`` limits its references to that profile's and checks its
+    required inputs."""
     return SERVICE.create(ws, values, lines=list(lines), notify=notify, comment=comment,
-                          contact_of_customer=contact_of_customer)
+                          contact_of_customer=contact_of_customer, profile=profile, inputs=inputs)
 
 
 def update(ws: Workspace, opportunity: Opportunity, values: Mapping[str, Any]) -> bool:

@@ -7,12 +7,14 @@ Cirrus) have none, and count as records of the tenant's default profile.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import select
 
 from polycrm.core.errors import Forbidden, Invalid
 from polycrm.core.models import Profile, ProfileMember, User
+from polycrm.core.service import Rule, Write
 from polycrm.core.workspace import Workspace
 
 
@@ -91,6 +93,34 @@ def owns(profile: Profile, row_profile_id: int | None) -> bool:
     if row_profile_id is None:
         return bool(profile.is_default)
     return row_profile_id == profile.id
+
+
+def require_own(ws: Workspace, profile: Profile, model: type, id_: Any, label: str, field: str) -> Any:
+    """A live row of ``model`` that belongs to the profile, else :class:`Invalid` naming ``field``."""
+    row = ws.get(model, id_, include_deleted=False)
+    if row is None or not owns(profile, getattr(row, "profile_id", None)):
+        raise Invalid(f"invalid value for {field}: {label} {id_} not found in this profile", field=field)
+    return row
+
+
+def of_the_profile(references: Mapping[str, tuple[type, str]], members: Sequence[str] = ()) -> Rule:
+    """A service rule for writes made for a profile (context ``profile``): each
+    given user of ``members`` is a member of it, each given reference
+    (``path -> (model, label)``) names one of its live rows. Writes without a
+    profile (Microbizz, Cirrus, web) are not limited."""
+
+    def rule(write: Write) -> None:
+        profile = write.context.get("profile")
+        if profile is None:
+            return
+        for path in members:
+            if write.given(path):
+                require_member(write.ws, profile.id, write.values[path], path)
+        for path, (model, label) in references.items():
+            if write.values.get(path) is not None:
+                require_own(write.ws, profile, model, write.values[path], label, path)
+
+    return rule
 
 
 def lookup_ref(ws: Workspace, profile: Profile, kind: str, id_: Any, field: str) -> int | None:

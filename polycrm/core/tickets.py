@@ -4,7 +4,8 @@ A ticket names live records of this tenant (customer, contact, opportunity,
 user) and entries of its lists (origin, case, priority); a contact and an
 opportunity given with a customer belong to that customer; the status is
 ``open`` (the default) or ``closed``; ``notify=True`` tells the ticket's
-user about a new ticket.
+user about a new ticket. A ticket written for a profile (``profile=``) names
+that profile's user, customer and opportunity.
 """
 
 from __future__ import annotations
@@ -12,9 +13,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from polycrm.core import contacts, lookups, notifications
+from polycrm.core import contacts, lookups, notifications, profiles
 from polycrm.core.errors import Invalid
-from polycrm.core.models import Contact, Customer, Opportunity, Ticket, User
+from polycrm.core.models import Contact, Customer, Opportunity, Profile, Ticket, User
 from polycrm.core.service import Service, Write, live_references
 
 STATUSES = ("open", "closed")
@@ -57,11 +58,19 @@ def _of_the_customer(write: Write) -> None:
 SERVICE: Service[Ticket] = Service(
     Ticket, "ticket",
     lookups=lookups.LOOKUP_FIELDS[Ticket],
-    rules=[live_references(REFERENCES), _status, _of_the_customer],
+    rules=[
+        profiles.of_the_profile(
+            {"customer_id": (Customer, "company"), "opportunity_id": (Opportunity, "opportunity")},
+            members=("user_id",),
+        ),
+        live_references(REFERENCES), _status, _of_the_customer,
+    ],
     after=[notifications.on_create("ticket", "ticket")],
 )
 
 
-def create(ws, values: Mapping[str, Any], *, notify: bool = False, comment: str | None = None) -> Ticket:
-    """Create a ticket (see :data:`SERVICE`); ``notify`` tells its user, in ``comment``'s words if given."""
-    return SERVICE.create(ws, values, notify=notify, comment=comment)
+def create(ws, values: Mapping[str, Any], *, notify: bool = False, comment: str | None = None,
+           profile: Profile | None = None) -> Ticket:
+    """Create a ticket (see :data:`SERVICE`); ``notify`` tells its user, in
+    ``comment``'s words if given; ``profile`` limits its references to that profile's."""
+    return SERVICE.create(ws, values, notify=notify, comment=comment, profile=profile)

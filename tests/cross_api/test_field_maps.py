@@ -35,8 +35,8 @@ from sqlalchemy import select
 from polycrm.core import lookups
 from polycrm.core.models import Contact, Customer, Opportunity, Product, ProfileMember, Quote, User
 from polycrm.core.workspace import Workspace
-from polycrm.faces.centia import entities as centia_maps
-from polycrm.faces.centia import methods as centia_methods
+from polycrm.faces.centia import maps as centia_maps
+from polycrm.faces.centia import table as centia_table
 from polycrm.faces.centia.wire import DMY
 from polycrm.faces.cirrus.groups import accounts, articles, contacts, opportunities, quotes
 from polycrm.faces.cirrus.models import MODELS
@@ -118,7 +118,7 @@ def _cirrus(entity, collection: str) -> dict[str, Mapped]:
 
 
 def centia_method(module: str, name: str) -> Any:
-    return next(m for m in centia_methods.METHODS if (m.module, m.name) == (module, name))
+    return next(m for m in centia_table.METHODS if (m.module, m.name) == (module, name))
 
 
 def _centia(fields: centia_maps.ObjectMap, module: str, method: str) -> dict[str, Mapped]:

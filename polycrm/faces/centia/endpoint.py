@@ -1,6 +1,6 @@
 """The centiaCRM v1 endpoint: HTTP, bearer authentication, routing, the envelope.
 
-A request is routed to its :class:`~polycrm.faces.centia.methods.Method`
+A request is routed to its :class:`~polycrm.faces.centia.table.Method`
 (lenient about the URL and the method name), the bearer token is checked, the
 profile too, the parameters are parsed and the handler's answer is wrapped in
 the centia envelope; a core error becomes ``success: false``. See
@@ -21,14 +21,15 @@ from starlette.responses import JSONResponse
 from polycrm.core import auth, profiles
 from polycrm.core.errors import CoreError
 from polycrm.core.models import User
-from polycrm.faces.centia import methods as M
+from polycrm.faces.centia.modules._common import Call
+from polycrm.faces.centia.table import METHODS, MODULES, PROFILE, Method
 from polycrm.faces.centia.wire import ApiError, AuthError, EnvelopeError, failure, parse, success
 
 log = logging.getLogger(__name__)
 
 # Every spelling of a module slug a client may use, folded to lower case.
 MODULE_ALIASES = {
-    **{m: m for m in M.MODULES},
+    **{m: m for m in MODULES},
     "profile": "profiles",
     "company": "companies",
     "contact": "contacts",
@@ -36,9 +37,9 @@ MODULE_ALIASES = {
     "opportunity": "opportunities",
     "ticket": "tickets",
 }
-BY_MODULE: dict[str, dict[str, M.Method]] = {}
-BY_NAME: dict[str, list[M.Method]] = {}
-for _m in M.METHODS:
+BY_MODULE: dict[str, dict[str, Method]] = {}
+BY_NAME: dict[str, list[Method]] = {}
+for _m in METHODS:
     BY_MODULE.setdefault(_m.module, {})[_m.name.casefold()] = _m
     BY_NAME.setdefault(_m.name.casefold(), []).append(_m)
 
@@ -67,7 +68,7 @@ def module_of(slug: str | None) -> str | None:
     return module
 
 
-def resolve(slug: str | None, method_name: Any) -> M.Method:
+def resolve(slug: str | None, method_name: Any) -> Method:
     """The method a request names: by URL module and method, ``Module.Method``, or a unique bare name."""
     if not isinstance(method_name, str) or not method_name.strip():
         raise EnvelopeError("missing method")
@@ -145,7 +146,7 @@ class CentiaApi:
             raise EnvelopeError("parameters must be an object")
         return raw
 
-    def dispatch(self, request: Request, method: M.Method, raw: dict[str, Any]) -> dict[str, Any]:
+    def dispatch(self, request: Request, method: Method, raw: dict[str, Any]) -> dict[str, Any]:
         token = bearer(request) if method.auth else None
         principal = auth.resolve_token(self.rt.db, auth.CENTIA_TOKEN, token) if token else None
         if method.auth and principal is None:
@@ -158,6 +159,6 @@ class CentiaApi:
                 raise AuthError()
             profile = None
             if method.takes_profile:
-                profile_id = parse(raw, (M.PROFILE,))["profile_id"]
+                profile_id = parse(raw, (PROFILE,))["profile_id"]
                 profile = profiles.require_access(ws, user.id, profile_id)
-            return method.handler(M.Call(ws, principal, profile, parse(raw, method.params)))
+            return method.handler(Call(ws, principal, profile, parse(raw, method.params)))

@@ -24,7 +24,7 @@ class Field:
 
     ``kind``: ``str``, ``int``, ``float`` (money), ``bool``, ``date``, ``datetime``,
     ``lookup`` (an id into the ``lookup`` list of the profile), ``lookups``
-    (an array of such ids), ``enum``, ``ref`` (an id checked by the handler).
+    (an array of such ids), ``enum``, ``ref`` (an id the core service checks).
     ``writable`` fields become parameters of the Create/Edit methods.
     """
 
