@@ -204,7 +204,7 @@ def test_swagger_lists_every_served_operation(client):
 def test_every_bound_operation_handles_all_its_parameters():
     """Each documented query parameter and body field of a served operation is used."""
     from polycrm.faces.cirrus import served_operations
-    from polycrm.faces.cirrus.framework import GENERIC_FILTERS, PAGING
+    from polycrm.faces.cirrus.entity import GENERIC_FILTERS, PAGING
 
     for operation in served_operations():
         binding = operation.binding

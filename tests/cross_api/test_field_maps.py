@@ -39,7 +39,7 @@ from polycrm.faces.centia import entities as centia_maps
 from polycrm.faces.centia import methods as centia_methods
 from polycrm.faces.centia.wire import DMY
 from polycrm.faces.cirrus.groups import accounts, articles, contacts, opportunities, quotes
-from polycrm.faces.cirrus.models import MODELS
+from polycrm.faces.cirrus.schemas import MODELS
 from polycrm.faces.cirrus.operations import TABLE
 from polycrm.faces.microbizz import objects as microbizz_maps
 from polycrm.web import pages

@@ -37,7 +37,7 @@ def routes(rt) -> list:
     import orjson
 
     from polycrm.faces.cirrus.operations import canonical_path
-    from polycrm.faces.cirrus.server import Face
+    from polycrm.faces.cirrus.endpoint import Face
     from polycrm.faces.cirrus.swagger import document
 
     operations = served_operations()

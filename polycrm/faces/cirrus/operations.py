@@ -18,8 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from polycrm.faces.cirrus import wire
-from polycrm.faces.cirrus.framework import Binding, invalid
-from polycrm.faces.cirrus.models import MODELS, VALUE_MODELS, table_type
+from polycrm.faces.cirrus.errors import invalid
+from polycrm.faces.cirrus.handlers import Binding
+from polycrm.faces.cirrus.schemas import MODELS, VALUE_MODELS, table_type
 
 TABLE: list[dict[str, Any]] = json.loads(Path(__file__).with_name("operations.json").read_text())
 BY_NUMBER = {op["n"]: op for op in TABLE}

@@ -13,7 +13,7 @@ from __future__ import annotations
 import pkgutil
 from importlib import import_module
 
-from polycrm.faces.cirrus.framework import Binding
+from polycrm.faces.cirrus.handlers import Binding
 
 
 def group_modules() -> list[str]:

@@ -15,9 +15,11 @@ from polycrm.core import lookups
 from polycrm.core import query as q
 from polycrm.core.models import Record, TenantScoped
 from polycrm.faces.cirrus import wire
-from polycrm.faces.cirrus.framework import (
-    Call, Ctx, Entity, FieldError, Reader, View, Writer, Writes, invalid, render,
-)
+from polycrm.faces.cirrus.entity import Entity
+from polycrm.faces.cirrus.errors import FieldError, invalid
+from polycrm.faces.cirrus.handlers import Call
+from polycrm.faces.cirrus.views import Ctx, Reader, View, render
+from polycrm.faces.cirrus.writers import Writer, Writes
 
 RECORD_KIND = q.entity_kind(Record)
 
@@ -193,7 +195,7 @@ def page_of(call: Call, model: type[TenantScoped], criteria: Sequence[q.Criterio
 def shaped(schema: str, data: Any) -> Any:
     """``data`` (a dict kept as JSON) as the model ``schema``: its fields in
     order, each coerced to its type (missing ones null, nested models too)."""
-    from polycrm.faces.cirrus.models import MODELS
+    from polycrm.faces.cirrus.schemas import MODELS
 
     if not isinstance(data, Mapping):
         return None

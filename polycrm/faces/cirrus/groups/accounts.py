@@ -19,14 +19,16 @@ from polycrm.core.customers import ADDRESS_KINDS
 from polycrm.core.merge import merge_customers
 from polycrm.core.models import Activity, Contact, Customer, Document, Lookup, Record, User
 from polycrm.faces.cirrus import wire
-from polycrm.faces.cirrus.framework import (
-    FILE_REF, ID_NAME, TAG_REF, USER_REF, ApiError, Call, Ctx, Entity, View, Writes, attr,
-    children, creating, custom, f_active, f_eq, f_ids, f_like, following, ignored, item,
-    linked, listing, lookup_entity, paged, ref, render, to, to_bool, to_links, updating,
+from polycrm.faces.cirrus.entity import Entity, f_active, f_eq, f_ids, f_like, lookup_entity
+from polycrm.faces.cirrus.errors import ApiError
+from polycrm.faces.cirrus.handlers import Call, creating, custom, following, item, listing, paged, updating
+from polycrm.faces.cirrus.views import (
+    FILE_REF, ID_NAME, TAG_REF, USER_REF, Ctx, View, attr, children, linked, ref, render
 )
+from polycrm.faces.cirrus.writers import Writes, ignored, to, to_bool, to_links
 from polycrm.faces.cirrus.groups._records import month_in_path
-from polycrm.faces.cirrus.models import MODELS
-from polycrm.faces.cirrus.service_errors import CirrusService, WireField
+from polycrm.faces.cirrus.schemas import MODELS
+from polycrm.faces.cirrus.errors import CirrusService, WireField
 
 ACCOUNT_KIND = q.entity_kind(Customer)
 ADDRESS_PARTS = [p for p in MODELS["Address"] if p != "coordinates"]

@@ -20,15 +20,19 @@ from polycrm.core import calls
 from polycrm.core import query as q
 from polycrm.core.models import Activity, Contact, Customer, Document, Lookup, Opportunity, Record, User
 from polycrm.faces.cirrus import wire
-from polycrm.faces.cirrus.framework import (
-    FILE_REF, ID_NAME, TAG_REF, USER_REF, Binding, Call, Ctx, Entity, FieldError, View, Writes, attr,
-    creating, f_day, f_eq, f_flag, f_from, f_ids, f_like, f_to, following, ignored, item, linked,
-    listing, lookup_entity, paged, ref, render, to, to_links, to_lookup, to_row, updating,
+from polycrm.faces.cirrus.entity import (
+    Entity, f_day, f_eq, f_flag, f_from, f_ids, f_like, f_to, lookup_entity
 )
+from polycrm.faces.cirrus.errors import FieldError
+from polycrm.faces.cirrus.handlers import Binding, Call, creating, following, item, listing, paged, updating
+from polycrm.faces.cirrus.views import (
+    FILE_REF, ID_NAME, TAG_REF, USER_REF, Ctx, View, attr, linked, ref, render
+)
+from polycrm.faces.cirrus.writers import Writes, ignored, to, to_links, to_lookup, to_row
 from polycrm.faces.cirrus.groups._sales import OPPORTUNITY_REF
 from polycrm.faces.cirrus.groups.accounts import ACCOUNT_REF
 from polycrm.faces.cirrus.groups.contacts import CONTACT_REF, PRIMARY_CONTACT
-from polycrm.faces.cirrus.models import define
+from polycrm.faces.cirrus.schemas import define
 
 INVITED = "invited"
 ACTIVITY_KIND = q.entity_kind(Activity)

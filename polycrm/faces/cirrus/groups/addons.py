@@ -9,9 +9,11 @@ its position). Add-ons are installed with fixtures (``records: {addon: [...]}``)
 from __future__ import annotations
 
 from polycrm.core import query as q
-from polycrm.faces.cirrus.framework import Ctx, View, attr, f_like, item, paged
+from polycrm.faces.cirrus.entity import f_like
+from polycrm.faces.cirrus.handlers import item, paged
+from polycrm.faces.cirrus.views import Ctx, View, attr
 from polycrm.faces.cirrus.groups._records import created, extra, record_entity, updated
-from polycrm.faces.cirrus.models import define
+from polycrm.faces.cirrus.schemas import define
 
 define("AddonParameter", {"id": "int", "name": "str", "value": "str", "created": "datetime", "updated": "datetime"})
 define("Addon", {"id": "int", "title": "str", "url": "str", "internalname": "str", "sort": "int", "enabled": "bool",

@@ -16,10 +16,10 @@ from polycrm.core import links
 from polycrm.core import products
 from polycrm.core import query as q
 from polycrm.core.models import Customer, Lookup, Product, Record
-from polycrm.faces.cirrus.framework import (
-    ID_NAME, TAG_REF, Entity, View, attr, creating, f_eq, f_flag, f_like, ignored, item, linked, listing,
-    lookup_entity, paged, to, to_bool, to_decimal, to_links, to_lookup, to_row, updating,
-)
+from polycrm.faces.cirrus.entity import Entity, f_eq, f_flag, f_like, lookup_entity
+from polycrm.faces.cirrus.handlers import creating, item, listing, paged, updating
+from polycrm.faces.cirrus.views import ID_NAME, TAG_REF, View, attr, linked
+from polycrm.faces.cirrus.writers import ignored, to, to_bool, to_decimal, to_links, to_lookup, to_row
 
 # Article fields that point into a lookup list: wire name -> (kind, label).
 LISTS = {

@@ -13,9 +13,11 @@ from typing import Any
 from polycrm.core import bankid
 from polycrm.core import query as q
 from polycrm.core.models import Link, Record
-from polycrm.faces.cirrus.framework import Call, Entity, View, attr, custom, render
+from polycrm.faces.cirrus.entity import Entity
+from polycrm.faces.cirrus.handlers import Call, custom
+from polycrm.faces.cirrus.views import View, attr, render
 from polycrm.faces.cirrus.groups._records import created, page_of, schema_only, updated
-from polycrm.faces.cirrus.models import define
+from polycrm.faces.cirrus.schemas import define
 
 define("BankIdUser", {"personalnumber": "str", "name": "str", "givenname": "str", "surname": "str"})
 define("BankIdDevice", {"ipaddress": "str"})
@@ -32,7 +34,7 @@ define("BankIdRelation", {"id": "int", "signature": "int", "type": "str", "other
 
 def _from_dict(schema: str, nested: Mapping[str, View] | None = None) -> View:
     """A view of a plain dict (completion data is kept as JSON)."""
-    from polycrm.faces.cirrus.models import MODELS
+    from polycrm.faces.cirrus.schemas import MODELS
 
     nested = nested or {}
 

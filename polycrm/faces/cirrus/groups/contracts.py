@@ -14,15 +14,16 @@ from typing import Any
 from polycrm.core import assets
 from polycrm.core import query as q
 from polycrm.core.models import Activity, Contact, Customer, Link, Lookup, Record, User
-from polycrm.faces.cirrus.framework import (
-    USER_REF, ApiError, Call, Ctx, View, Writes, attr, creating, criteria, custom, f_eq, f_like, item, render, to,
-    updating,
-)
+from polycrm.faces.cirrus.entity import criteria, f_eq, f_like
+from polycrm.faces.cirrus.errors import ApiError
+from polycrm.faces.cirrus.handlers import Call, creating, custom, item, updating
+from polycrm.faces.cirrus.views import USER_REF, Ctx, View, attr, render
+from polycrm.faces.cirrus.writers import Writes, to
 from polycrm.faces.cirrus.groups.accounts import ACCOUNT_REF
 from polycrm.faces.cirrus.groups._records import (
     created, csv_ids, extra, f_csv, page_of, record_entity, ref_in, to_datetime, to_int, to_ref, updated,
 )
-from polycrm.faces.cirrus.models import define
+from polycrm.faces.cirrus.schemas import define
 
 define("ObjectCategory", {"id": "int", "type": "str", "name": "str", "sort": "int", "default": "int",
                           "created": "datetime", "updated": "datetime"})

@@ -12,11 +12,11 @@ from polycrm.core import challenges
 from polycrm.core import query as q
 from polycrm.core.models import Lookup, Record, User
 from polycrm.faces.cirrus import wire
-from polycrm.faces.cirrus.framework import (
-    ID_NAME, USER_REF, Call, Ctx, View, attr, criteria, custom, f_eq, lookup_entity, listing, render,
-)
+from polycrm.faces.cirrus.entity import criteria, f_eq, lookup_entity
+from polycrm.faces.cirrus.handlers import Call, custom, listing
+from polycrm.faces.cirrus.views import ID_NAME, USER_REF, Ctx, View, attr, render
 from polycrm.faces.cirrus.groups._records import page_of, record_entity
-from polycrm.faces.cirrus.models import define
+from polycrm.faces.cirrus.schemas import define
 
 define("NewCahllengeUser", {"id": "int", "name": "str", "surname": "str", "title": "str"})
 define("ChallengeUser", {"id": "int", "accepted": "datetime", "challengeid": "int", "owner": "bool", "score": "int",

@@ -11,10 +11,13 @@ from __future__ import annotations
 from polycrm.core import personnummer, phones
 from polycrm.core.errors import Invalid
 from polycrm.core.models import Record
-from polycrm.faces.cirrus.framework import ID_NAME, ApiError, Call, Entity, View, attr, custom, invalid, render
+from polycrm.faces.cirrus.entity import Entity
+from polycrm.faces.cirrus.errors import ApiError, invalid
+from polycrm.faces.cirrus.handlers import Call, custom
+from polycrm.faces.cirrus.views import ID_NAME, View, attr, render
 from polycrm.faces.cirrus.groups import bankid as signing
 from polycrm.faces.cirrus.groups._records import schema_only
-from polycrm.faces.cirrus.models import define
+from polycrm.faces.cirrus.schemas import define
 
 define("PersonAddress", {"name": "str", "surname": "str", "street": "str", "city": "str", "zip": "str"})
 define("CreditCheck", {"person_number": "str", "status": "str", "correlationid": "str", "checkdate": "datetime",

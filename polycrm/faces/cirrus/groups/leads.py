@@ -12,14 +12,14 @@ from __future__ import annotations
 from polycrm.core import links
 from polycrm.core import query as q
 from polycrm.core.models import Lookup, Record, User
-from polycrm.faces.cirrus.framework import (
-    TAG_REF, USER_REF, Ctx, Entity, View, attr, creating, f_day, f_eq, ignored, item, linked, paged, ref,
-    render, to, to_links, updating,
-)
+from polycrm.faces.cirrus.entity import Entity, f_day, f_eq
+from polycrm.faces.cirrus.handlers import creating, item, paged, updating
+from polycrm.faces.cirrus.views import TAG_REF, USER_REF, Ctx, View, attr, linked, ref, render
+from polycrm.faces.cirrus.writers import ignored, to, to_links
 from polycrm.faces.cirrus.groups._documents import csv_ids
 from polycrm.faces.cirrus.groups._sales import to_int, to_lookup_ref, to_number, to_ref
 from polycrm.faces.cirrus.groups.leadactivities import LEAD_ACTIVITY, LEAD_ACTIVITY_KIND
-from polycrm.faces.cirrus.models import define
+from polycrm.faces.cirrus.schemas import define
 
 LEAD_KIND = "lead"
 CONTACT_FIELDS = [f"contact{n}" for n in ("title", "name", "surname", "company", "street", "city", "zip", "phone",

@@ -13,15 +13,16 @@ from typing import Any
 from polycrm.core import missions
 from polycrm.core import query as q
 from polycrm.core.models import Activity, Customer, Link, Lookup, Record, User
-from polycrm.faces.cirrus.framework import (
-    ID_NAME, USER_REF, ApiError, Call, Ctx, Entity, View, attr, creating, custom, f_active, f_eq, item, paged, ref,
-    render, to, to_bool, updating,
-)
+from polycrm.faces.cirrus.entity import Entity, f_active, f_eq
+from polycrm.faces.cirrus.errors import ApiError
+from polycrm.faces.cirrus.handlers import Call, creating, custom, item, paged, updating
+from polycrm.faces.cirrus.views import ID_NAME, USER_REF, Ctx, View, attr, ref, render
+from polycrm.faces.cirrus.writers import to, to_bool
 from polycrm.faces.cirrus.groups._records import (
     created, csv_ids, extra, f_csv, page_of, record_entity, schema_only, to_date, to_int, to_ref, updated,
 )
 from polycrm.faces.cirrus.groups.accounts import ACCOUNT_REF
-from polycrm.faces.cirrus.models import define
+from polycrm.faces.cirrus.schemas import define
 
 define("Mission", {
     "id": "int", "name": "str", "description": "text", "startdate": "date", "enddate": "date", "active": "int",

@@ -16,16 +16,17 @@ from typing import Any
 from polycrm.core import assets, links
 from polycrm.core import query as q
 from polycrm.core.models import Customer, Link, Lookup, Record
-from polycrm.faces.cirrus.framework import (
-    TAG_REF, ApiError, Call, Ctx, FieldError, View, Writes, attr, creating, custom, f_eq, f_like, invalid,
-    item, linked, lookup_entity, paged, render, to, to_links, updating,
-)
+from polycrm.faces.cirrus.entity import f_eq, f_like, lookup_entity
+from polycrm.faces.cirrus.errors import ApiError, FieldError, invalid
+from polycrm.faces.cirrus.handlers import Call, creating, custom, item, paged, updating
+from polycrm.faces.cirrus.views import TAG_REF, Ctx, View, attr, linked, render
+from polycrm.faces.cirrus.writers import Writes, to, to_links
 from polycrm.faces.cirrus.groups.accounts import ACCOUNT_REF
 from polycrm.faces.cirrus.groups.contracts import CONTRACT_ENTITY, CONTRACT_OBJECT, OBJECT_CATEGORY
 from polycrm.faces.cirrus.groups._records import (
     created, extra, f_csv, page_of, record_entity, ref_in, to_int, to_ref, updated, with_schema,
 )
-from polycrm.faces.cirrus.models import define
+from polycrm.faces.cirrus.schemas import define
 
 define("Object", {
     "id": "int", "name": "str", "description": "text", "serialnumber": "str", "manufacturer": "AccountRef",

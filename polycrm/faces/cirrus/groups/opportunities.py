@@ -17,16 +17,17 @@ from typing import Any
 from polycrm.core import links, opportunities
 from polycrm.core import query as q
 from polycrm.core.models import Contact, Customer, Document, Lookup, Opportunity, User
-from polycrm.faces.cirrus.framework import (
-    FILE_REF, ID_NAME, TAG_REF, USER_REF, Ctx, Entity, View, Writes, attr, creating, f_eq,
-    f_flag, f_from, f_ids, f_like, f_to, following, item, linked, listing, lookup_entity, paged, ref,
-    render, to, to_links, updating,
+from polycrm.faces.cirrus.entity import Entity, f_eq, f_flag, f_from, f_ids, f_like, f_to, lookup_entity
+from polycrm.faces.cirrus.handlers import creating, following, item, listing, paged, updating
+from polycrm.faces.cirrus.views import (
+    FILE_REF, ID_NAME, TAG_REF, USER_REF, Ctx, View, attr, linked, ref, render
 )
+from polycrm.faces.cirrus.writers import Writes, to, to_links
 from polycrm.faces.cirrus.groups._sales import (
     CONTACT_REF, to_day, to_flag, to_lookup_ref, to_moment, to_number, to_ref, with_schema,
 )
 from polycrm.faces.cirrus.groups.accounts import ACCOUNT_REF
-from polycrm.faces.cirrus.models import define
+from polycrm.faces.cirrus.schemas import define
 
 define("OppEstimate", {"id": "int", "description": "str", "sortorder": "int", "value": "str", "visible": "int"})
 define("OppReason", {"id": "int", "name": "str", "sortorder": "int"})

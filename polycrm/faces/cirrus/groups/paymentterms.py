@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from polycrm.core import query as q
-from polycrm.faces.cirrus.framework import View, attr, f_eq, ignored, to
+from polycrm.faces.cirrus.entity import f_eq
+from polycrm.faces.cirrus.views import View, attr
+from polycrm.faces.cirrus.writers import ignored, to
 from polycrm.faces.cirrus.groups._sales import lookup_group, to_flag, to_int
-from polycrm.faces.cirrus.models import define
+from polycrm.faces.cirrus.schemas import define
 
 define("PaymentTerm", {"id": "int", "name": "str", "default": "int", "externalkey": "str", "days": "int"})
 VIEW = View(

@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
-from polycrm.faces.cirrus.framework import View, attr, ignored, to
+from polycrm.faces.cirrus.views import View, attr
+from polycrm.faces.cirrus.writers import ignored, to
 from polycrm.faces.cirrus.groups._sales import lookup_group, to_int
-from polycrm.faces.cirrus.models import define
+from polycrm.faces.cirrus.schemas import define
 
 define("SortGroup", {"id": "int", "name": "str", "sort": "int", "externalkey": "str"})
 VIEW = View(

@@ -17,11 +17,13 @@ from typing import Any
 
 from polycrm.core import query as q
 from polycrm.core.models import Contact, Customer, Record, User
-from polycrm.faces.cirrus.framework import (
-    Ctx, Entity, FieldError, View, Writes, attr, creating, f_eq, f_like, ignored, item, paged, to, updating,
-)
+from polycrm.faces.cirrus.entity import Entity, f_eq, f_like
+from polycrm.faces.cirrus.errors import FieldError
+from polycrm.faces.cirrus.handlers import creating, item, paged, updating
+from polycrm.faces.cirrus.views import Ctx, View, attr
+from polycrm.faces.cirrus.writers import Writes, ignored, to
 from polycrm.faces.cirrus.groups._sales import to_day, to_flag, to_int, to_ref, with_schema
-from polycrm.faces.cirrus.models import define
+from polycrm.faces.cirrus.schemas import define
 
 SUBSCRIPTION_KIND = "subscription"
 LIST_IDS = ("typeid", "statusid", "intervalid", "periodid", "nextperiodid", "renewalperiodid", "renewalid",

@@ -13,12 +13,13 @@ from __future__ import annotations
 from polycrm.core import links
 from polycrm.core import query as q
 from polycrm.core.models import Lookup
-from polycrm.faces.cirrus.framework import (
-    TAG_REF, Ctx, FieldError, View, Writes, attr, creating, f_active, f_eq, f_like, item, linked, lookup_entity, paged,
-    to, to_bool, to_links, updating,
-)
+from polycrm.faces.cirrus.entity import f_active, f_eq, f_like, lookup_entity
+from polycrm.faces.cirrus.errors import FieldError
+from polycrm.faces.cirrus.handlers import creating, item, paged, updating
+from polycrm.faces.cirrus.views import TAG_REF, Ctx, View, attr, linked
+from polycrm.faces.cirrus.writers import Writes, to, to_bool, to_links
 from polycrm.faces.cirrus.groups._records import csv_ids, extra, record_entity, to_int, with_schema
-from polycrm.faces.cirrus.models import define
+from polycrm.faces.cirrus.schemas import define
 
 KIND = "template"
 RESOURCES = ("order", "quote")

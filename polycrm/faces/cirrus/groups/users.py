@@ -27,13 +27,13 @@ from polycrm.core import users
 from polycrm.core import query as q
 from polycrm.core.models import Lookup, Record, User
 from polycrm.faces.cirrus import wire
-from polycrm.faces.cirrus.framework import (
-    ID_NAME, TAG_REF, USER_REF, ApiError, Binding, Call, Ctx, Entity, FieldError, View, Writes, attr,
-    creating, custom, f_eq, f_flag, ignored, item, linked, lookup_entity, paged, render,
-    run_page, to, to_links, updating,
-)
+from polycrm.faces.cirrus.entity import Entity, f_eq, f_flag, lookup_entity, run_page
+from polycrm.faces.cirrus.errors import ApiError, FieldError
+from polycrm.faces.cirrus.handlers import Binding, Call, creating, custom, item, paged, updating
+from polycrm.faces.cirrus.views import ID_NAME, TAG_REF, USER_REF, Ctx, View, attr, linked, render
+from polycrm.faces.cirrus.writers import Writes, ignored, to, to_links
 from polycrm.faces.cirrus.groups._records import month_in_path
-from polycrm.faces.cirrus.models import define
+from polycrm.faces.cirrus.schemas import define
 
 USER_KIND = links.USER
 DEPARTMENT_KIND, DEPARTMENT_LINK = "user_department", "department"
