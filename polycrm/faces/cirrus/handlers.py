@@ -33,8 +33,8 @@ class Binding:
     entity: Entity | None = None
     # Query parameters this operation serves beyond the entity's filters.
     handles: frozenset[str] = frozenset()
-    # The operation whose body fields this one accepts (where the doc lost them).
-    body_from: int | None = None
+    # The operationId whose body fields this one accepts (where the doc lost them).
+    body_from: str | None = None
     # A GET that writes (a status check that moves on, settling what is due):
     # it runs in a writing workspace, like the other methods, so that on
     # SQLite it takes the write lock up front instead of upgrading a read.

@@ -206,7 +206,7 @@ LIST_SORTS = {
 }
 
 
-def lookup_group(numbers: tuple[int, int, int, int], label: str, kind: str, view: View,
+def lookup_group(operation_ids: tuple[str, str, str, str], label: str, kind: str, view: View,
                  writers: dict[str, Writer], filters: dict | None = None, sorts: dict | None = None) -> dict:
     """Bindings of the create/page/update/item operations of one small list."""
     entity = lookup_entity(
@@ -214,7 +214,7 @@ def lookup_group(numbers: tuple[int, int, int, int], label: str, kind: str, view
         filters={**LIST_FILTERS, **(filters or {})},
         sorts={**LIST_SORTS, **(sorts or {})},
     )
-    create, page, update, get = numbers
+    create, page, update, get = operation_ids
     return {create: creating(entity), page: paged(entity), update: updating(entity), get: item(entity)}
 
 

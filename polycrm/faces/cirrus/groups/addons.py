@@ -41,4 +41,4 @@ ADDON_ENTITY = record_entity(
            "internalname": (q.Sort("number", mode="text"),), "number": (q.Sort("id"),)},
 )
 
-BINDINGS = {190: paged(ADDON_ENTITY), 191: item(ADDON_ENTITY)}
+BINDINGS = {"get_addon_collection": paged(ADDON_ENTITY), "get_addon_item": item(ADDON_ENTITY)}

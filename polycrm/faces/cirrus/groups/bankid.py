@@ -143,10 +143,11 @@ def relations(call: Call) -> dict:
 
 
 BINDINGS = {
-    192: custom(start, "object", SIGNATURE, START_BODY),
-    193: custom(relate, "object", RELATION, RELATION_BODY),
-    194: custom(relations, "page", RELATION, handles=["type", "otherid", "signatureid"]),
-    195: custom(update, "object", SIGNATURE, UPDATE_BODY),
+    "post_bankid_collection": custom(start, "object", SIGNATURE, START_BODY),
+    "post_bankid_relation_collection": custom(relate, "object", RELATION, RELATION_BODY),
+    "get_bankid_relation_collection": custom(relations, "page", RELATION,
+                                             handles=["type", "otherid", "signatureid"]),
+    "put_bankid_item": custom(update, "object", SIGNATURE, UPDATE_BODY),
     # A status check moves a pending signature on: it writes.
-    196: custom(status, "object", SIGNATURE, writes=True),
+    "get_bankid_item": custom(status, "object", SIGNATURE, writes=True),
 }

@@ -85,10 +85,10 @@ CONTACT_ENTITY = Entity(
 )
 
 BINDINGS = {
-    52: creating(CONTACT_ENTITY),
-    53: paged(CONTACT_ENTITY),
-    54: following(CONTACT_ENTITY, True),
-    55: following(CONTACT_ENTITY, False),
-    56: updating(CONTACT_ENTITY),
-    57: item(CONTACT_ENTITY),
+    "post_contact_collection": creating(CONTACT_ENTITY),
+    "get_contact_collection": paged(CONTACT_ENTITY),
+    "post_contact_follow": following(CONTACT_ENTITY, True),
+    "post_contact_unfollow": following(CONTACT_ENTITY, False),
+    "put_contact_item": updating(CONTACT_ENTITY),
+    "get_contact_item": item(CONTACT_ENTITY),
 }

@@ -155,13 +155,13 @@ def reminders(call: Call) -> dict:
 
 
 BINDINGS = {
-    165: creating(CONTRACT_ENTITY),
-    166: custom(contract_page, "page", CONTRACT, CONTRACT_ENTITY),
-    167: custom(contract_objects, "page", CONTRACT_OBJECT, handles=["location"]),
-    168: custom(put_placement, "object", CONTRACT_OBJECT),
-    169: custom(placement_item, "object", CONTRACT_OBJECT),
-    170: custom(reminder_item, "object", CONTRACT_REMINDER),
-    171: custom(reminders, "page", CONTRACT_REMINDER),
-    172: updating(CONTRACT_ENTITY),
-    173: item(CONTRACT_ENTITY),
+    "post_contract_collection": creating(CONTRACT_ENTITY),
+    "get_contract_collection": custom(contract_page, "page", CONTRACT, CONTRACT_ENTITY),
+    "get_contract_object_collection": custom(contract_objects, "page", CONTRACT_OBJECT, handles=["location"]),
+    "put_contract_object_item": custom(put_placement, "object", CONTRACT_OBJECT),
+    "get_contract_object_item": custom(placement_item, "object", CONTRACT_OBJECT),
+    "get_contract_reminder_item": custom(reminder_item, "object", CONTRACT_REMINDER),
+    "get_contract_reminder_collection": custom(reminders, "page", CONTRACT_REMINDER),
+    "put_contract_item": updating(CONTRACT_ENTITY),
+    "get_contract_item": item(CONTRACT_ENTITY),
 }

@@ -14,7 +14,8 @@ VIEW = View(
 )
 
 BINDINGS = lookup_group(
-    (58, 59, 60, 61),
+    ("post_deliveryterm_collection", "get_deliveryterm_collection",
+     "put_deliveryterm_item", "get_deliveryterm_item"),
     "Deliveryterm",
     "delivery_term",
     VIEW,

@@ -11,7 +11,8 @@ define("DeliveryType", {"id": "int", "name": "str", "default": "int"})
 VIEW = View("DeliveryType", {"id": attr("id"), "name": attr("name"), "default": attr("is_default")})
 
 BINDINGS = lookup_group(
-    (62, 63, 64, 65),
+    ("post_deliverytype_collection", "get_deliverytype_collection",
+     "put_deliverytype_item", "get_deliverytype_item"),
     "Deliverytype",
     "delivery_type",
     VIEW,

@@ -220,8 +220,10 @@ def put_value(call: Call) -> dict:
 
 
 BINDINGS = {
-    66: custom(definitions, "page", DEFINITION, handles=["groups", "typeid", "fieldname"]),
-    67: custom(definition, "object", DEFINITION),
-    68: custom(values, "page", VALUE, handles=["resourcetype", "resourceid", "fieldname", "fieldids"]),
-    69: custom(put_value, "object", VALUE),
+    "get_field_definition_collection": custom(definitions, "page", DEFINITION,
+                                              handles=["groups", "typeid", "fieldname"]),
+    "get_field_definition_item": custom(definition, "object", DEFINITION),
+    "get_dynamicfield_value_collection": custom(values, "page", VALUE,
+                                                handles=["resourcetype", "resourceid", "fieldname", "fieldids"]),
+    "put_dynamicfield_value_item": custom(put_value, "object", VALUE),
 }

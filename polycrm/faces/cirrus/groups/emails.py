@@ -67,6 +67,6 @@ def one(call: Call) -> dict:
 
 
 BINDINGS = {
-    207: custom(page, "page", EMAIL, handles=["accountid", "contactid", "date"]),
-    208: custom(one, "object", EMAIL),
+    "get_email_collection": custom(page, "page", EMAIL, handles=["accountid", "contactid", "date"]),
+    "get_email_item": custom(one, "object", EMAIL),
 }

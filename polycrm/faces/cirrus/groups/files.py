@@ -236,11 +236,11 @@ def _sorted_page(entity: Entity, key: str):
 
 
 BINDINGS = {
-    70: creating(FILES),
-    71: _sorted_page(FILES, "id_asc"),
-    72: _sorted_page(FOLDERS, "name_asc"),
-    73: item(FOLDERS),
-    74: updating(FILES),
-    75: item(FILES),
+    "post_file_collection": creating(FILES),
+    "get_file_collection": _sorted_page(FILES, "id_asc"),
+    "get_file_folder_collection": _sorted_page(FOLDERS, "name_asc"),
+    "get_file_folder_item": item(FOLDERS),
+    "put_file_item": updating(FILES),
+    "get_file_item": item(FILES),
 }
 

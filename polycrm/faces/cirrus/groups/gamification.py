@@ -127,12 +127,12 @@ def user_stats(call: Call) -> dict:
 
 
 BINDINGS = {
-    76: custom(create, "object", CHALLENGE),
+    "post_gamification_challenge_collection": custom(create, "object", CHALLENGE),
     # Reading challenges or statistics settles challenges whose stop date has passed: it writes.
-    77: custom(page, "page", CHALLENGE, CHALLENGE_ENTITY, writes=True),
-    78: listing(TYPES),
-    79: custom(user_stats, "object", STATS, writes=True),
-    80: custom(one, "object", CHALLENGE, writes=True),
-    81: custom(answer(True), "object", ANSWER),
-    82: custom(answer(False), "object", ANSWER),
+    "get_gamification_challenge_collection": custom(page, "page", CHALLENGE, CHALLENGE_ENTITY, writes=True),
+    "get_gamification_challenge_type_collection": listing(TYPES),
+    "get_gamification_challenge_user_item": custom(user_stats, "object", STATS, writes=True),
+    "get_gamification_challenge_item": custom(one, "object", CHALLENGE, writes=True),
+    "put_gamification_challenge_accept": custom(answer(True), "object", ANSWER),
+    "put_gamification_challenge_decline": custom(answer(False), "object", ANSWER),
 }

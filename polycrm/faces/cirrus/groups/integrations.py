@@ -87,13 +87,14 @@ def phone_list(call: Call) -> list:
 
 
 BINDINGS = {
-    124: custom(address, "object", PERSON_ADDRESS, NUMBER_BODY),
-    125: custom(signing.start, "object", signing.SIGNATURE, signing.START_BODY),
-    126: custom(signing.cancel, "object", signing.SIGNATURE),
-    127: custom(signing.status, "object", signing.SIGNATURE, writes=True),
-    128: custom(credit_check, "object", CREDIT_CHECK, NUMBER_BODY),
-    129: custom(brands, "list", ID_NAME),
-    130: custom(models, "list", ID_NAME, handles=["brandid"]),
-    131: custom(options, "object", PHONE_OPTIONS, handles=["modelid"]),
-    132: custom(phone_list, "list", PHONE, handles=["modelid", "colourid", "sizeid"]),
+    "post_address": custom(address, "object", PERSON_ADDRESS, NUMBER_BODY),
+    "post_integration_bankid_collection": custom(signing.start, "object", signing.SIGNATURE, signing.START_BODY),
+    "delete_integration_bankid_item": custom(signing.cancel, "object", signing.SIGNATURE),
+    "get_integration_bankid_item": custom(signing.status, "object", signing.SIGNATURE, writes=True),
+    "post_credit_check": custom(credit_check, "object", CREDIT_CHECK, NUMBER_BODY),
+    "get_integration_phone_brand_collection": custom(brands, "list", ID_NAME),
+    "get_integration_phone_model_collection": custom(models, "list", ID_NAME, handles=["brandid"]),
+    "get_integration_phone_option_collection": custom(options, "object", PHONE_OPTIONS, handles=["modelid"]),
+    "get_integration_phone_phone_collection": custom(phone_list, "list", PHONE,
+                                                     handles=["modelid", "colourid", "sizeid"]),
 }

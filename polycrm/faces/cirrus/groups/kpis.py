@@ -51,4 +51,4 @@ def page(call: Call) -> dict:
             "items": [render(call.ctx, KPI, row) for row in rows]}
 
 
-BINDINGS = {150: custom(page, "page", KPI, handles=["userid", "location"])}
+BINDINGS = {"get_kpi_collection": custom(page, "page", KPI, handles=["userid", "location"])}

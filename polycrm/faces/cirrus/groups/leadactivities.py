@@ -84,8 +84,8 @@ LEAD_ACTIVITY_ENTITY = Entity(
 )
 
 BINDINGS = {
-    83: creating(LEAD_ACTIVITY_ENTITY),
-    84: paged(LEAD_ACTIVITY_ENTITY),
-    85: updating(LEAD_ACTIVITY_ENTITY),
-    86: item(LEAD_ACTIVITY_ENTITY),
+    "post_leadactivity_collection": creating(LEAD_ACTIVITY_ENTITY),
+    "get_leadactivity_collection": paged(LEAD_ACTIVITY_ENTITY),
+    "put_leadactivity_item": updating(LEAD_ACTIVITY_ENTITY),
+    "get_leadactivity_item": item(LEAD_ACTIVITY_ENTITY),
 }

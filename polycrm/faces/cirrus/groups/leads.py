@@ -79,10 +79,10 @@ LEAD_ENTITY = Entity(
 )
 
 BINDINGS = {
-    87: creating(LEAD_ENTITY),
-    88: paged(LEAD_ENTITY),
-    89: updating(LEAD_ENTITY),
-    90: item(LEAD_ENTITY),
+    "post_lead_collection": creating(LEAD_ENTITY),
+    "get_lead_collection": paged(LEAD_ENTITY),
+    "put_lead_item": updating(LEAD_ENTITY),
+    "get_lead_item": item(LEAD_ENTITY),
 }
 
 __all__ = ["BINDINGS", "LEAD_ENTITY", "LEAD_KIND"]

@@ -11,7 +11,7 @@ define("LeadStatus", {"id": "int", "name": "str", "sortorder": "int"})
 VIEW = View("LeadStatus", {"id": attr("id"), "name": attr("name"), "sortorder": attr("sortorder")})
 
 BINDINGS = lookup_group(
-    (230, 231, 232, 233),
+    ("post_leadstatus_collection", "get_leadstatus_collection", "put_leadstatus_item", "get_leadstatus_item"),
     "Leadstatus",
     "lead_status",
     VIEW,

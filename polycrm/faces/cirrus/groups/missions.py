@@ -177,15 +177,15 @@ def progress(call: Call) -> dict:
 
 
 BINDINGS = {
-    155: creating(MISSION_ENTITY),
-    156: paged(MISSION_ENTITY),
-    157: updating(MISSION_ENTITY),
-    158: item(MISSION_ENTITY),
-    159: custom(connections, "page", CONNECTION, handles=["result"]),
-    160: custom(activity_connections, "page", ACTIVITY_CONNECTION,
+    "post_mission_collection": creating(MISSION_ENTITY),
+    "get_mission_collection": paged(MISSION_ENTITY),
+    "put_mission_item": updating(MISSION_ENTITY),
+    "get_mission_item": item(MISSION_ENTITY),
+    "get_mission_connection_collection": custom(connections, "page", CONNECTION, handles=["result"]),
+    "get_mission_activity_connection_collection": custom(activity_connections, "page", ACTIVITY_CONNECTION,
                 handles=["result", "typeids", "userids", "start", "end", "sorting"]),
-    161: custom(connections, "page", CONNECTION, handles=["result"]),
-    162: custom(put_connection, "object", CONNECTION, CONNECTION_BODY),
-    163: custom(connection_item, "object", CONNECTION),
-    164: custom(progress, "page", PROGRESS, handles=["accountids"]),
+    "get_mission_connection_type_collection": custom(connections, "page", CONNECTION, handles=["result"]),
+    "put_mission_connection_item": custom(put_connection, "object", CONNECTION, CONNECTION_BODY),
+    "get_mission_connection_item": custom(connection_item, "object", CONNECTION),
+    "get_mission_progress_collection": custom(progress, "page", PROGRESS, handles=["accountids"]),
 }

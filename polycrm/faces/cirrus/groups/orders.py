@@ -156,8 +156,8 @@ ORDER_ENTITY = Entity(
 )
 
 BINDINGS = {
-    104: creating(ORDER_ENTITY),
-    105: paged(ORDER_ENTITY),
-    106: updating(ORDER_ENTITY),
-    107: item(ORDER_ENTITY),
+    "post_order_collection": creating(ORDER_ENTITY),
+    "get_order_collection": paged(ORDER_ENTITY),
+    "put_order_item": updating(ORDER_ENTITY),
+    "get_order_item": item(ORDER_ENTITY),
 }

@@ -14,7 +14,7 @@ VIEW = View(
 )
 
 BINDINGS = lookup_group(
-    (151, 152, 153, 154),
+    ("post_orderstatus_collection", "get_orderstatus_collection", "put_orderstatus_item", "get_orderstatus_item"),
     "Orderstatus",
     "order_status",
     VIEW,

@@ -13,7 +13,7 @@ VIEW = View(
 )
 
 BINDINGS = lookup_group(
-    (108, 109, 110, 111),
+    ("post_ordertype_collection", "get_ordertype_collection", "put_ordertype_item", "get_ordertype_item"),
     "Ordertype",
     "order_type",
     VIEW,

@@ -22,7 +22,7 @@ VIEW = View(
 )
 
 BINDINGS = lookup_group(
-    (112, 113, 114, 115),
+    ("post_paymentterm_collection", "get_paymentterm_collection", "put_paymentterm_item", "get_paymentterm_item"),
     "Paymentterm",
     "payment_term",
     VIEW,

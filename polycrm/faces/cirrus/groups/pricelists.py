@@ -169,14 +169,15 @@ def price_groups(call: Call) -> dict:
 
 
 BINDINGS = {
-    116: creating(PRICELIST_ENTITY),
-    117: paged(PRICELIST_ENTITY),
-    118: creating(PRICE_GROUP_ENTITY),
-    119: custom(price_groups, "page", PRICE_GROUP, PRICE_GROUP_ENTITY, handles=("quantity",)),
-    120: updating(PRICE_GROUP_ENTITY),
-    121: item(PRICE_GROUP_ENTITY),
-    122: updating(PRICELIST_ENTITY),
-    123: item(PRICELIST_ENTITY),
+    "post_pricelist_collection": creating(PRICELIST_ENTITY),
+    "get_pricelist_collection": paged(PRICELIST_ENTITY),
+    "post_pricelist_pricegroup_collection": creating(PRICE_GROUP_ENTITY),
+    "get_pricelist_pricegroup_collection": custom(price_groups, "page", PRICE_GROUP, PRICE_GROUP_ENTITY,
+                                                  handles=("quantity",)),
+    "put_pricelist_pricegroup_item": updating(PRICE_GROUP_ENTITY),
+    "get_pricelist_pricegroup_item": item(PRICE_GROUP_ENTITY),
+    "put_pricelist_item": updating(PRICELIST_ENTITY),
+    "get_pricelist_item": item(PRICELIST_ENTITY),
 }
 
 __all__ = ["ARTICLE_REF", "PRICELIST", "PRICE_GROUP", "BINDINGS"]

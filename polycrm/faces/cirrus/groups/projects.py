@@ -24,4 +24,4 @@ PROJECT_ENTITY = Entity(
     sorts={"name": (q.Sort("name", mode="text"),), "number": (q.Sort("number", mode="numeric_text"),)},
 )
 
-BINDINGS = {229: paged(PROJECT_ENTITY)}
+BINDINGS = {"get_project_collection": paged(PROJECT_ENTITY)}

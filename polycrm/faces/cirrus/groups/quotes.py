@@ -193,14 +193,14 @@ def add_relation(call: Call) -> dict[str, Any]:
 
 
 BINDINGS = {
-    197: creating(QUOTE_ENTITY),
-    198: paged(QUOTE_ENTITY),
-    199: custom(add_relation, "object", QUOTE_RELATION, RELATIONS),
-    200: paged(RELATIONS),
-    201: creating(QUOTE_STATUSES),
-    202: paged(QUOTE_STATUSES),
-    203: updating(QUOTE_STATUSES),
-    204: item(QUOTE_STATUSES),
-    205: updating(QUOTE_ENTITY),
-    206: item(QUOTE_ENTITY),
+    "post_quote_collection": creating(QUOTE_ENTITY),
+    "get_quote_collection": paged(QUOTE_ENTITY),
+    "post_quote_relation_collection": custom(add_relation, "object", QUOTE_RELATION, RELATIONS),
+    "get_quote_relation_collection": paged(RELATIONS),
+    "post_quote_status_collection": creating(QUOTE_STATUSES),
+    "get_quote_status_collection": paged(QUOTE_STATUSES),
+    "put_quote_status_item": updating(QUOTE_STATUSES),
+    "get_quote_status_item": item(QUOTE_STATUSES),
+    "put_quote_item": updating(QUOTE_ENTITY),
+    "get_quote_item": item(QUOTE_ENTITY),
 }

@@ -43,6 +43,6 @@ def write(call: Call) -> dict:
 
 
 BINDINGS = {
-    188: custom(write, "object", SETTINGS),
-    189: custom(read, "object", SETTINGS),
+    "put_settings": custom(write, "object", SETTINGS),
+    "get_settings": custom(read, "object", SETTINGS),
 }

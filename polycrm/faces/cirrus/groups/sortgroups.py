@@ -14,7 +14,7 @@ VIEW = View(
 )
 
 BINDINGS = lookup_group(
-    (209, 210, 211, 212),
+    ("post_sortgroup_collection", "get_sortgroup_collection", "put_sortgroup_item", "get_sortgroup_item"),
     "Sortgroup",
     "sort_group",
     VIEW,

@@ -76,8 +76,8 @@ SUBSCRIPTION_ENTITY = Entity(
 )
 
 BINDINGS = {
-    225: creating(SUBSCRIPTION_ENTITY),
-    226: paged(SUBSCRIPTION_ENTITY),
-    227: updating(SUBSCRIPTION_ENTITY),
-    228: item(SUBSCRIPTION_ENTITY),
+    "post_subscription_collection": creating(SUBSCRIPTION_ENTITY),
+    "get_subscription_collection": paged(SUBSCRIPTION_ENTITY),
+    "put_subscription_item": updating(SUBSCRIPTION_ENTITY),
+    "get_subscription_item": item(SUBSCRIPTION_ENTITY),
 }

@@ -84,16 +84,16 @@ CATEGORY_ENTITY = list_entity("Template category", "template_category")
 LANGUAGE_ENTITY = list_entity("Template language", "template_language")
 
 BINDINGS = {
-    213: creating(TEMPLATE_ENTITY),
-    214: paged(TEMPLATE_ENTITY),
-    215: creating(CATEGORY_ENTITY),
-    216: paged(CATEGORY_ENTITY),
-    217: updating(CATEGORY_ENTITY),
-    218: item(CATEGORY_ENTITY),
-    219: creating(LANGUAGE_ENTITY),
-    220: paged(LANGUAGE_ENTITY),
-    221: updating(LANGUAGE_ENTITY),
-    222: item(LANGUAGE_ENTITY),
-    223: updating(TEMPLATE_ENTITY),
-    224: item(TEMPLATE_ENTITY),
+    "post_template_collection": creating(TEMPLATE_ENTITY),
+    "get_template_collection": paged(TEMPLATE_ENTITY),
+    "post_template_category_collection": creating(CATEGORY_ENTITY),
+    "get_template_category_collection": paged(CATEGORY_ENTITY),
+    "put_template_category_item": updating(CATEGORY_ENTITY),
+    "get_template_category_item": item(CATEGORY_ENTITY),
+    "post_template_language_collection": creating(LANGUAGE_ENTITY),
+    "get_template_language_collection": paged(LANGUAGE_ENTITY),
+    "put_template_language_item": updating(LANGUAGE_ENTITY),
+    "get_template_language_item": item(LANGUAGE_ENTITY),
+    "put_template_item": updating(TEMPLATE_ENTITY),
+    "get_template_item": item(TEMPLATE_ENTITY),
 }
