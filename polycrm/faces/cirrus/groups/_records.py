@@ -14,10 +14,12 @@ from typing import Any
 from polycrm.core import lookups
 from polycrm.core import query as q
 from polycrm.core.models import Record, TenantScoped
+from polycrm.core.workspace import get_path
 from polycrm.faces.cirrus import wire
 from polycrm.faces.cirrus.entity import Entity
 from polycrm.faces.cirrus.errors import FieldError, invalid
 from polycrm.faces.cirrus.handlers import Call
+from polycrm.faces.cirrus.schemas import MODELS
 from polycrm.faces.cirrus.views import Ctx, Reader, View, render
 from polycrm.faces.cirrus.writers import Writer, Writes
 
@@ -47,8 +49,6 @@ def ref_in(model: type[TenantScoped], path: str, view: View) -> Reader:
     """A referenced row whose id is kept at ``path`` (a column or ``extra.x``)."""
 
     def read(ctx: Ctx, obj: Any) -> Any:
-        from polycrm.core.workspace import get_path
-
         target = ctx.loader.get(model, get_path(obj, path))
         return render(ctx, view, target) if target is not None and not target.deleted else None
 
@@ -195,8 +195,6 @@ def page_of(call: Call, model: type[TenantScoped], criteria: Sequence[q.Criterio
 def shaped(schema: str, data: Any) -> Any:
     """``data`` (a dict kept as JSON) as the model ``schema``: its fields in
     order, each coerced to its type (missing ones null, nested models too)."""
-    from polycrm.faces.cirrus.schemas import MODELS
-
     if not isinstance(data, Mapping):
         return None
     out: dict[str, Any] = {}

@@ -9,6 +9,7 @@ its position). Add-ons are installed with fixtures (``records: {addon: [...]}``)
 from __future__ import annotations
 
 from polycrm.core import query as q
+from polycrm.faces.cirrus import wire
 from polycrm.faces.cirrus.entity import f_like
 from polycrm.faces.cirrus.handlers import item, paged
 from polycrm.faces.cirrus.views import Ctx, View, attr
@@ -23,8 +24,6 @@ define("Addon", {"id": "int", "title": "str", "url": "str", "internalname": "str
 def parameters(ctx: Ctx, addon) -> list[dict]:
     """The add-on's parameters; they carry the add-on's own timestamps."""
     made, changed = created(ctx, addon), updated(ctx, addon)
-    from polycrm.faces.cirrus import wire
-
     return [{"id": i, "name": wire.coerce("str", p.get("name")), "value": wire.coerce("str", p.get("value")),
              "created": wire.coerce("datetime", made), "updated": wire.coerce("datetime", changed)}
             for i, p in enumerate((addon.extra or {}).get("parameters") or [], start=1) if isinstance(p, dict)]

@@ -16,8 +16,9 @@ from polycrm.core.models import Link, Record
 from polycrm.faces.cirrus.entity import Entity
 from polycrm.faces.cirrus.handlers import Call, custom
 from polycrm.faces.cirrus.views import View, attr, render
+from polycrm.faces.cirrus.groups._personnummer import PATTERN, person_number
 from polycrm.faces.cirrus.groups._records import created, page_of, schema_only, updated
-from polycrm.faces.cirrus.schemas import define
+from polycrm.faces.cirrus.schemas import MODELS, define
 
 define("BankIdUser", {"personalnumber": "str", "name": "str", "givenname": "str", "surname": "str"})
 define("BankIdDevice", {"ipaddress": "str"})
@@ -34,8 +35,6 @@ define("BankIdRelation", {"id": "int", "signature": "int", "type": "str", "other
 
 def _from_dict(schema: str, nested: Mapping[str, View] | None = None) -> View:
     """A view of a plain dict (completion data is kept as JSON)."""
-    from polycrm.faces.cirrus.schemas import MODELS
-
     nested = nested or {}
 
     def reader(name: str):
@@ -76,15 +75,13 @@ UPDATE_BODY = Entity("Signature", Record, SIGNATURE, writers={"status": schema_o
 RELATION_BODY = Entity("Signature relation", Link, SIGNATURE,
                        writers={"type": schema_only({"enum": list(bankid.RELATION_TYPES)})})
 START_BODY = Entity("Signature", Record, SIGNATURE, writers={
-    "personalnumber": schema_only({"pattern": r"^\s*[0-9]{8}[-+]?[0-9]{4}\s*$"}),
+    "personalnumber": schema_only({"pattern": PATTERN}),
     "abstract": schema_only({"pattern": r"\S"}, "extra.abstract"),
 })
 
 
 # -- the flow --------------------------------------------------------------------------
 def start(call: Call) -> dict:
-    from polycrm.faces.cirrus.groups.integrations import person_number
-
     body = call.body or {}
     number = person_number(body["personalnumber"], "personalnumber") if body.get("personalnumber") else None
     record = bankid.start(call.ws, abstract=body.get("abstract") or "", digest=body.get("digest"),

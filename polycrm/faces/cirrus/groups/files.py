@@ -23,9 +23,9 @@ from polycrm.core import query as q
 from polycrm.core.models import (
     Activity, Contact, Customer, Document, Folder, Lookup, Opportunity, Order, Product, Quote, Record, User,
 )
-from polycrm.faces.cirrus.entity import Entity, null_to_default
+from polycrm.faces.cirrus.entity import Entity, null_to_default, run_page
 from polycrm.faces.cirrus.errors import FieldError
-from polycrm.faces.cirrus.handlers import Call, creating, item, updating
+from polycrm.faces.cirrus.handlers import Binding, Call, creating, item, updating
 from polycrm.faces.cirrus.views import ID_NAME, USER_REF, Ctx, View, attr, children, ref, render
 from polycrm.faces.cirrus.writers import Writes, to
 from polycrm.faces.cirrus.groups._sales import OPPORTUNITY_REF
@@ -225,9 +225,6 @@ FOLDERS = Entity(label="Folder", model=Folder, view=FOLDER, sorts={"name": (q.So
 
 
 def _sorted_page(entity: Entity, key: str):
-    from polycrm.faces.cirrus.entity import run_page
-    from polycrm.faces.cirrus.handlers import Binding
-
     def handle(call: Call) -> dict:
         call.query = {**call.query, "sorting": key}
         return run_page(call, entity)

@@ -9,13 +9,13 @@
 from __future__ import annotations
 
 from polycrm.core import personnummer, phones
-from polycrm.core.errors import Invalid
 from polycrm.core.models import Record
 from polycrm.faces.cirrus.entity import Entity
-from polycrm.faces.cirrus.errors import ApiError, invalid
+from polycrm.faces.cirrus.errors import invalid
 from polycrm.faces.cirrus.handlers import Call, custom
 from polycrm.faces.cirrus.views import ID_NAME, View, attr, render
 from polycrm.faces.cirrus.groups import bankid as signing
+from polycrm.faces.cirrus.groups._personnummer import PATTERN, person_number
 from polycrm.faces.cirrus.groups._records import schema_only
 from polycrm.faces.cirrus.schemas import define
 
@@ -37,20 +37,6 @@ PHONE_OPTIONS = View("PhoneOptions", {
     "sizes": lambda ctx, o: [render(ctx, ID_NAME, s) for s in o[1]],
 })
 MISSING = "Missing required parameter in the query string"
-# Twelve digits, optionally with the customary separator before the last four.
-PATTERN = r"^\s*[0-9]{8}[-+]?[0-9]{4}\s*$"
-
-
-def person_number(value: object, field: str = "person_number") -> str:
-    """A well-formed number (else 400) that is a valid personnummer: twelve digits
-    with an impossible birth date or a wrong check digit identify no one (404)."""
-    text = personnummer.check_format(value, field)
-    try:
-        return personnummer.validate(text, field)
-    except Invalid as exc:
-        raise ApiError(404, exc.message, {field: exc.message}) from None
-
-
 # Custom handlers: the entity only carries the body's schema keywords.
 NUMBER_BODY = Entity("Person number", Record, PERSON_ADDRESS,
                      writers={"person_number": schema_only({"pattern": PATTERN})})
