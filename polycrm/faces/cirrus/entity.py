@@ -82,7 +82,8 @@ class Entity:
     # Filters that read several query parameters at once, and the names they read.
     combined: Callable[[Mapping[str, Any]], list[q.Criterion]] | None = None
     combined_params: frozenset[str] = frozenset()
-    # The core service every write of this entity goes through (polycrm.core.service.Service).
+    # The core service every write of this entity goes through (a polycrm.core.service.Service,
+    # or an errors.CirrusService around one); an entity without one is read-only.
     service: Any = None
 
     def find(self, ctx: Ctx, id_: Any) -> Any:
@@ -117,16 +118,15 @@ class Entity:
         return out
 
     def save(self, ctx: Ctx, obj: Any, body: Mapping[str, Any]) -> Any:
-        """Create (``obj`` None) or partially update a row from a validated body."""
+        """Create (``obj`` None) or partially update a row from a validated body, through the core service."""
+        if self.service is None:
+            raise TypeError(f"{self.label}: an entity without a core service is read-only")
         writes = self.apply(ctx, obj, body)
         null_to_default(self.model, writes.changes)
         if obj is None:
-            values = {**self.defaults, **writes.changes}
-            obj = self.service.create(ctx.ws, values) if self.service else ctx.ws.create(self.model, values)
-        elif self.service:
-            self.service.update(ctx.ws, obj, writes.changes)
+            obj = self.service.create(ctx.ws, {**self.defaults, **writes.changes})
         else:
-            ctx.ws.update(obj, writes.changes)
+            self.service.update(ctx.ws, obj, writes.changes)
         for step in writes.after:
             step(ctx, obj)
         ctx.ws.flush()

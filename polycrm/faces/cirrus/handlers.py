@@ -73,7 +73,15 @@ def item(entity: Entity, key: str = "id") -> Binding:
                    "object", entity.view, entity)
 
 
+def _writable(entity: Entity) -> None:
+    """A table binding a write to a read-only entity fails at import, not at the first request."""
+    if entity.service is None and type(entity).save is Entity.save:
+        raise TypeError(f"{entity.label}: a creating/updating binding needs an entity with a core service")
+
+
 def creating(entity: Entity) -> Binding:
+    _writable(entity)
+
     def handle(call: Call) -> dict:
         obj = entity.save(call.ctx, None, call.body or {})
         return render(call.ctx, entity.view, obj)
@@ -82,6 +90,8 @@ def creating(entity: Entity) -> Binding:
 
 
 def updating(entity: Entity, key: str = "id") -> Binding:
+    _writable(entity)
+
     def handle(call: Call) -> dict:
         obj = entity.find(call.ctx, call.path[key])
         entity.save(call.ctx, obj, call.body or {})

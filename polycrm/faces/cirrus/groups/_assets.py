@@ -50,7 +50,7 @@ OBJECT = View("Object", {
 })
 
 OBJECT_ENTITY = record_entity(
-    "Object", assets.OBJECT, OBJECT,
+    "Object", assets.OBJECT, OBJECT, service=assets.OBJECTS,
     writers={
         "name": to("name", required=True), "description": to("extra.description"),
         "serialnumber": to("extra.serialnumber"), "manufacturer": to_ref("customer_id", Customer, "Account"),

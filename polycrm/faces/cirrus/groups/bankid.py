@@ -115,7 +115,7 @@ def update(call: Call) -> dict:
     record = bankid.find(call.ws, call.path["id"])
     wanted = body.get("status") or ""
     if body.get("nonce") is not None:
-        call.ws.update(record, {"extra.nonce": body["nonce"]})
+        bankid.set_nonce(call.ws, record, body["nonce"])
     if wanted in COMPLETE_WORDS:
         bankid.complete(call.ws, record, _completion(body.get("completiondata")))
     elif wanted in CANCEL_WORDS:

@@ -66,7 +66,7 @@ def contract_filters(query: dict) -> list[q.Criterion]:
 
 
 CONTRACT_ENTITY = record_entity(
-    "Contract", assets.CONTRACT, CONTRACT,
+    "Contract", assets.CONTRACT, CONTRACT, service=assets.CONTRACTS,
     writers={
         "number": to("number"), "number2": to("extra.number2"), "description": to("extra.description"),
         "status": to_ref("extra.status_id", Lookup, "Contract status", kind="object_category", code="contractstatus"),

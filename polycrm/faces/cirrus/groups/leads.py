@@ -9,7 +9,7 @@ Sorting ``age`` is by creation time: ``age_desc`` lists the newest first.
 
 from __future__ import annotations
 
-from polycrm.core import links
+from polycrm.core import links, records
 from polycrm.core import query as q
 from polycrm.core.models import Lookup, Record, User
 from polycrm.faces.cirrus.entity import Entity, f_day, f_eq
@@ -21,7 +21,7 @@ from polycrm.faces.cirrus.groups._sales import to_int, to_lookup_ref, to_number,
 from polycrm.faces.cirrus.groups.leadactivities import LEAD_ACTIVITY, LEAD_ACTIVITY_KIND
 from polycrm.faces.cirrus.schemas import define
 
-LEAD_KIND = "lead"
+LEAD_KIND = records.LEAD
 CONTACT_FIELDS = [f"contact{n}" for n in ("title", "name", "surname", "company", "street", "city", "zip", "phone",
                                           "cellphone", "email", "vatno")]
 
@@ -55,7 +55,7 @@ LEAD = View("Lead", {
 })
 
 LEAD_ENTITY = Entity(
-    label="Lead", model=Record, view=LEAD,
+    label="Lead", model=Record, view=LEAD, service=records.LEADS,
     scope=(q.Criterion("eq", "kind", LEAD_KIND),), defaults={"kind": LEAD_KIND, "active": True},
     writers={
         **{n: to(f"extra.{n}") for n in CONTACT_FIELDS}, "value": to_number("extra.value"),

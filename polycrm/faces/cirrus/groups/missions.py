@@ -79,7 +79,7 @@ def mission_filters(query: dict) -> list[q.Criterion]:
 
 
 MISSION_ENTITY = record_entity(
-    "Mission", missions.KIND, MISSION,
+    "Mission", missions.KIND, MISSION, service=missions.SERVICE,
     writers={
         "name": to("name"), "active": to_bool("active"), "description": to("extra.description"),
         "startdate": to_date("extra.startdate"), "enddate": to_date("extra.enddate"),

@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from polycrm.core import query as q
+from polycrm.core import records
 from polycrm.core.models import Contact, Customer, Record, User
 from polycrm.faces.cirrus.entity import Entity, f_eq, f_like
 from polycrm.faces.cirrus.errors import FieldError
@@ -25,7 +26,7 @@ from polycrm.faces.cirrus.writers import Writes, ignored, to
 from polycrm.faces.cirrus.groups._sales import to_day, to_flag, to_int, to_ref, with_schema
 from polycrm.faces.cirrus.schemas import define
 
-SUBSCRIPTION_KIND = "subscription"
+SUBSCRIPTION_KIND = records.SUBSCRIPTION
 LIST_IDS = ("typeid", "statusid", "intervalid", "periodid", "nextperiodid", "renewalperiodid", "renewalid",
             "advanceid")
 
@@ -59,7 +60,7 @@ def account_from_contact(ctx: Ctx, obj: Any, body: dict, out: Writes) -> None:
 
 
 SUBSCRIPTION_ENTITY = Entity(
-    label="Subscription", model=Record, view=SUBSCRIPTION,
+    label="Subscription", model=Record, view=SUBSCRIPTION, service=records.SUBSCRIPTIONS,
     scope=(q.Criterion("eq", "kind", SUBSCRIPTION_KIND),), defaults={"kind": SUBSCRIPTION_KIND, "active": True},
     writers={
         "id": ignored(), "active": to_flag("active"), "name": to("name"), "note": to("extra.note"),

@@ -10,7 +10,7 @@ categories, languages and tags are core links to them (kinds
 
 from __future__ import annotations
 
-from polycrm.core import links
+from polycrm.core import links, records
 from polycrm.core import query as q
 from polycrm.core.models import Lookup
 from polycrm.faces.cirrus.entity import f_active, f_eq, f_like, lookup_entity
@@ -21,7 +21,7 @@ from polycrm.faces.cirrus.writers import Writes, to, to_bool, to_links
 from polycrm.faces.cirrus.groups._records import csv_ids, extra, record_entity, to_int, with_schema
 from polycrm.faces.cirrus.schemas import define
 
-KIND = "template"
+KIND = records.TEMPLATE
 RESOURCES = ("order", "quote")
 CATEGORY_LINK, LANGUAGE_LINK = "template_category", "template_language"
 
@@ -57,7 +57,7 @@ def linked_to(kind: str):
 
 
 TEMPLATE_ENTITY = record_entity(
-    "Template", KIND, TEMPLATE,
+    "Template", KIND, TEMPLATE, service=records.TEMPLATES,
     writers={
         "name": to("name", required=True), "resource": with_schema(write_resource, {"enum": list(RESOURCES)}), "html": to("extra.html"),
         "url": to("extra.url"), "active": to_bool("active"),
