@@ -1,8 +1,10 @@
 """Building blocks for the groups whose entities are core :class:`Record` rows
 of their own kind (missions, contracts, objects, templates, BankID, ...).
 
-Not a group itself (it is not in ``GROUPS``): readers, writers and filters
-that several of those groups share, on top of :mod:`..framework`.
+Not a group itself (its name starts with ``_``): readers, writers and
+filters that several of those groups share, on top of the face's
+:mod:`~polycrm.faces.cirrus.views`, :mod:`~polycrm.faces.cirrus.writers`
+and :mod:`~polycrm.faces.cirrus.entity`.
 """
 
 from __future__ import annotations
