@@ -18,6 +18,7 @@ from typing import Any
 from polycrm.core import links, lookups
 from polycrm.core import query as q
 from polycrm.core.models import Activity, Contact, Customer, Link, Record
+from polycrm.core.records import RecordService
 from polycrm.core.workspace import Workspace
 
 OBJECT = "object"
@@ -26,6 +27,8 @@ CONTRACT_OBJECT = "contract_object"
 CONTRACT_REMINDER = "contract_reminder"
 RECORD = q.entity_kind(Record)
 ACTIVITY = q.entity_kind(Activity)
+OBJECTS = RecordService(OBJECT, "object")
+CONTRACTS = RecordService(CONTRACT, "contract")
 
 
 # -- contract <-> object -------------------------------------------------------

@@ -75,6 +75,12 @@ def check(ws: Workspace, record: Record) -> Record:
     return record
 
 
+def set_nonce(ws: Workspace, record: Record, nonce: str) -> Record:
+    """Replace the request's nonce (the client's value echoed back on completion); any state allows it."""
+    ws.update(record, {"extra.nonce": nonce})
+    return record
+
+
 def _require_pending(record: Record) -> None:
     if (record.extra or {}).get("status") != PENDING:
         raise Conflict(f"Signature {record.id} is already {record.extra.get('status')}")

@@ -14,11 +14,13 @@ from polycrm.core import links
 from polycrm.core import query as q
 from polycrm.core.errors import NotFound
 from polycrm.core.models import Activity, Contact, Customer, Document, Link, Order, Product, Record, TenantScoped, User
+from polycrm.core.records import RecordService
 from polycrm.core.workspace import Workspace
 
 KIND = "mission"
 LINK = "mission"
 RECORD = q.entity_kind(Record)
+SERVICE = RecordService(KIND, "mission")
 # Connection type (as the API names it) -> the core model it connects to.
 CONNECTION_TYPES: dict[str, type[TenantScoped]] = {
     "account": Customer, "activity": Activity, "article": Product, "order": Order, "user": User,

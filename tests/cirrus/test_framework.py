@@ -190,7 +190,7 @@ def test_invalid_json_body_is_400(client, tenant):
 
 
 def test_swagger_lists_every_served_operation(client):
-    from polycrm.faces.cirrus import served_operations
+    from polycrm.faces.cirrus.groups import served_operations
     from polycrm.faces.cirrus.operations import all_paths, methods
 
     doc = client.get(url("/swagger.json")).json()
@@ -203,8 +203,8 @@ def test_swagger_lists_every_served_operation(client):
 
 def test_every_bound_operation_handles_all_its_parameters():
     """Each documented query parameter and body field of a served operation is used."""
-    from polycrm.faces.cirrus import served_operations
-    from polycrm.faces.cirrus.framework import GENERIC_FILTERS, PAGING
+    from polycrm.faces.cirrus.groups import served_operations
+    from polycrm.faces.cirrus.entity import GENERIC_FILTERS, PAGING
 
     for operation in served_operations():
         binding = operation.binding
@@ -213,7 +213,22 @@ def test_every_bound_operation_handles_all_its_parameters():
         if entity is not None:
             known |= set(entity.filters) | set(entity.combined_params)
         for param in operation.params:
-            assert param.name in known, (operation.n, param.name)
+            assert param.name in known, (operation.operation_id, param.name)
         if binding.handler.__qualname__.startswith(("creating", "updating")):
             for f in operation.op.get("body_fields", []):
-                assert f["name"] in entity.writers, (operation.n, f["name"])
+                assert f["name"] in entity.writers, (operation.operation_id, f["name"])
+
+
+def test_binding_tables_are_keyed_by_operation_id():
+    """Every operation of the table is bound once, by its operationId; a stray name is refused."""
+    from polycrm.faces.cirrus.groups import bindings
+    from polycrm.faces.cirrus.operations import BY_ID, TABLE, resolve
+
+    table = bindings()
+    assert set(table) == set(BY_ID)
+    assert len(BY_ID) == len(TABLE)
+    assert [o.operation_id for o in resolve(table)] == [op["operationId"] for op in TABLE]
+    with pytest.raises(ValueError, match="unknown operationIds bound: \\['post_acount_collection'\\]"):
+        resolve({**table, "post_acount_collection": table["post_account_collection"]})
+    with pytest.raises(ValueError, match="operations without a binding: \\['get_account_item'\\]"):
+        resolve({name: b for name, b in table.items() if name != "get_account_item"})

@@ -11,7 +11,7 @@ import pytest
 
 from tests.cirrus.helpers import url
 from polycrm.faces.cirrus.operations import BY_NUMBER, all_paths, methods
-from polycrm.faces.cirrus.server import UNAUTHORIZED
+from polycrm.faces.cirrus.endpoint import UNAUTHORIZED
 
 NUMBERS = [*range(66, 70), *range(76, 83), *range(124, 133), 150, *range(155, 197), 207, 208, *range(213, 225)]
 CASES = [(n, path, method) for n in NUMBERS for path in all_paths(BY_NUMBER[n]) for method in methods(BY_NUMBER[n])]

@@ -39,7 +39,7 @@ from polycrm.faces.centia import maps as centia_maps
 from polycrm.faces.centia import table as centia_table
 from polycrm.faces.centia.wire import DMY
 from polycrm.faces.cirrus.groups import accounts, articles, contacts, opportunities, quotes
-from polycrm.faces.cirrus.models import MODELS
+from polycrm.faces.cirrus.schemas import MODELS
 from polycrm.faces.cirrus.operations import TABLE
 from polycrm.faces.microbizz import maps as microbizz_maps
 from polycrm.faces.microbizz.fields import FieldMap as MicrobizzFieldMap

@@ -25,7 +25,7 @@ from polycrm.core import lookups
 from polycrm.core.limits import LONG_TEXT_MAX
 from polycrm.core.models import Customer
 from polycrm.core.workspace import Workspace
-from polycrm.faces.cirrus.server import BAD_JSON
+from polycrm.faces.cirrus.endpoint import BAD_JSON
 from tests.centia.helpers import Centia
 from tests.cirrus.helpers import VALIDATION, auth, url
 from tests.cross_api.helpers import Web

@@ -26,18 +26,12 @@ class AnyPathConvertor(PathConvertor):
 register_url_convertor("anypath", AnyPathConvertor())
 
 
-def served_operations() -> list:
-    from polycrm.faces.cirrus.groups import bindings
-    from polycrm.faces.cirrus.operations import BY_NUMBER, Operation
-
-    return [Operation(BY_NUMBER[n], binding) for n, binding in sorted(bindings().items())]
-
-
 def routes(rt) -> list:
     import orjson
 
+    from polycrm.faces.cirrus.groups import served_operations
     from polycrm.faces.cirrus.operations import canonical_path
-    from polycrm.faces.cirrus.server import Face
+    from polycrm.faces.cirrus.endpoint import Face
     from polycrm.faces.cirrus.swagger import document
 
     operations = served_operations()

@@ -1,28 +1,38 @@
 """The Cirrus 2 operation table and what the server makes of it.
 
 ``operations.json`` (next to this file) holds the facts of all 233
-operations: method, path, path aliases, alternative methods, path and
-query parameters (type, default, enum, csv, wildcard, max), request body
-fields and the response kind. :data:`BINDINGS` (collected from the group
-modules) says which operations are served and by what; the router, the
-request parsing and ``swagger.json`` are all derived from these two.
+operations: the operationId, method, path, path aliases, alternative
+methods, path and query parameters (type, default, enum, csv, wildcard,
+max), request body fields and the response kind. The group modules bind
+operations by operationId; :func:`resolve` turns their tables into
+:class:`Operation` objects, and the router, the request parsing and
+``swagger.json`` are all derived from those.
+
+The operationId is the vendor's where its page gives one no other
+operation has (``get_contract_object_item``), otherwise
+``<method>_<resource>_<collection|item>`` in the vendor's style
+(``post_account_collection``, ``get_account_item``, ``post_account_follow``).
+``operation_id`` keeps what the vendor page printed, clashes included.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from polycrm.faces.cirrus import wire
-from polycrm.faces.cirrus.framework import Binding, invalid
-from polycrm.faces.cirrus.models import MODELS, VALUE_MODELS, table_type
+from polycrm.faces.cirrus.errors import invalid
+from polycrm.faces.cirrus.handlers import Binding
+from polycrm.faces.cirrus.schemas import MODELS, VALUE_MODELS, table_type
 
 TABLE: list[dict[str, Any]] = json.loads(Path(__file__).with_name("operations.json").read_text())
 BY_NUMBER = {op["n"]: op for op in TABLE}
+BY_ID = {op["operationId"]: op for op in TABLE}
 
 # Path segments the vendor page lost; served under these names.
 NAMESPACES = {"{ns}": "integrations"}
@@ -231,6 +241,10 @@ class Operation:
     def n(self) -> int:
         return self.op["n"]
 
+    @property
+    def operation_id(self) -> str:
+        return self.op["operationId"]
+
     @cached_property
     def params(self) -> list[Param]:
         return [Param(p) for p in self.op.get("query", [])]
@@ -257,7 +271,7 @@ class Operation:
     @cached_property
     def body_schema(self) -> dict[str, Any] | None:
         """The request body schema from the table (nothing required on PUT)."""
-        source = BY_NUMBER[self.binding.body_from] if self.binding.body_from else self.op
+        source = BY_ID[self.binding.body_from] if self.binding.body_from else self.op
         fields = source.get("body_fields")
         if not fields:
             return None
@@ -319,6 +333,25 @@ class Operation:
         if errors:
             raise invalid(errors)
         return body
+
+
+def resolve(bindings: Mapping[str, Binding]) -> list[Operation]:
+    """The served operations, in table order, from ``{operationId: Binding}``.
+
+    Every operation of the table is bound exactly once: a name the table does
+    not know (a typo) or an operation left unbound is an error here, when the
+    group tables are collected, not a route that silently goes missing.
+    """
+    unknown = sorted(set(bindings) - set(BY_ID))
+    if unknown:
+        raise ValueError(f"unknown operationIds bound: {unknown}")
+    unbound = [op["operationId"] for op in TABLE if op["operationId"] not in bindings]
+    if unbound:
+        raise ValueError(f"operations without a binding: {unbound}")
+    for name, binding in bindings.items():
+        if binding.body_from is not None and binding.body_from not in BY_ID:
+            raise ValueError(f"{name}: body_from names an unknown operationId {binding.body_from!r}")
+    return [Operation(op, bindings[op["operationId"]]) for op in TABLE]
 
 
 def input_schema(t: str, *, nullable: bool = True) -> dict[str, Any]:

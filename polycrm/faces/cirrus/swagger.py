@@ -14,9 +14,9 @@ import re
 from typing import Any
 
 from polycrm.faces.cirrus import wire
-from polycrm.faces.cirrus.models import MODELS
+from polycrm.faces.cirrus.schemas import MODELS
 from polycrm.faces.cirrus.operations import INPUT_DEFS, Operation, all_paths, methods
-from polycrm.faces.cirrus.server import MAX_MASK
+from polycrm.faces.cirrus.endpoint import MAX_MASK
 
 TITLE = "RESTful API for Cirrus 2 (polycrm)"
 VERSION = "0.3.73"

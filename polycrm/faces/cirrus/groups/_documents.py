@@ -31,12 +31,12 @@ from polycrm.core.sales import LineService
 from polycrm.core import query as q
 from polycrm.core.models import Lookup, Product, Record, TenantScoped
 from polycrm.core.workspace import get_path
-from polycrm.faces.cirrus.framework import (
-    ID_NAME, TAG_REF, ApiError, Ctx, FieldError, View, Writer, Writes, attr, linked, ref, render,
-)
+from polycrm.faces.cirrus.errors import ApiError, FieldError
+from polycrm.faces.cirrus.views import ID_NAME, TAG_REF, Ctx, View, attr, linked, ref, render
+from polycrm.faces.cirrus.writers import Writer, Writes
 from polycrm.faces.cirrus.groups._sales import ref_id
 from polycrm.faces.cirrus.groups.pricelists import ARTICLE_REF, PRICE_GROUP, PRICELIST
-from polycrm.faces.cirrus.models import MODELS
+from polycrm.faces.cirrus.schemas import MODELS
 from polycrm.faces.cirrus.operations import INPUT_DEFS, input_schema
 
 

@@ -1,8 +1,10 @@
 """Building blocks for the groups whose entities are core :class:`Record` rows
 of their own kind (missions, contracts, objects, templates, BankID, ...).
 
-Not a group itself (it is not in ``GROUPS``): readers, writers and filters
-that several of those groups share, on top of :mod:`..framework`.
+Not a group itself (its name starts with ``_``): readers, writers and
+filters that several of those groups share, on top of the face's
+:mod:`~polycrm.faces.cirrus.views`, :mod:`~polycrm.faces.cirrus.writers`
+and :mod:`~polycrm.faces.cirrus.entity`.
 """
 
 from __future__ import annotations
@@ -14,10 +16,14 @@ from typing import Any
 from polycrm.core import lookups
 from polycrm.core import query as q
 from polycrm.core.models import Record, TenantScoped
+from polycrm.core.workspace import get_path
 from polycrm.faces.cirrus import wire
-from polycrm.faces.cirrus.framework import (
-    Call, Ctx, Entity, FieldError, Reader, View, Writer, Writes, invalid, render,
-)
+from polycrm.faces.cirrus.entity import Entity
+from polycrm.faces.cirrus.errors import FieldError, invalid
+from polycrm.faces.cirrus.handlers import Call
+from polycrm.faces.cirrus.schemas import MODELS
+from polycrm.faces.cirrus.views import Ctx, Reader, View, render
+from polycrm.faces.cirrus.writers import Writer, Writes
 
 RECORD_KIND = q.entity_kind(Record)
 
@@ -45,8 +51,6 @@ def ref_in(model: type[TenantScoped], path: str, view: View) -> Reader:
     """A referenced row whose id is kept at ``path`` (a column or ``extra.x``)."""
 
     def read(ctx: Ctx, obj: Any) -> Any:
-        from polycrm.core.workspace import get_path
-
         target = ctx.loader.get(model, get_path(obj, path))
         return render(ctx, view, target) if target is not None and not target.deleted else None
 
@@ -193,8 +197,6 @@ def page_of(call: Call, model: type[TenantScoped], criteria: Sequence[q.Criterio
 def shaped(schema: str, data: Any) -> Any:
     """``data`` (a dict kept as JSON) as the model ``schema``: its fields in
     order, each coerced to its type (missing ones null, nested models too)."""
-    from polycrm.faces.cirrus.models import MODELS
-
     if not isinstance(data, Mapping):
         return None
     out: dict[str, Any] = {}

@@ -18,12 +18,13 @@ from polycrm.core import lookups
 from polycrm.core import query as q
 from polycrm.core.models import Customer, TenantScoped, User
 from polycrm.faces.cirrus import wire
-from polycrm.faces.cirrus.framework import (
-    USER_REF, Ctx, FieldError, View, Writer, Writes, attr, creating, f_eq, f_flag, f_like, item,
-    lookup_entity, paged, ref, updating,
-)
+from polycrm.faces.cirrus.entity import f_eq, f_flag, f_like, lookup_entity
+from polycrm.faces.cirrus.errors import FieldError
+from polycrm.faces.cirrus.handlers import creating, item, paged, updating
+from polycrm.faces.cirrus.views import USER_REF, Ctx, View, attr, ref
+from polycrm.faces.cirrus.writers import Writer, Writes
 from polycrm.faces.cirrus.groups.accounts import ACCOUNT_REF
-from polycrm.faces.cirrus.models import MODELS, define
+from polycrm.faces.cirrus.schemas import MODELS, define
 
 if "OpportunityRef" not in MODELS:
     define("OpportunityRef", {
@@ -205,7 +206,7 @@ LIST_SORTS = {
 }
 
 
-def lookup_group(numbers: tuple[int, int, int, int], label: str, kind: str, view: View,
+def lookup_group(operation_ids: tuple[str, str, str, str], label: str, kind: str, view: View,
                  writers: dict[str, Writer], filters: dict | None = None, sorts: dict | None = None) -> dict:
     """Bindings of the create/page/update/item operations of one small list."""
     entity = lookup_entity(
@@ -213,7 +214,7 @@ def lookup_group(numbers: tuple[int, int, int, int], label: str, kind: str, view
         filters={**LIST_FILTERS, **(filters or {})},
         sorts={**LIST_SORTS, **(sorts or {})},
     )
-    create, page, update, get = numbers
+    create, page, update, get = operation_ids
     return {create: creating(entity), page: paged(entity), update: updating(entity), get: item(entity)}
 
 

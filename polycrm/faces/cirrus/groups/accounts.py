@@ -19,14 +19,16 @@ from polycrm.core.customers import ADDRESS_KINDS
 from polycrm.core.merge import merge_customers
 from polycrm.core.models import Activity, Contact, Customer, Document, Lookup, Record, User
 from polycrm.faces.cirrus import wire
-from polycrm.faces.cirrus.framework import (
-    FILE_REF, ID_NAME, TAG_REF, USER_REF, ApiError, Call, Ctx, Entity, View, Writes, attr,
-    children, creating, custom, f_active, f_eq, f_ids, f_like, following, ignored, item,
-    linked, listing, lookup_entity, paged, ref, render, to, to_bool, to_links, updating,
+from polycrm.faces.cirrus.entity import Entity, f_active, f_eq, f_ids, f_like, lookup_entity
+from polycrm.faces.cirrus.errors import ApiError
+from polycrm.faces.cirrus.handlers import Call, creating, custom, following, item, listing, paged, updating
+from polycrm.faces.cirrus.views import (
+    FILE_REF, ID_NAME, TAG_REF, USER_REF, Ctx, View, attr, children, linked, ref, render
 )
+from polycrm.faces.cirrus.writers import Writes, ignored, to, to_bool, to_links
 from polycrm.faces.cirrus.groups._records import month_in_path
-from polycrm.faces.cirrus.models import MODELS
-from polycrm.faces.cirrus.service_errors import CirrusService, WireField
+from polycrm.faces.cirrus.schemas import MODELS
+from polycrm.faces.cirrus.errors import CirrusService, WireField
 
 ACCOUNT_KIND = q.entity_kind(Customer)
 ADDRESS_PARTS = [p for p in MODELS["Address"] if p != "coordinates"]
@@ -290,21 +292,21 @@ def merge(call: Call) -> dict:
 
 
 BINDINGS = {
-    1: creating(ACCOUNT_ENTITY),
-    2: paged(ACCOUNT_ENTITY),
-    3: paged(ACCOUNT_COORD_ENTITY),
-    4: creating(ACCOUNT_GROUP),
-    5: paged(ACCOUNT_GROUP),
-    6: updating(ACCOUNT_GROUP),
-    7: item(ACCOUNT_GROUP),
-    8: listing(ACCOUNT_TYPES),
-    9: following(ACCOUNT_ENTITY, True),
-    10: following(ACCOUNT_ENTITY, False),
-    11: custom(put_budget, "object", BUDGET),
-    12: custom(delete_budget, "empty"),
-    13: custom(get_budget, "object", BUDGET),
-    14: updating(ACCOUNT_ENTITY),
-    15: item(ACCOUNT_ENTITY),
-    16: custom(merge, "object", ACCOUNT, ACCOUNT_ENTITY),
+    "post_account_collection": creating(ACCOUNT_ENTITY),
+    "get_account_collection": paged(ACCOUNT_ENTITY),
+    "get_accountcoordinate_collection": paged(ACCOUNT_COORD_ENTITY),
+    "post_accountgroup_collection": creating(ACCOUNT_GROUP),
+    "get_accountgroup_collection": paged(ACCOUNT_GROUP),
+    "put_accountgroup_item": updating(ACCOUNT_GROUP),
+    "get_accountgroup_item": item(ACCOUNT_GROUP),
+    "get_accounttype_collection": listing(ACCOUNT_TYPES),
+    "post_account_follow": following(ACCOUNT_ENTITY, True),
+    "post_account_unfollow": following(ACCOUNT_ENTITY, False),
+    "put_account_budget_item": custom(put_budget, "object", BUDGET),
+    "delete_account_budget_item": custom(delete_budget, "empty"),
+    "get_account_budget_item": custom(get_budget, "object", BUDGET),
+    "put_account_item": updating(ACCOUNT_ENTITY),
+    "get_account_item": item(ACCOUNT_ENTITY),
+    "post_account_merge": custom(merge, "object", ACCOUNT, ACCOUNT_ENTITY),
 }
 

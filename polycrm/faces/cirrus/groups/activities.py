@@ -20,15 +20,19 @@ from polycrm.core import calls
 from polycrm.core import query as q
 from polycrm.core.models import Activity, Contact, Customer, Document, Lookup, Opportunity, Record, User
 from polycrm.faces.cirrus import wire
-from polycrm.faces.cirrus.framework import (
-    FILE_REF, ID_NAME, TAG_REF, USER_REF, Binding, Call, Ctx, Entity, FieldError, View, Writes, attr,
-    creating, f_day, f_eq, f_flag, f_from, f_ids, f_like, f_to, following, ignored, item, linked,
-    listing, lookup_entity, paged, ref, render, to, to_links, to_lookup, to_row, updating,
+from polycrm.faces.cirrus.entity import (
+    Entity, f_day, f_eq, f_flag, f_from, f_ids, f_like, f_to, lookup_entity
 )
+from polycrm.faces.cirrus.errors import FieldError
+from polycrm.faces.cirrus.handlers import Binding, Call, creating, following, item, listing, paged, updating
+from polycrm.faces.cirrus.views import (
+    FILE_REF, ID_NAME, TAG_REF, USER_REF, Ctx, View, attr, linked, ref, render
+)
+from polycrm.faces.cirrus.writers import Writes, ignored, to, to_links, to_lookup, to_row
 from polycrm.faces.cirrus.groups._sales import OPPORTUNITY_REF
 from polycrm.faces.cirrus.groups.accounts import ACCOUNT_REF
 from polycrm.faces.cirrus.groups.contacts import CONTACT_REF, PRIMARY_CONTACT
-from polycrm.faces.cirrus.models import define
+from polycrm.faces.cirrus.schemas import define
 
 INVITED = "invited"
 ACTIVITY_KIND = q.entity_kind(Activity)
@@ -339,17 +343,19 @@ QUESTIONS = Entity(label="Activitytypequestion", model=Record, view=QUESTION,
 PROGRESSION_STATES = lookup_entity("Progressionstate", "activity_progression", ID_NAME)
 
 BINDINGS = {
-    17: creating(ACTIVITY_ENTITY),
-    18: paged(ACTIVITY_ENTITY),
-    19: paged(ACTIVITY_COORD_ENTITY),
-    20: Binding(create_type, "list", ACTIVITY_TYPE, ACTIVITY_TYPES, body_from=23),
-    21: listing(ACTIVITY_TYPES, sort=BY_ORDER),
-    22: listing(QUESTIONS, sort=(q.Sort("parent_id"), q.Sort("extra.sortorder", mode="numeric_text"))),
-    23: updating(ACTIVITY_TYPES),
-    24: item(ACTIVITY_TYPES),
-    25: following(ACTIVITY_ENTITY, True),
-    26: listing(PROGRESSION_STATES, sort=BY_ORDER),
-    27: following(ACTIVITY_ENTITY, False),
-    28: updating(ACTIVITY_ENTITY),
-    29: item(ACTIVITY_ENTITY),
+    "post_activity_collection": creating(ACTIVITY_ENTITY),
+    "get_activity_collection": paged(ACTIVITY_ENTITY),
+    "get_activitycoordinate_collection": paged(ACTIVITY_COORD_ENTITY),
+    "post_activitytype_collection": Binding(create_type, "list", ACTIVITY_TYPE, ACTIVITY_TYPES,
+                                            body_from="put_activitytype_item"),
+    "get_activitytype_collection": listing(ACTIVITY_TYPES, sort=BY_ORDER),
+    "get_activitytype_question_collection": listing(
+        QUESTIONS, sort=(q.Sort("parent_id"), q.Sort("extra.sortorder", mode="numeric_text"))),
+    "put_activitytype_item": updating(ACTIVITY_TYPES),
+    "get_activitytype_item": item(ACTIVITY_TYPES),
+    "post_activity_follow": following(ACTIVITY_ENTITY, True),
+    "get_activity_progressionstate_collection": listing(PROGRESSION_STATES, sort=BY_ORDER),
+    "post_activity_unfollow": following(ACTIVITY_ENTITY, False),
+    "put_activity_item": updating(ACTIVITY_ENTITY),
+    "get_activity_item": item(ACTIVITY_ENTITY),
 }

@@ -9,9 +9,12 @@ its position). Add-ons are installed with fixtures (``records: {addon: [...]}``)
 from __future__ import annotations
 
 from polycrm.core import query as q
-from polycrm.faces.cirrus.framework import Ctx, View, attr, f_like, item, paged
+from polycrm.faces.cirrus import wire
+from polycrm.faces.cirrus.entity import f_like
+from polycrm.faces.cirrus.handlers import item, paged
+from polycrm.faces.cirrus.views import Ctx, View, attr
 from polycrm.faces.cirrus.groups._records import created, extra, record_entity, updated
-from polycrm.faces.cirrus.models import define
+from polycrm.faces.cirrus.schemas import define
 
 define("AddonParameter", {"id": "int", "name": "str", "value": "str", "created": "datetime", "updated": "datetime"})
 define("Addon", {"id": "int", "title": "str", "url": "str", "internalname": "str", "sort": "int", "enabled": "bool",
@@ -21,8 +24,6 @@ define("Addon", {"id": "int", "title": "str", "url": "str", "internalname": "str
 def parameters(ctx: Ctx, addon) -> list[dict]:
     """The add-on's parameters; they carry the add-on's own timestamps."""
     made, changed = created(ctx, addon), updated(ctx, addon)
-    from polycrm.faces.cirrus import wire
-
     return [{"id": i, "name": wire.coerce("str", p.get("name")), "value": wire.coerce("str", p.get("value")),
              "created": wire.coerce("datetime", made), "updated": wire.coerce("datetime", changed)}
             for i, p in enumerate((addon.extra or {}).get("parameters") or [], start=1) if isinstance(p, dict)]
@@ -39,4 +40,4 @@ ADDON_ENTITY = record_entity(
            "internalname": (q.Sort("number", mode="text"),), "number": (q.Sort("id"),)},
 )
 
-BINDINGS = {190: paged(ADDON_ENTITY), 191: item(ADDON_ENTITY)}
+BINDINGS = {"get_addon_collection": paged(ADDON_ENTITY), "get_addon_item": item(ADDON_ENTITY)}

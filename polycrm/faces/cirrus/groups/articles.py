@@ -16,10 +16,10 @@ from polycrm.core import links
 from polycrm.core import products
 from polycrm.core import query as q
 from polycrm.core.models import Customer, Lookup, Product, Record
-from polycrm.faces.cirrus.framework import (
-    ID_NAME, TAG_REF, Entity, View, attr, creating, f_eq, f_flag, f_like, ignored, item, linked, listing,
-    lookup_entity, paged, to, to_bool, to_decimal, to_links, to_lookup, to_row, updating,
-)
+from polycrm.faces.cirrus.entity import Entity, f_eq, f_flag, f_like, lookup_entity
+from polycrm.faces.cirrus.handlers import creating, item, listing, paged, updating
+from polycrm.faces.cirrus.views import ID_NAME, TAG_REF, View, attr, linked
+from polycrm.faces.cirrus.writers import ignored, to, to_bool, to_decimal, to_links, to_lookup, to_row
 
 # Article fields that point into a lookup list: wire name -> (kind, label).
 LISTS = {
@@ -132,26 +132,26 @@ def plain_list(kind: str, label: str):
 
 
 BINDINGS = {
-    30: creating(ARTICLE_GROUPS),
-    31: paged(ARTICLE_GROUPS, LISTED_ARTICLE_GROUP),
-    32: updating(ARTICLE_GROUPS),
-    33: item(ARTICLE_GROUPS),
-    34: creating(ARTICLE_ENTITY),
-    35: paged(ARTICLE_ENTITY),
-    36: plain_list("brand", "Brand"),
-    37: plain_list("budget_group", "Budget group"),
-    38: plain_list("discount_group", "Discount group"),
-    39: listing(ARTICLE_GROUPS, sort=BY_ORDER),
-    40: plain_list("material", "Material"),
-    41: plain_list("service_level", "Service level"),
-    42: listing(ARTICLE_UNITS, sort=BY_ORDER),
-    43: plain_list("volume_group", "Volume group"),
-    44: plain_list("warehouse", "Warehouse"),
-    45: plain_list("warehouse_status", "Warehouse status"),
-    46: updating(ARTICLE_ENTITY),
-    47: item(ARTICLE_ENTITY),
-    48: creating(ARTICLE_UNITS),
-    49: paged(ARTICLE_UNITS),
-    50: updating(ARTICLE_UNITS),
-    51: item(ARTICLE_UNITS),
+    "post_articlegroup_collection": creating(ARTICLE_GROUPS),
+    "get_articlegroup_collection": paged(ARTICLE_GROUPS, LISTED_ARTICLE_GROUP),
+    "put_articlegroup_item": updating(ARTICLE_GROUPS),
+    "get_articlegroup_item": item(ARTICLE_GROUPS),
+    "post_article_collection": creating(ARTICLE_ENTITY),
+    "get_article_collection": paged(ARTICLE_ENTITY),
+    "get_article_brand_collection": plain_list("brand", "Brand"),
+    "get_article_budgetgroup_collection": plain_list("budget_group", "Budget group"),
+    "get_article_discountgroup_collection": plain_list("discount_group", "Discount group"),
+    "get_article_group_collection": listing(ARTICLE_GROUPS, sort=BY_ORDER),
+    "get_article_material_collection": plain_list("material", "Material"),
+    "get_article_servicelevel_collection": plain_list("service_level", "Service level"),
+    "get_article_unit_collection": listing(ARTICLE_UNITS, sort=BY_ORDER),
+    "get_article_volumegroup_collection": plain_list("volume_group", "Volume group"),
+    "get_article_warehouse_collection": plain_list("warehouse", "Warehouse"),
+    "get_article_warehousestatus_collection": plain_list("warehouse_status", "Warehouse status"),
+    "put_article_item": updating(ARTICLE_ENTITY),
+    "get_article_item": item(ARTICLE_ENTITY),
+    "post_articleunit_collection": creating(ARTICLE_UNITS),
+    "get_articleunit_collection": paged(ARTICLE_UNITS),
+    "put_articleunit_item": updating(ARTICLE_UNITS),
+    "get_articleunit_item": item(ARTICLE_UNITS),
 }

@@ -13,9 +13,12 @@ from typing import Any
 from polycrm.core import bankid
 from polycrm.core import query as q
 from polycrm.core.models import Link, Record
-from polycrm.faces.cirrus.framework import Call, Entity, View, attr, custom, render
+from polycrm.faces.cirrus.entity import Entity
+from polycrm.faces.cirrus.handlers import Call, custom
+from polycrm.faces.cirrus.views import View, attr, render
+from polycrm.faces.cirrus.groups._personnummer import PATTERN, person_number
 from polycrm.faces.cirrus.groups._records import created, page_of, schema_only, updated
-from polycrm.faces.cirrus.models import define
+from polycrm.faces.cirrus.schemas import MODELS, define
 
 define("BankIdUser", {"personalnumber": "str", "name": "str", "givenname": "str", "surname": "str"})
 define("BankIdDevice", {"ipaddress": "str"})
@@ -32,8 +35,6 @@ define("BankIdRelation", {"id": "int", "signature": "int", "type": "str", "other
 
 def _from_dict(schema: str, nested: Mapping[str, View] | None = None) -> View:
     """A view of a plain dict (completion data is kept as JSON)."""
-    from polycrm.faces.cirrus.models import MODELS
-
     nested = nested or {}
 
     def reader(name: str):
@@ -74,15 +75,13 @@ UPDATE_BODY = Entity("Signature", Record, SIGNATURE, writers={"status": schema_o
 RELATION_BODY = Entity("Signature relation", Link, SIGNATURE,
                        writers={"type": schema_only({"enum": list(bankid.RELATION_TYPES)})})
 START_BODY = Entity("Signature", Record, SIGNATURE, writers={
-    "personalnumber": schema_only({"pattern": r"^\s*[0-9]{8}[-+]?[0-9]{4}\s*$"}),
+    "personalnumber": schema_only({"pattern": PATTERN}),
     "abstract": schema_only({"pattern": r"\S"}, "extra.abstract"),
 })
 
 
 # -- the flow --------------------------------------------------------------------------
 def start(call: Call) -> dict:
-    from polycrm.faces.cirrus.groups.integrations import person_number
-
     body = call.body or {}
     number = person_number(body["personalnumber"], "personalnumber") if body.get("personalnumber") else None
     record = bankid.start(call.ws, abstract=body.get("abstract") or "", digest=body.get("digest"),
@@ -116,7 +115,7 @@ def update(call: Call) -> dict:
     record = bankid.find(call.ws, call.path["id"])
     wanted = body.get("status") or ""
     if body.get("nonce") is not None:
-        call.ws.update(record, {"extra.nonce": body["nonce"]})
+        bankid.set_nonce(call.ws, record, body["nonce"])
     if wanted in COMPLETE_WORDS:
         bankid.complete(call.ws, record, _completion(body.get("completiondata")))
     elif wanted in CANCEL_WORDS:
@@ -141,10 +140,11 @@ def relations(call: Call) -> dict:
 
 
 BINDINGS = {
-    192: custom(start, "object", SIGNATURE, START_BODY),
-    193: custom(relate, "object", RELATION, RELATION_BODY),
-    194: custom(relations, "page", RELATION, handles=["type", "otherid", "signatureid"]),
-    195: custom(update, "object", SIGNATURE, UPDATE_BODY),
+    "post_bankid_collection": custom(start, "object", SIGNATURE, START_BODY),
+    "post_bankid_relation_collection": custom(relate, "object", RELATION, RELATION_BODY),
+    "get_bankid_relation_collection": custom(relations, "page", RELATION,
+                                             handles=["type", "otherid", "signatureid"]),
+    "put_bankid_item": custom(update, "object", SIGNATURE, UPDATE_BODY),
     # A status check moves a pending signature on: it writes.
-    196: custom(status, "object", SIGNATURE, writes=True),
+    "get_bankid_item": custom(status, "object", SIGNATURE, writes=True),
 }

@@ -11,12 +11,12 @@ from __future__ import annotations
 from polycrm.core import contacts, links
 from polycrm.core import query as q
 from polycrm.core.models import Contact, Customer, Document, Lookup, User
-from polycrm.faces.cirrus.framework import (
-    FILE_REF, TAG_REF, USER_REF, Entity, View, attr, creating, f_active, f_eq, f_flag, f_ids, f_like,
-    following, item, linked, nested, paged, ref, to, to_bool, to_links, updating,
-)
+from polycrm.faces.cirrus.entity import Entity, f_active, f_eq, f_flag, f_ids, f_like
+from polycrm.faces.cirrus.handlers import creating, following, item, paged, updating
+from polycrm.faces.cirrus.views import FILE_REF, TAG_REF, USER_REF, View, attr, linked, nested, ref
+from polycrm.faces.cirrus.writers import to, to_bool, to_links
 from polycrm.faces.cirrus.groups.accounts import ACCOUNT_REF, to_id
-from polycrm.faces.cirrus.service_errors import CirrusService, WireField
+from polycrm.faces.cirrus.errors import CirrusService, WireField
 
 CONTACT_REF = View("ContactRef", {
     "id": attr("id"), "name": attr("name"), "surname": attr("surname"), "title": attr("jobtitle"),
@@ -85,10 +85,10 @@ CONTACT_ENTITY = Entity(
 )
 
 BINDINGS = {
-    52: creating(CONTACT_ENTITY),
-    53: paged(CONTACT_ENTITY),
-    54: following(CONTACT_ENTITY, True),
-    55: following(CONTACT_ENTITY, False),
-    56: updating(CONTACT_ENTITY),
-    57: item(CONTACT_ENTITY),
+    "post_contact_collection": creating(CONTACT_ENTITY),
+    "get_contact_collection": paged(CONTACT_ENTITY),
+    "post_contact_follow": following(CONTACT_ENTITY, True),
+    "post_contact_unfollow": following(CONTACT_ENTITY, False),
+    "put_contact_item": updating(CONTACT_ENTITY),
+    "get_contact_item": item(CONTACT_ENTITY),
 }

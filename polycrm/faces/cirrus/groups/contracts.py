@@ -4,7 +4,8 @@ A contract is a core ``Record`` of kind ``contract`` (``number``, ``externalkey`
 ``user_id`` = responsible, ``customer_id`` = finance account; the rest in
 ``extra``). Its ``type``/``status`` are object categories (lookup kind
 ``object_category`` with code ``contracttype``/``contractstatus``). Placements
-and reminders: see :mod:`polycrm.core.assets`.
+(shared with the objects group, :mod:`._assets`) and reminders: see
+:mod:`polycrm.core.assets`.
 """
 
 from __future__ import annotations
@@ -14,32 +15,26 @@ from typing import Any
 from polycrm.core import assets
 from polycrm.core import query as q
 from polycrm.core.models import Activity, Contact, Customer, Link, Lookup, Record, User
-from polycrm.faces.cirrus.framework import (
-    USER_REF, ApiError, Call, Ctx, View, Writes, attr, creating, criteria, custom, f_eq, f_like, item, render, to,
-    updating,
-)
+from polycrm.faces.cirrus.entity import criteria, f_eq, f_like
+from polycrm.faces.cirrus.errors import ApiError
+from polycrm.faces.cirrus.handlers import Call, creating, custom, item, updating
+from polycrm.faces.cirrus.views import USER_REF, Ctx, View, attr, render
+from polycrm.faces.cirrus.writers import Writes, to
 from polycrm.faces.cirrus.groups.accounts import ACCOUNT_REF
+from polycrm.faces.cirrus.groups._assets import CONTRACT_OBJECT, OBJECT_CATEGORY, OBJECT_ENTITY, place, placement_of
 from polycrm.faces.cirrus.groups._records import (
     created, csv_ids, extra, f_csv, page_of, record_entity, ref_in, to_datetime, to_int, to_ref, updated,
 )
-from polycrm.faces.cirrus.models import define
+from polycrm.faces.cirrus.schemas import define
 
-define("ObjectCategory", {"id": "int", "type": "str", "name": "str", "sort": "int", "default": "int",
-                          "created": "datetime", "updated": "datetime"})
 define("Contract", {
     "id": "int", "number": "str", "number2": "str", "description": "text", "status": "ObjectCategory",
     "start": "datetime", "end": "datetime", "installdate": "datetime", "value": "num", "financed": "int",
     "financeaccount": "AccountRef", "type": "ObjectCategory", "contact": "ContactRef", "responsible": "UserRef",
     "responsibleservice": "UserRef", "reminderdays": "int", "externalkey": "str",
 })
-define("ContractObject", {"contractid": "int", "objectid": "int", "location": "str",
-                          "created": "datetime", "updated": "datetime"})
 define("ContractReminder", {"activityid": "int", "created": "datetime", "updated": "datetime"})
 
-OBJECT_CATEGORY = View("ObjectCategory", {
-    "id": attr("id"), "type": attr("code"), "name": attr("name"), "sort": attr("sortorder"),
-    "default": attr("is_default"), "created": created, "updated": updated,
-})
 CONTACT_REF = View("ContactRef", {
     **{n: attr(n) for n in ("id", "name", "surname", "email", "cellphone")},
     "title": attr("jobtitle"), "officephone": attr("phone"), "number": attr("idnumber"),
@@ -53,10 +48,6 @@ CONTRACT = View("Contract", {
     "responsible": ref_in(User, "user_id", USER_REF),
     "responsibleservice": ref_in(User, "extra.responsibleservice_id", USER_REF),
     "reminderdays": extra("reminderdays"), "externalkey": attr("externalkey"),
-})
-CONTRACT_OBJECT = View("ContractObject", {
-    "contractid": attr("source_id"), "objectid": attr("target_id"), "location": attr("value"),
-    "created": created, "updated": updated,
 })
 CONTRACT_REMINDER = View("ContractReminder", {"activityid": attr("target_id"), "created": created, "updated": updated})
 
@@ -75,7 +66,7 @@ def contract_filters(query: dict) -> list[q.Criterion]:
 
 
 CONTRACT_ENTITY = record_entity(
-    "Contract", assets.CONTRACT, CONTRACT,
+    "Contract", assets.CONTRACT, CONTRACT, service=assets.CONTRACTS,
     writers={
         "number": to("number"), "number2": to("extra.number2"), "description": to("extra.description"),
         "status": to_ref("extra.status_id", Lookup, "Contract status", kind="object_category", code="contractstatus"),
@@ -108,30 +99,16 @@ def contract_page(call: Call) -> dict:
 
 
 # -- placements (also served from the object side, objects.py) -----------------------------
-def find_object(call: Call, key: str) -> Record:
-    from polycrm.faces.cirrus.groups.objects import OBJECT_ENTITY
-
-    return OBJECT_ENTITY.find(call.ctx, call.path[key])
-
-
 def placement_item(call: Call) -> dict:
     contract = CONTRACT_ENTITY.find(call.ctx, call.path["contract_id"])
-    obj = find_object(call, "object_id")
-    found = assets.placement(call.ws, contract.id, obj.id)
-    if found is None:
-        raise ApiError(404, f"Object {obj.id} is not connected to contract {contract.id}")
-    return render(call.ctx, CONTRACT_OBJECT, found)
+    obj = OBJECT_ENTITY.find(call.ctx, call.path["object_id"])
+    return placement_of(call, contract, obj)
 
 
 def put_placement(call: Call) -> dict:
     contract = CONTRACT_ENTITY.find(call.ctx, call.path["contract_id"])
-    obj = find_object(call, "object_id")
-    body = call.body or {}
-    current = assets.placement(call.ws, contract.id, obj.id)
-    location = body["location"] if "location" in body else (current.value if current is not None else None)
-    found = assets.place(call.ws, contract.id, obj.id, location)
-    call.ws.flush()
-    return render(call.ctx, CONTRACT_OBJECT, found)
+    obj = OBJECT_ENTITY.find(call.ctx, call.path["object_id"])
+    return place(call, contract, obj)
 
 
 def contract_objects(call: Call) -> dict:
@@ -154,13 +131,13 @@ def reminders(call: Call) -> dict:
 
 
 BINDINGS = {
-    165: creating(CONTRACT_ENTITY),
-    166: custom(contract_page, "page", CONTRACT, CONTRACT_ENTITY),
-    167: custom(contract_objects, "page", CONTRACT_OBJECT, handles=["location"]),
-    168: custom(put_placement, "object", CONTRACT_OBJECT),
-    169: custom(placement_item, "object", CONTRACT_OBJECT),
-    170: custom(reminder_item, "object", CONTRACT_REMINDER),
-    171: custom(reminders, "page", CONTRACT_REMINDER),
-    172: updating(CONTRACT_ENTITY),
-    173: item(CONTRACT_ENTITY),
+    "post_contract_collection": creating(CONTRACT_ENTITY),
+    "get_contract_collection": custom(contract_page, "page", CONTRACT, CONTRACT_ENTITY),
+    "get_contract_object_collection": custom(contract_objects, "page", CONTRACT_OBJECT, handles=["location"]),
+    "put_contract_object_item": custom(put_placement, "object", CONTRACT_OBJECT),
+    "get_contract_object_item": custom(placement_item, "object", CONTRACT_OBJECT),
+    "get_contract_reminder_item": custom(reminder_item, "object", CONTRACT_REMINDER),
+    "get_contract_reminder_collection": custom(reminders, "page", CONTRACT_REMINDER),
+    "put_contract_item": updating(CONTRACT_ENTITY),
+    "get_contract_item": item(CONTRACT_ENTITY),
 }

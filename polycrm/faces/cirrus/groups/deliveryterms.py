@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from polycrm.faces.cirrus.framework import View, attr, ignored, to
+from polycrm.faces.cirrus.views import View, attr
+from polycrm.faces.cirrus.writers import ignored, to
 from polycrm.faces.cirrus.groups._sales import lookup_group, to_flag
-from polycrm.faces.cirrus.models import define
+from polycrm.faces.cirrus.schemas import define
 
 define("DeliveryTerm", {"id": "int", "name": "str", "default": "int", "externalkey": "str"})
 VIEW = View(
@@ -13,7 +14,8 @@ VIEW = View(
 )
 
 BINDINGS = lookup_group(
-    (58, 59, 60, 61),
+    ("post_deliveryterm_collection", "get_deliveryterm_collection",
+     "put_deliveryterm_item", "get_deliveryterm_item"),
     "Deliveryterm",
     "delivery_term",
     VIEW,

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from polycrm.faces.cirrus.framework import View, attr, ignored, to
+from polycrm.faces.cirrus.views import View, attr
+from polycrm.faces.cirrus.writers import ignored, to
 from polycrm.faces.cirrus.groups._sales import lookup_group, to_flag
-from polycrm.faces.cirrus.models import define
+from polycrm.faces.cirrus.schemas import define
 
 define("DeliveryType", {"id": "int", "name": "str", "default": "int"})
 VIEW = View("DeliveryType", {"id": attr("id"), "name": attr("name"), "default": attr("is_default")})
 
 BINDINGS = lookup_group(
-    (62, 63, 64, 65),
+    ("post_deliverytype_collection", "get_deliverytype_collection",
+     "put_deliverytype_item", "get_deliverytype_item"),
     "Deliverytype",
     "delivery_type",
     VIEW,

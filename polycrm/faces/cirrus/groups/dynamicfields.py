@@ -24,9 +24,11 @@ from polycrm.core.errors import Invalid
 from polycrm.core.models import (
     Activity, Contact, CustomField, Customer, Opportunity, Order, Product, Quote, TenantScoped,
 )
-from polycrm.faces.cirrus.framework import ApiError, Call, Ctx, View, attr, custom, invalid, render
+from polycrm.faces.cirrus.errors import ApiError, invalid
+from polycrm.faces.cirrus.handlers import Call, custom
+from polycrm.faces.cirrus.views import Ctx, View, attr, render
 from polycrm.faces.cirrus.groups._records import page_of
-from polycrm.faces.cirrus.models import define
+from polycrm.faces.cirrus.schemas import define
 
 RESOURCES: dict[str, type[TenantScoped]] = {
     "account": Customer, "contact": Contact, "order": Order, "quote": Quote, "opportunity": Opportunity,
@@ -218,8 +220,10 @@ def put_value(call: Call) -> dict:
 
 
 BINDINGS = {
-    66: custom(definitions, "page", DEFINITION, handles=["groups", "typeid", "fieldname"]),
-    67: custom(definition, "object", DEFINITION),
-    68: custom(values, "page", VALUE, handles=["resourcetype", "resourceid", "fieldname", "fieldids"]),
-    69: custom(put_value, "object", VALUE),
+    "get_field_definition_collection": custom(definitions, "page", DEFINITION,
+                                              handles=["groups", "typeid", "fieldname"]),
+    "get_field_definition_item": custom(definition, "object", DEFINITION),
+    "get_dynamicfield_value_collection": custom(values, "page", VALUE,
+                                                handles=["resourcetype", "resourceid", "fieldname", "fieldids"]),
+    "put_dynamicfield_value_item": custom(put_value, "object", VALUE),
 }

@@ -15,9 +15,11 @@ from typing import Any
 
 from polycrm.core import query as q
 from polycrm.core.models import Activity, Contact, User
-from polycrm.faces.cirrus.framework import ApiError, Call, Ctx, View, attr, custom, render
+from polycrm.faces.cirrus.errors import ApiError
+from polycrm.faces.cirrus.handlers import Call, custom
+from polycrm.faces.cirrus.views import Ctx, View, attr, render
 from polycrm.faces.cirrus.groups._records import page_of
-from polycrm.faces.cirrus.models import define
+from polycrm.faces.cirrus.schemas import define
 
 define("Email", {"id": "int", "sender": "str", "to": "[str]", "cc": "[str]", "subject": "str", "date": "datetime",
                  "body": "text", "text": "text"})
@@ -65,6 +67,6 @@ def one(call: Call) -> dict:
 
 
 BINDINGS = {
-    207: custom(page, "page", EMAIL, handles=["accountid", "contactid", "date"]),
-    208: custom(one, "object", EMAIL),
+    "get_email_collection": custom(page, "page", EMAIL, handles=["accountid", "contactid", "date"]),
+    "get_email_item": custom(one, "object", EMAIL),
 }

@@ -23,14 +23,15 @@ from polycrm.core import query as q
 from polycrm.core.models import (
     Activity, Contact, Customer, Document, Folder, Lookup, Opportunity, Order, Product, Quote, Record, User,
 )
-from polycrm.faces.cirrus.framework import (
-    ID_NAME, USER_REF, Call, Ctx, Entity, FieldError, View, Writes, _null_to_default, attr, children, creating,
-    item, ref, render, to, updating,
-)
+from polycrm.faces.cirrus.entity import Entity, null_to_default, run_page
+from polycrm.faces.cirrus.errors import FieldError
+from polycrm.faces.cirrus.handlers import Binding, Call, creating, item, updating
+from polycrm.faces.cirrus.views import ID_NAME, USER_REF, Ctx, View, attr, children, ref, render
+from polycrm.faces.cirrus.writers import Writes, to
 from polycrm.faces.cirrus.groups._sales import OPPORTUNITY_REF
 from polycrm.faces.cirrus.groups.accounts import ACCOUNT_REF
 from polycrm.faces.cirrus.groups.contacts import CONTACT_REF
-from polycrm.faces.cirrus.models import define
+from polycrm.faces.cirrus.schemas import define
 
 DOCUMENT = q.entity_kind(Document)
 RECORD = q.entity_kind(Record)
@@ -168,7 +169,7 @@ class FileEntity(Entity):
     def save(self, ctx: Ctx, obj: Any, body: Mapping[str, Any]) -> Any:
         writes = self.apply(ctx, obj, body)
         content = writes.changes.pop("_content", None)
-        _null_to_default(Document, writes.changes)
+        null_to_default(Document, writes.changes)
         if obj is None and content is None:
             content = b""
         obj = documents.save(ctx.ws, data=content, values=writes.changes, document=obj)
@@ -224,8 +225,6 @@ FOLDERS = Entity(label="Folder", model=Folder, view=FOLDER, sorts={"name": (q.So
 
 
 def _sorted_page(entity: Entity, key: str):
-    from polycrm.faces.cirrus.framework import Binding, run_page
-
     def handle(call: Call) -> dict:
         call.query = {**call.query, "sorting": key}
         return run_page(call, entity)
@@ -234,11 +233,11 @@ def _sorted_page(entity: Entity, key: str):
 
 
 BINDINGS = {
-    70: creating(FILES),
-    71: _sorted_page(FILES, "id_asc"),
-    72: _sorted_page(FOLDERS, "name_asc"),
-    73: item(FOLDERS),
-    74: updating(FILES),
-    75: item(FILES),
+    "post_file_collection": creating(FILES),
+    "get_file_collection": _sorted_page(FILES, "id_asc"),
+    "get_file_folder_collection": _sorted_page(FOLDERS, "name_asc"),
+    "get_file_folder_item": item(FOLDERS),
+    "put_file_item": updating(FILES),
+    "get_file_item": item(FILES),
 }
 

@@ -12,11 +12,11 @@ from polycrm.core import challenges
 from polycrm.core import query as q
 from polycrm.core.models import Lookup, Record, User
 from polycrm.faces.cirrus import wire
-from polycrm.faces.cirrus.framework import (
-    ID_NAME, USER_REF, Call, Ctx, View, attr, criteria, custom, f_eq, lookup_entity, listing, render,
-)
+from polycrm.faces.cirrus.entity import criteria, f_eq, lookup_entity
+from polycrm.faces.cirrus.handlers import Call, custom, listing
+from polycrm.faces.cirrus.views import ID_NAME, USER_REF, Ctx, View, attr, render
 from polycrm.faces.cirrus.groups._records import page_of, record_entity
-from polycrm.faces.cirrus.models import define
+from polycrm.faces.cirrus.schemas import define
 
 define("NewCahllengeUser", {"id": "int", "name": "str", "surname": "str", "title": "str"})
 define("ChallengeUser", {"id": "int", "accepted": "datetime", "challengeid": "int", "owner": "bool", "score": "int",
@@ -127,12 +127,12 @@ def user_stats(call: Call) -> dict:
 
 
 BINDINGS = {
-    76: custom(create, "object", CHALLENGE),
+    "post_gamification_challenge_collection": custom(create, "object", CHALLENGE),
     # Reading challenges or statistics settles challenges whose stop date has passed: it writes.
-    77: custom(page, "page", CHALLENGE, CHALLENGE_ENTITY, writes=True),
-    78: listing(TYPES),
-    79: custom(user_stats, "object", STATS, writes=True),
-    80: custom(one, "object", CHALLENGE, writes=True),
-    81: custom(answer(True), "object", ANSWER),
-    82: custom(answer(False), "object", ANSWER),
+    "get_gamification_challenge_collection": custom(page, "page", CHALLENGE, CHALLENGE_ENTITY, writes=True),
+    "get_gamification_challenge_type_collection": listing(TYPES),
+    "get_gamification_challenge_user_item": custom(user_stats, "object", STATS, writes=True),
+    "get_gamification_challenge_item": custom(one, "object", CHALLENGE, writes=True),
+    "put_gamification_challenge_accept": custom(answer(True), "object", ANSWER),
+    "put_gamification_challenge_decline": custom(answer(False), "object", ANSWER),
 }

@@ -9,12 +9,15 @@
 from __future__ import annotations
 
 from polycrm.core import personnummer, phones
-from polycrm.core.errors import Invalid
 from polycrm.core.models import Record
-from polycrm.faces.cirrus.framework import ID_NAME, ApiError, Call, Entity, View, attr, custom, invalid, render
+from polycrm.faces.cirrus.entity import Entity
+from polycrm.faces.cirrus.errors import invalid
+from polycrm.faces.cirrus.handlers import Call, custom
+from polycrm.faces.cirrus.views import ID_NAME, View, attr, render
 from polycrm.faces.cirrus.groups import bankid as signing
+from polycrm.faces.cirrus.groups._personnummer import PATTERN, person_number
 from polycrm.faces.cirrus.groups._records import schema_only
-from polycrm.faces.cirrus.models import define
+from polycrm.faces.cirrus.schemas import define
 
 define("PersonAddress", {"name": "str", "surname": "str", "street": "str", "city": "str", "zip": "str"})
 define("CreditCheck", {"person_number": "str", "status": "str", "correlationid": "str", "checkdate": "datetime",
@@ -34,20 +37,6 @@ PHONE_OPTIONS = View("PhoneOptions", {
     "sizes": lambda ctx, o: [render(ctx, ID_NAME, s) for s in o[1]],
 })
 MISSING = "Missing required parameter in the query string"
-# Twelve digits, optionally with the customary separator before the last four.
-PATTERN = r"^\s*[0-9]{8}[-+]?[0-9]{4}\s*$"
-
-
-def person_number(value: object, field: str = "person_number") -> str:
-    """A well-formed number (else 400) that is a valid personnummer: twelve digits
-    with an impossible birth date or a wrong check digit identify no one (404)."""
-    text = personnummer.check_format(value, field)
-    try:
-        return personnummer.validate(text, field)
-    except Invalid as exc:
-        raise ApiError(404, exc.message, {field: exc.message}) from None
-
-
 # Custom handlers: the entity only carries the body's schema keywords.
 NUMBER_BODY = Entity("Person number", Record, PERSON_ADDRESS,
                      writers={"person_number": schema_only({"pattern": PATTERN})})
@@ -84,13 +73,14 @@ def phone_list(call: Call) -> list:
 
 
 BINDINGS = {
-    124: custom(address, "object", PERSON_ADDRESS, NUMBER_BODY),
-    125: custom(signing.start, "object", signing.SIGNATURE, signing.START_BODY),
-    126: custom(signing.cancel, "object", signing.SIGNATURE),
-    127: custom(signing.status, "object", signing.SIGNATURE, writes=True),
-    128: custom(credit_check, "object", CREDIT_CHECK, NUMBER_BODY),
-    129: custom(brands, "list", ID_NAME),
-    130: custom(models, "list", ID_NAME, handles=["brandid"]),
-    131: custom(options, "object", PHONE_OPTIONS, handles=["modelid"]),
-    132: custom(phone_list, "list", PHONE, handles=["modelid", "colourid", "sizeid"]),
+    "post_address": custom(address, "object", PERSON_ADDRESS, NUMBER_BODY),
+    "post_integration_bankid_collection": custom(signing.start, "object", signing.SIGNATURE, signing.START_BODY),
+    "delete_integration_bankid_item": custom(signing.cancel, "object", signing.SIGNATURE),
+    "get_integration_bankid_item": custom(signing.status, "object", signing.SIGNATURE, writes=True),
+    "post_credit_check": custom(credit_check, "object", CREDIT_CHECK, NUMBER_BODY),
+    "get_integration_phone_brand_collection": custom(brands, "list", ID_NAME),
+    "get_integration_phone_model_collection": custom(models, "list", ID_NAME, handles=["brandid"]),
+    "get_integration_phone_option_collection": custom(options, "object", PHONE_OPTIONS, handles=["modelid"]),
+    "get_integration_phone_phone_collection": custom(phone_list, "list", PHONE,
+                                                     handles=["modelid", "colourid", "sizeid"]),
 }

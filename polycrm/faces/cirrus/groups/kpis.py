@@ -11,8 +11,10 @@ from polycrm.core import kpis
 from polycrm.core import query as q
 from polycrm.core.errors import NotFound
 from polycrm.core.models import Lookup, User
-from polycrm.faces.cirrus.framework import Call, View, custom, invalid, render
-from polycrm.faces.cirrus.models import define
+from polycrm.faces.cirrus.errors import invalid
+from polycrm.faces.cirrus.handlers import Call, custom
+from polycrm.faces.cirrus.views import View, render
+from polycrm.faces.cirrus.schemas import define
 
 define("KPI", {"id": "int", "title": "str", "type": "str", "subtitle": "str", "value": "str", "period": "str",
                "average": "str"})
@@ -49,4 +51,4 @@ def page(call: Call) -> dict:
             "items": [render(call.ctx, KPI, row) for row in rows]}
 
 
-BINDINGS = {150: custom(page, "page", KPI, handles=["userid", "location"])}
+BINDINGS = {"get_kpi_collection": custom(page, "page", KPI, handles=["userid", "location"])}

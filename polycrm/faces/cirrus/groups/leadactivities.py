@@ -16,12 +16,13 @@ from typing import Any
 from polycrm.core import calls
 from polycrm.core import query as q
 from polycrm.core.models import Lookup, Record, User
-from polycrm.faces.cirrus.framework import (
-    ID_NAME, USER_REF, Ctx, Entity, FieldError, View, Writes, attr, creating, f_eq, f_like, ignored, item, paged,
-    ref, render, to, updating,
-)
+from polycrm.faces.cirrus.entity import Entity, f_eq, f_like
+from polycrm.faces.cirrus.errors import FieldError
+from polycrm.faces.cirrus.handlers import creating, item, paged, updating
+from polycrm.faces.cirrus.views import ID_NAME, USER_REF, Ctx, View, attr, ref, render
+from polycrm.faces.cirrus.writers import Writes, ignored, to
 from polycrm.faces.cirrus.groups._sales import ref_id, to_int, to_lookup_ref, to_moment, to_ref
-from polycrm.faces.cirrus.models import define
+from polycrm.faces.cirrus.schemas import define
 
 LEAD_ACTIVITY_KIND = calls.LEAD_ACTIVITY_KIND
 
@@ -83,8 +84,8 @@ LEAD_ACTIVITY_ENTITY = Entity(
 )
 
 BINDINGS = {
-    83: creating(LEAD_ACTIVITY_ENTITY),
-    84: paged(LEAD_ACTIVITY_ENTITY),
-    85: updating(LEAD_ACTIVITY_ENTITY),
-    86: item(LEAD_ACTIVITY_ENTITY),
+    "post_leadactivity_collection": creating(LEAD_ACTIVITY_ENTITY),
+    "get_leadactivity_collection": paged(LEAD_ACTIVITY_ENTITY),
+    "put_leadactivity_item": updating(LEAD_ACTIVITY_ENTITY),
+    "get_leadactivity_item": item(LEAD_ACTIVITY_ENTITY),
 }

@@ -9,19 +9,19 @@ Sorting ``age`` is by creation time: ``age_desc`` lists the newest first.
 
 from __future__ import annotations
 
-from polycrm.core import links
+from polycrm.core import links, records
 from polycrm.core import query as q
 from polycrm.core.models import Lookup, Record, User
-from polycrm.faces.cirrus.framework import (
-    TAG_REF, USER_REF, Ctx, Entity, View, attr, creating, f_day, f_eq, ignored, item, linked, paged, ref,
-    render, to, to_links, updating,
-)
+from polycrm.faces.cirrus.entity import Entity, f_day, f_eq
+from polycrm.faces.cirrus.handlers import creating, item, paged, updating
+from polycrm.faces.cirrus.views import TAG_REF, USER_REF, Ctx, View, attr, linked, ref, render
+from polycrm.faces.cirrus.writers import ignored, to, to_links
 from polycrm.faces.cirrus.groups._documents import csv_ids
 from polycrm.faces.cirrus.groups._sales import to_int, to_lookup_ref, to_number, to_ref
 from polycrm.faces.cirrus.groups.leadactivities import LEAD_ACTIVITY, LEAD_ACTIVITY_KIND
-from polycrm.faces.cirrus.models import define
+from polycrm.faces.cirrus.schemas import define
 
-LEAD_KIND = "lead"
+LEAD_KIND = records.LEAD
 CONTACT_FIELDS = [f"contact{n}" for n in ("title", "name", "surname", "company", "street", "city", "zip", "phone",
                                           "cellphone", "email", "vatno")]
 
@@ -55,7 +55,7 @@ LEAD = View("Lead", {
 })
 
 LEAD_ENTITY = Entity(
-    label="Lead", model=Record, view=LEAD,
+    label="Lead", model=Record, view=LEAD, service=records.LEADS,
     scope=(q.Criterion("eq", "kind", LEAD_KIND),), defaults={"kind": LEAD_KIND, "active": True},
     writers={
         **{n: to(f"extra.{n}") for n in CONTACT_FIELDS}, "value": to_number("extra.value"),
@@ -79,10 +79,10 @@ LEAD_ENTITY = Entity(
 )
 
 BINDINGS = {
-    87: creating(LEAD_ENTITY),
-    88: paged(LEAD_ENTITY),
-    89: updating(LEAD_ENTITY),
-    90: item(LEAD_ENTITY),
+    "post_lead_collection": creating(LEAD_ENTITY),
+    "get_lead_collection": paged(LEAD_ENTITY),
+    "put_lead_item": updating(LEAD_ENTITY),
+    "get_lead_item": item(LEAD_ENTITY),
 }
 
 __all__ = ["BINDINGS", "LEAD_ENTITY", "LEAD_KIND"]

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from polycrm.faces.cirrus.framework import View, attr, ignored, to
+from polycrm.faces.cirrus.views import View, attr
+from polycrm.faces.cirrus.writers import ignored, to
 from polycrm.faces.cirrus.groups._sales import lookup_group, to_int
-from polycrm.faces.cirrus.models import define
+from polycrm.faces.cirrus.schemas import define
 
 define("LeadStatus", {"id": "int", "name": "str", "sortorder": "int"})
 VIEW = View("LeadStatus", {"id": attr("id"), "name": attr("name"), "sortorder": attr("sortorder")})
 
 BINDINGS = lookup_group(
-    (230, 231, 232, 233),
+    ("post_leadstatus_collection", "get_leadstatus_collection", "put_leadstatus_item", "get_leadstatus_item"),
     "Leadstatus",
     "lead_status",
     VIEW,

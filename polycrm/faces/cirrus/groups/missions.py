@@ -13,15 +13,16 @@ from typing import Any
 from polycrm.core import missions
 from polycrm.core import query as q
 from polycrm.core.models import Activity, Customer, Link, Lookup, Record, User
-from polycrm.faces.cirrus.framework import (
-    ID_NAME, USER_REF, ApiError, Call, Ctx, Entity, View, attr, creating, custom, f_active, f_eq, item, paged, ref,
-    render, to, to_bool, updating,
-)
+from polycrm.faces.cirrus.entity import Entity, f_active, f_eq
+from polycrm.faces.cirrus.errors import ApiError
+from polycrm.faces.cirrus.handlers import Call, creating, custom, item, paged, updating
+from polycrm.faces.cirrus.views import ID_NAME, USER_REF, Ctx, View, attr, ref, render
+from polycrm.faces.cirrus.writers import to, to_bool
 from polycrm.faces.cirrus.groups._records import (
     created, csv_ids, extra, f_csv, page_of, record_entity, schema_only, to_date, to_int, to_ref, updated,
 )
 from polycrm.faces.cirrus.groups.accounts import ACCOUNT_REF
-from polycrm.faces.cirrus.models import define
+from polycrm.faces.cirrus.schemas import define
 
 define("Mission", {
     "id": "int", "name": "str", "description": "text", "startdate": "date", "enddate": "date", "active": "int",
@@ -78,7 +79,7 @@ def mission_filters(query: dict) -> list[q.Criterion]:
 
 
 MISSION_ENTITY = record_entity(
-    "Mission", missions.KIND, MISSION,
+    "Mission", missions.KIND, MISSION, service=missions.SERVICE,
     writers={
         "name": to("name"), "active": to_bool("active"), "description": to("extra.description"),
         "startdate": to_date("extra.startdate"), "enddate": to_date("extra.enddate"),
@@ -176,15 +177,15 @@ def progress(call: Call) -> dict:
 
 
 BINDINGS = {
-    155: creating(MISSION_ENTITY),
-    156: paged(MISSION_ENTITY),
-    157: updating(MISSION_ENTITY),
-    158: item(MISSION_ENTITY),
-    159: custom(connections, "page", CONNECTION, handles=["result"]),
-    160: custom(activity_connections, "page", ACTIVITY_CONNECTION,
+    "post_mission_collection": creating(MISSION_ENTITY),
+    "get_mission_collection": paged(MISSION_ENTITY),
+    "put_mission_item": updating(MISSION_ENTITY),
+    "get_mission_item": item(MISSION_ENTITY),
+    "get_mission_connection_collection": custom(connections, "page", CONNECTION, handles=["result"]),
+    "get_mission_activity_connection_collection": custom(activity_connections, "page", ACTIVITY_CONNECTION,
                 handles=["result", "typeids", "userids", "start", "end", "sorting"]),
-    161: custom(connections, "page", CONNECTION, handles=["result"]),
-    162: custom(put_connection, "object", CONNECTION, CONNECTION_BODY),
-    163: custom(connection_item, "object", CONNECTION),
-    164: custom(progress, "page", PROGRESS, handles=["accountids"]),
+    "get_mission_connection_type_collection": custom(connections, "page", CONNECTION, handles=["result"]),
+    "put_mission_connection_item": custom(put_connection, "object", CONNECTION, CONNECTION_BODY),
+    "get_mission_connection_item": custom(connection_item, "object", CONNECTION),
+    "get_mission_progress_collection": custom(progress, "page", PROGRESS, handles=["accountids"]),
 }

@@ -1,10 +1,8 @@
 """objects (#174–#187): installed objects (assets), object categories, an
 object's contracts and relations.
 
-An object is a core ``Record`` of kind ``object``: ``name``, ``externalkey``,
-``customer_id`` = the manufacturer account; the rest in ``extra``. Object
-categories are the lookup kind ``object_category``, whose ``code`` is the
-category type (modelgroup, contracttype, contractstatus). Relations are
+Objects, categories and placements are described in :mod:`._assets` (the
+contracts group serves them too). Relations are
 derived (:func:`polycrm.core.assets.relations`): ``contract`` (the contracts
 the object is placed under) and ``manufacturer`` (its account).
 """
@@ -13,52 +11,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from polycrm.core import assets, links
+from polycrm.core import assets
 from polycrm.core import query as q
-from polycrm.core.models import Customer, Link, Lookup, Record
-from polycrm.faces.cirrus.framework import (
-    TAG_REF, ApiError, Call, Ctx, FieldError, View, Writes, attr, creating, custom, f_eq, f_like, invalid,
-    item, linked, lookup_entity, paged, render, to, to_links, updating,
-)
-from polycrm.faces.cirrus.groups.accounts import ACCOUNT_REF
-from polycrm.faces.cirrus.groups.contracts import CONTRACT_ENTITY, CONTRACT_OBJECT, OBJECT_CATEGORY
-from polycrm.faces.cirrus.groups._records import (
-    created, extra, f_csv, page_of, record_entity, ref_in, to_int, to_ref, updated, with_schema,
-)
-from polycrm.faces.cirrus.models import define
+from polycrm.core.models import Link, Record
+from polycrm.faces.cirrus.entity import f_eq, f_like, lookup_entity
+from polycrm.faces.cirrus.errors import ApiError, FieldError, invalid
+from polycrm.faces.cirrus.handlers import Call, creating, custom, item, paged, updating
+from polycrm.faces.cirrus.views import Ctx, View, render
+from polycrm.faces.cirrus.writers import Writes, to
+from polycrm.faces.cirrus.groups._assets import CONTRACT_OBJECT, OBJECT_CATEGORY, OBJECT_ENTITY, place, placement_of
+from polycrm.faces.cirrus.groups.contracts import CONTRACT_ENTITY
+from polycrm.faces.cirrus.groups._records import page_of, to_int, with_schema
+from polycrm.faces.cirrus.schemas import define
 
-define("Object", {
-    "id": "int", "name": "str", "description": "text", "serialnumber": "str", "manufacturer": "AccountRef",
-    "modelgroup": "ObjectCategory", "url": "str", "image1": "str", "image2": "str", "image3": "str",
-    "externalkey": "str", "created": "datetime", "updated": "datetime", "tags": "[TagRef]",
-})
 define("ObjectRelation", {"type": "str", "objectid": "int", "otherid": "int"})
-
-OBJECT = View("Object", {
-    "id": attr("id"), "name": attr("name"), "description": extra("description"),
-    "serialnumber": extra("serialnumber"), "manufacturer": ref_in(Customer, "customer_id", ACCOUNT_REF),
-    "modelgroup": ref_in(Lookup, "extra.modelgroup_id", OBJECT_CATEGORY),
-    **{n: extra(n) for n in ("url", "image1", "image2", "image3")},
-    "externalkey": attr("externalkey"), "created": created, "updated": updated,
-    "tags": linked(Lookup, TAG_REF, links.TAG, outgoing=True, other_kind=links.LOOKUP),
-})
-
-OBJECT_ENTITY = record_entity(
-    "Object", assets.OBJECT, OBJECT,
-    writers={
-        "name": to("name", required=True), "description": to("extra.description"),
-        "serialnumber": to("extra.serialnumber"), "manufacturer": to_ref("customer_id", Customer, "Account"),
-        "modelgroup": to_ref("extra.modelgroup_id", Lookup, "Model group", kind="object_category", code="modelgroup"),
-        **{n: to(f"extra.{n}") for n in ("url", "image1", "image2", "image3")},
-        "externalkey": to("externalkey"), "tags": to_links(links.TAG, "tag", "Tag"),
-    },
-    filters={
-        "serialnumber": f_like("extra.serialnumber"), "name": f_like("name"), "externalkey": f_eq("externalkey"),
-        "manufacturerids": f_csv("customer_id"), "modelgroupids": f_csv("extra.modelgroup_id", "int"),
-    },
-    fulltext="name,extra.serialnumber,extra.description,externalkey",
-)
-
 
 # -- categories ---------------------------------------------------------------------
 CATEGORY_TYPES = ("modelgroup", "contracttype", "contractstatus")
@@ -94,26 +60,17 @@ def object_contracts(call: Call) -> dict:
     return page_of(call, Link, crit, CONTRACT_OBJECT, [q.Sort("source_id")])
 
 
-def _placement(call: Call) -> tuple[Record, Record, Link | None]:
+def _found(call: Call) -> tuple[Record, Record]:
     obj = OBJECT_ENTITY.find(call.ctx, call.path["object_id"])
-    contract = CONTRACT_ENTITY.find(call.ctx, call.path["contract_id"])
-    return obj, contract, assets.placement(call.ws, contract.id, obj.id)
+    return CONTRACT_ENTITY.find(call.ctx, call.path["contract_id"]), obj
 
 
 def object_contract(call: Call) -> dict:
-    obj, contract, found = _placement(call)
-    if found is None:
-        raise ApiError(404, f"Object {obj.id} is not connected to contract {contract.id}")
-    return render(call.ctx, CONTRACT_OBJECT, found)
+    return placement_of(call, *_found(call))
 
 
 def put_object_contract(call: Call) -> dict:
-    obj, contract, current = _placement(call)
-    body = call.body or {}
-    location = body["location"] if "location" in body else (current.value if current is not None else None)
-    found = assets.place(call.ws, contract.id, obj.id, location)
-    call.ws.flush()
-    return render(call.ctx, CONTRACT_OBJECT, found)
+    return place(call, *_found(call))
 
 
 RELATION = View("ObjectRelation", {"type": lambda ctx, r: r[0], "objectid": lambda ctx, r: r[1],
@@ -148,18 +105,18 @@ def relation_item(call: Call) -> dict:
 
 
 BINDINGS = {
-    174: creating(OBJECT_ENTITY),
-    175: paged(OBJECT_ENTITY),
-    176: creating(CATEGORY_ENTITY),
-    177: paged(CATEGORY_ENTITY),
-    178: updating(CATEGORY_ENTITY),
-    179: item(CATEGORY_ENTITY),
-    180: updating(OBJECT_ENTITY),
-    181: item(OBJECT_ENTITY),
-    182: custom(object_contracts, "page", CONTRACT_OBJECT, handles=["location"]),
-    183: custom(put_object_contract, "object", CONTRACT_OBJECT),
-    184: custom(object_contract, "object", CONTRACT_OBJECT),
-    185: custom(relation_page, "page", RELATION),
-    186: custom(relation_page, "page", RELATION),
-    187: custom(relation_item, "object", RELATION),
+    "post_object_collection": creating(OBJECT_ENTITY),
+    "get_object_collection": paged(OBJECT_ENTITY),
+    "post_object_category_collection": creating(CATEGORY_ENTITY),
+    "get_object_category_collection": paged(CATEGORY_ENTITY),
+    "put_object_category_item": updating(CATEGORY_ENTITY),
+    "get_object_category_item": item(CATEGORY_ENTITY),
+    "put_object_item": updating(OBJECT_ENTITY),
+    "get_object_item": item(OBJECT_ENTITY),
+    "get_object_contract_collection": custom(object_contracts, "page", CONTRACT_OBJECT, handles=["location"]),
+    "put_object_contract_item": custom(put_object_contract, "object", CONTRACT_OBJECT),
+    "get_object_contract_item": custom(object_contract, "object", CONTRACT_OBJECT),
+    "get_object_relation_collection": custom(relation_page, "page", RELATION),
+    "get_object_relation_type_collection": custom(relation_page, "page", RELATION),
+    "get_object_relation_item": custom(relation_item, "object", RELATION),
 }

@@ -17,16 +17,17 @@ from typing import Any
 from polycrm.core import links, opportunities
 from polycrm.core import query as q
 from polycrm.core.models import Contact, Customer, Document, Lookup, Opportunity, User
-from polycrm.faces.cirrus.framework import (
-    FILE_REF, ID_NAME, TAG_REF, USER_REF, Ctx, Entity, View, Writes, attr, creating, f_eq,
-    f_flag, f_from, f_ids, f_like, f_to, following, item, linked, listing, lookup_entity, paged, ref,
-    render, to, to_links, updating,
+from polycrm.faces.cirrus.entity import Entity, f_eq, f_flag, f_from, f_ids, f_like, f_to, lookup_entity
+from polycrm.faces.cirrus.handlers import creating, following, item, listing, paged, updating
+from polycrm.faces.cirrus.views import (
+    FILE_REF, ID_NAME, TAG_REF, USER_REF, Ctx, View, attr, linked, ref, render
 )
+from polycrm.faces.cirrus.writers import Writes, to, to_links
 from polycrm.faces.cirrus.groups._sales import (
     CONTACT_REF, to_day, to_flag, to_lookup_ref, to_moment, to_number, to_ref, with_schema,
 )
 from polycrm.faces.cirrus.groups.accounts import ACCOUNT_REF
-from polycrm.faces.cirrus.models import define
+from polycrm.faces.cirrus.schemas import define
 
 define("OppEstimate", {"id": "int", "description": "str", "sortorder": "int", "value": "str", "visible": "int"})
 define("OppReason", {"id": "int", "name": "str", "sortorder": "int"})
@@ -183,17 +184,17 @@ TYPES = lookup_entity("Opportunity type", "opportunity_type", TYPE)
 WIN_REASONS = lookup_entity("Win reason", "win_reason", REASON)
 
 BINDINGS = {
-    91: creating(OPPORTUNITY_ENTITY),
-    92: paged(OPPORTUNITY_ENTITY),
-    93: listing(ESTIMATES),
-    94: following(OPPORTUNITY_ENTITY, True),
-    95: listing(LOST_REASONS),
-    96: listing(PROGRESSION_STATES),
-    97: listing(SOURCES),
-    98: listing(STATUSES),
-    99: listing(TYPES),
-    100: following(OPPORTUNITY_ENTITY, False),
-    101: listing(WIN_REASONS),
-    102: updating(OPPORTUNITY_ENTITY),
-    103: item(OPPORTUNITY_ENTITY),
+    "post_opportunity_collection": creating(OPPORTUNITY_ENTITY),
+    "get_opportunity_collection": paged(OPPORTUNITY_ENTITY),
+    "get_opportunity_estimate_collection": listing(ESTIMATES),
+    "post_opportunity_follow": following(OPPORTUNITY_ENTITY, True),
+    "get_opportunity_lostreason_collection": listing(LOST_REASONS),
+    "get_opportunity_progressionstate_collection": listing(PROGRESSION_STATES),
+    "get_opportunity_source_collection": listing(SOURCES),
+    "get_opportunity_status_collection": listing(STATUSES),
+    "get_opportunity_type_collection": listing(TYPES),
+    "post_opportunity_unfollow": following(OPPORTUNITY_ENTITY, False),
+    "get_opportunity_winreason_collection": listing(WIN_REASONS),
+    "put_opportunity_item": updating(OPPORTUNITY_ENTITY),
+    "get_opportunity_item": item(OPPORTUNITY_ENTITY),
 }

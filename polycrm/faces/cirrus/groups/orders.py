@@ -19,10 +19,10 @@ from typing import Any
 from polycrm.core import links, orders
 from polycrm.core import query as q
 from polycrm.core.models import Contact, Customer, Lookup, Opportunity, Order, OrderLine, Record, User
-from polycrm.faces.cirrus.framework import (
-    ID_NAME, TAG_REF, USER_REF, Entity, View, attr, creating, f_eq, f_from, f_ids, f_to, item,
-    linked, paged, ref, to, to_links, updating,
-)
+from polycrm.faces.cirrus.entity import Entity, f_eq, f_from, f_ids, f_to
+from polycrm.faces.cirrus.handlers import creating, item, paged, updating
+from polycrm.faces.cirrus.views import ID_NAME, TAG_REF, USER_REF, View, attr, linked, ref
+from polycrm.faces.cirrus.writers import to, to_links
 from polycrm.faces.cirrus.groups._documents import (
     Rows, csv_ids, mission_filter, parent_value, register_row_input, row_total, times,
 )
@@ -31,7 +31,7 @@ from polycrm.faces.cirrus.groups._sales import (
 )
 from polycrm.faces.cirrus.groups.accounts import ACCOUNT_REF
 from polycrm.faces.cirrus.groups.pricelists import PRICELIST
-from polycrm.faces.cirrus.models import define
+from polycrm.faces.cirrus.schemas import define
 
 ADDRESS_FIELDS = [f"{kind}{part}" for kind in ("delivery", "invoice") for part in ("name", "street", "zip", "city", "country")]
 
@@ -156,8 +156,8 @@ ORDER_ENTITY = Entity(
 )
 
 BINDINGS = {
-    104: creating(ORDER_ENTITY),
-    105: paged(ORDER_ENTITY),
-    106: updating(ORDER_ENTITY),
-    107: item(ORDER_ENTITY),
+    "post_order_collection": creating(ORDER_ENTITY),
+    "get_order_collection": paged(ORDER_ENTITY),
+    "put_order_item": updating(ORDER_ENTITY),
+    "get_order_item": item(ORDER_ENTITY),
 }

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from polycrm.faces.cirrus.framework import View, attr, f_eq, ignored, to
+from polycrm.faces.cirrus.entity import f_eq
+from polycrm.faces.cirrus.views import View, attr
+from polycrm.faces.cirrus.writers import ignored, to
 from polycrm.faces.cirrus.groups._sales import lookup_group, to_flag, to_int
-from polycrm.faces.cirrus.models import define
+from polycrm.faces.cirrus.schemas import define
 
 define("OrderStatus", {"id": "int", "default": "int", "name": "str", "step": "int"})
 VIEW = View(
@@ -12,7 +14,7 @@ VIEW = View(
 )
 
 BINDINGS = lookup_group(
-    (151, 152, 153, 154),
+    ("post_orderstatus_collection", "get_orderstatus_collection", "put_orderstatus_item", "get_orderstatus_item"),
     "Orderstatus",
     "order_status",
     VIEW,

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from polycrm.faces.cirrus.framework import View, attr, ignored, to
+from polycrm.faces.cirrus.views import View, attr
+from polycrm.faces.cirrus.writers import ignored, to
 from polycrm.faces.cirrus.groups._sales import lookup_group, to_flag, to_int
-from polycrm.faces.cirrus.models import define
+from polycrm.faces.cirrus.schemas import define
 
 define("OrderType", {"id": "int", "default": "int", "name": "str", "sortorder": "int"})
 VIEW = View(
@@ -12,7 +13,7 @@ VIEW = View(
 )
 
 BINDINGS = lookup_group(
-    (108, 109, 110, 111),
+    ("post_ordertype_collection", "get_ordertype_collection", "put_ordertype_item", "get_ordertype_item"),
     "Ordertype",
     "order_type",
     VIEW,

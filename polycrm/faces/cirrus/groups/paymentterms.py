@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from polycrm.core import query as q
-from polycrm.faces.cirrus.framework import View, attr, f_eq, ignored, to
+from polycrm.faces.cirrus.entity import f_eq
+from polycrm.faces.cirrus.views import View, attr
+from polycrm.faces.cirrus.writers import ignored, to
 from polycrm.faces.cirrus.groups._sales import lookup_group, to_flag, to_int
-from polycrm.faces.cirrus.models import define
+from polycrm.faces.cirrus.schemas import define
 
 define("PaymentTerm", {"id": "int", "name": "str", "default": "int", "externalkey": "str", "days": "int"})
 VIEW = View(
@@ -20,7 +22,7 @@ VIEW = View(
 )
 
 BINDINGS = lookup_group(
-    (112, 113, 114, 115),
+    ("post_paymentterm_collection", "get_paymentterm_collection", "put_paymentterm_item", "get_paymentterm_item"),
     "Paymentterm",
     "payment_term",
     VIEW,

@@ -21,14 +21,15 @@ from typing import Any
 from polycrm.core import lookups, pricelists
 from polycrm.core import query as q
 from polycrm.core.models import Customer, Lookup, Product, Record
-from polycrm.faces.cirrus.framework import (
-    ID_NAME, Call, Ctx, Entity, FieldError, View, Writes, attr, creating, custom, f_eq, f_flag, ignored,
-    invalid, item, lookup_entity, paged, ref, render, run_page, to, updating,
-)
+from polycrm.faces.cirrus.entity import Entity, f_eq, f_flag, lookup_entity, run_page
+from polycrm.faces.cirrus.errors import FieldError, invalid
+from polycrm.faces.cirrus.handlers import Call, creating, custom, item, paged, updating
+from polycrm.faces.cirrus.views import ID_NAME, Ctx, View, attr, ref, render
+from polycrm.faces.cirrus.writers import Writes, ignored, to
 from polycrm.faces.cirrus.groups._sales import (
     ref_id, to_bit, to_flag, to_int, to_moment, to_ref,
 )
-from polycrm.faces.cirrus.models import MODELS, define
+from polycrm.faces.cirrus.schemas import MODELS, define
 from polycrm.faces.cirrus.operations import INPUT_DEFS, input_schema
 
 if "ArticleRef" not in MODELS:
@@ -168,14 +169,15 @@ def price_groups(call: Call) -> dict:
 
 
 BINDINGS = {
-    116: creating(PRICELIST_ENTITY),
-    117: paged(PRICELIST_ENTITY),
-    118: creating(PRICE_GROUP_ENTITY),
-    119: custom(price_groups, "page", PRICE_GROUP, PRICE_GROUP_ENTITY, handles=("quantity",)),
-    120: updating(PRICE_GROUP_ENTITY),
-    121: item(PRICE_GROUP_ENTITY),
-    122: updating(PRICELIST_ENTITY),
-    123: item(PRICELIST_ENTITY),
+    "post_pricelist_collection": creating(PRICELIST_ENTITY),
+    "get_pricelist_collection": paged(PRICELIST_ENTITY),
+    "post_pricelist_pricegroup_collection": creating(PRICE_GROUP_ENTITY),
+    "get_pricelist_pricegroup_collection": custom(price_groups, "page", PRICE_GROUP, PRICE_GROUP_ENTITY,
+                                                  handles=("quantity",)),
+    "put_pricelist_pricegroup_item": updating(PRICE_GROUP_ENTITY),
+    "get_pricelist_pricegroup_item": item(PRICE_GROUP_ENTITY),
+    "put_pricelist_item": updating(PRICELIST_ENTITY),
+    "get_pricelist_item": item(PRICELIST_ENTITY),
 }
 
 __all__ = ["ARTICLE_REF", "PRICELIST", "PRICE_GROUP", "BINDINGS"]

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 from polycrm.core import query as q
 from polycrm.core.models import Lookup, Record
-from polycrm.faces.cirrus.framework import ID_NAME, Entity, View, attr, f_eq, paged, ref
-from polycrm.faces.cirrus.models import define
+from polycrm.faces.cirrus.entity import Entity, f_eq
+from polycrm.faces.cirrus.handlers import paged
+from polycrm.faces.cirrus.views import ID_NAME, View, attr, ref
+from polycrm.faces.cirrus.schemas import define
 
 PROJECT_KIND = "project"
 
@@ -22,4 +24,4 @@ PROJECT_ENTITY = Entity(
     sorts={"name": (q.Sort("name", mode="text"),), "number": (q.Sort("number", mode="numeric_text"),)},
 )
 
-BINDINGS = {229: paged(PROJECT_ENTITY)}
+BINDINGS = {"get_project_collection": paged(PROJECT_ENTITY)}

@@ -19,16 +19,17 @@ from typing import Any
 from polycrm.core import links, quotes
 from polycrm.core import query as q
 from polycrm.core.models import Activity, Contact, Customer, Link, Lookup, Opportunity, Order, Quote, QuoteLine, Record, User
-from polycrm.faces.cirrus.framework import (
-    ID_NAME, TAG_REF, USER_REF, ApiError, Call, Entity, FieldError, View, attr, creating, custom, f_eq, f_flag, f_from,
-    f_ids, f_to, ignored, invalid, item, linked, lookup_entity, paged, ref, render, to, updating,
-)
+from polycrm.faces.cirrus.entity import Entity, f_eq, f_flag, f_from, f_ids, f_to, lookup_entity
+from polycrm.faces.cirrus.errors import ApiError, FieldError, invalid
+from polycrm.faces.cirrus.handlers import Call, creating, custom, item, paged, updating
+from polycrm.faces.cirrus.views import ID_NAME, TAG_REF, USER_REF, View, attr, linked, ref, render
+from polycrm.faces.cirrus.writers import ignored, to
 from polycrm.faces.cirrus.groups._documents import Rows, register_row_input, row_total, times
 from polycrm.faces.cirrus.groups._sales import CONTACT_REF, OPPORTUNITY_REF, single_default, to_day, to_flag, to_int, with_schema
 from polycrm.faces.cirrus.groups.accounts import ACCOUNT_REF
 from polycrm.faces.cirrus.groups.orders import head_writers
 from polycrm.faces.cirrus.groups.pricelists import PRICELIST
-from polycrm.faces.cirrus.models import define
+from polycrm.faces.cirrus.schemas import define
 
 METATYPES = ("active", "expired", "denied", "order")
 RELATION_TYPES = {"account": Customer, "opportunity": Opportunity, "contact": Contact, "user": User,
@@ -192,14 +193,14 @@ def add_relation(call: Call) -> dict[str, Any]:
 
 
 BINDINGS = {
-    197: creating(QUOTE_ENTITY),
-    198: paged(QUOTE_ENTITY),
-    199: custom(add_relation, "object", QUOTE_RELATION, RELATIONS),
-    200: paged(RELATIONS),
-    201: creating(QUOTE_STATUSES),
-    202: paged(QUOTE_STATUSES),
-    203: updating(QUOTE_STATUSES),
-    204: item(QUOTE_STATUSES),
-    205: updating(QUOTE_ENTITY),
-    206: item(QUOTE_ENTITY),
+    "post_quote_collection": creating(QUOTE_ENTITY),
+    "get_quote_collection": paged(QUOTE_ENTITY),
+    "post_quote_relation_collection": custom(add_relation, "object", QUOTE_RELATION, RELATIONS),
+    "get_quote_relation_collection": paged(RELATIONS),
+    "post_quote_status_collection": creating(QUOTE_STATUSES),
+    "get_quote_status_collection": paged(QUOTE_STATUSES),
+    "put_quote_status_item": updating(QUOTE_STATUSES),
+    "get_quote_status_item": item(QUOTE_STATUSES),
+    "put_quote_item": updating(QUOTE_ENTITY),
+    "get_quote_item": item(QUOTE_ENTITY),
 }

@@ -7,9 +7,10 @@ included; lists (headlines, signature fields) are replaced as a whole.
 from __future__ import annotations
 
 from polycrm.core import tenant_settings
-from polycrm.faces.cirrus.framework import Call, View, custom
+from polycrm.faces.cirrus.handlers import Call, custom
+from polycrm.faces.cirrus.views import View
 from polycrm.faces.cirrus.groups._records import shaped
-from polycrm.faces.cirrus.models import MODELS, define
+from polycrm.faces.cirrus.schemas import MODELS, define
 
 define("PortalSettings", {n: "str" for n in (
     "name", "street", "zip", "city", "country", "phone", "fax", "email", "plusgiro", "bankgiro", "vatnumber",
@@ -42,6 +43,6 @@ def write(call: Call) -> dict:
 
 
 BINDINGS = {
-    188: custom(write, "object", SETTINGS),
-    189: custom(read, "object", SETTINGS),
+    "put_settings": custom(write, "object", SETTINGS),
+    "get_settings": custom(read, "object", SETTINGS),
 }

@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
-from polycrm.faces.cirrus.framework import View, attr, ignored, to
+from polycrm.faces.cirrus.views import View, attr
+from polycrm.faces.cirrus.writers import ignored, to
 from polycrm.faces.cirrus.groups._sales import lookup_group, to_int
-from polycrm.faces.cirrus.models import define
+from polycrm.faces.cirrus.schemas import define
 
 define("SortGroup", {"id": "int", "name": "str", "sort": "int", "externalkey": "str"})
 VIEW = View(
@@ -13,7 +14,7 @@ VIEW = View(
 )
 
 BINDINGS = lookup_group(
-    (209, 210, 211, 212),
+    ("post_sortgroup_collection", "get_sortgroup_collection", "put_sortgroup_item", "get_sortgroup_item"),
     "Sortgroup",
     "sort_group",
     VIEW,

@@ -16,14 +16,17 @@ from __future__ import annotations
 from typing import Any
 
 from polycrm.core import query as q
+from polycrm.core import records
 from polycrm.core.models import Contact, Customer, Record, User
-from polycrm.faces.cirrus.framework import (
-    Ctx, Entity, FieldError, View, Writes, attr, creating, f_eq, f_like, ignored, item, paged, to, updating,
-)
+from polycrm.faces.cirrus.entity import Entity, f_eq, f_like
+from polycrm.faces.cirrus.errors import FieldError
+from polycrm.faces.cirrus.handlers import creating, item, paged, updating
+from polycrm.faces.cirrus.views import Ctx, View, attr
+from polycrm.faces.cirrus.writers import Writes, ignored, to
 from polycrm.faces.cirrus.groups._sales import to_day, to_flag, to_int, to_ref, with_schema
-from polycrm.faces.cirrus.models import define
+from polycrm.faces.cirrus.schemas import define
 
-SUBSCRIPTION_KIND = "subscription"
+SUBSCRIPTION_KIND = records.SUBSCRIPTION
 LIST_IDS = ("typeid", "statusid", "intervalid", "periodid", "nextperiodid", "renewalperiodid", "renewalid",
             "advanceid")
 
@@ -57,7 +60,7 @@ def account_from_contact(ctx: Ctx, obj: Any, body: dict, out: Writes) -> None:
 
 
 SUBSCRIPTION_ENTITY = Entity(
-    label="Subscription", model=Record, view=SUBSCRIPTION,
+    label="Subscription", model=Record, view=SUBSCRIPTION, service=records.SUBSCRIPTIONS,
     scope=(q.Criterion("eq", "kind", SUBSCRIPTION_KIND),), defaults={"kind": SUBSCRIPTION_KIND, "active": True},
     writers={
         "id": ignored(), "active": to_flag("active"), "name": to("name"), "note": to("extra.note"),
@@ -74,8 +77,8 @@ SUBSCRIPTION_ENTITY = Entity(
 )
 
 BINDINGS = {
-    225: creating(SUBSCRIPTION_ENTITY),
-    226: paged(SUBSCRIPTION_ENTITY),
-    227: updating(SUBSCRIPTION_ENTITY),
-    228: item(SUBSCRIPTION_ENTITY),
+    "post_subscription_collection": creating(SUBSCRIPTION_ENTITY),
+    "get_subscription_collection": paged(SUBSCRIPTION_ENTITY),
+    "put_subscription_item": updating(SUBSCRIPTION_ENTITY),
+    "get_subscription_item": item(SUBSCRIPTION_ENTITY),
 }

@@ -10,17 +10,18 @@ categories, languages and tags are core links to them (kinds
 
 from __future__ import annotations
 
-from polycrm.core import links
+from polycrm.core import links, records
 from polycrm.core import query as q
 from polycrm.core.models import Lookup
-from polycrm.faces.cirrus.framework import (
-    TAG_REF, Ctx, FieldError, View, Writes, attr, creating, f_active, f_eq, f_like, item, linked, lookup_entity, paged,
-    to, to_bool, to_links, updating,
-)
+from polycrm.faces.cirrus.entity import f_active, f_eq, f_like, lookup_entity
+from polycrm.faces.cirrus.errors import FieldError
+from polycrm.faces.cirrus.handlers import creating, item, paged, updating
+from polycrm.faces.cirrus.views import TAG_REF, Ctx, View, attr, linked
+from polycrm.faces.cirrus.writers import Writes, to, to_bool, to_links
 from polycrm.faces.cirrus.groups._records import csv_ids, extra, record_entity, to_int, with_schema
-from polycrm.faces.cirrus.models import define
+from polycrm.faces.cirrus.schemas import define
 
-KIND = "template"
+KIND = records.TEMPLATE
 RESOURCES = ("order", "quote")
 CATEGORY_LINK, LANGUAGE_LINK = "template_category", "template_language"
 
@@ -56,7 +57,7 @@ def linked_to(kind: str):
 
 
 TEMPLATE_ENTITY = record_entity(
-    "Template", KIND, TEMPLATE,
+    "Template", KIND, TEMPLATE, service=records.TEMPLATES,
     writers={
         "name": to("name", required=True), "resource": with_schema(write_resource, {"enum": list(RESOURCES)}), "html": to("extra.html"),
         "url": to("extra.url"), "active": to_bool("active"),
@@ -83,16 +84,16 @@ CATEGORY_ENTITY = list_entity("Template category", "template_category")
 LANGUAGE_ENTITY = list_entity("Template language", "template_language")
 
 BINDINGS = {
-    213: creating(TEMPLATE_ENTITY),
-    214: paged(TEMPLATE_ENTITY),
-    215: creating(CATEGORY_ENTITY),
-    216: paged(CATEGORY_ENTITY),
-    217: updating(CATEGORY_ENTITY),
-    218: item(CATEGORY_ENTITY),
-    219: creating(LANGUAGE_ENTITY),
-    220: paged(LANGUAGE_ENTITY),
-    221: updating(LANGUAGE_ENTITY),
-    222: item(LANGUAGE_ENTITY),
-    223: updating(TEMPLATE_ENTITY),
-    224: item(TEMPLATE_ENTITY),
+    "post_template_collection": creating(TEMPLATE_ENTITY),
+    "get_template_collection": paged(TEMPLATE_ENTITY),
+    "post_template_category_collection": creating(CATEGORY_ENTITY),
+    "get_template_category_collection": paged(CATEGORY_ENTITY),
+    "put_template_category_item": updating(CATEGORY_ENTITY),
+    "get_template_category_item": item(CATEGORY_ENTITY),
+    "post_template_language_collection": creating(LANGUAGE_ENTITY),
+    "get_template_language_collection": paged(LANGUAGE_ENTITY),
+    "put_template_language_item": updating(LANGUAGE_ENTITY),
+    "get_template_language_item": item(LANGUAGE_ENTITY),
+    "put_template_item": updating(TEMPLATE_ENTITY),
+    "get_template_item": item(TEMPLATE_ENTITY),
 }

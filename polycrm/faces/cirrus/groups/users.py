@@ -27,13 +27,13 @@ from polycrm.core import users
 from polycrm.core import query as q
 from polycrm.core.models import Lookup, Record, User
 from polycrm.faces.cirrus import wire
-from polycrm.faces.cirrus.framework import (
-    ID_NAME, TAG_REF, USER_REF, ApiError, Binding, Call, Ctx, Entity, FieldError, View, Writes, attr,
-    creating, custom, f_eq, f_flag, ignored, item, linked, lookup_entity, paged, render,
-    run_page, to, to_links, updating,
-)
+from polycrm.faces.cirrus.entity import Entity, f_eq, f_flag, lookup_entity, run_page
+from polycrm.faces.cirrus.errors import ApiError, FieldError
+from polycrm.faces.cirrus.handlers import Binding, Call, creating, custom, item, paged, updating
+from polycrm.faces.cirrus.views import ID_NAME, TAG_REF, USER_REF, Ctx, View, attr, linked, render
+from polycrm.faces.cirrus.writers import Writes, ignored, to, to_links
 from polycrm.faces.cirrus.groups._records import month_in_path
-from polycrm.faces.cirrus.models import define
+from polycrm.faces.cirrus.schemas import define
 
 USER_KIND = links.USER
 DEPARTMENT_KIND, DEPARTMENT_LINK = "user_department", "department"
@@ -360,22 +360,22 @@ def delete_budget(call: Call) -> dict:
 BUDGET_PARAMS = ("userids", "year_from", "month_from", "year_to", "month_to")
 
 BINDINGS = {
-    133: creating(USERS),
-    134: paged(USERS),
-    135: custom(list_budgets, "page", USER_BUDGET, BUDGETS, handles=BUDGET_PARAMS),
-    136: creating(DEPARTMENTS),
-    137: paged(DEPARTMENTS),
-    138: updating(DEPARTMENTS),
-    139: item(DEPARTMENTS),
-    140: Binding(put_me, "object", ME, ME_ENTITY),
-    141: custom(get_me, "object", ME),
-    142: creating(ROLES),
-    143: paged(ROLES),
-    144: updating(USERS),
-    145: item(USERS),
-    146: custom(list_budgets, "page", USER_BUDGET, BUDGETS, handles=BUDGET_PARAMS),
-    147: custom(put_budget, "object", USER_BUDGET),
-    148: custom(delete_budget, "empty"),
-    149: custom(get_budget, "object", USER_BUDGET),
+    "post_user_collection": creating(USERS),
+    "get_user_collection": paged(USERS),
+    "get_budget_collection": custom(list_budgets, "page", USER_BUDGET, BUDGETS, handles=BUDGET_PARAMS),
+    "post_user_department_collection": creating(DEPARTMENTS),
+    "get_user_department_collection": paged(DEPARTMENTS),
+    "put_user_department_item": updating(DEPARTMENTS),
+    "get_user_department_item": item(DEPARTMENTS),
+    "put_user_me": Binding(put_me, "object", ME, ME_ENTITY),
+    "get_user_me": custom(get_me, "object", ME),
+    "post_user_role_collection": creating(ROLES),
+    "get_user_role_collection": paged(ROLES),
+    "put_user_item": updating(USERS),
+    "get_user_item": item(USERS),
+    "get_user_budget_collection": custom(list_budgets, "page", USER_BUDGET, BUDGETS, handles=BUDGET_PARAMS),
+    "put_user_budget_item": custom(put_budget, "object", USER_BUDGET),
+    "delete_user_budget_item": custom(delete_budget, "empty"),
+    "get_user_budget_item": custom(get_budget, "object", USER_BUDGET),
 }
 

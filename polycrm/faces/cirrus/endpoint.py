@@ -1,4 +1,4 @@
-"""HTTP for the Cirrus face: routing, authentication, masks, error envelopes.
+"""The Cirrus endpoint: HTTP, authentication, masks, the envelope, core errors as Flask-RESTX errors.
 
 Every served operation is matched by its own path and by each alias, with
 and without a trailing slash (no redirects). A path that matches but with a
@@ -21,11 +21,13 @@ from starlette.responses import Response
 
 from polycrm.core import auth
 from polycrm.core import query as q
-from polycrm.core.errors import Conflict, CoreError, Forbidden, Invalid, NotFound
+from polycrm.core.errors import CoreError
 from polycrm.faces.cirrus import wire
-from polycrm.faces.cirrus.framework import ApiError, Call, Ctx, invalid
+from polycrm.faces.cirrus.errors import ApiError, core_error
+from polycrm.faces.cirrus.handlers import Call
+from polycrm.faces.cirrus.views import Ctx
 from polycrm.faces.cirrus.mask import MaskError, apply_mask, parse_mask
-from polycrm.faces.cirrus.operations import Operation
+from polycrm.faces.cirrus.operations import Operation, all_paths, methods
 
 NOT_FOUND = (
     "The requested URL was not found on the server. If you entered the URL manually please check "
@@ -84,8 +86,6 @@ def build_routes(operations: list[Operation], paths_of) -> list[Route]:
 
 
 def operation_methods(operation: Operation) -> list[str]:
-    from polycrm.faces.cirrus.operations import methods
-
     return methods(operation.op)
 
 
@@ -93,8 +93,6 @@ class Face:
     """The Cirrus face of one runtime."""
 
     def __init__(self, rt, operations: list[Operation]):
-        from polycrm.faces.cirrus.operations import all_paths
-
         self.rt = rt
         self.operations = operations
         self.routes = build_routes(operations, all_paths)
@@ -193,14 +191,3 @@ class Face:
                 raise ApiError(400, exc.message) from None
         return json_response(200, result, head=head)
 
-
-def core_error(exc: CoreError) -> ApiError:
-    if isinstance(exc, NotFound):
-        return ApiError(404, exc.message, {exc.field: exc.message} if exc.field else None)
-    if isinstance(exc, Invalid):
-        return invalid({exc.field or "payload": exc.message})
-    if isinstance(exc, Conflict):
-        return ApiError(409, exc.message)
-    if isinstance(exc, Forbidden):
-        return ApiError(403, exc.message)
-    return ApiError(400, exc.message)
