@@ -120,9 +120,10 @@ class Param:
             s = {"type": "array", "items": {"type": "integer", "format": "int32",
                                            "minimum": wire.INT_MIN, "maximum": wire.INT_MAX}}
         elif kind == "array_str":
-            s = {"type": "array", "items": {"type": "string", "maxLength": MAX_QUERY_TEXT}}
+            s = {"type": "array", "items": {"type": "string", "maxLength": MAX_QUERY_TEXT,
+                                           "pattern": wire.NO_NUL_PATTERN}}
         else:
-            s = {"type": "string", "maxLength": MAX_QUERY_TEXT}
+            s = {"type": "string", "maxLength": MAX_QUERY_TEXT, "pattern": wire.NO_NUL_PATTERN}
         if self.spec.get("enum"):
             s["enum"] = list(self.spec["enum"])
         if self.spec.get("default") is not None:
@@ -142,9 +143,13 @@ class Param:
             values = raw[-1:]
         if kind == "array_int":
             return [_int(v) for v in values]
+        for value in values:
+            problem = wire.text_problem(value, self.name)
+            if problem:
+                raise ValueError(problem)
         if kind == "array_str":
-            return [_bounded(wire.clean_text(v), MAX_QUERY_TEXT) for v in values]
-        text = _bounded(wire.clean_text(values[0]), MAX_CSV if kind == "csv" else MAX_QUERY_TEXT)
+            return [_bounded(v, MAX_QUERY_TEXT) for v in values]
+        text = _bounded(values[0], MAX_CSV if kind == "csv" else MAX_QUERY_TEXT)
         if kind == "str":
             value: Any = text
             if value == "" and self.name == "sorting":
@@ -279,6 +284,10 @@ class Operation:
             extra_schema = self.writer_schema(f["name"])
             if extra_schema:
                 props[f["name"]] = {**props[f["name"]], **extra_schema}
+            if props[f["name"]].get("pattern") == r"\S":
+                # "Not blank" replaced the no-NUL pattern; OpenAPI 3.0 has one pattern per
+                # schema, so the second rides in allOf (and "' ' does not match" stays as it was).
+                props[f["name"]]["allOf"] = [{"pattern": wire.NO_NUL_PATTERN}]
             if f.get("required") and self.op["method"] == "POST":
                 required.append(f["name"])
         schema: dict[str, Any] = {"type": "object", "properties": props}
@@ -306,12 +315,17 @@ class Operation:
         return length or LONG_TEXT
 
     def validate_body(self, body: Any) -> Any:
+        """The body once it passes the schema; a NUL or a lone surrogate is refused in
+        any body (keys and free objects included), in place of the schema's message."""
+        text_errors = wire.text_errors(body)
         schema = self.body_schema
         if schema is None:
+            if text_errors:
+                raise invalid(text_errors)
             return body
         if body is None:
             body = {}
-        errors = wire.validate(schema, body, INPUT_DEFS)
+        errors = {**wire.validate(schema, body, INPUT_DEFS), **text_errors}
         if errors:
             raise invalid(errors)
         return body
@@ -343,7 +357,7 @@ class _InputDefs(dict):
     """``{<Model>In: schema}``, built on first use."""
 
     def __missing__(self, key: str) -> dict[str, Any]:
-        schema = _input_model(key[:-2])
+        schema = wire.FREE_VALUE_SCHEMA if key == wire.FREE_VALUE else _input_model(key[:-2])
         self[key] = schema
         return schema
 
