@@ -315,17 +315,17 @@ class Operation:
         return length or LONG_TEXT
 
     def validate_body(self, body: Any) -> Any:
-        """The body once it passes the schema; a NUL or a lone surrogate is refused in
-        any body (keys and free objects included), in place of the schema's message."""
-        text_errors = wire.text_errors(body)
+        """The body once it passes the schema; one without a schema is handed on
+        whole, so no string in it may hold a NUL or a lone surrogate."""
         schema = self.body_schema
         if schema is None:
-            if text_errors:
-                raise invalid(text_errors)
+            errors = wire.text_errors(body)
+            if errors:
+                raise invalid(errors)
             return body
         if body is None:
             body = {}
-        errors = {**wire.validate(schema, body, INPUT_DEFS), **text_errors}
+        errors = wire.validate(schema, body, INPUT_DEFS)
         if errors:
             raise invalid(errors)
         return body

@@ -11,10 +11,11 @@ jsonschema wording Flask-RESTX passes through (``"'x' is not of type
 'integer'"``, ``"'name' is a required property"``), keyed by the dotted
 path of the offending field.
 
-No string of a request may hold a NUL character or a lone surrogate (the
-core's rule, :func:`polycrm.core.limits.check_text`): :func:`text_errors`
-finds them anywhere in a body, keys included, and every input string schema
-carries :data:`NO_NUL_PATTERN` so the document says so too.
+No string the server reads may hold a NUL character or a lone surrogate (the
+core's rule, :func:`polycrm.core.limits.check_text`): validation refuses one
+in every declared field and anywhere in a free object, keys included (unknown
+fields are ignored, so not looked at); every input string schema carries
+:data:`NO_NUL_PATTERN` so the document says so too.
 """
 
 from __future__ import annotations
@@ -131,7 +132,10 @@ def _check(schema: dict, data: Any, defs: dict, path: str, errors: dict) -> None
         errors[path] = f"{_repr(data)} is not one of {schema['enum']}"
         return
     if isinstance(data, str):
-        if "maxLength" in schema and len(data) > schema["maxLength"]:
+        problem = text_problem(data, path or "payload")
+        if problem:
+            errors[path or "payload"] = problem
+        elif "maxLength" in schema and len(data) > schema["maxLength"]:
             errors[path] = f"{_repr(data)} is too long"
         elif "minLength" in schema and len(data) < schema["minLength"]:
             errors[path] = f"{_repr(data)} is too short"
@@ -147,6 +151,9 @@ def _check(schema: dict, data: Any, defs: dict, path: str, errors: dict) -> None
         elif "maximum" in schema and data > schema["maximum"]:
             errors[path] = f"{data} is greater than the maximum of {schema['maximum']}"
     elif isinstance(data, dict):
+        if "properties" not in schema:
+            # A free object is handed on as it is: nothing in it may hold a NUL, keys included.
+            _find_bad_text(data, path, errors)
         for name in schema.get("required", ()):
             if name not in data:
                 errors[_key(path, name)] = f"'{name}' is a required property"
@@ -204,8 +211,9 @@ def text_problem(value: str, field: str) -> str | None:
 
 
 def text_errors(data: Any, path: str = "") -> dict[str, str]:
-    """``{dotted path: message}`` for every string of a decoded JSON value that
-    holds a NUL or a lone surrogate; a bad key is named by its own path."""
+    """``{dotted path: message}`` for every string of a decoded JSON value (a body
+    without a schema, a free object) that holds a NUL or a lone surrogate; a bad
+    key is named by its own path."""
     errors: dict[str, str] = {}
     _find_bad_text(data, path, errors)
     return errors
