@@ -120,10 +120,9 @@ class Param:
             s = {"type": "array", "items": {"type": "integer", "format": "int32",
                                            "minimum": wire.INT_MIN, "maximum": wire.INT_MAX}}
         elif kind == "array_str":
-            s = {"type": "array", "items": {"type": "string", "maxLength": MAX_QUERY_TEXT,
-                                           "pattern": wire.NO_NUL_PATTERN}}
+            s = {"type": "array", "items": {"type": "string", "maxLength": MAX_QUERY_TEXT, **wire.without_nul()}}
         else:
-            s = {"type": "string", "maxLength": MAX_QUERY_TEXT, "pattern": wire.NO_NUL_PATTERN}
+            s = {"type": "string", "maxLength": MAX_QUERY_TEXT, **wire.without_nul()}
         if self.spec.get("enum"):
             s["enum"] = list(self.spec["enum"])
         if self.spec.get("default") is not None:
@@ -284,10 +283,6 @@ class Operation:
             extra_schema = self.writer_schema(f["name"])
             if extra_schema:
                 props[f["name"]] = {**props[f["name"]], **extra_schema}
-            if props[f["name"]].get("pattern") == r"\S":
-                # "Not blank" replaced the no-NUL pattern; OpenAPI 3.0 has one pattern per
-                # schema, so the second rides in allOf (and "' ' does not match" stays as it was).
-                props[f["name"]]["allOf"] = [{"pattern": wire.NO_NUL_PATTERN}]
             if f.get("required") and self.op["method"] == "POST":
                 required.append(f["name"])
         schema: dict[str, Any] = {"type": "object", "properties": props}
