@@ -183,6 +183,58 @@ def test_bad_query_parameters_are_400(client, tenant, query, errors):
     assert r.json() == {"errors": errors, "message": VALIDATION}
 
 
+@pytest.mark.parametrize("query,errors", [
+    ("name=Ac%00me", {"name": "name must not contain a NUL character"}),
+    ("page=1%00", {"page": "page must not contain a NUL character"}),
+    ("dynamicfield_val=x&dynamicfield_val=%00", {"dynamicfield_val": "dynamicfield_val must not contain a NUL character"}),
+])
+def test_nul_in_a_query_parameter_is_400_naming_it(client, tenant, query, errors):
+    r = client.get(url(f"/accounts/?{query}"), headers=auth(tenant))
+    assert (r.status_code, r.json()) == (400, {"errors": errors, "message": VALIDATION})
+
+
+@pytest.mark.parametrize("fields,errors", [
+    ({"name": "Acme\x00 A/S"}, {"name": "name must not contain a NUL character"}),
+    ({"addresses": {"visiting": {"street": "Main\x00St", "city": "Aarhus"}}},
+     {"addresses.visiting.street": "addresses.visiting.street must not contain a NUL character"}),
+    ({"name": "Acme\x00", "typeid": "x"},
+     {"name": "name must not contain a NUL character", "typeid": "'x' is not of type 'integer'"}),
+])
+def test_nul_in_a_body_is_400_naming_the_field_and_nothing_is_written(client, tenant, fields, errors):
+    account = new_account(client, tenant)
+    body = {"name": "Acme A/S", "typeid": account["type"]["id"], "userid": tenant["user_id"], **fields}
+    r = client.post(url("/accounts/"), json=body, headers=auth(tenant))
+    assert (r.status_code, r.json()) == (400, {"errors": errors, "message": VALIDATION})
+    r = client.put(url(f"/accounts/{account['id']}"), json=fields, headers=auth(tenant))
+    assert r.status_code == 400 and r.json()["errors"].items() >= {
+        k: v for k, v in errors.items() if k != "typeid"}.items()
+    assert client.get(url("/accounts/"), headers=auth(tenant)).json()["total"] == 1
+
+
+def test_nul_in_a_free_object_is_400_keys_included_and_an_unknown_field_is_ignored(client, tenant):
+    h = auth(tenant)
+    r = client.put(url("/users/me"), json={"lastactive": {"at": "x\x00", "b\x00": 1}}, headers=h)
+    assert (r.status_code, r.json()) == (400, {"errors": {
+        "lastactive.at": "lastactive.at must not contain a NUL character",
+        "lastactive.b\x00": "the key 'b\\x00' must not contain a NUL character"}, "message": VALIDATION})
+    r = client.put(url("/users/me"), json={"phone": "1", "unknown\x00": "x\x00"}, headers=h)
+    assert r.status_code == 200 and r.json()["phone"] == "1"
+
+
+def test_text_errors_name_lone_surrogates_too():
+    """orjson already refuses a lone surrogate in a body (400 "not valid JSON") and a query
+    string decodes one as U+FFFD, so this is the rule itself."""
+    from polycrm.faces.cirrus import wire
+
+    assert wire.text_errors({"a": ["ok", "x\ud800"], "b\udc00": 1, "c": {"d": "\x00"}}) == {
+        "a.1": "a.1 must be valid Unicode text (it holds a lone surrogate)",
+        "b\\udc00": "the key 'b\\udc00' must be valid Unicode text (it holds a lone surrogate)",
+        "c.d": "c.d must not contain a NUL character",
+    }
+    assert wire.text_errors("\x00") == {"payload": "payload must not contain a NUL character"}
+    assert wire.text_errors({"fine": ["text", 1, None, {"k": "v"}]}) == {}
+
+
 def test_invalid_json_body_is_400(client, tenant):
     r = client.post(url("/accounts/"), content=b"{nope", headers={**auth(tenant), "Content-Type": "application/json"})
     assert r.status_code == 400

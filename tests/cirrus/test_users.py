@@ -140,7 +140,10 @@ def test_a_role_name_is_never_null(client, tenant):
     swagger body must not offer null for it (schemathesis once sent one as valid)."""
     doc = client.get(url("/swagger.json")).json()
     schema = doc["paths"]["/users/roles/"]["post"]["requestBody"]["content"]["application/json"]["schema"]
-    assert "nullable" not in schema["properties"]["name"] and schema["properties"]["name"]["pattern"] == r"\S"
+    # Not blank, and (like every input string) no NUL.
+    assert "nullable" not in schema["properties"]["name"]
+    assert schema["properties"]["name"]["pattern"] == r"\S"
+    assert schema["properties"]["name"]["not"] == {"pattern": r"[\u0000]"}
     h = auth(tenant)
     r = client.post(url("/users/roles/"), json={"name": None}, headers=h)
     assert r.status_code == 400 and r.json() == {"errors": {"name": "None is not of type 'string'"}, "message": VALIDATION}

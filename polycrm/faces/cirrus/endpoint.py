@@ -143,7 +143,7 @@ class Face:
         if not raw.strip():
             return None
         try:
-            return wire.clean(orjson.loads(raw))
+            return orjson.loads(raw)
         except orjson.JSONDecodeError:
             raise ApiError(400, BAD_JSON) from None
 

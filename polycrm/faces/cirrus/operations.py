@@ -130,9 +130,9 @@ class Param:
             s = {"type": "array", "items": {"type": "integer", "format": "int32",
                                            "minimum": wire.INT_MIN, "maximum": wire.INT_MAX}}
         elif kind == "array_str":
-            s = {"type": "array", "items": {"type": "string", "maxLength": MAX_QUERY_TEXT}}
+            s = {"type": "array", "items": {"type": "string", "maxLength": MAX_QUERY_TEXT, **wire.without_nul()}}
         else:
-            s = {"type": "string", "maxLength": MAX_QUERY_TEXT}
+            s = {"type": "string", "maxLength": MAX_QUERY_TEXT, **wire.without_nul()}
         if self.spec.get("enum"):
             s["enum"] = list(self.spec["enum"])
         if self.spec.get("default") is not None:
@@ -152,9 +152,13 @@ class Param:
             values = raw[-1:]
         if kind == "array_int":
             return [_int(v) for v in values]
+        for value in values:
+            problem = wire.text_problem(value, self.name)
+            if problem:
+                raise ValueError(problem)
         if kind == "array_str":
-            return [_bounded(wire.clean_text(v), MAX_QUERY_TEXT) for v in values]
-        text = _bounded(wire.clean_text(values[0]), MAX_CSV if kind == "csv" else MAX_QUERY_TEXT)
+            return [_bounded(v, MAX_QUERY_TEXT) for v in values]
+        text = _bounded(values[0], MAX_CSV if kind == "csv" else MAX_QUERY_TEXT)
         if kind == "str":
             value: Any = text
             if value == "" and self.name == "sorting":
@@ -324,8 +328,13 @@ class Operation:
         return length or LONG_TEXT
 
     def validate_body(self, body: Any) -> Any:
+        """The body once it passes the schema; one without a schema is handed on
+        whole, so no string in it may hold a NUL or a lone surrogate."""
         schema = self.body_schema
         if schema is None:
+            errors = wire.text_errors(body)
+            if errors:
+                raise invalid(errors)
             return body
         if body is None:
             body = {}
@@ -380,7 +389,7 @@ class _InputDefs(dict):
     """``{<Model>In: schema}``, built on first use."""
 
     def __missing__(self, key: str) -> dict[str, Any]:
-        schema = _input_model(key[:-2])
+        schema = wire.FREE_VALUE_SCHEMA if key == wire.FREE_VALUE else _input_model(key[:-2])
         self[key] = schema
         return schema
 

@@ -54,6 +54,11 @@ def _ref(name: str) -> dict[str, Any]:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
+def _is_input(name: str) -> bool:
+    """Whether a schema name is a request model (``AccountIn``, the free value)."""
+    return name == wire.FREE_VALUE or name.endswith("In") and name[:-2] in MODELS
+
+
 def _used_models(schema: Any, found: set[str]) -> None:
     if isinstance(schema, dict):
         ref = schema.get("$ref")
@@ -61,7 +66,7 @@ def _used_models(schema: Any, found: set[str]) -> None:
             name = ref.rsplit("/", 1)[-1]
             if name not in found:
                 found.add(name)
-                if name.endswith("In") and name[:-2] in MODELS:
+                if _is_input(name):
                     _used_models(INPUT_DEFS[name], found)
                 elif name in MODELS:
                     _used_models(_model_schema(name), found)
@@ -155,7 +160,7 @@ def document(operations: list[Operation], prefix: str) -> dict[str, Any]:
     _used_models(paths, used)
     schemas: dict[str, Any] = {}
     for name in sorted(used):
-        schemas[name] = INPUT_DEFS[name] if name.endswith("In") and name[:-2] in MODELS else _model_schema(name)
+        schemas[name] = INPUT_DEFS[name] if _is_input(name) else _model_schema(name)
     return {
         "openapi": "3.0.3",
         "info": {"title": TITLE, "version": VERSION,

@@ -10,6 +10,12 @@ document promises is what the server checks. Validation messages follow the
 jsonschema wording Flask-RESTX passes through (``"'x' is not of type
 'integer'"``, ``"'name' is a required property"``), keyed by the dotted
 path of the offending field.
+
+No string the server reads may hold a NUL character or a lone surrogate (the
+core's rule, :func:`polycrm.core.limits.check_text`): validation refuses one
+in every declared field and anywhere in a free object, keys included (unknown
+fields are ignored, so not looked at); every input string schema carries
+:func:`without_nul` so the document says so too.
 """
 
 from __future__ import annotations
@@ -19,13 +25,35 @@ import re
 from decimal import Decimal
 from typing import Any
 
+from polycrm.core.errors import Invalid
+from polycrm.core.limits import check_text
+
 INT_MIN, INT_MAX = -(2**31), 2**31 - 1
 # Money and measures are Numeric(18, 4) in the core.
 NUM_LIMIT = 10**13
 DEFAULT_MAX_LENGTH = 255
 COORD_PATTERN = r"^\s*(-?[0-9]+(\.[0-9]+)?)?\s*$"
 _COORD = re.compile(COORD_PATTERN)
+# Every input string of swagger.json holds no NUL: "not" a match of this class (schemathesis
+# then draws from the other characters; a pattern would replace a field's own, and drawing
+# from it is slow).
+NUL_CLASS = r"[\u0000]"
+# A free object in a request: any JSON, but no string in it holds a NUL (an OpenAPI 3.0
+# schema cannot constrain its keys; text_errors refuses those all the same).
+FREE_VALUE = "FreeValueIn"
+FREE_VALUE_SCHEMA: dict[str, Any] = {"anyOf": [
+    {"type": "string", "not": {"pattern": NUL_CLASS}, "nullable": True},
+    {"type": "number"},
+    {"type": "boolean"},
+    {"type": "array", "items": {"$ref": f"#/components/schemas/{FREE_VALUE}"}},
+    {"type": "object", "additionalProperties": {"$ref": f"#/components/schemas/{FREE_VALUE}"}},
+]}
 _JSON_TYPES = {"integer": int, "number": (int, float), "string": str, "boolean": bool, "object": dict, "array": list}
+
+
+def without_nul() -> dict[str, Any]:
+    """The schema keyword saying a string holds no NUL (checked by :func:`text_problem`)."""
+    return {"not": {"pattern": NUL_CLASS}}
 
 
 def is_list(t: str) -> bool:
@@ -46,10 +74,10 @@ def scalar_schema(t: str, *, for_input: bool) -> dict[str, Any] | None:
     if t == "str":
         s = {"type": "string"}
         if for_input:
-            s["maxLength"] = DEFAULT_MAX_LENGTH
+            s.update(maxLength=DEFAULT_MAX_LENGTH, **without_nul())
         return s
     if t == "text":
-        return {"type": "string"}
+        return {"type": "string", **without_nul()} if for_input else {"type": "string"}
     if t == "num":
         s = {"type": "number"}
         if for_input:
@@ -67,6 +95,8 @@ def scalar_schema(t: str, *, for_input: bool) -> dict[str, Any] | None:
             s.update(pattern=COORD_PATTERN, maxLength=40)
         return s
     if t == "any":
+        if for_input:
+            return {"type": "object", "additionalProperties": {"$ref": f"#/components/schemas/{FREE_VALUE}"}}
         return {"type": "object"}
     return None
 
@@ -109,7 +139,10 @@ def _check(schema: dict, data: Any, defs: dict, path: str, errors: dict) -> None
         errors[path] = f"{_repr(data)} is not one of {schema['enum']}"
         return
     if isinstance(data, str):
-        if "maxLength" in schema and len(data) > schema["maxLength"]:
+        problem = text_problem(data, path or "payload")
+        if problem:
+            errors[path or "payload"] = problem
+        elif "maxLength" in schema and len(data) > schema["maxLength"]:
             errors[path] = f"{_repr(data)} is too long"
         elif "minLength" in schema and len(data) < schema["minLength"]:
             errors[path] = f"{_repr(data)} is too short"
@@ -125,6 +158,9 @@ def _check(schema: dict, data: Any, defs: dict, path: str, errors: dict) -> None
         elif "maximum" in schema and data > schema["maximum"]:
             errors[path] = f"{data} is greater than the maximum of {schema['maximum']}"
     elif isinstance(data, dict):
+        if "properties" not in schema:
+            # A free object is handed on as it is: nothing in it may hold a NUL, keys included.
+            _find_bad_text(data, path, errors)
         for name in schema.get("required", ()):
             if name not in data:
                 errors[_key(path, name)] = f"'{name}' is a required property"
@@ -172,26 +208,41 @@ def parse_datetime(text: str) -> dt.datetime | None:
     return parsed
 
 
-def clean_text(value: str) -> str:
-    """Drop what no database stores: NUL characters and lone surrogates."""
-    if "\x00" in value:
-        value = value.replace("\x00", "")
+def text_problem(value: str, field: str) -> str | None:
+    """Why ``value`` cannot be stored (a NUL, a lone surrogate), in the core's words; None if it can."""
     try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        value = value.encode("utf-8", "replace").decode("utf-8")
-    return value
+        check_text(value, field, limit=None)
+    except Invalid as exc:
+        return exc.message
+    return None
 
 
-def clean(data: Any) -> Any:
-    """``clean_text`` on every string of a decoded JSON value."""
+def text_errors(data: Any, path: str = "") -> dict[str, str]:
+    """``{dotted path: message}`` for every string of a decoded JSON value (a body
+    without a schema, a free object) that holds a NUL or a lone surrogate; a bad
+    key is named by its own path."""
+    errors: dict[str, str] = {}
+    _find_bad_text(data, path, errors)
+    return errors
+
+
+def _find_bad_text(data: Any, path: str, errors: dict[str, str]) -> None:
     if isinstance(data, str):
-        return clean_text(data)
-    if isinstance(data, dict):
-        return {clean_text(k): clean(v) for k, v in data.items()}
-    if isinstance(data, list):
-        return [clean(v) for v in data]
-    return data
+        problem = text_problem(data, path or "payload")
+        if problem:
+            errors[path or "payload"] = problem
+    elif isinstance(data, dict):
+        for key, value in data.items():
+            # A lone surrogate cannot be written back in the error body: shown escaped.
+            key_path = _key(path, key.encode("utf-8", "backslashreplace").decode("utf-8"))
+            problem = text_problem(key, f"the key {key!r}")
+            if problem:
+                errors[key_path] = problem
+                continue
+            _find_bad_text(value, key_path, errors)
+    elif isinstance(data, list):
+        for i, item in enumerate(data):
+            _find_bad_text(item, _key(path, str(i)), errors)
 
 
 def coerce(t: str, value: Any) -> Any:
