@@ -26,14 +26,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from polycrm.core import custom_fields, lookups, numbering, profiles
 from polycrm.core.derived import (  # noqa: F401  (part of this module's interface)
     INTERIOR_PREFIX, STREET_NUMBER_PARTS, fold, street_line,
 )
 from polycrm.core.errors import Conflict, Invalid, NotFound
-from polycrm.core.models import Contact, Customer, Profile, User
+from polycrm.core.models import Contact, Customer, Profile, User, folded
 from polycrm.core.service import Service, Write, required_text
 from polycrm.core.workspace import Workspace
 
@@ -76,14 +76,14 @@ def by_folded_number(ws: Workspace, number: str) -> Customer | None:
     exact = by_number(ws, str(number).strip())
     if exact is not None:
         return exact
-    stmt = select(Customer).where(func.lower(func.trim(Customer.number)) == folded_number(number))
+    stmt = select(Customer).where(folded(Customer.number) == folded_number(number))
     return ws.first(stmt.order_by(Customer.deleted, Customer.id))
 
 
 def number_holder(ws: Workspace, number: str, exclude: int | None = None) -> Customer | None:
     """Another live customer already carrying ``number`` (trimmed, case ignored)."""
     stmt = select(Customer).where(
-        func.lower(func.trim(Customer.number)) == folded_number(number), Customer.deleted.is_(False)
+        folded(Customer.number) == folded_number(number), Customer.deleted.is_(False)
     )
     if exclude is not None:
         stmt = stmt.where(Customer.id != exclude)

@@ -30,9 +30,13 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    func,
+    literal_column,
     text,
 )
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
+from sqlalchemy.sql.functions import FunctionElement
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -120,6 +124,34 @@ def _with_feed(name: str, *more: Any) -> tuple:
     )
 
 
+class _Trim(FunctionElement):
+    """``trim(x)``, which PostgreSQL shows as ``TRIM(BOTH FROM x)`` (see :func:`folded`)."""
+
+    type = String()
+    name = "trim"
+    inherit_cache = True
+
+
+@compiles(_Trim)
+def _trim(element: _Trim, compiler: Any, **kw: Any) -> str:
+    return f"trim({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(_Trim, "postgresql")
+def _trim_postgresql(element: _Trim, compiler: Any, **kw: Any) -> str:
+    return f"TRIM(BOTH FROM {compiler.process(element.clauses, **kw)})"
+
+
+def folded(value: Any) -> Any:
+    """``lower(trim(value))``: a number as numbers are compared (customers.number_holder,
+    products.number_holder) and as ``ix_customer_number_folded`` and
+    ``ix_product_number_folded`` index it (migration 0009). One expression for
+    the queries and the indexes, so that both databases match the one to the
+    other; written the way PostgreSQL reports the index, so that autogenerate
+    sees no difference."""
+    return func.lower(_Trim(value))
+
+
 class User(TenantScoped):
     __tablename__ = "app_user"
     __table_args__ = _with_feed(
@@ -188,6 +220,10 @@ class Customer(TenantScoped):
     __table_args__ = _with_feed(
         "customer",
         Index("ix_customer_number", "tenant_id", "number"),
+        # Numbers are unique compared trimmed and case-insensitively: the check
+        # (customers.number_holder) asks for this expression (migration 0009).
+        # The expression first, so that no query by tenant alone is planned through it.
+        Index("ix_customer_number_folded", folded(literal_column("number")), "tenant_id"),
         # Cirrus sorts account numbers as numbers (shorter first): see query.order_by.
         # Over the rows ix_customer_live covers, which Cirrus lists by default: a
         # count of them may then use either index alone (migration 0007).
@@ -289,6 +325,10 @@ class Product(TenantScoped):
     __table_args__ = _with_feed(
         "product",
         Index("ix_product_number", "tenant_id", "number"),
+        # The live products' numbers as the uniqueness check compares them
+        # (products.number_holder, migration 0009).
+        Index("ix_product_number_folded", folded(literal_column("number")), "tenant_id",
+              sqlite_where=text("deleted IS 0"), postgresql_where=text("deleted IS false")),
         Index("ix_product_group", "tenant_id", "group_id"),
         Index("ix_product_externalkey", "tenant_id", "externalkey"),
     )

@@ -17,11 +17,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 
 from polycrm.core import custom_fields, lookups
 from polycrm.core.errors import Conflict
-from polycrm.core.models import Customer, Favorite, IndividualPrice, Product
+from polycrm.core.models import Customer, Favorite, IndividualPrice, Product, folded
 from polycrm.core.service import Service, Write, required_text
 from polycrm.core.workspace import Workspace
 
@@ -40,7 +40,7 @@ def number_holder(ws: Workspace, number: Any, exclude: int | None = None) -> Pro
     key = number_key(number)
     if not key:
         return None
-    stmt = select(Product).where(func.lower(func.trim(Product.number)) == key, Product.deleted.is_(False))
+    stmt = select(Product).where(folded(Product.number) == key, Product.deleted.is_(False))
     if exclude is not None:
         stmt = stmt.where(Product.id != exclude)
     return ws.first(stmt.order_by(Product.id))

@@ -9,6 +9,7 @@ savepoint, which is how a batch keeps a failed command from leaving a trace.
 from __future__ import annotations
 
 import contextlib
+from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, TypeVar
 
@@ -25,6 +26,11 @@ from polycrm.store.engine import Database
 M = TypeVar("M", bound=TenantScoped)
 
 _MISSING = object()
+
+# Rows :meth:`Workspace.get` keeps alive (the session's identity map holds
+# unchanged rows only weakly), so that the reads that follow one write (the
+# face's check of a reference, the service's, the reply's) find the row there.
+RECENT_ROWS = 256
 
 
 class Workspace:
@@ -46,6 +52,7 @@ class Workspace:
         self.session: Session = db.session()
         self.session.info["tenant_id"] = tenant_id
         self.session.info["write"] = write
+        self._recent: deque[TenantScoped] = deque(maxlen=RECENT_ROWS)
         if write and db.is_sqlite:
             self.session.connection(execution_options={"polycrm_write": True})
 
@@ -94,8 +101,13 @@ class Workspace:
         key = limits.id_in_range(id_)
         if key is None:
             return None
-        obj = self.session.scalars(select(model).where(model.id == key)).first()
-        if obj is not None and obj.deleted and not include_deleted:
+        # A row this unit of work already loaded comes from the identity map,
+        # without a query; any other is selected (scoped to the tenant as every query).
+        obj = self.session.get(model, key)
+        if obj is None or obj.tenant_id != self.tenant_id:
+            return None
+        self._recent.append(obj)
+        if obj.deleted and not include_deleted:
             return None
         return obj
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from polycrm.core import lookups
 from polycrm.core.changes import changed_since
@@ -19,6 +19,27 @@ def test_queries_are_scoped_to_the_tenant(runtime, tenant, other_tenant):
         ws.create(Customer, name="Theirs")
         assert ws.get(Customer, mine.id) is None
         assert [c.name for c in ws.scalars(select(Customer))] == ["Theirs"]
+
+
+def test_get_reads_a_row_once_per_unit_of_work(runtime, tenant, other_tenant):
+    """A face checks a reference, the service checks it again, the reply shows
+    it: one query, even when the caller kept no reference to the row."""
+    with Workspace(runtime.db, tenant["tenant_id"]) as ws:
+        ids = ws.create(Customer, name="Mine").id, ws.create(Customer, name="Gone", deleted=True).id
+    with Workspace(runtime.db, tenant["tenant_id"]) as ws:
+        ran: list[str] = []
+        event.listen(ws.session.connection(), "before_cursor_execute", lambda *args: ran.append(args[2]))
+        for _ in range(3):
+            assert ws.get(Customer, ids[0]).name == "Mine"
+            assert ws.get(Customer, ids[1], include_deleted=False) is None
+        assert ws.get(Customer, ids[1]).name == "Gone"
+        assert len(ran) == 2
+    with Workspace(runtime.db, tenant["tenant_id"], write=False) as theirs:
+        row = theirs.get(Customer, ids[0])
+    with Workspace(runtime.db, other_tenant["tenant_id"]) as ws:
+        assert ws.get(Customer, ids[0]) is None
+        ws.session.merge(row, load=False)  # another tenant's row in this session's identity map
+        assert ws.get(Customer, ids[0]) is None
 
 
 def test_a_session_without_tenant_refuses_tenant_queries(runtime):
