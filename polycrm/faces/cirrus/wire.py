@@ -3,7 +3,7 @@
 A *type* is a short string: ``int``, ``str``, ``num``, ``bool``, ``date``,
 ``datetime``, ``coord`` (a coordinate or distance, a decimal number sent as
 a string), ``any`` (a free object), the name of a model in
-:data:`polycrm.faces.cirrus.models.MODELS`, or ``[T]`` for a list of ``T``.
+:data:`polycrm.faces.cirrus.schemas.MODELS`, or ``[T]`` for a list of ``T``.
 
 The same schemas drive request validation and ``swagger.json``, so what the
 document promises is what the server checks. Validation messages follow the
