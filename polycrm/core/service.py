@@ -47,6 +47,9 @@ class Write(Generic[M]):
     creating: bool = True
     # Set by an ``after`` step that changed something besides the row (lines, inputs).
     changed: bool = False
+    # Paths a rule filled in from the tenant's own live rows (a list's default
+    # entry, the acting user): the reference checks need not look them up again.
+    trusted: set[str] = field(default_factory=set)
 
     def get(self, path: str, default: Any = None) -> Any:
         """The value ``path`` will have after the write: the new one if given, else the stored one."""
