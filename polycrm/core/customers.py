@@ -80,6 +80,15 @@ def by_folded_number(ws: Workspace, number: str) -> Customer | None:
     return ws.first(stmt.order_by(Customer.deleted, exact_first, Customer.id))
 
 
+def for_upsert_by_number(ws: Workspace, number: str) -> Customer | None:
+    """The customer an upsert by ``number`` writes (:func:`by_folded_number`),
+    found with the tenant's customer-number lock held until the transaction
+    ends: of several clients upserting one number at once, the first creates
+    the customer and the others wait, then find and update it."""
+    numbering.lock(ws, Customer.number)
+    return by_folded_number(ws, number)
+
+
 def number_holder(ws: Workspace, number: str, exclude: int | None = None) -> Customer | None:
     """Another live customer already carrying ``number`` (trimmed, case ignored)."""
     stmt = select(Customer).where(

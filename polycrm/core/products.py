@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlalchemy import delete, select
 
-from polycrm.core import custom_fields, lookups
+from polycrm.core import custom_fields, lookups, numbering
 from polycrm.core.errors import Conflict
 from polycrm.core.models import Customer, Favorite, IndividualPrice, Product, folded
 from polycrm.core.service import Service, Write, required_text
@@ -66,6 +66,8 @@ def _number_rule(write: Write) -> None:
     if write.get("deleted") or not (renumbered or revived):
         return
     number = write.get("number")
+    if number_key(number):
+        numbering.lock(write.ws, Product.number)  # two writers cannot both find the number free
     holder = number_holder(write.ws, number, exclude=None if obj is None else obj.id)
     if holder is not None:
         raise Conflict(f"number {number} is already used by {holder.name}", field="number")
@@ -109,6 +111,14 @@ def by_number_or_key(ws: Workspace, number: str) -> Product | None:
     live product whose number equals it under the number rule, else a deleted
     exact match."""
     return by_number(ws, number, include_deleted=False) or number_holder(ws, number) or by_number(ws, number)
+
+
+def for_upsert_by_number(ws: Workspace, number: str) -> Product | None:
+    """The product an upsert by ``number`` writes (:func:`by_number_or_key`),
+    found with the tenant's product-number lock held until the transaction
+    ends, so concurrent upserts of one number make one product."""
+    numbering.lock(ws, Product.number)
+    return by_number_or_key(ws, number)
 
 
 def by_number(ws: Workspace, number: str, *, include_deleted: bool = True) -> Product | None:

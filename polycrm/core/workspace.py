@@ -154,10 +154,32 @@ class Workspace:
         return self.add(obj)
 
     def update(self, obj: M, values: Mapping[str, Any]) -> bool:
+        self.lock_json(obj, values)
         changed = patch(obj, values)
         if changed:
             self.session.flush()
         return changed
+
+    def lock_json(self, obj: TenantScoped, values: Iterable[str]) -> None:
+        """Before JSON columns (``extra``, ``addresses``) of a stored row are
+        changed, lock the row and read those columns again.
+
+        A JSON column is written whole, so two transactions each changing one
+        key of it would otherwise both start from the value they read and the
+        later commit would drop the earlier one's key. On PostgreSQL
+        ``SELECT ... FOR UPDATE`` makes the second wait and then start from
+        the first one's value; on SQLite the writing workspace already holds
+        the database's write lock since its first statement (``BEGIN
+        IMMEDIATE``). The lock is taken on every such update (not remembered):
+        rolling back a savepoint releases row locks taken inside it.
+        """
+        if self.db.is_sqlite or obj not in self.session or obj.id is None:
+            return
+        json_columns = _json_columns(type(obj))
+        touched = sorted({key.partition(".")[0] for key in values} & json_columns)
+        if touched:
+            self.session.flush()
+            self.session.refresh(obj, attribute_names=touched, with_for_update=True)
 
     def delete(self, obj: TenantScoped) -> None:
         self.session.delete(obj)
@@ -168,6 +190,16 @@ class Workspace:
             obj.tenant_id = self.tenant_id
             self.session.add(obj)
         self.session.flush()
+
+
+_JSON_COLUMNS: dict[type, frozenset[str]] = {}
+
+
+def _json_columns(model: type[TenantScoped]) -> frozenset[str]:
+    found = _JSON_COLUMNS.get(model)
+    if found is None:
+        found = _JSON_COLUMNS[model] = frozenset(limits.for_model(model).json)
+    return found
 
 
 def columns(model: type[TenantScoped]) -> list[Any]:

@@ -49,7 +49,7 @@ def create_update_customer_by_number(call: Call) -> dict[str, Any]:
     payload = call.obj("customer")
     number = call.key_in(payload, "customer", "customernumber")
     # The number names the customer as numbers are compared: trimmed, case ignored.
-    return save_customer(call, payload, customers.by_folded_number(call.ws, number))
+    return save_customer(call, payload, customers.for_upsert_by_number(call.ws, number))
 
 
 def get_customer_by_id(call: Call) -> dict[str, Any]:

@@ -53,7 +53,7 @@ def create_update_product_by_id(call: Call) -> dict[str, Any]:
 def create_update_product_by_number(call: Call) -> dict[str, Any]:
     payload = call.obj("product")
     number = call.key_in(payload, "product", "productnumber")
-    return save_product(call, payload, products.by_number_or_key(call.ws, number))
+    return save_product(call, payload, products.for_upsert_by_number(call.ws, number))
 
 
 def get_product_by_id(call: Call) -> dict[str, Any]:
