@@ -12,6 +12,7 @@ from polycrm.store.engine import Database
 def create_app(settings: Settings | None = None, db: Database | None = None) -> Starlette:
     from polycrm.faces import centia, cirrus, microbizz
     from polycrm import web
+    from polycrm.sandbox import http as sandbox_http
 
     rt = Runtime.from_settings(settings, db)
     routes = [
@@ -19,6 +20,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         *cirrus.routes(rt),
         *centia.routes(rt),
         *web.routes(rt),
+        *sandbox_http.routes(rt),
     ]
     app = Starlette(routes=routes)
     app.state.runtime = rt

@@ -96,7 +96,7 @@ def tenant_create(
         raise typer.Exit(1) from None
     finally:
         rt.db.dispose()
-    public = {k: creds[k] for k in ("tenant", "microbizz", "cirrus", "centia")}
+    public = {k: creds[k] for k in ("tenant", "microbizz", "cirrus", "centia", "admin")}
     if as_json:
         typer.echo(orjson.dumps(public).decode())
     else:

@@ -104,7 +104,8 @@ def test_tenant_create_json_prints_working_credentials(cli_db):
     assert result.exit_code == 0, result.output
 
     creds = json.loads(result.stdout)  # exactly one JSON document, nothing else
-    assert set(creds) == {"tenant", "microbizz", "cirrus", "centia"}
+    assert set(creds) == {"tenant", "microbizz", "cirrus", "centia", "admin"}
+    assert set(creds["admin"]) == {"key"}
     assert set(creds["microbizz"]) == {"contract", "apikey", "username", "password"}
     assert set(creds["cirrus"]) == {"x_token", "client_id", "client_secret"}
     assert set(creds["centia"]) == {"email", "password"}
@@ -119,6 +120,7 @@ def test_tenant_create_json_prints_working_credentials(cli_db):
             session, auth.CIRRUS_CLIENT, creds["cirrus"]["client_secret"], key_id=creds["cirrus"]["client_id"]
         )
         assert client is not None and client.tenant_id == tenant.id
+        assert auth.find_credential(session, "polycrm.admin", creds["admin"]["key"]).tenant_id == tenant.id
         user = auth.user_by_login(session, tenant.id, creds["centia"]["email"])
         assert user is not None and user.username == creds["microbizz"]["username"]
         assert auth.verify_password(creds["centia"]["password"], user.password_hash)

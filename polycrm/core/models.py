@@ -686,3 +686,4 @@ ENTITIES: dict[str, type[TenantScoped]] = {
         Quote, QuoteLine, Order, OrderLine, Ticket, Folder, Document, Record,
     )
 }
+from polycrm.sandbox import models as _sandbox_models  # noqa: E402,F401  (the sandbox's own tables)

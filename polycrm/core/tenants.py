@@ -13,6 +13,8 @@ from polycrm.core.blobs import BlobStore
 from polycrm.core.errors import Conflict
 from polycrm.core.models import Profile, ProfileMember, Tenant, User
 from polycrm.core.workspace import Workspace
+from polycrm.sandbox import admin as sandbox_admin
+from polycrm.sandbox import snapshots
 from polycrm.store.engine import Database
 
 FIRST_CONTRACT = 1000
@@ -31,6 +33,7 @@ class NewTenant:
     cirrus_x_token: str | None = None
     cirrus_client_id: str | None = None
     cirrus_client_secret: str | None = None
+    admin_key: str | None = None
     profile_name: str = "Main"
     user_name: str = "Admin"
     user_surname: str = "User"
@@ -50,6 +53,7 @@ def create(db: Database, spec: NewTenant) -> dict[str, Any]:
     x_token = spec.cirrus_x_token or secrets.token_urlsafe(32)
     client_id = spec.cirrus_client_id or "client-" + secrets.token_hex(8)
     client_secret = spec.cirrus_client_secret or secrets.token_urlsafe(32)
+    admin_key = spec.admin_key or secrets.token_urlsafe(32)
     email = spec.email or f"{spec.username}@{_slug(spec.name)}.example.com"
 
     with auth.system_session(db) as session, session.begin():
@@ -84,7 +88,10 @@ def create(db: Database, spec: NewTenant) -> dict[str, Any]:
         auth.add_credential(session, tenant_id, admin.id, auth.MICROBIZZ_APIKEY, apikey)
         auth.add_credential(session, tenant_id, admin.id, auth.CIRRUS_XTOKEN, x_token)
         auth.add_credential(session, tenant_id, admin.id, auth.CIRRUS_CLIENT, client_secret, key_id=client_id)
+        sandbox_admin.add_key(session, tenant_id, admin_key)
         admin_id, profile_id = admin.id, profile.id
+    # The state ``reset {"to": "empty"}`` of the admin API goes back to.
+    snapshots.save_initial(db, tenant_id)
 
     return {
         "tenant": spec.name,
@@ -94,6 +101,7 @@ def create(db: Database, spec: NewTenant) -> dict[str, Any]:
         "microbizz": {"contract": contract, "apikey": apikey, "username": spec.username, "password": password},
         "cirrus": {"x_token": x_token, "client_id": client_id, "client_secret": client_secret},
         "centia": {"email": email, "password": password},
+        "admin": {"key": admin_key},
     }
 
 

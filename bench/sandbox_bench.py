@@ -1,0 +1,82 @@
+"""Sandbox toolkit benchmark: snapshot and restore of a tenant with N records.
+
+    .venv/bin/python bench/sandbox_bench.py [--records 1000] [--runs 20] [--database URL]
+
+Makes a throwaway tenant in a temporary SQLite database (or the database
+given), adds N customers with a contact each (2 x N/2 records), then times
+``snapshots.save`` and ``snapshots.restore`` in-process (the admin API adds
+one HTTP round trip): a restore after a test's worth of changes (10 customers
+renamed, 10 added, 5 deleted), and a restore into an empty tenant (every row
+written again). Prints figures only; docs/sandbox.md says what they were.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+from sqlalchemy import select
+
+from polycrm.core import contacts, customers, tenants
+from polycrm.core.models import Customer
+from polycrm.core.workspace import Workspace
+from polycrm.sandbox import snapshots
+from polycrm.store.engine import Database
+
+
+def _customers(db: Database, tenant_id: int) -> list[Customer]:
+    with Workspace(db, tenant_id, write=False) as ws:
+        return list(ws.session.scalars(select(Customer).order_by(Customer.id)))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--records", type=int, default=1000)
+    parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--database", default=None)
+    args = parser.parse_args()
+    url = args.database or f"sqlite:///{Path(tempfile.mkdtemp()) / 'bench.sqlite3'}"
+    db = Database(url)
+    db.upgrade()
+    made = tenants.create(db, tenants.NewTenant(name=f"bench-{uuid.uuid4().hex[:8]}"))
+    tenant_id = made["tenant_id"]
+    with Workspace(db, tenant_id, made["user_id"]) as ws:
+        for i in range(args.records // 2):
+            c = customers.create(ws, {"name": f"Customer {i}", "number": f"N{i}", "phone": "+45 70 20 30 40"})
+            contacts.create(ws, {"name": f"Contact {i}", "customer_id": c.id, "email": f"c{i}@example.com"})
+    ids = [c.id for c in _customers(db, tenant_id)]
+    saves, after_changes, from_empty = [], [], []
+    info = {}
+    for run in range(args.runs):
+        start = time.perf_counter()
+        info = snapshots.save(db, tenant_id, "bench")
+        saves.append(time.perf_counter() - start)
+        with Workspace(db, tenant_id, made["user_id"]) as ws:
+            for i in ids[:10]:
+                customers.update(ws, ws.get(Customer, i), {"name": f"Renamed {run}"})
+            for i in range(10):
+                customers.create(ws, {"name": f"Added {run} {i}"})
+            for i in ids[10:15]:
+                customers.delete(ws, ws.get(Customer, i))
+        start = time.perf_counter()
+        snapshots.restore(db, tenant_id, "bench")
+        after_changes.append(time.perf_counter() - start)
+        snapshots.reset(db, tenant_id, "empty")
+        start = time.perf_counter()
+        snapshots.restore(db, tenant_id, "bench")
+        from_empty.append(time.perf_counter() - start)
+    print(f"database: {db.engine.dialect.name}; tenant rows in the snapshot: {info['rows']} "
+          f"({args.records} records), {info['size']} bytes compressed")
+    for label, values in (("save", saves), ("restore after a test's changes", after_changes),
+                          ("restore into the empty tenant", from_empty)):
+        print(f"{label:32s} median {statistics.median(values) * 1000:7.1f} ms   "
+              f"min {min(values) * 1000:7.1f} ms   max {max(values) * 1000:7.1f} ms   ({args.runs} runs)")
+    db.dispose()
+
+
+if __name__ == "__main__":
+    main()

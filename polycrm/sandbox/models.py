@@ -1,0 +1,33 @@
+"""Tables of the sandbox toolkit.
+
+They carry a ``tenant_id`` but are the sandbox's own bookkeeping, not the
+tenant's CRM state, so ``info={"sandbox": True}`` keeps them out of snapshots
+(a restore must not bring back an old journal or drop the snapshot it reads).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import DateTime, ForeignKey, Integer, LargeBinary, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from polycrm.core.models import Base, utcnow
+
+
+class Snapshot(Base):
+    """A tenant's whole state at one moment: every tenant-scoped table's rows of
+    that tenant, as one zlib-compressed JSON document (see snapshots.py)."""
+
+    __tablename__ = "sandbox_snapshot"
+    __table_args__ = (UniqueConstraint("tenant_id", "name"), {"info": {"sandbox": True}})
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenant.id", ondelete="CASCADE"), nullable=False)
+    name: Mapped[str] = mapped_column(String(100))
+    # "user" for a developer's snapshots; "initial" for the state the tenant was
+    # created in, which ``reset {"to": "empty"}`` restores.
+    kind: Mapped[str] = mapped_column(String(20), default="user")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    rows: Mapped[int] = mapped_column(Integer, default=0)
+    size: Mapped[int] = mapped_column(Integer, default=0)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
