@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 
 from polycrm.config import Settings
 from polycrm.runtime import Runtime
@@ -22,6 +23,16 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         *web.routes(rt),
         *sandbox_http.routes(rt),
     ]
-    app = Starlette(routes=routes)
+    app = Starlette(routes=routes, middleware=[limits_middleware(rt)])
     app.state.runtime = rt
     return app
+
+
+def limits_middleware(rt: Runtime) -> Middleware:
+    """Request size limits, refused in each API's own format (polycrm.http_limits)."""
+    from polycrm.faces.microbizz.endpoint import MicrobizzAPI
+    from polycrm.http_limits import LimitsMiddleware, refusal_for
+
+    microbizz = MicrobizzAPI(rt)
+    return Middleware(LimitsMiddleware, settings=rt.settings,
+                      refusal=refusal_for(rt.settings, lambda _status, msg: microbizz.failure(f"Invalid request: {msg[:1].lower()}{msg[1:]}")))

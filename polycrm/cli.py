@@ -59,7 +59,9 @@ def serve(
         typer.echo("created the demo tenant (Microbizz contract 1000, apikey demo-apikey, user demo/demo)", err=True)
     app = create_app(rt.settings, rt.db)
     _tune_garbage_collector()
-    uvicorn.run(app, host=host, port=port, log_level="info")
+    from polycrm.http_limits import uvicorn_options
+
+    uvicorn.run(app, host=host, port=port, log_level="info", **uvicorn_options(rt.settings))
 
 
 def _tune_garbage_collector() -> None:

@@ -24,7 +24,7 @@ from sqlalchemy.sql.expression import ColumnElement
 from sqlalchemy.sql.visitors import InternalTraversal
 
 from polycrm.core.models import TenantScoped
-from polycrm.core.query.paths import contains_text, searchable
+from polycrm.core.query.paths import check_search_term, contains_text, searchable
 from polycrm.store.engine import fts_tables
 
 # Text columns with a trigram index, (table, path) -> the SQLite FTS5 table over
@@ -46,11 +46,13 @@ def terms_of(text: str) -> list[str]:
 
 def fulltext(model: type[TenantScoped], paths: str, text: str) -> Any:
     """Every whitespace-separated term occurs (case-insensitively) in one of the paths."""
+    check_search_term(text)
     return matching(model, paths, terms_of(text))
 
 
 def contains(model: type[TenantScoped], paths: str, text: str) -> Any:
     """The whole text, spaces and all, occurs (case-insensitively) in one of the paths."""
+    check_search_term(text)
     return matching(model, paths, [text.casefold()] if text else [])
 
 

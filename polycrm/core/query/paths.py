@@ -16,7 +16,20 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import ColumnElement
 from sqlalchemy.sql.visitors import InternalTraversal
 
+from polycrm.core.errors import Invalid
 from polycrm.core.models import ENTITIES, TenantScoped
+
+# The longest search term (or LIKE pattern) a query takes. Longer ones are
+# refused as bad input, in every API and page: no person types them, and
+# SQLite refuses LIKE patterns over 50,000 bytes with an error of its own.
+SEARCH_TERM_MAX = 1000
+
+
+def check_search_term(text: str) -> None:
+    """:class:`Invalid` for a search term longer than :data:`SEARCH_TERM_MAX` characters."""
+    if len(text) > SEARCH_TERM_MAX:
+        raise Invalid(f"the search term must be at most {SEARCH_TERM_MAX} characters (got {len(text)})",
+                      field="search")
 
 
 @dataclass(frozen=True)
@@ -78,16 +91,23 @@ def escape_like(text: str, *, keep_percent: bool = False) -> str:
 
 def like(expr: Any, pattern: str) -> Any:
     """Case-insensitive LIKE; ``%`` is the only wildcard."""
+    check_search_term(pattern)
     return expr.ilike(escape_like(pattern, keep_percent=True), escape="\\")
 
 
 def same_text(expr: Any, text: str) -> Any:
-    """Case-insensitive equality (LIKE without wildcards, on every dialect)."""
+    """Case-insensitive equality (LIKE without wildcards, on every dialect).
+
+    A value longer than a LIKE pattern may be (:data:`SEARCH_TERM_MAX`)
+    compares lower-cased instead: an exact value is not a search term."""
+    if len(text) > SEARCH_TERM_MAX:
+        return func.lower(expr) == text.lower()
     return expr.ilike(escape_like(text), escape="\\")
 
 
 def contains_text(expr: Any, term: str) -> Any:
     """Case-insensitive substring match; every character of ``term`` is literal."""
+    check_search_term(term)
     return expr.ilike("%" + escape_like(term) + "%", escape="\\")
 
 

@@ -9,10 +9,10 @@ docs/centiacrm.md for every choice made here.
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
+import orjson
 from starlette.concurrency import run_in_threadpool
 from starlette.convertors import Convertor, register_url_convertor
 from starlette.requests import Request
@@ -21,6 +21,7 @@ from starlette.responses import JSONResponse
 from polycrm.core import auth, profiles
 from polycrm.core.errors import CoreError
 from polycrm.core.models import User
+from polycrm.faces import json_errors
 from polycrm.faces.centia.modules._common import Call
 from polycrm.faces.centia.table import METHODS, MODULES, PROFILE, Method
 from polycrm.faces.centia.wire import ApiError, AuthError, EnvelopeError, failure, parse, success
@@ -132,9 +133,10 @@ class CentiaApi:
         if not raw.strip():
             raise EnvelopeError("empty request body; send {\"method\": ..., \"parameters\": {...}}")
         try:
-            body = json.loads(raw)
-        except ValueError:
-            raise EnvelopeError("request body is not valid JSON") from None
+            # orjson: no recursion limit to hit (it refuses past 1024 levels), lone surrogates refused.
+            body = orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            raise EnvelopeError(json_errors.message("request body is not valid JSON", exc)) from None
         if not isinstance(body, dict):
             raise EnvelopeError("request body must be a JSON object")
         return body

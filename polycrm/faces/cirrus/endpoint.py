@@ -22,6 +22,7 @@ from starlette.responses import Response
 from polycrm.core import auth
 from polycrm.core import query as q
 from polycrm.core.errors import CoreError
+from polycrm.faces import json_errors
 from polycrm.faces.cirrus import wire
 from polycrm.faces.cirrus.errors import ApiError, core_error
 from polycrm.faces.cirrus.handlers import Call
@@ -144,8 +145,8 @@ class Face:
             return None
         try:
             return orjson.loads(raw)
-        except orjson.JSONDecodeError:
-            raise ApiError(400, BAD_JSON) from None
+        except orjson.JSONDecodeError as exc:
+            raise ApiError(400, json_errors.message(BAD_JSON, exc)) from None
 
     def handle(self, request: Request, operation: Operation, raw_params: dict[str, str], body: Any,
                head: bool) -> Response:

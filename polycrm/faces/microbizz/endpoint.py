@@ -15,12 +15,14 @@ from urllib.parse import parse_qs
 
 import orjson
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
 from polycrm.core import auth
 from polycrm.core.errors import CoreError
 from polycrm.core.workspace import Workspace
+from polycrm.faces import json_errors
 from polycrm.faces.microbizz import table, wire
 from polycrm.faces.microbizz.commands import Call
 from polycrm.faces.microbizz.fields import RenderContext
@@ -37,6 +39,18 @@ class EnvelopeError(Exception):
         self.msg = msg
 
 
+class ResponseTooLarge(Exception):
+    """A batch whose answer would pass the response limits."""
+
+    def __init__(self, max_rows: int, max_bytes: int):
+        self.msg = (
+            f"Response too large: the commands of this request return more than {max_rows} records or "
+            f"{max_bytes} bytes; send fewer commands per request and fetch ...ByLastChange syncs "
+            "page by page with resumekey"
+        )
+        super().__init__(self.msg)
+
+
 class JSONResponse(Response):
     media_type = "application/json; charset=utf-8"
 
@@ -44,12 +58,16 @@ class JSONResponse(Response):
         return orjson.dumps(content)
 
 
-async def read_envelope_text(request: Request) -> str:
+async def read_envelope_text(request: Request, max_part_size: int) -> str:
     """Find the ``json`` parameter wherever the client put it."""
     if request.method == "POST":
         content_type = request.headers.get("content-type", "").lower()
         if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
-            form = await request.form()
+            try:
+                # Files up to the body limit (the middleware's), not the parser's 1 MB default.
+                form = await request.form(max_part_size=max_part_size)
+            except HTTPException as exc:
+                raise EnvelopeError(f"Invalid request: {exc.detail}") from None
             value = form.get("json")
             if value is not None:
                 return value if isinstance(value, str) else (await value.read()).decode("utf-8")
@@ -70,8 +88,8 @@ async def read_envelope_text(request: Request) -> str:
 def parse_envelope(text: str) -> dict[str, Any]:
     try:
         envelope = orjson.loads(text)
-    except orjson.JSONDecodeError:
-        raise EnvelopeError("Invalid request: the json parameter is not valid JSON") from None
+    except orjson.JSONDecodeError as exc:
+        raise EnvelopeError(json_errors.message("Invalid request: the json parameter is not valid JSON", exc)) from None
     if not isinstance(envelope, dict):
         raise EnvelopeError("Invalid request: the envelope must be a JSON object")
     return envelope
@@ -84,7 +102,7 @@ class MicrobizzAPI:
 
     async def __call__(self, request: Request) -> Response:
         try:
-            envelope = parse_envelope(await read_envelope_text(request))
+            envelope = parse_envelope(await read_envelope_text(request, self.rt.settings.max_body_bytes))
         except UnicodeDecodeError:
             return self.failure("Invalid request: the json parameter is not UTF-8")
         except EnvelopeError as exc:
@@ -116,7 +134,16 @@ class MicrobizzAPI:
             return self.failure(exc.msg)
         except wire.CommandError as exc:
             return self.failure(exc.msg)
-        return self.stamp({"status": 1, "msg": "OK", "results": self.run(principal, commands, halt)})
+        try:
+            results = self.run(principal, commands, halt)
+        except ResponseTooLarge as exc:
+            return self.failure(exc.msg)
+        # The results arrive encoded (:meth:`run`): the envelope is put around them as bytes.
+        now = self.clock.now()
+        tail = orjson.dumps({"date": now.strftime("%Y-%m-%d"), "time": now.strftime("%H:%M:%S")})
+        body = b"".join((b'{"status":1,"msg":"OK","results":[', b",".join(results), b"],", tail[1:]))
+        del results
+        return Response(body, media_type=JSONResponse.media_type)
 
     def authenticate(self, envelope: Mapping[str, Any]) -> auth.Principal:
         """Read the contract off the wire; the credential policy is the core's
@@ -141,10 +168,19 @@ class MicrobizzAPI:
             raise EnvelopeError(f"Access denied: {exc.message}") from None
 
     # -- batch ---------------------------------------------------------------
-    def run(self, principal: auth.Principal, commands: list[Any], halt: bool) -> list[dict[str, Any]]:
+    def run(self, principal: auth.Principal, commands: list[Any], halt: bool) -> list[bytes]:
+        """Run a batch in one transaction; each command's result encoded as JSON.
+
+        Results are encoded as they come, so a batch holds its answer once (as
+        bytes), not also as objects; past the response limits (rows, bytes:
+        docs/limits.md) the batch stops, is rolled back and fails whole with
+        :class:`ResponseTooLarge`.
+        """
         plan = [(raw, table.find(raw.get("command")) if isinstance(raw, Mapping) else None) for raw in commands]
         writes = any(cmd is not None and cmd.writes for _raw, cmd in plan)
-        results: list[dict[str, Any]] = []
+        max_rows, max_bytes = self.rt.settings.microbizz_max_rows, self.rt.settings.microbizz_max_bytes
+        results: list[bytes] = []
+        rows = size = 0
         # Display names fetched by one command serve the next ones, until a
         # command that writes may have renamed something.
         names: dict[str, dict[int, str]] = {}
@@ -154,7 +190,12 @@ class MicrobizzAPI:
                 result = self.run_one(ws, raw, cmd, None if writing else names)
                 if writing:
                     names = {}
-                results.append(result)
+                encoded = orjson.dumps(result)
+                rows += sum(len(value) for value in result.values() if isinstance(value, list))
+                size += len(encoded)
+                if rows > max_rows or size > max_bytes:
+                    raise ResponseTooLarge(max_rows, max_bytes)
+                results.append(encoded)
                 if halt and not result["status"]:
                     break
         return results
