@@ -9,6 +9,7 @@ docs/centiacrm.md for every choice made here.
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -106,6 +107,22 @@ def bearer(request: Request) -> str | None:
     return header if " " not in header else None
 
 
+def _with_surrogates(raw: bytes, exc: orjson.JSONDecodeError) -> Any:
+    """A body orjson refused only for a lone surrogate, decoded after all, so
+    that the core's text check refuses the field naming it (``name must be
+    valid Unicode text``), as centiaCRM's own validation names fields. The
+    standard decoder is used for this one case; its recursion limit is
+    caught (orjson, which would have said "too deep", stopped at the surrogate)."""
+    if "surrogate" not in str(exc) or b"\\u" not in raw:
+        raise EnvelopeError(json_errors.message("request body is not valid JSON", exc)) from None
+    try:
+        return json.loads(raw)
+    except RecursionError:
+        raise EnvelopeError(f"request body is not valid JSON: it is nested deeper than {json_errors.MAX_DEPTH} levels") from None
+    except ValueError:
+        raise EnvelopeError(json_errors.message("request body is not valid JSON", exc)) from None
+
+
 class CentiaApi:
     def __init__(self, rt: Any):
         self.rt = rt
@@ -133,10 +150,10 @@ class CentiaApi:
         if not raw.strip():
             raise EnvelopeError("empty request body; send {\"method\": ..., \"parameters\": {...}}")
         try:
-            # orjson: no recursion limit to hit (it refuses past 1024 levels), lone surrogates refused.
+            # orjson: no recursion limit to hit (it refuses past 1024 levels).
             body = orjson.loads(raw)
         except orjson.JSONDecodeError as exc:
-            raise EnvelopeError(json_errors.message("request body is not valid JSON", exc)) from None
+            body = _with_surrogates(raw, exc)
         if not isinstance(body, dict):
             raise EnvelopeError("request body must be a JSON object")
         return body
