@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 
@@ -12,7 +14,7 @@ from polycrm.store.engine import Database
 
 def create_app(settings: Settings | None = None, db: Database | None = None) -> Starlette:
     from polycrm.faces import centia, cirrus, microbizz
-    from polycrm import web
+    from polycrm import platform, web
     from polycrm.sandbox import http as sandbox_http
 
     rt = Runtime.from_settings(settings, db)
@@ -23,7 +25,14 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         *web.routes(rt),
         *sandbox_http.routes(rt),
     ]
-    app = Starlette(routes=routes, middleware=[limits_middleware(rt)])
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Starlette):
+        # Webhook delivery runs in the server itself (no extra daemon).
+        with platform.delivering(rt):
+            yield
+
+    app = Starlette(routes=routes, middleware=[limits_middleware(rt)], lifespan=lifespan)
     app.state.runtime = rt
     return app
 

@@ -19,6 +19,8 @@ tenant_cli = typer.Typer(help="Manage tenants.", no_args_is_help=True)
 db_cli = typer.Typer(help="Manage the database.", no_args_is_help=True)
 cli.add_typer(tenant_cli, name="tenant")
 cli.add_typer(db_cli, name="db")
+from polycrm.platform.cli import webhook_cli  # noqa: E402
+cli.add_typer(webhook_cli, name="webhook")
 
 DATABASE_OPTION = typer.Option(
     None, "--database", envvar="POLYCRM_DATABASE_URL",

@@ -23,6 +23,12 @@ from polycrm.runtime import Runtime
 from polycrm.store.engine import Database, normalise_url
 
 PG_URL = os.environ.get("POLYCRM_TEST_PG_URL")
+
+# Webhook tests post to a receiver on loopback, with short retries and timeouts.
+os.environ.setdefault("POLYCRM_WEBHOOK_ALLOW_PRIVATE", "1")
+os.environ.setdefault("POLYCRM_WEBHOOK_RETRY_BASE_S", "0.05")
+os.environ.setdefault("POLYCRM_WEBHOOK_TIMEOUT_S", "1")
+os.environ.setdefault("POLYCRM_WEBHOOK_POLL_S", "0.1")
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 
 

@@ -57,6 +57,10 @@ def create(db: Database, spec: NewTenant) -> dict[str, Any]:
     email = spec.email or f"{spec.username}@{_slug(spec.name)}.example.com"
 
     with auth.system_session(db) as session, session.begin():
+        if db.is_sqlite:
+            # Read, then write: take the write lock first, or a commit between the
+            # two by anyone else makes SQLite refuse the upgrade ("database is locked").
+            session.connection(execution_options={"polycrm_write": True})
         if session.scalars(select(Tenant).where(Tenant.name == spec.name)).first():
             raise Conflict(f"tenant {spec.name!r} already exists")
         contract = spec.contract

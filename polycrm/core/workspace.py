@@ -17,6 +17,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 import polycrm.core.derived  # noqa: F401  (installs the session events and derive hooks)
+import polycrm.platform.outbox  # noqa: F401  (records changes of shared records in the outbox)
 from polycrm.core import limits
 from polycrm.core.blobs import BlobStore
 from polycrm.core.errors import NotFound

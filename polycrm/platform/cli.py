@@ -1,0 +1,142 @@
+"""``polycrm webhook ...``: register hooks, read the delivery log, replay one."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import orjson
+import typer
+
+webhook_cli = typer.Typer(help="Webhooks: polycrm (Standard Webhooks) and Cirrus (X-Hook-Signature).", no_args_is_help=True)
+
+
+DATABASE_OPTION = typer.Option(
+    None, "--database", envvar="POLYCRM_DATABASE_URL",
+    help="Database URL, e.g. postgresql://user:pass@host/db (default: SQLite in the data folder).",
+)
+TENANT_OPTION = typer.Option(..., "--tenant", help="Name of the tenant.")
+
+
+def _open(database: str | None, tenant: str):
+    from polycrm.cli import _runtime
+    from polycrm.core import tenants
+
+    rt = _runtime(database)
+    found = tenants.find(rt.db, tenant)
+    if found is None:
+        rt.db.dispose()
+        typer.echo(f"error: no tenant named {tenant!r}", err=True)
+        raise typer.Exit(1)
+    return rt, found.id
+
+
+def _fail(exc) -> None:
+    typer.echo(f"error: {exc.message}", err=True)
+    raise typer.Exit(1) from None
+
+
+def _print(value, as_json: bool) -> None:
+    if as_json:
+        typer.echo(orjson.dumps(value).decode())
+    elif isinstance(value, list):
+        for item in value:
+            typer.echo(" ".join(f"{k}={v}" for k, v in item.items()))
+    else:
+        typer.echo(" ".join(f"{k}={v}" for k, v in value.items()))
+
+
+@webhook_cli.command("add")
+def add(
+    tenant: str = TENANT_OPTION,
+    url: str = typer.Option(..., "--url", help="Where to POST events (http or https)."),
+    api: str = typer.Option(..., "--api", help="Payload and signature format: polycrm or cirrus."),
+    events: str = typer.Option("", "--events", help="Comma-separated events (default: all of that API)."),
+    as_json: bool = typer.Option(False, "--json", help='Print {"id", "secret"} as JSON.'),
+    database: Optional[str] = DATABASE_OPTION,
+) -> None:
+    """Register a webhook and print its id and signing secret."""
+    from polycrm.core.errors import CoreError
+    from polycrm.platform import webhooks
+
+    rt, tenant_id = _open(database, tenant)
+    try:
+        hook, secret = webhooks.add(rt.db, tenant_id, url, api, events.split(","))
+    except CoreError as exc:
+        _fail(exc)
+    finally:
+        rt.db.dispose()
+    _print({"id": hook.id, "secret": secret}, as_json)
+
+
+@webhook_cli.command("list")
+def list_hooks(
+    tenant: str = TENANT_OPTION,
+    as_json: bool = typer.Option(False, "--json", help="Print a JSON list."),
+    database: Optional[str] = DATABASE_OPTION,
+) -> None:
+    """The tenant's webhooks (secrets are not shown again)."""
+    from polycrm.platform import webhooks
+
+    rt, tenant_id = _open(database, tenant)
+    try:
+        _print([webhooks.describe(h) for h in webhooks.hooks(rt.db, tenant_id)], as_json)
+    finally:
+        rt.db.dispose()
+
+
+@webhook_cli.command("remove")
+def remove(
+    hook_id: int = typer.Argument(..., help="The webhook's id."),
+    tenant: str = TENANT_OPTION,
+    database: Optional[str] = DATABASE_OPTION,
+) -> None:
+    """Remove a webhook and its delivery log."""
+    from polycrm.core.errors import CoreError
+    from polycrm.platform import webhooks
+
+    rt, tenant_id = _open(database, tenant)
+    try:
+        webhooks.remove(rt.db, tenant_id, hook_id)
+    except CoreError as exc:
+        _fail(exc)
+    finally:
+        rt.db.dispose()
+    typer.echo(f"removed webhook {hook_id}")
+
+
+@webhook_cli.command("deliveries")
+def deliveries(
+    tenant: str = TENANT_OPTION,
+    failed: bool = typer.Option(False, "--failed", help="Only deliveries that gave up or whose hook was disabled."),
+    as_json: bool = typer.Option(False, "--json", help="Print a JSON list."),
+    database: Optional[str] = DATABASE_OPTION,
+) -> None:
+    """The delivery log, newest first: event, target, attempts, last status, excerpt, next try."""
+    from polycrm.platform import webhooks
+
+    rt, tenant_id = _open(database, tenant)
+    try:
+        _print(webhooks.deliveries(rt.db, tenant_id, failed=failed), as_json)
+    finally:
+        rt.db.dispose()
+
+
+@webhook_cli.command("replay")
+def replay(
+    delivery_id: int = typer.Argument(..., help="The delivery to send again."),
+    tenant: str = TENANT_OPTION,
+    as_json: bool = typer.Option(False, "--json", help='Print {"id"} of the new delivery.'),
+    database: Optional[str] = DATABASE_OPTION,
+) -> None:
+    """Queue one delivery again (a running server sends it)."""
+    from polycrm.core.errors import CoreError
+    from polycrm.platform import webhooks
+
+    rt, tenant_id = _open(database, tenant)
+    try:
+        new_id = webhooks.replay(rt.db, tenant_id, delivery_id)
+    except CoreError as exc:
+        _fail(exc)
+    finally:
+        rt.db.dispose()
+    _print({"id": new_id}, as_json)
