@@ -291,6 +291,16 @@ def quote_line_total(line: QuoteLine) -> Decimal:
     return gross.quantize(Decimal("0.01"))
 
 
+def display_currency(ws: Workspace, user_id: int | None) -> str:
+    """The currency a user's amounts are shown in when a record names none:
+    the currency of the user's home profile, else the tenant's settings currency."""
+    from polycrm.core import tenant_settings
+
+    profile_id = home_profile_id(ws, user_id)
+    code = ws.first(select(Profile.currency).where(Profile.id == profile_id)) if profile_id else None
+    return code or str(tenant_settings.get(ws).get("currency") or "")
+
+
 def home_profile_id(ws: Workspace, user_id: int | None) -> int | None:
     """The profile new records of a user belong to: their first, else the default."""
     member = ws.first(

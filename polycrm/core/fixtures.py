@@ -5,6 +5,9 @@ keys the model has no column for go to ``extra``. References between items:
 
 - ``"ref": "acme"`` names an item; ``"<field>_ref": "acme"`` points at it
   (``parent_ref``, ``customer_ref``, ``contact_ref``, ``product_ref``, ``user_ref``, ...);
+- ``"user_ref": "me"`` names the user the file is loaded as (the tenant's
+  admin for ``polycrm load`` and the demo tenant), so sample data can give
+  that user calls of their own;
 - ``"<field>_name": "Customer"`` points at a lookup entry by name (created if
   missing), e.g. ``"type_name"`` on a customer, ``"unit_name"`` on a product.
 
@@ -76,10 +79,16 @@ _REF_TARGETS = {
 }
 
 
+# The ref naming the acting user (see the module docstring).
+ACTING_USER_REF = "me"
+
+
 class Loader:
     def __init__(self, ws: Workspace):
         self.ws = ws
         self.refs: dict[tuple[str, str], int] = {}
+        if ws.user_id:
+            self.refs[(User.__tablename__, ACTING_USER_REF)] = ws.user_id
         self.counts: dict[str, int] = {}
 
     def load(self, data: Mapping[str, Any]) -> dict[str, int]:

@@ -8,6 +8,7 @@ a deep partial update: nested objects are merged, lists and values replaced.
 from __future__ import annotations
 
 import copy
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from collections.abc import Mapping
 from typing import Any
 
@@ -16,6 +17,9 @@ from polycrm.core.models import Record
 from polycrm.core.workspace import Workspace
 
 KIND = "settings"
+# The zone a tenant's times are shown in when its settings name none (or an
+# unknown one): the vendors' home market.
+DEFAULT_TIME_ZONE = "Europe/Copenhagen"
 DEFAULTS: dict[str, Any] = {
     "currency": "SEK",
     "portal": {},
@@ -53,3 +57,17 @@ def update(ws: Workspace, changes: Mapping[str, Any]) -> dict[str, Any]:
     else:
         ws.update(row, {"extra": stored})
     return merged(DEFAULTS, stored)
+
+
+def time_zone(ws: Workspace) -> ZoneInfo:
+    """The tenant's time zone: settings ``timezone`` (an IANA name), else :data:`DEFAULT_TIME_ZONE`."""
+    name = get(ws).get("timezone")
+    if isinstance(name, str) and name:
+        try:
+            return ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            pass
+    try:
+        return ZoneInfo(DEFAULT_TIME_ZONE)
+    except ZoneInfoNotFoundError:  # a system without time zone data
+        return ZoneInfo("UTC")

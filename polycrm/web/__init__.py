@@ -1,12 +1,15 @@
 """The web pages at ``/``: a small server-rendered UI on the core services.
 
-Each page is an explicit route (no catch-all), so the API routes mounted
+Each page is an explicit route. The one catch-all, :class:`Fallback`, is
+registered last and only answers a path no other route of the application
+knows at all (not even for another method), so the API routes mounted
 before these keep their own 404/405 answers. See docs/web.md.
 """
 
 from __future__ import annotations
 
-from starlette.routing import Mount, Route
+from starlette.routing import BaseRoute, Match, Mount, Route
+from starlette.types import Scope
 from starlette.staticfiles import StaticFiles
 
 from polycrm.web import pages
@@ -43,4 +46,27 @@ def routes(rt) -> list:
         Route("/api-access", page(pages.api_access), methods=get),
         *lists,
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
+        Fallback(page(pages.not_found, public=True, reads_only=True)),
     ]
+
+
+class Fallback(Route):
+    """The styled not-found page for any address nothing else answers.
+
+    It matches only when no other route of the app matches the path even
+    partly (a known path with another method stays that route's 405), so
+    the API faces keep their own answers for their own paths.
+    """
+
+    def __init__(self, endpoint) -> None:
+        super().__init__("/{path:path}", endpoint)
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        if scope["type"] != "http":
+            return Match.NONE, {}
+        app = scope.get("app")
+        others: list[BaseRoute] = list(getattr(getattr(app, "router", None), "routes", ()))
+        for route in others:
+            if route is not self and route.matches(scope)[0] != Match.NONE:
+                return Match.NONE, {}
+        return Match.FULL, {"endpoint": self.endpoint, "path_params": {}}

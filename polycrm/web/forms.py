@@ -112,6 +112,18 @@ def format_decimal(value: Decimal | None) -> str:
     return f"{q:f}"
 
 
+def format_amount(value: Decimal | None, currency: str | None = None) -> str:
+    """A number for reading: thousands grouped with commas, at least two
+    decimals, then the currency code if known (14995 -> "14,995.00 DKK")."""
+    if value is None:
+        return ""
+    text = format_decimal(value)
+    negative = text.startswith("-")
+    whole, _, fraction = text.lstrip("-").partition(".")
+    shown = ("-" if negative else "") + f"{int(whole):,}" + ("." + fraction if fraction else "")
+    return f"{shown} {currency}" if currency else shown
+
+
 def read(
     ws: Workspace, fields: Iterable[Field], form: Mapping[str, Any]
 ) -> tuple[dict[str, Any], dict[str, str], dict[str, str]]:

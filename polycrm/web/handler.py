@@ -18,18 +18,20 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from zoneinfo import ZoneInfo
+
+from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from polycrm.core import signin
+from polycrm.core import browse, signin, tenant_settings
 from polycrm.core.auth import Principal
 from polycrm.core.errors import CoreError, NotFound
 from polycrm.core.models import User
 from polycrm.core.workspace import Workspace
 from polycrm.runtime import Runtime
-from polycrm.web.forms import format_decimal
+from polycrm.web.forms import format_amount
 from polycrm.web.session import CSRF_FIELD, Session, SessionCodec, load_secret
 
 HERE = Path(__file__).parent
@@ -54,6 +56,35 @@ class Ctx:
     form: dict[str, Any] = field(default_factory=dict)
     ws: Workspace | None = None
     user: User | None = None
+    _tz: ZoneInfo | None = None
+    _currency: str | None = None
+
+    @property
+    def tz(self) -> ZoneInfo:
+        """The tenant's time zone: change times are stored in UTC and shown in it."""
+        if self._tz is None:
+            self._tz = tenant_settings.time_zone(self.ws) if self.ws is not None else ZoneInfo("UTC")
+        return self._tz
+
+    @property
+    def currency(self) -> str:
+        """The currency amounts without their own code are shown in (the user's profile's)."""
+        if self._currency is None:
+            self._currency = browse.display_currency(self.ws, self.user.id if self.user else None) if self.ws else ""
+        return self._currency
+
+    def local(self, moment: dt.datetime | None) -> dt.datetime | None:
+        """A stored (naive UTC) moment in the tenant's time zone."""
+        if moment is None:
+            return None
+        return moment.replace(tzinfo=dt.timezone.utc).astimezone(self.tz).replace(tzinfo=None)
+
+    def today(self) -> dt.date:
+        """Today's date where the tenant is."""
+        return dt.datetime.now(self.tz).date()
+
+    def amount(self, value: Any, currency: str | None = None) -> str:
+        return format_amount(value, currency or self.currency or None) if isinstance(value, Decimal) else ""
 
     @property
     def rt(self) -> Runtime:
@@ -87,8 +118,10 @@ class Web:
             trim_blocks=True,
             lstrip_blocks=True,
         )
-        self.env.filters["money"] = lambda v: format_decimal(v) if isinstance(v, Decimal) else ("" if v is None else v)
+        self.env.filters["money"] = lambda v: format_amount(v) if isinstance(v, Decimal) else ("" if v is None else v)
+        self.env.filters["amount"] = _amount
         self.env.filters["when"] = _when
+        self.env.filters["moment"] = _moment
 
     # -- rendering ----------------------------------------------------------
     def render(self, ctx: Ctx, template: str, status: int = 200, **values: Any) -> HTMLResponse:
@@ -98,6 +131,7 @@ class Web:
             csrf_token=ctx.session.csrf,
             flash=ctx.session.pop("flash"),
             path=ctx.request.url.path,
+            ctx=ctx,
             **values,
         )
         return HTMLResponse(html, status_code=status)
@@ -106,10 +140,13 @@ class Web:
         return self.render(ctx, "error.html", status, title=title, message=message)
 
     # -- the page wrapper ------------------------------------------------------
-    def page(self, fn: PageFn, *, public: bool = False) -> Callable[[Request], Awaitable[Response]]:
+    def page(self, fn: PageFn, *, public: bool = False, reads_only: bool = False) -> Callable[[Request], Awaitable[Response]]:
+        """Wrap ``fn`` as an endpoint. ``public`` pages need no session; a signed-in
+        visitor of one still gets the menu. ``reads_only`` pages open a read-only
+        workspace whatever the method (the not-found page answers every method)."""
         async def endpoint(request: Request) -> Response:
             ctx = Ctx(self, request, self.codec.load(request))
-            response = await self._run(ctx, fn, public)
+            response = await self._run(ctx, fn, public, reads_only)
             for name, value in SECURITY_HEADERS.items():
                 response.headers.setdefault(name, value)
             response.headers.setdefault("Cache-Control", "no-store")
@@ -119,15 +156,15 @@ class Web:
         endpoint.__name__ = fn.__name__
         return endpoint
 
-    async def _run(self, ctx: Ctx, fn: PageFn, public: bool) -> Response:
-        if ctx.request.method == "POST":
+    async def _run(self, ctx: Ctx, fn: PageFn, public: bool, reads_only: bool = False) -> Response:
+        if ctx.request.method == "POST" and not reads_only:
             ctx.form = dict(await ctx.request.form())
         # Database work is blocking; keep it off the event loop.
-        return await run_in_threadpool(self._run_sync, ctx, fn, public)
+        return await run_in_threadpool(self._run_sync, ctx, fn, public, reads_only)
 
-    def _run_sync(self, ctx: Ctx, fn: PageFn, public: bool) -> Response:
+    def _run_sync(self, ctx: Ctx, fn: PageFn, public: bool, reads_only: bool = False) -> Response:
         request = ctx.request
-        writing = request.method == "POST"
+        writing = request.method == "POST" and not reads_only
         signed_in = ctx.session.get("tenant_id") and ctx.session.get("user_id")
         if not public and not signed_in:
             target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
@@ -157,6 +194,22 @@ class Web:
             if response.status_code >= 400:
                 ws.rollback()
             return response
+
+
+@pass_context
+def _amount(context: Any, value: Any, currency: str | None = None) -> str:
+    """An amount with thousands grouped and its currency (the record's own, else the user's)."""
+    return context["ctx"].amount(value, currency)
+
+
+@pass_context
+def _moment(context: Any, value: Any) -> str:
+    """A stored UTC moment shown in the tenant's time zone, with the zone's abbreviation."""
+    ctx = context["ctx"]
+    if not isinstance(value, dt.datetime):
+        return _when(value)
+    aware = value.replace(tzinfo=dt.timezone.utc).astimezone(ctx.tz)
+    return aware.strftime("%Y-%m-%d %H:%M ") + (aware.tzname() or "")
 
 
 def _when(value: Any) -> str:

@@ -137,8 +137,6 @@ class ListPage:
     search_label: str = "Search"
 
 
-def _money(v: Any) -> str:
-    return forms.format_decimal(v) if v is not None else ""
 
 
 def _customer_row(ctx: Ctx, c: Customer, n: dict[str, dict[int, str]]) -> list[Cell]:
@@ -159,7 +157,7 @@ def _product_row(ctx: Ctx, p: Product, n: dict[str, dict[int, str]]) -> list[Cel
         Cell(p.name or "(no name)", f"/products/{p.id}/edit", badge=None if p.active else "inactive"),
         Cell(n["lookup"].get(p.group_id, "")),
         Cell(n["lookup"].get(p.unit_id, "")),
-        Cell(_money(p.price), numeric=True),
+        Cell(ctx.amount(p.price), numeric=True),
     ]
 
 
@@ -170,7 +168,7 @@ def _quote_row(ctx: Ctx, q: Quote, n: dict[str, dict[int, str]]) -> list[Cell]:
         Cell(n["customer"].get(q.customer_id, ""), f"/customers/{q.customer_id}" if q.customer_id else None),
         Cell(n["lookup"].get(q.status_id, "")),
         Cell(q.placedate.isoformat() if q.placedate else ""),
-        Cell(_money(q.price), numeric=True),
+        Cell(ctx.amount(q.price, q.currencycode), numeric=True),
     ]
 
 
@@ -181,7 +179,7 @@ def _opportunity_row(ctx: Ctx, o: Opportunity, n: dict[str, dict[int, str]]) -> 
         Cell(n["lookup"].get(o.stage_id, "")),
         Cell(o.status or ""),
         Cell(o.estimated_end.isoformat() if o.estimated_end else ""),
-        Cell(_money(o.value), numeric=True),
+        Cell(ctx.amount(o.value), numeric=True),
     ]
 
 
@@ -320,7 +318,7 @@ def dashboard(ctx: Ctx) -> Response:
     change_links = {c: _CHANGE_LINKS[c.kind].format(id=c.id) if c.kind in _CHANGE_LINKS else None for c in changes}
     return ctx.render("dashboard.html", tiles=tiles,
                       open_items=open_items, changes=changes, change_links=change_links, n=n,
-                      today=dt.date.today())
+                      today=ctx.today())
 
 
 # -- customers ---------------------------------------------------------------------------
@@ -419,7 +417,7 @@ def customer_update(ctx: Ctx) -> Response:
         except CoreError as exc:
             errors = _customer_error(exc, customer.id)
         else:
-            return ctx.redirect(f"/customers/{customer.id}", "Changes saved." if changed else "Nothing changed.")
+            return ctx.redirect(f"/customers/{customer.id}", "Changes saved." if changed else "No changes.")
     return _form_page(ctx, "form.html", CUSTOMER_FIELDS, raw, 400, errors, exclude=customer.id,
                       title=f"Edit {customer.name}", action=f"/customers/{customer.id}/edit",
                       cancel=f"/customers/{customer.id}")
@@ -526,7 +524,7 @@ def product_update(ctx: Ctx) -> Response:
     if errors:
         return _form_page(ctx, "form.html", PRODUCT_FIELDS, raw, 400, errors, title=f"Edit {product.name}",
                           action=f"/products/{product.id}/edit", cancel="/products")
-    return ctx.redirect(f"/products/{product.id}/edit", "Changes saved." if changed else "Nothing changed.")
+    return ctx.redirect(f"/products/{product.id}/edit", "Changes saved." if changed else "No changes.")
 
 
 # -- activities ----------------------------------------------------------------------------------
@@ -548,7 +546,7 @@ def activity_list(ctx: Ctx) -> Response:
 def activity_new(ctx: Ctx) -> Response:
     values = forms.initial(ACTIVITY_FIELDS, None)
     call = lookups.by_code(ctx.ws, "activity_type", "call")
-    values.update(type=str(call.id) if call else "", owner=str(ctx.user.id), date=dt.date.today().isoformat())
+    values.update(type=str(call.id) if call else "", owner=str(ctx.user.id), date=ctx.today().isoformat())
     customer_id = ctx.request.query_params.get("customer", "")
     if customer_id.isdigit():
         values["customer"] = customer_id
@@ -586,6 +584,15 @@ def quote_detail(ctx: Ctx) -> Response:
     units = browse.lookup_names(ctx.ws, {line.unit_id for line in lines})
     return ctx.render("quote.html", q=quote_, lines=list(zip(lines, totals)), n=n, units=units,
                       total=sales.document_total(lines) if lines else None)
+
+
+# -- not found ------------------------------------------------------------------------------------------
+
+
+def not_found(ctx: Ctx) -> Response:
+    """Any address no page answers: the styled error page (with the menu when signed in)."""
+    return ctx.web.error_page(ctx, 404, "Page not found",
+                              f"There is no page at {ctx.request.url.path}. Check the address or use the menu.")
 
 
 # -- API access ------------------------------------------------------------------------------------------

@@ -41,7 +41,7 @@ def test_the_demo_quote_totals_its_lines_on_every_api(app, client, demo_like):
     assert (contract["number"], contract["price"]) == ("Q-2026-001", 16785)
     (quote,) = get_ok(client, tenant, "/quotes/")["items"]
     assert quote["price"] == 16785.0 and sum(r["totalprice"] for r in quote["rows"]) == 16785.0
-    assert web_list_price(app, tenant, "Q-2026-001") == "16785.00"
+    assert web_list_price(app, tenant, "Q-2026-001") == "16,785.00 DKK"
 
 
 def test_lines_written_through_one_api_total_the_same_on_the_others(app, client, tenant):
@@ -55,6 +55,6 @@ def test_lines_written_through_one_api_total_the_same_on_the_others(app, client,
     assert written["price"] == 16785.0
     (synced,) = mb.call("GetSalesContractsByLastChange", changedate="2000-01-01")["salescontracts"]
     assert synced["price"] == 16785
-    assert web_list_price(app, tenant, contract["number"]) == "16785.00"
+    assert web_list_price(app, tenant, contract["number"]) == "16,785.00 DKK"
     r = client.get(url(f"/quotes/{contract['id']}"), headers=auth(tenant))
     assert r.json()["price"] == 16785.0

@@ -368,7 +368,7 @@ def test_create_search_and_edit_product(signed_in, runtime, tenant):
                                                       "active": "1"})
     assert response.status_code == 303
     listing = signed_in.get(response.headers["location"]).text
-    assert "Product Wool Socks created." in listing and "1249.50" in listing
+    assert "Product Wool Socks created." in listing and "1,249.50 DKK" in listing
     assert "Wool Socks" in signed_in.get("/products", params={"q": "SOCKS"}).text
     with workspace(runtime, tenant) as ws:
         product = ws.first(select(Product).where(Product.number == "P-1"))
@@ -471,7 +471,7 @@ def test_opportunity_and_ticket_lists(signed_in, runtime, tenant):
         ws.create(Opportunity, title="Big fleet deal", value=Decimal(125000))
         ws.create(Ticket, title="Printer on fire")
     assert "Big fleet deal" in signed_in.get("/opportunities").text
-    assert "125000.00" in signed_in.get("/opportunities").text
+    assert "125,000.00 DKK" in signed_in.get("/opportunities").text
     assert "Printer on fire" in signed_in.get("/tickets", params={"q": "FIRE"}).text
     assert "Nothing matches" in signed_in.get("/tickets", params={"q": "water"}).text
 
