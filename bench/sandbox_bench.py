@@ -1,6 +1,6 @@
 """Sandbox toolkit benchmark: snapshot and restore of a tenant with N records.
 
-    .venv/bin/python bench/sandbox_bench.py [--records 1000] [--runs 20] [--database URL]
+    .venv/bin/python bench/sandbox_bench.py [--records 1000] [--runs 20] [--database URL] [--requests 300]
 
 Makes a throwaway tenant in a temporary SQLite database (or the database
 given), adds N customers with a contact each (2 x N/2 records), then times
@@ -8,6 +8,12 @@ given), adds N customers with a contact each (2 x N/2 records), then times
 one HTTP round trip): a restore after a test's worth of changes (10 customers
 renamed, 10 added, 5 deleted), and a restore into an empty tenant (every row
 written again). Prints figures only; docs/sandbox.md says what they were.
+
+Then the request journal's cost: ``polycrm serve`` on a free loopback port,
+once with the journal (the default) and once without (``POLYCRM_JOURNAL_SIZE=0``),
+each taking ``--requests`` Cirrus reads (``GET /cirrus/accounts/{id}``) and
+writes (``POST /cirrus/accounts/accountgroups/``) from one client; printed
+as wall time per request and the server's CPU time per request.
 """
 
 from __future__ import annotations
@@ -38,6 +44,7 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=1000)
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--database", default=None)
+    parser.add_argument("--requests", type=int, default=300, help="per kind and setting; 0: no journal figures")
     args = parser.parse_args()
     url = args.database or f"sqlite:///{Path(tempfile.mkdtemp()) / 'bench.sqlite3'}"
     db = Database(url)
@@ -76,6 +83,41 @@ def main() -> None:
         print(f"{label:32s} median {statistics.median(values) * 1000:7.1f} ms   "
               f"min {min(values) * 1000:7.1f} ms   max {max(values) * 1000:7.1f} ms   ({args.runs} runs)")
     db.dispose()
+    if args.requests:
+        journal_cost(url, made, args.requests)
+
+
+def journal_cost(url: str, made: dict, requests: int) -> None:
+    import sys
+
+    import httpx
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from common import Server  # noqa: E402
+
+    db = Database(url)
+    ids = [c.id for c in _customers(db, made["tenant_id"])][:50]
+    db.dispose()
+    headers = {"X-Token": made["cirrus"]["x_token"]}
+    for label, env in (("journal off", {"POLYCRM_JOURNAL_SIZE": "0"}), ("journal on", {})):
+        server = Server(url, Path(tempfile.mkdtemp()), env)
+        try:
+            with httpx.Client(base_url=server.url, headers=headers) as client:
+                client.get(f"/cirrus/accounts/{ids[0]}")
+                for kind in ("read", "write"):
+                    cpu, start = server.cpu_seconds(), time.perf_counter()
+                    for i in range(requests):
+                        if kind == "read":
+                            response = client.get(f"/cirrus/accounts/{ids[i % len(ids)]}")
+                        else:
+                            response = client.post("/cirrus/accounts/accountgroups/", json={"name": f"G {label} {i}"})
+                        response.raise_for_status()
+                    wall = (time.perf_counter() - start) / requests
+                    cpu = (server.cpu_seconds() - cpu) / requests
+                    print(f"{label:12s} {kind:5s}  wall {wall * 1000:6.2f} ms/request   "
+                          f"server CPU {cpu * 1000:6.2f} ms/request   ({requests} requests)")
+        finally:
+            server.stop()
 
 
 if __name__ == "__main__":

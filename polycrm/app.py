@@ -9,6 +9,7 @@ from starlette.middleware import Middleware
 
 from polycrm.config import Settings
 from polycrm.runtime import Runtime
+from polycrm.sandbox.middleware import JournalMiddleware
 from polycrm.store.engine import Database
 
 
@@ -32,7 +33,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         with platform.delivering(rt):
             yield
 
-    app = Starlette(routes=routes, middleware=[limits_middleware(rt)], lifespan=lifespan)
+    app = Starlette(routes=routes, middleware=[limits_middleware(rt), Middleware(JournalMiddleware, rt=rt)],
+                    lifespan=lifespan)
     app.state.runtime = rt
     return app
 

@@ -24,6 +24,10 @@ class Settings:
     microbizz_max_bytes: int = field(
         default_factory=lambda: _env_int("POLYCRM_MICROBIZZ_MAX_RESPONSE_BYTES", 32 * 1024 * 1024))
 
+    # The sandbox request journal: entries kept per tenant (0: no journal), bytes kept of each body.
+    journal_size: int = field(default_factory=lambda: int(os.environ.get("POLYCRM_JOURNAL_SIZE", "10000")))
+    journal_body_limit: int = field(default_factory=lambda: int(os.environ.get("POLYCRM_JOURNAL_BODY_LIMIT", "65536")))
+
     def resolved_database_url(self) -> str:
         if self.database_url:
             return self.database_url

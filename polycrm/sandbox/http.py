@@ -17,10 +17,19 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from polycrm.core.errors import Conflict, CoreError, Invalid, NotFound
-from polycrm.sandbox import admin, snapshots
+from polycrm.sandbox import admin, journal, middleware, snapshots
 
 PREFIX = "/_polycrm"
 STATUS = {Invalid: 400, NotFound: 404, Conflict: 409}
+
+
+def polycrm_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("polycrm")
+    except PackageNotFoundError:
+        return "dev"
 
 
 class BadRequest(Exception):
@@ -96,6 +105,22 @@ def routes(rt) -> list[Route]:
         done = await run_in_threadpool(snapshots.reset, db, tenant_id, body.get("to"), rt.blobs)
         return json_response({"reset": done["to"]})
 
+    async def journal_list(request: Request, tenant_id: int) -> Response:
+        filters = dict(request.query_params)
+        as_har = filters.get("format") == "har"
+        if filters.get("format") not in (None, "", "har", "json"):
+            raise BadRequest("format must be json or har")
+        writer = middleware.writer_for(rt)
+        await run_in_threadpool(writer.flush)
+        page = await run_in_threadpool(journal.entries, db, tenant_id, filters)
+        if as_har:
+            return json_response(journal.har(page, polycrm_version()))
+        return json_response(page)
+
+    async def journal_clear(request: Request, tenant_id: int) -> Response:
+        await run_in_threadpool(middleware.writer_for(rt).flush)
+        return json_response({"deleted": await run_in_threadpool(journal.clear, db, tenant_id)})
+
     def route(path: str, handler: Handler, method: str) -> Route:
         return Route(PREFIX + path, admin_endpoint(rt, handler), methods=[method])
 
@@ -105,4 +130,6 @@ def routes(rt) -> list[Route]:
         route("/snapshots/{name}", snapshot_delete, "DELETE"),
         route("/snapshots/{name}/restore", snapshot_restore, "POST"),
         route("/reset", reset, "POST"),
+        route("/journal", journal_list, "GET"),
+        route("/journal", journal_clear, "DELETE"),
     ]

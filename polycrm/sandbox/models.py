@@ -8,8 +8,9 @@ tenant's CRM state, so ``info={"sandbox": True}`` keeps them out of snapshots
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
-from sqlalchemy import DateTime, ForeignKey, Integer, LargeBinary, String, UniqueConstraint
+from sqlalchemy import JSON, DateTime, Float, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from polycrm.core.models import Base, utcnow
@@ -31,3 +32,26 @@ class Snapshot(Base):
     rows: Mapped[int] = mapped_column(Integer, default=0)
     size: Mapped[int] = mapped_column(Integer, default=0)
     data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class JournalEntry(Base):
+    """One request to an API of a tenant, as the journal middleware saw it
+    (secrets masked, bodies capped; see journal.py)."""
+
+    __tablename__ = "sandbox_journal"
+    __table_args__ = (Index("ix_sandbox_journal_tenant", "tenant_id", "id"), {"info": {"sandbox": True}})
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenant.id", ondelete="CASCADE"), nullable=False)
+    at: Mapped[dt.datetime] = mapped_column(DateTime)
+    api: Mapped[str] = mapped_column(String(20))
+    operation: Mapped[str] = mapped_column(String(255))
+    # The credential row that authenticated the call (never its secret).
+    credential_id: Mapped[int | None] = mapped_column(Integer)
+    method: Mapped[str] = mapped_column(String(10))
+    url: Mapped[str] = mapped_column(Text)
+    status: Mapped[int] = mapped_column(Integer)
+    duration_ms: Mapped[float] = mapped_column(Float)
+    request_headers: Mapped[list[Any]] = mapped_column(JSON)
+    request_body: Mapped[str] = mapped_column(Text)
+    response_headers: Mapped[list[Any]] = mapped_column(JSON)
+    response_body: Mapped[str] = mapped_column(Text)

@@ -26,6 +26,7 @@ from polycrm.faces import json_errors
 from polycrm.faces.centia.modules._common import Call
 from polycrm.faces.centia.table import METHODS, MODULES, PROFILE, Method
 from polycrm.faces.centia.wire import ApiError, AuthError, EnvelopeError, failure, parse, success
+from polycrm.sandbox import journal
 
 log = logging.getLogger(__name__)
 
@@ -168,6 +169,7 @@ class CentiaApi:
     def dispatch(self, request: Request, method: Method, raw: dict[str, Any]) -> dict[str, Any]:
         token = bearer(request) if method.auth else None
         principal = auth.resolve_token(self.rt.db, auth.CENTIA_TOKEN, token) if token else None
+        journal.note("centia", principal, f"{method.module}.{method.name}")
         if method.auth and principal is None:
             raise AuthError()
         if method.on_credentials:

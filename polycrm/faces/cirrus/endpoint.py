@@ -29,6 +29,7 @@ from polycrm.faces.cirrus.handlers import Call
 from polycrm.faces.cirrus.views import Ctx
 from polycrm.faces.cirrus.mask import MaskError, apply_mask, parse_mask
 from polycrm.faces.cirrus.operations import Operation, all_paths, methods
+from polycrm.sandbox import journal
 
 NOT_FOUND = (
     "The requested URL was not found on the server. If you entered the URL manually please check "
@@ -153,6 +154,7 @@ class Face:
         principal = self.principal(request)
         if principal is None:
             raise ApiError(401, UNAUTHORIZED, headers={"WWW-Authenticate": 'Bearer realm="cirrus"'})
+        journal.note("cirrus", principal, operation.operation_id)
         path_values: dict[str, Any] = {}
         for name, text in raw_params.items():
             if name.endswith("_type"):

@@ -20,6 +20,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from polycrm.core import auth
+from polycrm.sandbox import journal
 
 TOKEN_TTL = dt.timedelta(hours=1)
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
@@ -76,6 +77,7 @@ def token_endpoint(rt):
             return _error(401, "invalid_client", "client authentication is required",
                           {"WWW-Authenticate": 'Basic realm="oauth"'})
         principal = await run_in_threadpool(_client, rt, client_id, secret)
+        journal.note("oauth", principal, "token")
         if principal is None:
             return _error(401, "invalid_client", "unknown client or wrong secret",
                           {"WWW-Authenticate": 'Basic realm="oauth"'})

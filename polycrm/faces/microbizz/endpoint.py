@@ -27,6 +27,7 @@ from polycrm.faces.microbizz import table, wire
 from polycrm.faces.microbizz.commands import Call
 from polycrm.faces.microbizz.fields import RenderContext
 from polycrm.runtime import Runtime
+from polycrm.sandbox import journal
 
 log = logging.getLogger("polycrm.microbizz")
 
@@ -176,6 +177,7 @@ class MicrobizzAPI:
         docs/limits.md) the batch stops, is rolled back and fails whole with
         :class:`ResponseTooLarge`.
         """
+        journal.note("microbizz", principal, [raw.get("command") for raw in commands if isinstance(raw, Mapping)])
         plan = [(raw, table.find(raw.get("command")) if isinstance(raw, Mapping) else None) for raw in commands]
         writes = any(cmd is not None and cmd.writes for _raw, cmd in plan)
         max_rows, max_bytes = self.rt.settings.microbizz_max_rows, self.rt.settings.microbizz_max_bytes

@@ -11,12 +11,14 @@ from polycrm.core import profiles as core_profiles
 from polycrm.core.models import User
 from polycrm.faces.centia.modules.profiles import profile_out, user_out
 from polycrm.faces.centia.wire import AUTH_STATUS, AuthError, out_datetime
+from polycrm.sandbox import journal
 
 TOKEN_TTL = dt.timedelta(seconds=int(os.environ.get("POLYCRM_CENTIA_TOKEN_TTL", str(24 * 3600))))
 
 
 def login(rt: Any, args: dict[str, Any], token: str | None) -> dict[str, Any]:
     principal = signin.sign_in_by_email(rt.db, args["email"], args["password"])
+    journal.note("centia", principal)
     if principal is None:
         raise AuthError("invalid credentials", status=AUTH_STATUS)
     token, expires_at = auth.issue_token(rt.db, principal, auth.CENTIA_TOKEN, TOKEN_TTL)

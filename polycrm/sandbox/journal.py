@@ -1,0 +1,259 @@
+"""The request journal: every call to the three APIs and the OAuth endpoint, per tenant.
+
+How an entry is made: :class:`~polycrm.sandbox.middleware.JournalMiddleware`
+opens a *note* for each HTTP request (a context variable); the face that
+handles it says which tenant, credential and operation it was with
+:func:`note` (one line per face); when the response is complete the
+middleware hands the entry, secrets masked (:mod:`~polycrm.sandbox.masking`),
+to the :class:`Writer`, which inserts entries in batches on a thread of its
+own, after the response. A request no face noted (web pages, the admin API,
+a request no credential of any tenant opens) is not recorded: there is no
+tenant to record it for, or it is not an API call.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import datetime as dt
+import queue
+import threading
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from sqlalchemy import delete, func, insert, select
+
+from polycrm.core.errors import Invalid
+from polycrm.core.models import Credential
+from polycrm.sandbox.models import JournalEntry
+from polycrm.store.engine import Database
+
+APIS = ("microbizz", "cirrus", "centia", "oauth")
+MAX_PAGE = 1000
+
+_current: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar("polycrm_journal", default=None)
+
+
+def open_note() -> dict[str, Any]:
+    """Start the note of one request (the middleware's part)."""
+    found: dict[str, Any] = {}
+    _current.set(found)
+    return found
+
+
+def note(api: str, principal: Any = None, operation: str | list[str] | None = None) -> None:
+    """A face says what the current request is: its API, who called
+    (a :class:`~polycrm.core.auth.Principal`) and the operation's name. Either
+    may come later in a second call (centiaCRM ``Login`` knows the caller only
+    after signing in)."""
+    found = _current.get()
+    if found is None:
+        return
+    found["api"] = api
+    if principal is not None:
+        found["tenant_id"] = principal.tenant_id
+        found["credential_id"] = principal.credential_id
+    if operation is not None:
+        found["operation"] = ",".join(str(o) for o in operation) if isinstance(operation, list) else operation
+
+
+def noted_principal() -> dict[str, Any] | None:
+    """What the current request's face noted so far (faults and limits read it)."""
+    return _current.get()
+
+
+class Writer:
+    """Inserts journal entries after their responses, in batches, and keeps each
+    tenant's journal at ``size`` entries (the oldest are dropped)."""
+
+    def __init__(self, db: Database, size: int, prepare=lambda raw: raw):
+        self.db, self.size, self.prepare = db, size, prepare
+        self.queue: queue.SimpleQueue[dict[str, Any]] = queue.SimpleQueue()
+        self.lock = threading.Lock()
+        self.thread: threading.Thread | None = None
+        self.start_lock = threading.Lock()
+
+    def add(self, entry: dict[str, Any]) -> None:
+        self.queue.put(entry)
+        if self.thread is None:
+            with self.start_lock:
+                if self.thread is None:
+                    self.thread = threading.Thread(target=self._run, name="polycrm-journal", daemon=True)
+                    self.thread.start()
+
+    def _run(self) -> None:
+        while True:
+            first = self.queue.get()
+            with self.lock:
+                self._write([first, *self._drain()])
+
+    def _drain(self) -> list[dict[str, Any]]:
+        out = []
+        while True:
+            try:
+                out.append(self.queue.get_nowait())
+            except queue.Empty:
+                return out
+
+    def flush(self) -> None:
+        """Write what is waiting now (a reader sees every entry of its own process)."""
+        with self.lock:
+            waiting = self._drain()
+            if waiting:
+                self._write(waiting)
+
+    def _write(self, entries: list[dict[str, Any]]) -> None:
+        try:
+            with self.db.engine.connect().execution_options(polycrm_write=True) as conn, conn.begin():
+                entries = [self.prepare(e) for e in entries]
+                conn.execute(insert(JournalEntry.__table__), entries)
+                for tenant_id in {e["tenant_id"] for e in entries}:
+                    _trim(conn, tenant_id, self.size)
+        except Exception:  # noqa: BLE001 - a journal that cannot write must not stop the server
+            import logging
+
+            logging.getLogger("polycrm.journal").exception("could not write %d journal entries", len(entries))
+
+
+def _trim(conn, tenant_id: int, size: int) -> None:
+    t = JournalEntry.__table__
+    oldest_kept = conn.scalar(
+        select(t.c.id).where(t.c.tenant_id == tenant_id).order_by(t.c.id.desc()).offset(size - 1).limit(1)
+    )
+    if oldest_kept is not None:
+        conn.execute(delete(t).where(t.c.tenant_id == tenant_id, t.c.id < oldest_kept))
+
+
+# -- reading -----------------------------------------------------------------------
+def _int(value: Any, name: str, low: int, high: int) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise Invalid(f"{name} must be a whole number", name) from None
+    if not low <= number <= high:
+        raise Invalid(f"{name} must be between {low} and {high}", name)
+    return number
+
+
+def entries(db: Database, tenant_id: int, filters: dict[str, str]) -> dict[str, Any]:
+    """Entries newest first: ``api``, ``operation`` (``*`` matches anything),
+    ``status`` (``404`` or ``4xx``), ``since`` (ISO time), ``limit`` (default 50),
+    ``before`` (an id: the next page)."""
+    t = JournalEntry.__table__
+    unknown = set(filters) - {"api", "operation", "status", "since", "limit", "before", "format"}
+    if unknown:
+        raise Invalid(f"unknown parameter {sorted(unknown)[0]!r}", sorted(unknown)[0])
+    where = [t.c.tenant_id == tenant_id]
+    if filters.get("api"):
+        if filters["api"] not in APIS:
+            raise Invalid(f"api must be one of {', '.join(APIS)}", "api")
+        where.append(t.c.api == filters["api"])
+    if filters.get("operation"):
+        pattern = filters["operation"].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_").replace("*", "%")
+        where.append(t.c.operation.like(pattern, escape="\\"))
+    status = filters.get("status")
+    if status:
+        if len(status) == 3 and status[0] in "12345" and status[1:].lower() == "xx":
+            low = int(status[0]) * 100
+            where.append(t.c.status.between(low, low + 99))
+        else:
+            where.append(t.c.status == _int(status, "status", 100, 599))
+    if filters.get("since"):
+        try:
+            since = dt.datetime.fromisoformat(filters["since"].replace("Z", "+00:00"))
+        except ValueError:
+            raise Invalid("since must be an ISO 8601 time, e.g. 2026-12-02T15:00:00Z", "since") from None
+        if since.tzinfo is not None:
+            since = since.astimezone(dt.UTC).replace(tzinfo=None)
+        where.append(t.c.at >= since)
+    if filters.get("before"):
+        where.append(t.c.id < _int(filters["before"], "before", 1, 2**63 - 1))
+    limit = _int(filters.get("limit") or 50, "limit", 1, MAX_PAGE)
+    with db.engine.connect() as conn:
+        rows = conn.execute(select(t).where(*where).order_by(t.c.id.desc()).limit(limit + 1)).all()
+        credentials = _credentials(conn, {r.credential_id for r in rows if r.credential_id})
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return {
+        "entries": [_entry(r, credentials) for r in rows],
+        "next": {"before": rows[-1].id} if more else None,
+    }
+
+
+def _credentials(conn, ids: set[int]) -> dict[int, dict[str, Any]]:
+    if not ids:
+        return {}
+    c = Credential.__table__
+    rows = conn.execute(select(c.c.id, c.c.kind, c.c.user_id, c.c.key_id).where(c.c.id.in_(ids))).all()
+    # A client id is public; for a token only its kind and row are shown.
+    return {r.id: {"id": r.id, "kind": r.kind, "user_id": r.user_id,
+                   **({"client_id": r.key_id} if r.kind == "cirrus.client" else {})} for r in rows}
+
+
+def _entry(row, credentials: dict[int, dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "at": row.at.isoformat() + "Z",
+        "api": row.api,
+        "operation": row.operation,
+        "credential": credentials.get(row.credential_id, {"id": row.credential_id} if row.credential_id else None),
+        "duration_ms": round(row.duration_ms, 3),
+        "request": {"method": row.method, "url": row.url, "headers": row.request_headers, "body": row.request_body},
+        "response": {"status": row.status, "headers": row.response_headers, "body": row.response_body},
+    }
+
+
+def clear(db: Database, tenant_id: int) -> int:
+    with db.engine.connect().execution_options(polycrm_write=True) as conn, conn.begin():
+        return conn.execute(delete(JournalEntry.__table__).where(JournalEntry.tenant_id == tenant_id)).rowcount
+
+
+def count(db: Database, tenant_id: int) -> int:
+    with db.engine.connect() as conn:
+        return conn.scalar(select(func.count()).select_from(JournalEntry.__table__)
+                           .where(JournalEntry.tenant_id == tenant_id))
+
+
+# -- HAR 1.2 -------------------------------------------------------------------------
+REASONS = {200: "OK", 201: "Created", 204: "No Content", 400: "Bad Request", 401: "Unauthorized",
+           403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed", 409: "Conflict",
+           413: "Payload Too Large", 422: "Unprocessable Entity", 429: "Too Many Requests",
+           500: "Internal Server Error", 503: "Service Unavailable"}
+
+
+def har(page: dict[str, Any], version: str) -> dict[str, Any]:
+    """Entries as a HAR 1.2 log (oldest first, as browsers write them)."""
+    return {"log": {
+        "version": "1.2",
+        "creator": {"name": "polycrm", "version": version},
+        "entries": [_har_entry(e) for e in reversed(page["entries"])],
+    }}
+
+
+def _header_value(headers: list[list[str]], name: str) -> str:
+    return next((v for k, v in headers if k.lower() == name), "")
+
+
+def _har_entry(e: dict[str, Any]) -> dict[str, Any]:
+    req, res = e["request"], e["response"]
+    query = urlsplit(req["url"]).query
+    request: dict[str, Any] = {
+        "method": req["method"], "url": req["url"], "httpVersion": "HTTP/1.1", "cookies": [],
+        "headers": [{"name": k, "value": v} for k, v in req["headers"]],
+        "queryString": [{"name": k, "value": v} for k, v in parse_qsl(query, keep_blank_values=True)],
+        "headersSize": -1, "bodySize": len(req["body"].encode()),
+    }
+    if req["body"]:
+        request["postData"] = {"mimeType": _header_value(req["headers"], "content-type"), "text": req["body"]}
+    return {
+        "startedDateTime": e["at"], "time": e["duration_ms"],
+        "request": request,
+        "response": {
+            "status": res["status"], "statusText": REASONS.get(res["status"], ""), "httpVersion": "HTTP/1.1",
+            "cookies": [], "headers": [{"name": k, "value": v} for k, v in res["headers"]],
+            "content": {"size": len(res["body"].encode()),
+                        "mimeType": _header_value(res["headers"], "content-type"), "text": res["body"]},
+            "redirectURL": "", "headersSize": -1, "bodySize": len(res["body"].encode()),
+        },
+        "cache": {}, "timings": {"send": 0, "wait": e["duration_ms"], "receive": 0},
+        "comment": f"{e['api']} {e['operation']}",
+    }

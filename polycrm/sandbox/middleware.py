@@ -1,0 +1,118 @@
+"""ASGI middleware that records API requests in the journal (see journal.py).
+
+It copies what passes through (the request body as the app reads it, the
+response as it is sent, each up to the body limit), and hands the entry to
+the journal writer just before the last byte of the response goes out, so a
+client that asks the journal right after its call finds it. Masking and the
+insert happen on the writer's thread, not on the request's path.
+"""
+
+from __future__ import annotations
+
+import time
+import weakref
+from typing import Any
+
+from polycrm.core.models import utcnow
+from polycrm.sandbox import journal, masking
+
+ADMIN_PREFIX = "/_polycrm"
+_writers: "weakref.WeakKeyDictionary[Any, journal.Writer]" = weakref.WeakKeyDictionary()
+
+
+def writer_for(rt) -> journal.Writer:
+    """The journal writer of a database (one per process and database)."""
+    found = _writers.get(rt.db)
+    if found is None:
+        found = _writers.setdefault(rt.db, journal.Writer(rt.db, rt.settings.journal_size, masked))
+    return found
+
+
+def masked(raw: dict[str, Any]) -> dict[str, Any]:
+    """A raw capture as a journal row: secrets masked, bodies as text."""
+    limit = raw.pop("limit")
+    request_headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in raw.pop("request_headers")]
+    response_headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in raw.pop("response_headers")]
+    request_type = journal_header(request_headers, "content-type")
+    response_type = journal_header(response_headers, "content-type")
+    query = raw.pop("query")
+    request_body = _text(raw.pop("request_body"), limit)
+    response_body = _text(raw.pop("response_body"), limit)
+    host = journal_header(request_headers, "host") or "localhost"
+    url = f"{raw.pop('scheme')}://{host}{raw.pop('path')}" + (f"?{masking.form_text(query)}" if query else "")
+    return {
+        **raw,
+        "url": url,
+        "request_headers": masking.headers(request_headers),
+        "request_body": masking.body(request_body, request_type),
+        "response_headers": masking.headers(response_headers),
+        "response_body": masking.body(response_body, response_type),
+    }
+
+
+def journal_header(pairs: list[tuple[str, str]], name: str) -> str:
+    return next((v for k, v in pairs if k.lower() == name), "")
+
+
+def _text(chunks: list[bytes], limit: int) -> str:
+    return b"".join(chunks)[:limit].decode("utf-8", "replace")
+
+
+class JournalMiddleware:
+    def __init__(self, app, rt):
+        self.app, self.rt = app, rt
+        self.limit = rt.settings.journal_body_limit
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith(ADMIN_PREFIX) or self.rt.settings.journal_size <= 0:
+            await self.app(scope, receive, send)
+            return
+        note = journal.open_note()
+        limit = self.limit
+        started, at = time.perf_counter(), utcnow()
+        request_body: list[bytes] = []
+        response_body: list[bytes] = []
+        sizes = {"request": 0, "response": 0}
+        response: dict[str, Any] = {"status": 500, "headers": []}
+        done = False
+
+        async def capture_receive():
+            message = await receive()
+            if message["type"] == "http.request" and sizes["request"] < limit:
+                chunk = message.get("body", b"")
+                request_body.append(chunk[: limit - sizes["request"]])
+                sizes["request"] += len(chunk)
+            return message
+
+        def finish() -> None:
+            nonlocal done
+            if done or "tenant_id" not in note:
+                return
+            done = True
+            writer_for(self.rt).add({
+                "tenant_id": note["tenant_id"], "at": at, "api": note.get("api", ""),
+                "operation": (note.get("operation") or "")[:255], "credential_id": note.get("credential_id"),
+                "method": scope["method"], "scheme": scope.get("scheme", "http"), "path": scope["path"],
+                "query": scope.get("query_string", b"").decode("latin-1"),
+                "status": response["status"], "duration_ms": (time.perf_counter() - started) * 1000,
+                "request_headers": list(scope.get("headers", [])), "request_body": request_body,
+                "response_headers": response["headers"], "response_body": response_body, "limit": limit,
+            })
+
+        async def capture_send(message):
+            if message["type"] == "http.response.start":
+                response["status"] = message["status"]
+                response["headers"] = list(message.get("headers", []))
+            elif message["type"] == "http.response.body":
+                chunk = message.get("body", b"")
+                if sizes["response"] < limit:
+                    response_body.append(chunk[: limit - sizes["response"]])
+                sizes["response"] += len(chunk)
+                if not message.get("more_body", False):
+                    finish()
+            await send(message)
+
+        try:
+            await self.app(scope, capture_receive, capture_send)
+        finally:
+            finish()

@@ -1,0 +1,179 @@
+"""The request journal: what is recorded, masked, filtered, exported and cleared."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from polycrm.sandbox import journal
+from polycrm.sandbox.middleware import writer_for
+
+
+def microbizz(client, tenant, commands, **creds):
+    envelope = {"contract": tenant["microbizz"]["contract"], "apikey": tenant["microbizz"]["apikey"],
+                "username": tenant["microbizz"]["username"], "password": tenant["microbizz"]["password"],
+                "commands": commands, **creds}
+    return client.post("/api/endpoint.php", data={"json": json.dumps(envelope)})
+
+
+def cirrus(client, tenant):
+    return {"X-Token": tenant["cirrus"]["x_token"]}
+
+
+def entries(admin, **params):
+    response = admin.get("/journal", params=params)
+    assert response.status_code == 200, response.text
+    return response.json()["entries"]
+
+
+def test_each_api_is_recorded_with_its_operation(client, admin, tenant):
+    assert microbizz(client, tenant, [{"command": "Echo"}, {"command": "GetCustomers"}]).json()["status"] == 1
+    assert client.get("/cirrus/accounts/", headers=cirrus(client, tenant)).status_code == 200
+    login = client.post("/api/v1/auth", json={"method": "Login", "parameters": {
+        "email": tenant["centia"]["email"], "password": tenant["centia"]["password"]}})
+    assert login.json()["success"] is True
+    token = login.json()["response"]["token"]
+    client.post("/api/v1/companies", json={"method": "GetCompanies", "parameters": {}},
+                headers={"Authorization": f"Bearer {token}"})
+    client.post("/oauth/token", data={"grant_type": "client_credentials", "client_id": tenant["cirrus"]["client_id"],
+                                      "client_secret": tenant["cirrus"]["client_secret"]})
+    found = entries(admin)
+    assert [(e["api"], e["operation"]) for e in found][:5] == [
+        ("oauth", "token"), ("centia", "companies.GetCompanies"), ("centia", "auth.Login"),
+        ("cirrus", "get_account_collection"),
+        ("microbizz", "Echo,GetCustomers"),
+    ]
+    mb = found[4]
+    assert mb["request"]["method"] == "POST" and mb["request"]["url"].endswith("/api/endpoint.php")
+    assert mb["response"]["status"] == 200 and json.loads(mb["response"]["body"])["status"] == 1
+    assert mb["credential"]["kind"] == "microbizz.apikey"
+    assert mb["duration_ms"] >= 0
+
+
+def test_secrets_are_masked_everywhere(client, admin, tenant):
+    microbizz(client, tenant, [{"command": "Echo"}])
+    client.get("/cirrus/accounts/", headers=cirrus(client, tenant))
+    login = client.post("/api/v1/auth", json={"method": "Login", "parameters": {
+        "email": tenant["centia"]["email"], "password": tenant["centia"]["password"]}})
+    token = login.json()["response"]["token"]
+    client.post("/api/v1/companies", json={"method": "GetCompanies", "parameters": {}},
+                headers={"Authorization": f"Bearer {token}"})
+    oauth = client.post("/oauth/token", data={"grant_type": "client_credentials",
+                                              "client_id": tenant["cirrus"]["client_id"],
+                                              "client_secret": tenant["cirrus"]["client_secret"]})
+    bearer = oauth.json()["access_token"]
+    client.get("/cirrus/accounts/", headers={"Authorization": f"Bearer {bearer}"})
+    text = admin.client.get("/_polycrm/journal", headers=admin.headers()).text
+    har = admin.client.get("/_polycrm/journal?format=har", headers=admin.headers()).text
+    secrets = [tenant["microbizz"]["apikey"], tenant["microbizz"]["password"], tenant["cirrus"]["x_token"],
+               tenant["cirrus"]["client_secret"], token, bearer]
+    for secret in secrets:
+        assert secret not in text and secret not in har
+    assert "***" in text
+    # What is not secret stays readable: the user name, the client id.
+    assert tenant["microbizz"]["username"] in text and tenant["cirrus"]["client_id"] in text
+
+
+def test_the_microbizz_accesstoken_in_the_query_string_is_masked(client, admin, tenant):
+    envelope = {"contract": tenant["microbizz"]["contract"], "accesstoken": tenant["microbizz"]["apikey"],
+                "commands": [{"command": "Echo"}]}
+    assert client.get("/api/endpoint.php", params={"json": json.dumps(envelope)}).json()["status"] == 1
+    [entry] = entries(admin)
+    assert tenant["microbizz"]["apikey"] not in entry["request"]["url"]
+    assert "accesstoken" in entry["request"]["url"]
+
+
+def test_admin_calls_and_web_pages_are_not_recorded(client, admin, tenant):
+    admin.get("/snapshots")
+    client.get("/signin")
+    assert entries(admin) == []
+
+
+def test_a_tenant_sees_only_its_own_journal(client, admin, other_admin, tenant, other_tenant):
+    client.get("/cirrus/accounts/", headers=cirrus(client, tenant))
+    assert len(entries(admin)) == 1
+    assert entries(other_admin) == []
+    assert other_admin.delete("/journal").json() == {"deleted": 0}
+    assert len(entries(admin)) == 1
+
+
+def test_filters_and_paging(client, admin, tenant):
+    for _ in range(3):
+        client.get("/cirrus/accounts/", headers=cirrus(client, tenant))
+    client.get("/cirrus/accounts/999999", headers=cirrus(client, tenant))
+    microbizz(client, tenant, [{"command": "Echo"}])
+    assert [e["api"] for e in entries(admin, api="microbizz")] == ["microbizz"]
+    assert [e["response"]["status"] for e in entries(admin, status="404")] == [404]
+    assert len(entries(admin, status="2xx")) == 4
+    assert [e["operation"] for e in entries(admin, operation="Ech*")] == ["Echo"]
+    first = admin.get("/journal", params={"limit": 2}).json()
+    assert len(first["entries"]) == 2 and first["next"] is not None
+    rest = admin.get("/journal", params={"limit": 10, "before": first["next"]["before"]}).json()
+    assert len(rest["entries"]) == 3 and rest["next"] is None
+    ids = [e["id"] for e in first["entries"] + rest["entries"]]
+    assert ids == sorted(ids, reverse=True)
+    assert entries(admin, since="2999-01-01T00:00:00Z") == []
+    assert len(entries(admin, since="2000-01-01T00:00:00")) == 5
+
+
+@pytest.mark.parametrize("params,message", [
+    ({"api": "soap"}, "api must be one of microbizz, cirrus, centia, oauth"),
+    ({"status": "abc"}, "status must be a whole number"),
+    ({"status": "700"}, "status must be between 100 and 599"),
+    ({"limit": "0"}, "limit must be between 1 and 1000"),
+    ({"since": "yesterday"}, "since must be an ISO 8601 time, e.g. 2026-12-02T15:00:00Z"),
+    ({"format": "xml"}, "format must be json or har"),
+    ({"colour": "red"}, "unknown parameter 'colour'"),
+])
+def test_bad_journal_queries_are_400(admin, params, message):
+    response = admin.get("/journal", params=params)
+    assert response.status_code == 400
+    assert response.json() == {"error": message}
+
+
+def test_har_export(client, admin, tenant):
+    assert client.post("/cirrus/accounts/accountgroups/", json={"name": "Acme"},
+                       headers=cirrus(client, tenant)).status_code == 200
+    log = admin.get("/journal", params={"format": "har"}).json()["log"]
+    assert log["version"] == "1.2" and log["creator"]["name"] == "polycrm"
+    [entry] = log["entries"]
+    assert entry["request"]["method"] == "POST"
+    assert entry["request"]["postData"]["mimeType"] == "application/json"
+    assert json.loads(entry["request"]["postData"]["text"]) == {"name": "Acme"}
+    assert entry["response"]["status"] == 200
+    assert json.loads(entry["response"]["content"]["text"])["name"] == "Acme"
+    assert entry["response"]["content"]["mimeType"] == "application/json"
+    assert {"startedDateTime", "time", "cache", "timings"} <= set(entry)
+    assert {"name": "X-Token", "value": "***"} in [
+        {"name": h["name"].title() if h["name"].lower() == "x-token" else h["name"], "value": h["value"]}
+        for h in entry["request"]["headers"]]
+
+
+def test_delete_clears_the_journal(client, admin, tenant):
+    client.get("/cirrus/accounts/", headers=cirrus(client, tenant))
+    assert admin.delete("/journal").json() == {"deleted": 1}
+    assert entries(admin) == []
+
+
+def test_bodies_are_capped(runtime, client, admin, tenant, monkeypatch):
+    writer = writer_for(runtime)
+    big = "x" * 70_000
+    client.post("/cirrus/accounts/", json={"name": "A", "description": big}, headers=cirrus(client, tenant))
+    [entry] = entries(admin)
+    assert len(entry["request"]["body"]) == runtime.settings.journal_body_limit
+    assert writer is writer_for(runtime)
+
+
+def test_the_journal_keeps_the_newest_entries(runtime, tenant):
+    writer = journal.Writer(runtime.db, 3)
+    from polycrm.core.models import utcnow
+
+    for i in range(5):
+        writer.queue.put({"tenant_id": tenant["tenant_id"], "at": utcnow(), "api": "cirrus", "operation": f"op{i}",
+                          "credential_id": None, "method": "GET", "url": "http://x/", "status": 200,
+                          "duration_ms": 1.0, "request_headers": [], "request_body": "", "response_headers": [],
+                          "response_body": ""})
+        writer.flush()
+    page = journal.entries(runtime.db, tenant["tenant_id"], {})
+    assert [e["operation"] for e in page["entries"]] == ["op4", "op3", "op2"]
