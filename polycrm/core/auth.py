@@ -106,8 +106,13 @@ class _VerifiedCache:
 password_cache = _VerifiedCache()
 
 
-def system_session(db: Database) -> Session:
-    session = db.session()
+def system_session(db: Database, *, write: bool = False) -> Session:
+    """A session outside any tenant. ``write=True`` for one that writes: on SQLite
+    its transaction then takes the write lock at once (``BEGIN IMMEDIATE``), as a
+    writing workspace's does; a read that later writes would fail with "database
+    is locked" whenever another connection (a request, the journal writer) wrote
+    in between."""
+    session = db.sessions(bind=db.write_engine) if write else db.session()
     session.info["system"] = True
     return session
 
@@ -160,13 +165,13 @@ def resolve_token(db: Database, kind: str, token: str) -> Principal | None:
 
 def issue_token(db: Database, principal: Principal, kind: str, ttl: dt.timedelta) -> tuple[str, dt.datetime]:
     token = new_token(32)
-    with system_session(db) as session, session.begin():
+    with system_session(db, write=True) as session, session.begin():
         cred = add_credential(session, principal.tenant_id, principal.user_id, kind, token, ttl=ttl)
         return token, cred.expires_at
 
 
 def revoke_token(db: Database, kind: str, token: str) -> bool:
-    with system_session(db) as session, session.begin():
+    with system_session(db, write=True) as session, session.begin():
         cred = find_credential(session, kind, token)
         if cred is None:
             return False

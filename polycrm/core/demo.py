@@ -38,7 +38,7 @@ def ensure(db: Database, blobs: BlobStore | None = None) -> bool:
     if existing is not None:
         # A demo tenant made before admin keys existed gets its documented one.
         if not sandbox_admin.has_key(db, existing.id):
-            with auth.system_session(db) as session, session.begin():
+            with auth.system_session(db, write=True) as session, session.begin():
                 sandbox_admin.add_key(session, existing.id, DEMO.admin_key)
         return False
     tenants.create(db, DEMO)

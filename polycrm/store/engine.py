@@ -95,6 +95,8 @@ class Database:
         self.url = normalise_url(url)
         self.engine = make_engine(self.url)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
+        # The same engine, whose transactions write (BEGIN IMMEDIATE on SQLite).
+        self.write_engine = self.engine.execution_options(polycrm_write=True)
 
     @property
     def is_sqlite(self) -> bool:
