@@ -42,11 +42,17 @@ RESERVED = ("empty", "demo")
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 
 
+# Tables with a tenant_id that are not the tenant's CRM state: the integration
+# platform's hooks (the developer's wiring, kept like the admin key), its
+# outbox and delivery log (restoring them would send old events again).
+NOT_STATE = frozenset({"webhook", "outbox_event", "webhook_delivery"})
+
+
 def tenant_tables() -> list[Table]:
     """The tables a snapshot covers, parents before children."""
     return [
         t for t in Base.metadata.sorted_tables
-        if "tenant_id" in t.c and not t.info.get("sandbox")
+        if "tenant_id" in t.c and not t.info.get("sandbox") and t.name not in NOT_STATE
     ]
 
 
