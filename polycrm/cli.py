@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import contextlib
 import sys
 from pathlib import Path
 from typing import Optional
@@ -110,32 +110,67 @@ def tenant_create(
 
 @cli.command()
 def load(
-    file: Path = typer.Argument(..., exists=True, dir_okay=False, help="Fixture file (JSON, canonical model)."),
+    file: Path = typer.Argument(..., exists=True, dir_okay=False,
+                                help="Fixture file: JSON (canonical model), JSON Lines or CSV."),
     tenant: str = typer.Option(..., "--tenant", help="Name of the tenant to load into."),
+    entity: Optional[str] = typer.Option(
+        None, "--entity", help="Section the rows of a CSV or JSON Lines file belong to (e.g. customers)."),
     database: Optional[str] = DATABASE_OPTION,
 ) -> None:
-    """Load fixture records into a tenant."""
-    from polycrm.core import fixtures, tenants
+    """Load fixture records into a tenant, all or nothing."""
+    import time
+
+    from polycrm.core import fixture_files, fixtures, tenants
     from polycrm.core.errors import CoreError
 
+    started = time.perf_counter()
     try:
-        data = json.loads(file.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
+        source = fixture_files.open_source(file, entity)
+    except (OSError, fixture_files.FileError) as exc:
         typer.echo(f"error: {file}: {exc}", err=True)
+        raise typer.Exit(1) from None
+    except CoreError as exc:
+        typer.echo(f"error: {exc.message}", err=True)
         raise typer.Exit(1) from None
     rt = _runtime(database)
     try:
-        with tenants.workspace(rt.db, tenant, rt.blobs) as ws:
-            counts = fixtures.load(ws, data)
+        with _load_progress(source) as progress, tenants.workspace(rt.db, tenant, rt.blobs) as ws:
+            counts = fixtures.Loader(ws, progress=progress).load_source(source)
     except LookupError as exc:
         typer.echo(f"error: {exc.args[0]}", err=True)
         raise typer.Exit(1) from None
     except CoreError as exc:
         typer.echo(f"error: {exc.message}", err=True)
         raise typer.Exit(1) from None
+    except fixture_files.FileError as exc:
+        typer.echo(f"error: {file}: {exc}", err=True)
+        raise typer.Exit(1) from None
     finally:
         rt.db.dispose()
+    seconds = time.perf_counter() - started
+    rows = sum(counts.values())
     typer.echo(", ".join(f"{n} {k}" for k, n in counts.items()) or "nothing to load")
+    typer.echo(f"loaded {rows:,} rows in {seconds:.1f} s ({rows / max(seconds, 1e-9):,.0f} rows/s)", err=True)
+
+
+@contextlib.contextmanager
+def _load_progress(source):
+    """A progress bar on stderr when it is a terminal (how far into the file, rows so far); else nothing."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+
+    columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
+               TextColumn("{task.fields[rows]:,} rows"), TimeRemainingColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("loading", total=source.size, rows=0)
+
+        def progress(section: str, rows: int) -> None:
+            bar.update(task, description=section, completed=source.position(), rows=rows)
+
+        yield progress
 
 
 @db_cli.command("upgrade")

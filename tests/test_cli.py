@@ -203,7 +203,7 @@ def test_a_failed_load_writes_nothing(cli_db, tmp_path):
     broken = {"customers": [{"ref": "a", "name": "Kept?"}], "contacts": [{"name": "X", "customer_ref": "nobody"}]}
     result = run("load", "--tenant", creds["tenant"], str(write_json(tmp_path / "f.json", broken)))
     assert result.exit_code == 1
-    assert result.stderr == "error: customer_ref 'nobody' names no earlier item\n"
+    assert result.stderr == "error: contacts item 1: customer_ref 'nobody' names no earlier item\n"
     assert count(cli_db, creds["tenant_id"], Customer) == 0
 
 

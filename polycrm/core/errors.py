@@ -50,3 +50,17 @@ def renamed(exc: CoreError, names: Mapping[str, str]) -> CoreError:
 
 class TenancyError(RuntimeError):
     """A query ran without a tenant: a programming error, never user input."""
+
+
+def located(exc: CoreError, where: str) -> CoreError:
+    """The same error with ``where`` (a row of a file: "customers item 12",
+    "line 7") in front of its message; an error located already is returned
+    as it is, so that the innermost place names it."""
+    if getattr(exc, "where", None):
+        return exc
+    out = type(exc).__new__(type(exc))
+    out.__dict__.update(exc.__dict__)
+    out.where = where
+    out.message = f"{where}: {exc.message}"
+    out.args = (out.message,)
+    return out

@@ -25,8 +25,9 @@ Sections: ``lookups`` (``{kind: [items]}``), the lookup shorthands in
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -34,7 +35,8 @@ from sqlalchemy import Boolean, Date, DateTime, Float, Integer, Numeric
 
 from polycrm.core import auth, lookups, opportunities
 from polycrm.core import orders, quotes
-from polycrm.core.errors import Invalid
+from polycrm.core.bulk import CustomerBatches
+from polycrm.core.errors import CoreError, Invalid, located
 from polycrm.core.models import (
     Activity, Contact, Customer, Lookup, Opportunity, Order, OrderLine, Product, Quote,
     QuoteLine, Record, Ticket, TenantScoped, User,
@@ -83,58 +85,119 @@ _REF_TARGETS = {
 ACTING_USER_REF = "me"
 
 
+class MappingSource:
+    """A fixture document already in memory (one dict of sections)."""
+
+    def __init__(self, data: Mapping[str, Any]):
+        if not isinstance(data, Mapping):
+            raise Invalid("a fixture file holds one JSON object of sections")
+        self.data = data
+        self.sections = list(data)
+
+    def items(self, section: str) -> Iterable[tuple[str, Any]]:
+        """The section's items, each with the place an error names."""
+        return ((f"{section} item {i}", item) for i, item in enumerate(self.data.get(section) or [], start=1))
+
+    def kinds(self, section: str) -> Iterable[tuple[str, list[Any]]]:
+        """``{kind: [items]}`` of the ``lookups`` and ``records`` sections."""
+        return (self.data.get(section) or {}).items()
+
+
+# Items between two calls of a loader's progress callback.
+PROGRESS_EVERY = 500
+
+
 class Loader:
-    def __init__(self, ws: Workspace):
+    """Loads the sections of a source into one workspace.
+
+    A source has ``sections`` (the names present), ``items(section)`` (pairs
+    of a place such as "customers item 3" and the item) and ``kinds(section)``.
+    Customers are written set-wise through :class:`polycrm.core.bulk.CustomerBatches`;
+    every other item through its core service, one at a time. An error is
+    raised naming the item's place; the workspace's rollback then leaves
+    nothing of the load.
+    """
+
+    def __init__(self, ws: Workspace, progress: Callable[[str, int], None] | None = None):
         self.ws = ws
         self.refs: dict[tuple[str, str], int] = {}
         if ws.user_id:
             self.refs[(User.__tablename__, ACTING_USER_REF)] = ws.user_id
         self.counts: dict[str, int] = {}
+        self.progress = progress
+        self.customers = CustomerBatches(ws)
+        self._lookup_ids: dict[tuple[str, str], int] = {}
 
     def load(self, data: Mapping[str, Any]) -> dict[str, int]:
-        if not isinstance(data, Mapping):
-            raise Invalid("a fixture file holds one JSON object of sections")
+        return self.load_source(MappingSource(data))
+
+    def load_source(self, source: Any) -> dict[str, int]:
+        present = set(source.sections)
         known = {"lookups", "records", "custom_fields", *LOOKUP_SECTIONS, *RECORD_SECTIONS, *ENTITY_SECTIONS}
-        unknown = sorted(set(data) - known)
+        unknown = sorted(present - known)
         if unknown:
             raise Invalid(f"unknown fixture sections: {', '.join(unknown)}")
-        for kind, items in (data.get("lookups") or {}).items():
-            self._lookups(lookups.check_kind(kind), items)
+        if "lookups" in present:
+            for kind, items in source.kinds("lookups"):
+                self._lookups(lookups.check_kind(kind), _placed(f"lookups.{kind}", items))
         for section, kind in LOOKUP_SECTIONS.items():
-            self._lookups(kind, data.get(section) or [])
-        for item in data.get("custom_fields") or []:
-            self._custom_field(item)
+            if section in present:
+                self._lookups(kind, source.items(section))
+        if "custom_fields" in present:
+            for where, item in source.items("custom_fields"):
+                with _at(where):
+                    self._custom_field(item)
         for section, model in ENTITY_SECTIONS.items():
-            for item in data.get(section) or []:
-                self._entity(model, item)
-                self.counts[section] = self.counts.get(section, 0) + 1
+            if section not in present:
+                continue
+            done = 0
+            for where, item in source.items(section):
+                with _at(where):
+                    self._entity(model, item, where)
+                done += 1
+                if self.progress is not None and done % PROGRESS_EVERY == 0:
+                    self.progress(section, done)
+            if model is Customer:
+                self.customers.finish()
+            if done:
+                self.counts[section] = self.counts.get(section, 0) + done
+            if self.progress is not None:
+                self.progress(section, done)
         for section, kind in RECORD_SECTIONS.items():
-            self._records(kind, data.get(section) or [])
-        for kind, items in (data.get("records") or {}).items():
-            self._records(kind, items)
+            if section in present:
+                self._records(kind, source.items(section))
+        if "records" in present:
+            for kind, items in source.kinds("records"):
+                self._records(kind, _placed(f"records.{kind}", items))
         self.ws.flush()
         return self.counts
 
     # -- sections ----------------------------------------------------------
-    def _lookups(self, kind: str, items: list[Any]) -> None:
+    def _lookups(self, kind: str, items: Iterable[tuple[str, Any]]) -> None:
         # New entries follow the ones the list already has.
         start = max((e.sortorder for e in lookups.items(self.ws, kind)), default=0)
-        for order, item in enumerate(items, start=start + 1):
-            if isinstance(item, str):
-                item = {"name": item}
-            item = dict(item)
-            ref = item.get("ref")
-            parent = item.pop("parent", None)
-            values = self._values(Lookup, item)
-            values.setdefault("sortorder", order)
-            values["kind"] = kind
-            if parent:
-                found = lookups.by_name(self.ws, kind, parent, create=True)
-                values["parent_id"] = found.id
-            existing = lookups.by_name(self.ws, kind, values.get("name", ""))
-            entry = lookups.save(self.ws, kind, values, existing)
-            self._remember(ref, "lookup:" + kind, entry.id)
-            self.counts[kind] = self.counts.get(kind, 0) + 1
+        for order, (where, item) in enumerate(items, start=start + 1):
+            with _at(where):
+                self._lookup(kind, order, item)
+        if kind == "customer_type":
+            self.customers.default_type_changed()
+
+    def _lookup(self, kind: str, order: int, item: Any) -> None:
+        if isinstance(item, str):
+            item = {"name": item}
+        item = dict(item)
+        ref = item.get("ref")
+        parent = item.pop("parent", None)
+        values = self._values(Lookup, item)
+        values.setdefault("sortorder", order)
+        values["kind"] = kind
+        if parent:
+            found = lookups.by_name(self.ws, kind, parent, create=True)
+            values["parent_id"] = found.id
+        existing = lookups.by_name(self.ws, kind, values.get("name", ""))
+        entry = lookups.save(self.ws, kind, values, existing)
+        self._remember(ref, "lookup:" + kind, entry.id)
+        self.counts[kind] = self.counts.get(kind, 0) + 1
 
     def _custom_field(self, item: Mapping[str, Any]) -> None:
         from polycrm.core import custom_fields
@@ -151,16 +214,20 @@ class Loader:
             custom_fields.define(self.ws, entity, name, **item)
         self.counts["custom_fields"] = self.counts.get("custom_fields", 0) + 1
 
-    def _records(self, kind: str, items: list[Mapping[str, Any]]) -> None:
-        for item in items:
-            ref = item.get("ref")
-            values = self._values(Record, dict(item))
-            values["kind"] = kind
-            obj = self.ws.create(Record, values)
-            self._remember(ref, "record:" + kind, obj.id)
-            self.counts[kind] = self.counts.get(kind, 0) + 1
+    def _records(self, kind: str, items: Iterable[tuple[str, Mapping[str, Any]]]) -> None:
+        for where, item in items:
+            with _at(where):
+                self._record(kind, item)
 
-    def _entity(self, model: type[TenantScoped], item: Mapping[str, Any]) -> TenantScoped:
+    def _record(self, kind: str, item: Mapping[str, Any]) -> None:
+        ref = item.get("ref")
+        values = self._values(Record, dict(item))
+        values["kind"] = kind
+        obj = self.ws.create(Record, values)
+        self._remember(ref, "record:" + kind, obj.id)
+        self.counts[kind] = self.counts.get(kind, 0) + 1
+
+    def _entity(self, model: type[TenantScoped], item: Mapping[str, Any], where: str) -> None:
         item = dict(item)
         ref = item.get("ref")
         lines = item.pop("lines", None)
@@ -170,6 +237,10 @@ class Loader:
             values.setdefault("username", values.get("email") or f"user{len(self.refs) + 1}")
             if password:
                 values["password_hash"] = auth.hash_password(password)
+        if model is Customer:
+            # Set-wise, a batch at a time, with the customer service's rules.
+            self._remember(ref, model.__tablename__, self.customers.add(values, where))
+            return
         if model is Opportunity:
             # The defaults every API's opportunities get (registering user, status).
             obj = opportunities.create(self.ws, values)
@@ -184,9 +255,17 @@ class Loader:
             entries = [(None, self._values(line_model, dict(line))) for line in lines]
             # Through the document's line service, so its price is the sum of its lines.
             _DOCUMENT_SERVICES[model][1].replace(self.ws, obj, entries)
-        return obj
 
     # -- values ------------------------------------------------------------
+    def _lookup_id(self, kind: str, name: str) -> int:
+        """The entry named ``name`` of list ``kind`` (created if missing), looked up once per load."""
+        found = self._lookup_ids.get((kind, name))
+        if found is None:
+            found = self._lookup_ids[(kind, name)] = lookups.by_name(self.ws, kind, name, create=True).id
+            if kind == "customer_type":
+                self.customers.default_type_changed()
+        return found
+
     def _remember(self, ref: Any, space: str, id_: int) -> None:
         if ref is not None:
             self.refs[(space, str(ref))] = id_
@@ -194,7 +273,7 @@ class Loader:
     def _values(self, model: type[TenantScoped], item: dict[str, Any]) -> dict[str, Any]:
         item.pop("ref", None)
         item.pop("id", None)
-        cols = model.__table__.columns
+        cols = _column_types(model)
         kinds = lookups.LOOKUP_FIELDS.get(model, {})
         values: dict[str, Any] = {}
         extra: dict[str, Any] = dict(item.pop("extra", None) or {})
@@ -206,15 +285,30 @@ class Loader:
                     raise Invalid(f"{key} {value!r} names no earlier item")
                 values[key[:-4] + "_id"] = id_
             elif key.endswith("_name") and key[:-5] + "_id" in kinds:
-                kind = kinds[key[:-5] + "_id"]
-                values[key[:-5] + "_id"] = lookups.by_name(self.ws, kind, str(value), create=True).id
-            elif key in cols and key not in ("tenant_id", "extra"):
-                values[key] = coerce(cols[key].type, value, key)
+                values[key[:-5] + "_id"] = self._lookup_id(kinds[key[:-5] + "_id"], str(value))
+            elif key in cols:
+                sqltype = cols[key]
+                values[key] = value if sqltype is None else coerce(sqltype, value, key)
             else:
                 extra[key] = value
         if extra:
             values["extra"] = extra
         return values
+
+
+_COLUMN_TYPES: dict[type, dict[str, Any]] = {}
+_CONVERTED = (Boolean, Date, DateTime, Numeric, Float, Integer)
+
+
+def _column_types(model: type[TenantScoped]) -> dict[str, Any]:
+    """Column key -> the type :func:`coerce` converts to, or None where it keeps the value (text, JSON)."""
+    found = _COLUMN_TYPES.get(model)
+    if found is None:
+        found = _COLUMN_TYPES[model] = {
+            c.key: (c.type if isinstance(c.type, _CONVERTED) else None)
+            for c in model.__table__.columns if c.key not in ("tenant_id", "extra")
+        }
+    return found
 
 
 def coerce(sqltype: Any, value: Any, key: str) -> Any:
@@ -242,3 +336,16 @@ def coerce(sqltype: Any, value: Any, key: str) -> Any:
 def load(ws: Workspace, data: Mapping[str, Any]) -> dict[str, int]:
     """Load one fixture document into the workspace's tenant."""
     return Loader(ws).load(data)
+
+
+def _placed(section: str, items: Iterable[Any] | None) -> Iterable[tuple[str, Any]]:
+    return ((f"{section} item {i}", item) for i, item in enumerate(items or [], start=1))
+
+
+@contextlib.contextmanager
+def _at(where: str) -> Iterator[None]:
+    """Name the item an error comes from."""
+    try:
+        yield
+    except CoreError as exc:
+        raise located(exc, where) from None

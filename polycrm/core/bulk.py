@@ -1,0 +1,361 @@
+"""Creating many customers at once (``polycrm load``): the customer service's
+rules, applied set-wise per batch, and the database's bulk insert.
+
+:class:`CustomerBatches` gives every new customer what
+:data:`polycrm.core.customers.SERVICE` would (``create``), without a query per
+row:
+
+- per row, in Python: the value limits (:mod:`polycrm.core.limits`), the
+  defaults (the type list's default entry, looked up once per load, and the
+  acting user as seller), a name that is not blank, the coordinates shared
+  with the visiting address, the derived ``name_folded`` and ``search_text``
+  (:mod:`polycrm.core.derived`) and the created / changed stamps;
+- per batch, one query each: the given lookup entries and references name
+  live rows of this tenant, a parent is a live customer (of the tenant or of
+  an earlier row of the same load), and a customer number is carried by no
+  other live customer, neither in the database nor earlier in the load
+  (trimmed, case ignored), under the numbering lock held for the whole load.
+
+The rows then go in through the bulk path of the database: one
+``executemany`` on SQLite (its FTS5 insert trigger indexes each row's search
+text inside the same statement), ``COPY`` on PostgreSQL (whose GIN trigram
+index is maintained by the server). Ids are assigned before the insert, so a
+later row can name an earlier one as its parent before either is written: on
+SQLite the writing workspace holds the database's write lock (``BEGIN
+IMMEDIATE``), so ``max(id) + 1`` onwards are free; on PostgreSQL they are
+drawn from the table's sequence a batch at a time.
+
+Everything happens in the caller's workspace, that is one transaction: a row
+that breaks a rule raises :class:`~polycrm.core.errors.CoreError` naming the
+row (``located``) and the caller's rollback leaves nothing of the load.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from operator import itemgetter
+from collections.abc import Mapping
+from types import SimpleNamespace
+from typing import Any
+
+import orjson
+from sqlalchemy import Boolean, select, text
+
+from polycrm.core import customers, lookups, numbering
+from polycrm.core.derived import _derive_customer
+from polycrm.core.errors import Conflict, CoreError, Invalid, NotFound, located
+from polycrm.core.models import Customer, Lookup, utcnow
+from polycrm.core import limits
+from polycrm.core.service import Write, required_text
+from polycrm.core.workspace import Workspace
+
+BATCH_SIZE = 2000
+LOAD_CACHE_KIB = 65_536
+
+_name_required = required_text("name")
+_JSON_COLUMNS = ("addresses", "extra")
+_UNSET = object()
+
+
+def _with_path(root: dict | None, path: list[str], value: Any) -> dict:
+    """``root`` with ``path`` set to ``value`` (removed for None), as
+    ``workspace._set_path`` sets it; the dicts along the path are copies, so
+    the caller's value stays as it was."""
+    top = dict(root or {})
+    target = top
+    for part in path[:-1]:
+        nxt = target.get(part)
+        target[part] = nxt = dict(nxt) if isinstance(nxt, dict) else {}
+        target = nxt
+    if value is None:
+        target.pop(path[-1], None)
+    else:
+        target[path[-1]] = value
+    return top
+
+
+class CustomerBatches:
+    """Collects new customers and writes them a batch at a time (module docstring)."""
+
+    def __init__(self, ws: Workspace, batch_size: int | None = None) -> None:
+        self.ws = ws
+        self.batch_size = batch_size or BATCH_SIZE
+        self.table = Customer.__table__
+        self.columns = [c.key for c in self.table.columns]
+        self.checks = limits.for_model(Customer)
+        self.written = 0
+        self._blank = self._blank_row()
+        self._pending: list[tuple[str, dict[str, Any], Write]] = []
+        self._next_id: int | None = None
+        self._free_ids: deque[int] = deque()
+        self._numbers: dict[str, str] = {}  # folded number -> the row of this load that has it
+        self._locked = False
+        self._default_type: Any = _UNSET
+        self._insert_sql: str | None = None
+        self._processors: list[tuple[str, Any]] = []
+        self._fts_trigger: str | None = None
+        self._cache_size: int | None = None
+
+    # -- the row ----------------------------------------------------------------
+    def add(self, values: Mapping[str, Any], where: str) -> int:
+        """Check one new customer's own rules and queue it; returns its id."""
+        try:
+            write = self._write(values)
+            row = self._row(write.values)
+        except CoreError as exc:
+            raise located(exc, where) from None
+        row["id"] = self._new_id()
+        self._pending.append((where, row, write))
+        if len(self._pending) >= self.batch_size:
+            self.flush()
+        return row["id"]
+
+    def default_type_changed(self) -> None:
+        """A customer type was added during the load: look the default entry up again."""
+        self._default_type = _UNSET
+
+    def _write(self, values: Mapping[str, Any]) -> Write:
+        write: Write = Write(self.ws, None, {**customers.SERVICE.defaults, **values}, {}, creating=True)
+        # customers._defaults, with the default entry looked up once.
+        if "type_id" not in write.values:
+            if self._default_type is _UNSET:
+                entry = lookups.default(self.ws, "customer_type")
+                self._default_type = entry.id if entry is not None else None
+            write.values["type_id"] = self._default_type
+            write.trusted.add("type_id")
+        if "user_id" not in write.values and self.ws.user_id:
+            write.values["user_id"] = self.ws.user_id
+            write.trusted.add("user_id")
+        _name_required(write)
+        customers._coordinates(write)
+        return write
+
+    def _row(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        """The full row ``values`` make (as Workspace.create's patch writes it), limits checked."""
+        row = dict(self._blank)
+        dotted: list[tuple[str, Any]] = []
+        text_limits = self.checks.text
+        for key, value in values.items():
+            if "." in key:
+                dotted.append((key, value))
+                continue
+            if key not in row:
+                raise Invalid(f"customer has no field {key}", field=key)
+            # The common case inline (short ASCII text without NUL); anything else through the full check.
+            if not (type(value) is str and value.isascii() and len(value) <= text_limits.get(key, 0)
+                    and "\x00" not in value):
+                self.checks.check(key, value)
+            row[key] = value
+        for key, value in dotted:
+            column, _, path = key.partition(".")
+            if column not in _JSON_COLUMNS:
+                raise Invalid(f"customer has no field {key}", field=key)
+            if value is not None:
+                limits.check_json(value, key)
+            row[column] = _with_path(row[column], path.split("."), value)
+        for column in _JSON_COLUMNS:
+            if row[column] is None:
+                row[column] = {}
+        derived = SimpleNamespace(**row)
+        _derive_customer(derived)
+        row["name_folded"] = derived.name_folded
+        row["search_text"] = derived.search_text
+        row["tenant_id"] = self.ws.tenant_id
+        row["created_at"] = row["created_at"] or self._now
+        row["changed_at"] = self._now
+        return row
+
+    def _blank_row(self) -> dict[str, Any]:
+        row: dict[str, Any] = {}
+        for column in self.table.columns:
+            default = column.default
+            row[column.key] = default.arg if default is not None and default.is_scalar else None
+        self._now = utcnow()
+        return row
+
+    def _new_id(self) -> int:
+        if self.ws.db.is_sqlite:
+            if self._next_id is None:
+                # The writing workspace holds SQLite's write lock: no other id can appear meanwhile.
+                highest = self.ws.session.connection().exec_driver_sql("SELECT max(id) FROM customer").scalar()
+                self._next_id = (highest or 0) + 1
+            self._next_id += 1
+            return self._next_id - 1
+        if not self._free_ids:
+            drawn = self.ws.session.connection().execute(
+                text("SELECT nextval(pg_get_serial_sequence('customer', 'id')) FROM generate_series(1, :n)"),
+                {"n": self.batch_size},
+            )
+            self._free_ids.extend(sorted(drawn.scalars()))
+        return self._free_ids.popleft()
+
+    # -- the batch --------------------------------------------------------------
+    def flush(self) -> None:
+        """Check the pending rows' set-wise rules and insert them."""
+        if not self._pending:
+            return
+        batch, self._pending = self._pending, []
+        self._check_references(batch)
+        self._check_parents(batch)
+        self._check_numbers(batch)
+        rows = [row for _, row, _ in batch]
+        if self.ws.db.is_sqlite:
+            self._executemany(rows)
+        else:
+            self._copy(rows)
+        self.written += len(rows)
+
+    def finish(self) -> None:
+        """Write what is pending and put back what the load set aside (the FTS insert trigger)."""
+        self.flush()
+        if self._fts_trigger is not None:
+            self.ws.session.connection().exec_driver_sql(self._fts_trigger)
+            self._fts_trigger = None
+        if self._cache_size is not None:
+            # The connection goes back to the pool (a server's, for the demo tenant).
+            self.ws.session.connection().exec_driver_sql(f"PRAGMA cache_size = {int(self._cache_size)}")
+            self._cache_size = None
+
+    def _executemany(self, rows: list[dict[str, Any]]) -> None:
+        conn = self.ws.session.connection()
+        if self._insert_sql is None:
+            dialect = conn.dialect
+            # sqlite3 takes text, numbers, booleans and None as they are; dates and JSON need SQLAlchemy's form.
+            self._processors = [
+                (i, c.key, process) for i, c in enumerate(self.table.columns)
+                if not isinstance(c.type, Boolean) and (process := c.type._cached_bind_processor(dialect)) is not None
+            ]
+            self._row_tuple = itemgetter(*(c.key for c in self.table.columns))
+            names = ", ".join(dialect.identifier_preparer.quote(c.key) for c in self.table.columns)
+            marks = ", ".join("?" for _ in self.table.columns)
+            self._insert_sql = f"INSERT INTO customer ({names}) VALUES ({marks})"
+            self._set_fts_trigger_aside(conn)
+            self._cache_size = conn.exec_driver_sql("PRAGMA cache_size").scalar()
+            # A larger page cache for the load's connection: the rows go into a dozen
+            # indexes in as many orders (measured: a fifth less time at 100,000 rows).
+            conn.exec_driver_sql(f"PRAGMA cache_size = -{LOAD_CACHE_KIB}")
+        params = []
+        for row in rows:
+            values = list(self._row_tuple(row))
+            for i, key, process in self._processors:
+                value = row[key]
+                if value is not None:
+                    values[i] = process(value)
+            params.append(tuple(values))
+        conn.exec_driver_sql(self._insert_sql, params)
+        if self._fts_trigger is not None:
+            # The trigger's work, for the whole batch in one statement (about ten times faster
+            # than row by row); the batch's ids are a run no other writer can enter.
+            conn.exec_driver_sql(
+                "INSERT INTO customer_fts(rowid, search_text) SELECT id, search_text FROM customer "
+                "WHERE id BETWEEN ? AND ?", (rows[0]["id"], rows[-1]["id"]))
+
+    def _set_fts_trigger_aside(self, conn: Any) -> None:
+        """Drop the row-by-row FTS insert trigger for the load (and note how to make it again).
+
+        Inside the load's transaction, which holds SQLite's write lock: no other
+        connection writes a customer before :meth:`finish` creates it again, and
+        a failed load's rollback brings it back with everything else."""
+        found = conn.exec_driver_sql(
+            "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'customer_fts_insert'").scalar()
+        if found:
+            conn.exec_driver_sql("DROP TRIGGER customer_fts_insert")
+            self._fts_trigger = found
+
+    def _copy(self, rows: list[dict[str, Any]]) -> None:
+        dbapi = self.ws.session.connection().connection.driver_connection
+        quote = self.ws.db.engine.dialect.identifier_preparer.quote
+        names = ", ".join(quote(c) for c in self.columns)
+        json_at = [i for i, c in enumerate(self.columns) if c in _JSON_COLUMNS]
+        with dbapi.cursor() as cur, cur.copy(f"COPY customer ({names}) FROM STDIN") as copy:
+            for row in rows:
+                values = [row[c] for c in self.columns]
+                for i in json_at:
+                    values[i] = orjson.dumps(values[i], default=str).decode()
+                copy.write_row(values)
+
+    def _check_references(self, batch: list) -> None:
+        """customers._references for a batch: one query per list and per referenced model."""
+        for path, kind in customers.LOOKUPS.items():
+            wanted = self._given(batch, path)
+            if wanted:
+                ids = {key for key in map(limits.id_in_range, wanted) if key}
+                live = set(self.ws.scalars(select(Lookup.id).where(
+                    Lookup.id.in_(ids), Lookup.kind == kind, Lookup.deleted.is_(False))))
+                for value, where in wanted.items():
+                    if limits.id_in_range(value) not in live:
+                        raise located(NotFound(f"{path} {value} not found", field=path), where)
+        for path, model in customers.REFERENCES.items():
+            wanted = self._given(batch, path)
+            if wanted:
+                ids = {key for key in map(limits.id_in_range, wanted) if key}
+                live = set(self.ws.scalars(select(model.id).where(model.id.in_(ids), model.deleted.is_(False))))
+                for value, where in wanted.items():
+                    if limits.id_in_range(value) not in live:
+                        raise located(NotFound(f"{path} {value} does not exist", field=path), where)
+
+    @staticmethod
+    def _given(batch: list, path: str) -> dict[Any, str]:
+        if not any(path in write.values and path not in write.trusted for _, _, write in batch):
+            return {}
+        """Values the batch's rows give ``path`` (not filled in by a rule), each with its first row."""
+        wanted: dict[Any, str] = {}
+        for where, _, write in batch:
+            value = write.values.get(path)
+            if value and path not in write.trusted:
+                wanted.setdefault(value, where)
+        return wanted
+
+    def _check_parents(self, batch: list) -> None:
+        """customers._parent for new rows: a parent is a live customer (none can make a cycle yet)."""
+        in_batch = {row["id"]: row for _, row, _ in batch}
+        outside: dict[int, str] = {}
+        for where, row, write in batch:
+            parent_id = write.values.get("parent_id")
+            if not parent_id:
+                row["parent_id"] = None
+                continue
+            key = limits.id_in_range(parent_id)
+            if key is None:
+                raise located(NotFound(f"parent_id {parent_id} does not exist", field="parent_id"), where)
+            row["parent_id"] = key
+            parent = in_batch.get(key)
+            if parent is not None:
+                if parent["deleted"] or key >= row["id"]:
+                    raise located(NotFound(f"parent_id {parent_id} does not exist", field="parent_id"), where)
+            else:
+                outside.setdefault(key, where)
+        if outside:
+            live = set(self.ws.scalars(select(Customer.id).where(
+                Customer.id.in_(outside), Customer.deleted.is_(False))))
+            for key, where in outside.items():
+                if key not in live:
+                    raise located(NotFound(f"parent_id {key} does not exist", field="parent_id"), where)
+
+    def _check_numbers(self, batch: list) -> None:
+        """customers._number for a batch: no other live customer (stored, or earlier in this load) has the number."""
+        numbered: dict[str, tuple[str, Any]] = {}  # every number of the batch, with its first row
+        live: dict[str, str] = {}  # the numbers the batch's live rows take
+        for where, row, _ in batch:
+            number = row["number"]
+            if number is None or not str(number).strip():
+                continue
+            key = customers.folded_number(number)
+            earlier = self._numbers.get(key) or live.get(key)
+            if earlier is not None:
+                raise located(Conflict(f"number {number} is already used (by {earlier})", field="number"), where)
+            numbered.setdefault(key, (where, number))
+            if not row["deleted"]:
+                live[key] = where
+        if not numbered:
+            return
+        if not self._locked:
+            numbering.lock(self.ws, Customer.number)
+            self._locked = True
+        taken = self.ws.scalars(select(customers.folded(Customer.number)).where(
+            customers.folded(Customer.number).in_(numbered), Customer.deleted.is_(False)))
+        for key in taken:
+            where, number = numbered[key]
+            holder = customers.number_holder(self.ws, number)
+            raise located(customers.NumberTaken(str(number), holder), where)
+        self._numbers.update(live)

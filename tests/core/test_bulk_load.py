@@ -1,0 +1,167 @@
+"""Bulk loading (``polycrm load``): CSV, JSON Lines and streamed JSON files,
+customers written set-wise with the customer service's rules, all or nothing.
+
+Each test loads into a fresh tenant through the loader the CLI uses, on
+SQLite and PostgreSQL; batches are made small so that a load spans several.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import func, select, text
+
+from polycrm.core import bulk, fixture_files, fixtures, lookups, tenants
+from polycrm.core import query as q
+from polycrm.core.errors import CoreError
+from polycrm.core.models import Contact, Customer, User
+from polycrm.core.workspace import Workspace
+from tests.conftest import new_tenant
+
+
+@pytest.fixture(autouse=True)
+def small_batches(monkeypatch):
+    monkeypatch.setattr(bulk, "BATCH_SIZE", 3)
+    monkeypatch.setattr(fixture_files, "STREAM_ABOVE", 0)  # every JSON file is streamed
+
+
+def load_file(runtime, tenant, path, entity=None) -> dict:
+    source = fixture_files.open_source(path, entity)
+    with tenants.workspace(runtime.db, tenant["tenant"], runtime.blobs) as ws:
+        return fixtures.Loader(ws).load_source(source)
+
+
+def stored(runtime, tenant) -> dict[str, Customer]:
+    with Workspace(runtime.db, tenant["tenant_id"], write=False) as ws:
+        return {c.name: c for c in ws.scalars(select(Customer))}
+
+
+def found_by_fulltext(runtime, tenant, words: str) -> set[str]:
+    crit = q.Criterion("fulltext", "search_text", words)
+    with Workspace(runtime.db, tenant["tenant_id"], write=False) as ws:
+        return set(ws.scalars(select(Customer.name).where(q.condition(Customer, crit))))
+
+
+def fts_ok(runtime) -> None:
+    if runtime.db.is_sqlite:
+        with runtime.db.engine.begin() as conn:
+            conn.execute(text("INSERT INTO customer_fts(customer_fts) VALUES ('integrity-check')"))
+            triggers = {r[0] for r in conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+        assert "customer_fts_insert" in triggers  # put back after the load
+
+
+CSV = (
+    "ref,name,number,type_name,addresses.visiting.street,addresses.visiting.city,latitude,longitude,parent_ref,active\n"
+    "hq,Fjordhuset A/S,F-1,Supplier,Havnegade 4,Aarhus,56.15,10.21,,true\n"
+    'north,"Fjordhuset Nord, Aalborg",F-2,,,Aalborg,,,hq,0\n'
+    "\n"
+    "c3,Tredje Kunde,,,,,,,,\n"
+    "c4,Fjerde Kunde,F-4,,,Odense,,,north,\n"
+)
+
+
+def test_a_csv_file_loads_customers_with_the_services_rules(runtime, tenant, tmp_path):
+    path = tmp_path / "customers.csv"
+    path.write_text(CSV, encoding="utf-8")
+    assert load_file(runtime, tenant, path, "customers") == {"customers": 4}
+    rows = stored(runtime, tenant)
+    hq, north, third, fourth = (rows[n] for n in ("Fjordhuset A/S", "Fjordhuset Nord, Aalborg", "Tredje Kunde", "Fjerde Kunde"))
+    assert north.parent_id == hq.id and fourth.parent_id == north.id  # across batches of three
+    assert hq.latitude == 56.15 and hq.addresses["visiting"] == {
+        "street": "Havnegade 4", "city": "Aarhus", "latitude": 56.15, "longitude": 10.21}
+    assert (hq.active, north.active, third.active) == (True, False, True)
+    assert third.number is None and hq.name_folded == "fjordhuset a/s"
+    with Workspace(runtime.db, tenant["tenant_id"], write=False) as ws:
+        supplier = lookups.by_name(ws, "customer_type", "Supplier")
+        default = lookups.default(ws, "customer_type")
+        admin = ws.first(select(User).where(User.is_admin.is_(True)))
+    assert hq.type_id == supplier.id and north.type_id == default.id  # the list's default entry
+    assert {c.user_id for c in rows.values()} == {admin.id}  # the acting user as seller
+    assert found_by_fulltext(runtime, tenant, "fjordhuset aalb") == {"Fjordhuset Nord, Aalborg"}
+    assert found_by_fulltext(runtime, tenant, "odense") == {"Fjerde Kunde"}
+    fts_ok(runtime)
+
+
+def test_json_lines_load_contacts_and_customers(runtime, tenant, tmp_path):
+    customers = tmp_path / "c.jsonl"
+    customers.write_text("\n".join(json.dumps({"name": f"Linje {i}", "number": str(100 + i)}) for i in range(7)) + "\n")
+    assert load_file(runtime, tenant, customers, "customers") == {"customers": 7}
+    contacts = tmp_path / "p.ndjson"
+    contacts.write_text(json.dumps({"name": "Ada", "customer_id": stored(runtime, tenant)["Linje 3"].id}) + "\n")
+    assert load_file(runtime, tenant, contacts, "contacts") == {"contacts": 1}
+    with Workspace(runtime.db, tenant["tenant_id"], write=False) as ws:
+        [ada] = ws.scalars(select(Contact))
+        assert ada.customer_id == stored(runtime, tenant)["Linje 3"].id
+    assert found_by_fulltext(runtime, tenant, "105") == {"Linje 5"}
+
+
+def test_a_streamed_json_file_loads_every_section(runtime, tenant, tmp_path):
+    data = {
+        "customer_types": ["Grossist"],
+        "customers": [{"ref": f"c{i}", "name": f"Strøm {i}", "type_name": "Grossist", "vat": f"DK{i:08d}",
+                       "trade": "vvs", **({"parent_ref": "c0"} if i else {})} for i in range(8)],
+        "contacts": [{"name": "Bo", "customer_ref": "c7"}],
+    }
+    path = tmp_path / "big.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    assert load_file(runtime, tenant, path) == {"customer_type": 1, "customers": 8, "contacts": 1}
+    rows = stored(runtime, tenant)
+    assert len(rows) == 8 and rows["Strøm 7"].parent_id == rows["Strøm 0"].id
+    assert rows["Strøm 2"].extra == {"trade": "vvs"} and rows["Strøm 2"].vat == "DK00000002"
+    assert found_by_fulltext(runtime, tenant, "strøm dk00000005") == {"Strøm 5"}
+    fts_ok(runtime)
+
+
+@pytest.mark.parametrize(("content", "suffix", "message"), [
+    ("name,number\nA,1\nB,2\nC,3\n,4\nE,5\n", ".csv", "line 5: name must not be empty"),
+    ("name,number\nA,1\nB,2\nC,3\nD,x1\nE,X1\n", ".csv", "line 6: number X1 is already used (by line 5)"),
+    ("name,latitude\nA,1\nB,2\nC,3\nD,north\n", ".csv", "line 5: latitude: 'north' is not a valid value"),
+    ("name,type_id\nA,\nB,\nC,\nD,999999\n", ".csv", "line 5: type_id 999999 not found"),
+    ("name,parent_ref\nA,\nB,\nC,\nD,nobody\n", ".csv", "line 5: parent_ref 'nobody' names no earlier item"),
+    ('{"name": "A"}\n{"name": "B"}\n{"name": "C"}\n{"name": "D",\n', ".jsonl", "line 4: not JSON"),
+    (json.dumps({"customer_types": ["Grossist"], "customers": [{"name": "A"}, {"name": "B"}, {"name": "C"}, {"name": "D", "email": "a\x00b"}]}),
+     ".json", "customers item 4: email must not contain a NUL character"),
+])
+def test_a_bad_row_writes_nothing_and_is_named(runtime, tenant, tmp_path, content, suffix, message):
+    path = tmp_path / f"bad{suffix}"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(CoreError) as caught:
+        load_file(runtime, tenant, path, None if suffix == ".json" else "customers")
+    assert caught.value.message.startswith(message), caught.value.message
+    assert stored(runtime, tenant) == {}  # the first batch of three was written, then rolled back
+    with Workspace(runtime.db, tenant["tenant_id"], write=False) as ws:
+        assert lookups.by_name(ws, "customer_type", "Grossist") is None
+    fts_ok(runtime)
+
+
+def test_a_number_another_customer_has_is_refused(runtime, tenant, tmp_path):
+    with tenants.workspace(runtime.db, tenant["tenant"]) as ws:
+        fixtures.load(ws, {"customers": [{"name": "Holder", "number": "K-9"}]})
+    path = tmp_path / "c.csv"
+    path.write_text("name,number\nA,1\nB, k-9 \n")
+    with pytest.raises(CoreError) as caught:
+        load_file(runtime, tenant, path, "customers")
+    assert caught.value.message == "line 3: number  k-9  is already used"
+    assert set(stored(runtime, tenant)) == {"Holder"}
+
+
+def test_the_rows_of_a_load_belong_to_its_tenant_only(runtime, tenant, tmp_path):
+    other = new_tenant(runtime)
+    path = tmp_path / "c.csv"
+    path.write_text("name,number\nEgen,1\n")
+    load_file(runtime, tenant, path, "customers")
+    load_file(runtime, other, path, "customers")  # the same number in another tenant is free
+    assert set(stored(runtime, tenant)) == {"Egen"} and set(stored(runtime, other)) == {"Egen"}
+    with runtime.db.engine.connect() as conn:
+        counts = dict(conn.execute(select(Customer.tenant_id, func.count()).where(
+            Customer.tenant_id.in_([tenant["tenant_id"], other["tenant_id"]])).group_by(Customer.tenant_id)).all())
+    assert counts == {tenant["tenant_id"]: 1, other["tenant_id"]: 1}
+
+
+def test_a_csv_file_needs_an_entity(runtime, tenant, tmp_path):
+    path = tmp_path / "c.csv"
+    path.write_text("name\nA\n")
+    with pytest.raises(CoreError) as caught:
+        fixture_files.open_source(path, None)
+    assert caught.value.message == "c.csv: a CSV file needs --entity (e.g. --entity customers)"
