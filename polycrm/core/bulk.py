@@ -50,7 +50,7 @@ from polycrm.core.service import Write, required_text
 from polycrm.core.workspace import Workspace
 
 BATCH_SIZE = 2000
-LOAD_CACHE_KIB = 65_536
+LOAD_CACHE_KIB = 32_768
 
 _name_required = required_text("name")
 _JSON_COLUMNS = ("addresses", "extra")
