@@ -18,7 +18,7 @@ from starlette.testclient import TestClient
 
 from polycrm.app import create_app
 from polycrm.config import Settings
-from polycrm.core import tenants
+from polycrm.core import tenants, throttle
 from polycrm.runtime import Runtime
 from polycrm.store.engine import Database, normalise_url
 
@@ -29,6 +29,10 @@ os.environ.setdefault("POLYCRM_WEBHOOK_ALLOW_PRIVATE", "1")
 os.environ.setdefault("POLYCRM_WEBHOOK_RETRY_BASE_S", "0.05")
 os.environ.setdefault("POLYCRM_WEBHOOK_TIMEOUT_S", "1")
 os.environ.setdefault("POLYCRM_WEBHOOK_POLL_S", "0.1")
+# Every request of the suite's TestClient comes from one address
+# ("testclient"), and many tests send wrong passwords on purpose: the count
+# per address would block the suite. tests/core/test_throttle.py sets it back.
+throttle.FREE_ADDRESS_FAILURES = 10**9
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 
 

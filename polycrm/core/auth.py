@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from polycrm.core import throttle
 from polycrm.core.errors import CoreError
 from polycrm.core.limits import INT32
 from polycrm.core.models import Credential, Tenant, User, utcnow
@@ -216,6 +217,7 @@ def microbizz_principal(
     username: object = None,
     password: object = None,
     accesstoken: object = None,
+    address: str | None = None,
 ) -> Principal:
     """Who a Microbizz envelope's credentials name, or :class:`Denied`.
 
@@ -254,13 +256,32 @@ def microbizz_principal(
             raise Denied(MICROBIZZ_LOGIN_REQUIRED)
         if not all(map(_usable_text, (apikey, username, password))):
             raise Denied(MICROBIZZ_WRONG_LOGIN)
-        cred = find_credential(session, MICROBIZZ_APIKEY, apikey)
-        if cred is None or cred.tenant_id != tenant.id:
+
+        def verify() -> Principal | None:
+            cred = find_credential(session, MICROBIZZ_APIKEY, apikey)
+            if cred is None or cred.tenant_id != tenant.id:
+                return None
+            user = user_by_login(session, tenant.id, username)
+            if user is None or not user.active or not password_cache.verify(user, password):
+                return None
+            return Principal(tenant.id, user.id, cred.id)
+
+        # Throttled per user name of the contract and per client address (core.throttle).
+        principal = throttle.guarded(db, f"microbizz:{contract}", username, address, verify, session=session)
+        if principal is None:
             raise Denied(MICROBIZZ_WRONG_LOGIN)
-        user = user_by_login(session, tenant.id, username)
-        if user is None or not user.active or not password_cache.verify(user, password):
-            raise Denied(MICROBIZZ_WRONG_LOGIN)
-        return Principal(tenant.id, user.id, cred.id)
+        return principal
+
+
+def oauth_client(db: Database, client_id: str, secret: str, *, address: str | None = None) -> Principal | None:
+    """The principal of an OAuth client whose secret matches, else None;
+    :class:`~polycrm.core.throttle.Throttled` after too many failures."""
+    def verify() -> Principal | None:
+        with system_session(db) as session:
+            cred = find_credential(session, CIRRUS_CLIENT, secret, key_id=client_id)
+            return None if cred is None else Principal(cred.tenant_id, cred.user_id, cred.id)
+
+    return throttle.guarded(db, "oauth", client_id, address, verify)
 
 
 def _usable_text(value: object) -> bool:

@@ -9,14 +9,15 @@ the same :class:`~polycrm.core.auth.Principal`.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from polycrm.core import auth
+from polycrm.core import auth, throttle
 from polycrm.core.query import same_text
-from polycrm.core.models import Tenant, User
+from polycrm.core.models import Tenant, User, utcnow
 from polycrm.core.workspace import Workspace
 from polycrm.store.engine import Database
 
@@ -48,8 +49,16 @@ def find_tenant(session: Session, name_or_contract: str) -> Tenant | None:
     return tenant
 
 
-def sign_in(db: Database, tenant: str, login: str, password: str) -> auth.Principal | None:
-    """The principal for valid credentials of an active user, else None."""
+def sign_in(db: Database, tenant: str, login: str, password: str, *,
+            address: str | None = None) -> auth.Principal | None:
+    """The principal for valid credentials of an active user, else None;
+    :class:`~polycrm.core.throttle.Throttled` after too many failures of this
+    login or from this ``address`` (the client's)."""
+    return throttle.guarded(db, f"web:{tenant.strip().casefold()}", login, address,
+                            lambda: _sign_in(db, tenant, login, password))
+
+
+def _sign_in(db: Database, tenant: str, login: str, password: str) -> auth.Principal | None:
     with auth.system_session(db) as session:
         found = find_tenant(session, tenant) if tenant.strip() else None
         user = auth.user_by_login(session, found.id, login.strip()) if found and login.strip() else None
@@ -61,13 +70,19 @@ def sign_in(db: Database, tenant: str, login: str, password: str) -> auth.Princi
         return auth.Principal(found.id, user.id)
 
 
-def sign_in_by_email(db: Database, email: str, password: str) -> auth.Principal | None:
-    """The principal of an active user with this e-mail and password, else None.
+def sign_in_by_email(db: Database, email: str, password: str, *,
+                     address: str | None = None) -> auth.Principal | None:
+    """The principal of an active user with this e-mail and password, else None
+    (throttled as :func:`sign_in`).
 
     The e-mail is looked up across tenants (case-insensitively); the first
     active user, by tenant and user id, whose password matches is the one
     signed in.
     """
+    return throttle.guarded(db, "email", email or "", address, lambda: _sign_in_by_email(db, email, password))
+
+
+def _sign_in_by_email(db: Database, email: str, password: str) -> auth.Principal | None:
     email = (email or "").strip()
     with auth.system_session(db) as session:
         candidates = []
@@ -93,3 +108,32 @@ def active_user(ws: Workspace, user_id: int | None) -> User | None:
     if user is None or user.deleted or not user.active:
         return None
     return user
+
+
+# -- web sessions ---------------------------------------------------------------------
+# A signed-in web session is a credential row; the cookie carries only its
+# random id, so signing out (revoking the row) ends the session on the server.
+WEB_SESSION = "web.session"
+SESSION_TTL = dt.timedelta(hours=12)
+
+
+def open_session(db: Database, principal: auth.Principal) -> str:
+    """A new session id for the signed-in principal (valid :data:`SESSION_TTL`)."""
+    token, _expires = auth.issue_token(db, principal, WEB_SESSION, SESSION_TTL)
+    return token
+
+
+def session_principal(db: Database, session_id: object) -> auth.Principal | None:
+    """Who a session id belongs to, unless it is unknown, expired or signed out."""
+    if not isinstance(session_id, str) or not session_id:
+        return None
+    return auth.resolve_token(db, WEB_SESSION, session_id)
+
+
+def close_session(ws: Workspace, session_id: object) -> None:
+    """Sign a session out, in the request's own transaction."""
+    if isinstance(session_id, str) and session_id:
+        cred = auth.find_credential(ws.session, WEB_SESSION, session_id)
+        if cred is not None and cred.tenant_id == ws.tenant_id:
+            cred.revoked_at = utcnow()
+            ws.flush()

@@ -165,7 +165,10 @@ class Web:
     def _run_sync(self, ctx: Ctx, fn: PageFn, public: bool, reads_only: bool = False) -> Response:
         request = ctx.request
         writing = request.method == "POST" and not reads_only
-        signed_in = ctx.session.get("tenant_id") and ctx.session.get("user_id")
+        principal = signin.session_principal(self.rt.db, ctx.session.get("sid"))
+        if principal is None and ctx.session.get("sid"):
+            ctx.session.clear()  # signed out, expired or unknown: the cookie is worth nothing
+        signed_in = principal is not None
         if not public and not signed_in:
             target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
             return RedirectResponse(f"/signin?next={quote(target)}", status_code=303)
@@ -176,7 +179,7 @@ class Web:
             )
         if not signed_in:
             return fn(ctx)
-        principal = Principal(int(ctx.session["tenant_id"]), int(ctx.session["user_id"]))
+        principal = Principal(principal.tenant_id, principal.user_id)
         with self.rt.workspace(principal, write=writing) as ws:
             ctx.ws = ws
             ctx.user = signin.active_user(ws, principal.user_id)

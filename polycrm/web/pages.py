@@ -10,7 +10,7 @@ from urllib.parse import quote, urlencode
 
 from starlette.responses import RedirectResponse, Response
 
-from polycrm.core import browse, customers, documents, lookups, signin
+from polycrm.core import browse, customers, documents, lookups, signin, throttle
 from polycrm.core import calls
 from polycrm.core import sales
 from polycrm.core import products
@@ -284,11 +284,17 @@ def sign_in(ctx: Ctx) -> Response:
     if missing:
         error = "Enter your " + ", ".join(missing) + "."
     else:
-        principal = signin.sign_in(ctx.rt.db, tenant, login, password)
+        address = ctx.request.client.host if ctx.request.client else None
+        try:
+            principal = signin.sign_in(ctx.rt.db, tenant, login, password, address=address)
+        except throttle.Throttled as exc:
+            response = ctx.render("signin.html", 429, error=f"Too many failed sign-ins: try again in {exc.retry_after} seconds.",
+                                  values={"tenant": tenant, "login": login}, next=target)
+            response.headers["Retry-After"] = str(exc.retry_after)
+            return response
         if principal is not None:
             ctx.session.clear()  # a fresh session (and CSRF token) for the signed-in user
-            ctx.session["tenant_id"] = principal.tenant_id
-            ctx.session["user_id"] = principal.user_id
+            ctx.session["sid"] = signin.open_session(ctx.rt.db, principal)
             ctx.session["tenant"] = tenant
             return ctx.redirect(target)
         error = "The tenant, user name or password is not correct."
@@ -297,6 +303,7 @@ def sign_in(ctx: Ctx) -> Response:
 
 
 def sign_out(ctx: Ctx) -> Response:
+    signin.close_session(ctx.ws, ctx.session.get("sid"))  # a copy of the cookie is refused from now on
     ctx.session.clear()
     return ctx.redirect("/signin", "You are signed out.")
 

@@ -139,7 +139,7 @@ class CentiaApi:
             answer = await run_in_threadpool(self.dispatch, request, method, raw)
             return JSONResponse(success(answer))
         except ApiError as exc:
-            return JSONResponse(failure(exc.message), status_code=exc.status)
+            return JSONResponse(failure(exc.message), status_code=exc.status, headers=exc.headers)
         except CoreError as exc:
             return JSONResponse(failure(exc.message))
         except Exception:
@@ -173,7 +173,8 @@ class CentiaApi:
         if method.auth and principal is None:
             raise AuthError()
         if method.on_credentials:
-            return method.handler(self.rt, parse(raw, method.params), token)
+            address = request.client.host if request.client else None
+            return method.handler(self.rt, parse(raw, method.params), token, address)
         with self.rt.workspace(principal, write=method.writes) as ws:
             user = ws.get(User, principal.user_id)
             if user is None or user.deleted or not user.active:

@@ -28,10 +28,11 @@ _FALSE = {"0", "false", "no", "off", ""}
 class ApiError(Exception):
     """An error answered with the centia error envelope and an HTTP status."""
 
-    def __init__(self, message: str, status: int = 200):
+    def __init__(self, message: str, status: int = 200, headers: dict[str, str] | None = None):
         super().__init__(message)
         self.message = message
         self.status = status
+        self.headers = headers
 
 
 class EnvelopeError(ApiError):

@@ -19,7 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from polycrm.core import auth
+from polycrm.core import auth, throttle
 from polycrm.sandbox import journal
 
 TOKEN_TTL = dt.timedelta(hours=1)
@@ -76,7 +76,11 @@ def token_endpoint(rt):
         if not client_id or secret is None:
             return _error(401, "invalid_client", "client authentication is required",
                           {"WWW-Authenticate": 'Basic realm="oauth"'})
-        principal = await run_in_threadpool(_client, rt, client_id, secret)
+        address = request.client.host if request.client else None
+        try:
+            principal = await run_in_threadpool(auth.oauth_client, rt.db, client_id, secret, address=address)
+        except throttle.Throttled as exc:
+            return _error(429, "invalid_client", exc.message, {"Retry-After": str(exc.retry_after)})
         journal.note("oauth", principal, "token")
         if principal is None:
             return _error(401, "invalid_client", "unknown client or wrong secret",
@@ -94,8 +98,3 @@ def token_endpoint(rt):
 
     return endpoint
 
-
-def _client(rt, client_id: str, secret: str) -> auth.Principal | None:
-    with auth.system_session(rt.db) as session:
-        cred = auth.find_credential(session, auth.CIRRUS_CLIENT, secret, key_id=client_id)
-        return None if cred is None else auth.Principal(cred.tenant_id, cred.user_id, cred.id)

@@ -19,7 +19,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from polycrm.core import auth
+from polycrm.core import auth, throttle
 from polycrm.core.errors import CoreError
 from polycrm.core.workspace import Workspace
 from polycrm.faces import json_errors
@@ -108,7 +108,8 @@ class MicrobizzAPI:
             return self.failure("Invalid request: the json parameter is not UTF-8")
         except EnvelopeError as exc:
             return self.failure(exc.msg)
-        return await run_in_threadpool(self.handle, envelope)
+        address = request.client.host if request.client else None
+        return await run_in_threadpool(self.handle, envelope, address)
 
     # -- envelope ------------------------------------------------------------
     def stamp(self, body: dict[str, Any]) -> JSONResponse:
@@ -120,9 +121,9 @@ class MicrobizzAPI:
     def failure(self, msg: str) -> JSONResponse:
         return self.stamp({"status": 0, "msg": msg, "results": []})
 
-    def handle(self, envelope: dict[str, Any]) -> JSONResponse:
+    def handle(self, envelope: dict[str, Any], address: str | None = None) -> Response:
         try:
-            principal = self.authenticate(envelope)
+            principal = self.authenticate(envelope, address)
             commands = envelope.get("commands")
             if isinstance(commands, dict):
                 commands = [commands]
@@ -146,7 +147,7 @@ class MicrobizzAPI:
         del results
         return Response(body, media_type=JSONResponse.media_type)
 
-    def authenticate(self, envelope: Mapping[str, Any]) -> auth.Principal:
+    def authenticate(self, envelope: Mapping[str, Any], address: str | None = None) -> auth.Principal:
         """Read the contract off the wire; the credential policy is the core's
         (:func:`polycrm.core.auth.microbizz_principal`)."""
         raw_contract = envelope.get("contract")
@@ -164,8 +165,11 @@ class MicrobizzAPI:
                 username=envelope.get("username"),
                 password=envelope.get("password"),
                 accesstoken=envelope.get("accesstoken"),
+                address=address,
             )
         except auth.Denied as exc:
+            raise EnvelopeError(f"Access denied: {exc.message}") from None
+        except throttle.Throttled as exc:
             raise EnvelopeError(f"Access denied: {exc.message}") from None
 
     # -- batch ---------------------------------------------------------------

@@ -6,18 +6,21 @@ import datetime as dt
 import os
 from typing import Any
 
-from polycrm.core import auth, signin
+from polycrm.core import auth, signin, throttle
 from polycrm.core import profiles as core_profiles
 from polycrm.core.models import User
 from polycrm.faces.centia.modules.profiles import profile_out, user_out
-from polycrm.faces.centia.wire import AUTH_STATUS, AuthError, out_datetime
+from polycrm.faces.centia.wire import AUTH_STATUS, ApiError, AuthError, out_datetime
 from polycrm.sandbox import journal
 
 TOKEN_TTL = dt.timedelta(seconds=int(os.environ.get("POLYCRM_CENTIA_TOKEN_TTL", str(24 * 3600))))
 
 
-def login(rt: Any, args: dict[str, Any], token: str | None) -> dict[str, Any]:
-    principal = signin.sign_in_by_email(rt.db, args["email"], args["password"])
+def login(rt: Any, args: dict[str, Any], token: str | None, address: str | None = None) -> dict[str, Any]:
+    try:
+        principal = signin.sign_in_by_email(rt.db, args["email"], args["password"], address=address)
+    except throttle.Throttled as exc:
+        raise ApiError(exc.message, 429, {"Retry-After": str(exc.retry_after)}) from None
     journal.note("centia", principal)
     if principal is None:
         raise AuthError("invalid credentials", status=AUTH_STATUS)
@@ -29,5 +32,5 @@ def login(rt: Any, args: dict[str, Any], token: str | None) -> dict[str, Any]:
     return {"token": token, "token_type": "Bearer", "expires_at": out_datetime(expires_at), "user": out}
 
 
-def logout(rt: Any, args: dict[str, Any], token: str | None) -> dict[str, Any]:
+def logout(rt: Any, args: dict[str, Any], token: str | None, address: str | None = None) -> dict[str, Any]:
     return {"revoked": auth.revoke_token(rt.db, auth.CENTIA_TOKEN, token)}
