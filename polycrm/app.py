@@ -23,6 +23,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         *microbizz.routes(rt),
         *cirrus.routes(rt),
         *centia.routes(rt),
+        *platform.routes(rt),
         *web.routes(rt),
         *sandbox_http.routes(rt),
     ]

@@ -24,3 +24,10 @@ def delivering(rt: Any) -> Iterator[None]:
         yield
     finally:
         thread.stop()
+
+
+def routes(rt: Any) -> list:
+    """The platform's web pages (under API access)."""
+    from polycrm.platform import pages
+
+    return pages.routes(rt)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Optional
 
 import orjson
 import typer
+from sqlalchemy.orm import Session
 
 webhook_cli = typer.Typer(help="Webhooks: polycrm (Standard Webhooks) and Cirrus (X-Hook-Signature).", no_args_is_help=True)
 
@@ -28,6 +31,17 @@ def _open(database: str | None, tenant: str):
         typer.echo(f"error: no tenant named {tenant!r}", err=True)
         raise typer.Exit(1)
     return rt, found.id
+
+
+@contextlib.contextmanager
+def _transaction(db) -> Iterator[Session]:
+    """A system session in one transaction (committed unless an error escapes)."""
+    from polycrm.core.auth import system_session
+
+    with system_session(db) as session, session.begin():
+        if db.is_sqlite:
+            session.connection(execution_options={"polycrm_write": True})
+        yield session
 
 
 def _fail(exc) -> None:
@@ -60,7 +74,8 @@ def add(
 
     rt, tenant_id = _open(database, tenant)
     try:
-        hook, secret = webhooks.add(rt.db, tenant_id, url, api, events.split(","))
+        with _transaction(rt.db) as session:
+            hook, secret = webhooks.add(session, tenant_id, url, api, events.split(","))
     except CoreError as exc:
         _fail(exc)
     finally:
@@ -79,7 +94,9 @@ def list_hooks(
 
     rt, tenant_id = _open(database, tenant)
     try:
-        _print([webhooks.describe(h) for h in webhooks.hooks(rt.db, tenant_id)], as_json)
+        with _transaction(rt.db) as session:
+            listed = [webhooks.describe(h) for h in webhooks.hooks(session, tenant_id)]
+        _print(listed, as_json)
     finally:
         rt.db.dispose()
 
@@ -96,7 +113,8 @@ def remove(
 
     rt, tenant_id = _open(database, tenant)
     try:
-        webhooks.remove(rt.db, tenant_id, hook_id)
+        with _transaction(rt.db) as session:
+            webhooks.remove(session, tenant_id, hook_id)
     except CoreError as exc:
         _fail(exc)
     finally:
@@ -116,7 +134,9 @@ def deliveries(
 
     rt, tenant_id = _open(database, tenant)
     try:
-        _print(webhooks.deliveries(rt.db, tenant_id, failed=failed), as_json)
+        with _transaction(rt.db) as session:
+            listed = webhooks.deliveries(session, tenant_id, failed=failed)
+        _print(listed, as_json)
     finally:
         rt.db.dispose()
 
@@ -134,7 +154,8 @@ def replay(
 
     rt, tenant_id = _open(database, tenant)
     try:
-        new_id = webhooks.replay(rt.db, tenant_id, delivery_id)
+        with _transaction(rt.db) as session:
+            new_id = webhooks.replay(session, tenant_id, delivery_id)
     except CoreError as exc:
         _fail(exc)
     finally:

@@ -164,6 +164,11 @@ def _record_changes(session: Session, _ctx) -> None:
         session.info[_WROTE] = True
 
 
+def wake_after_commit(session: Session) -> None:
+    """Have the delivery thread run a pass as soon as this transaction commits."""
+    session.info[_WROTE] = True
+
+
 @event.listens_for(Session, "after_commit")
 def _wake_delivery(session: Session) -> None:
     if session.info.pop(_WROTE, False):

@@ -27,14 +27,14 @@ from urllib.parse import urlsplit
 
 import orjson
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from polycrm.core.auth import system_session
 from polycrm.core.errors import Conflict, Invalid, NotFound
 from polycrm.core.models import utcnow
 from polycrm.faces.cirrus import events as cirrus_events
 from polycrm.platform.models import Webhook, WebhookDelivery
+from polycrm.platform import outbox
 from polycrm.platform.outbox import TRACKED
-from polycrm.store.engine import Database
 
 APIS = ("polycrm", "cirrus")
 POLYCRM_EVENTS = tuple(f"{entity}.{op}" for entity in TRACKED.values() for op in ("created", "updated", "deleted"))
@@ -135,8 +135,11 @@ def cirrus_body(event: Any, data: dict[str, Any] | None) -> tuple[str, bytes] | 
 
 
 # -- registering ----------------------------------------------------------------
-def add(db: Database, tenant_id: int, url: str, api: str, events: Sequence[str] = ()) -> tuple[Webhook, str]:
-    """Register a hook; returns it with its secret (shown once, kept for signing)."""
+def add(session: Session, tenant_id: int, url: str, api: str, events: Sequence[str] = ()) -> tuple[Webhook, str]:
+    """Register a hook; returns it with its secret (shown once, kept for signing).
+
+    These functions work in the caller's session and transaction (the CLI's
+    system session, a web page's workspace) and filter by tenant themselves."""
     if api not in APIS:
         raise Invalid(f"api must be one of {', '.join(APIS)}", field="api")
     wanted = [e.strip() for e in events if e and e.strip()]
@@ -146,29 +149,24 @@ def add(db: Database, tenant_id: int, url: str, api: str, events: Sequence[str] 
     url = url.strip() if isinstance(url, str) else url
     check_url(url)
     secret = new_secret(api)
-    with system_session(db) as session, session.begin():
-        hook = Webhook(tenant_id=tenant_id, api=api, url=url, events=wanted, secret=secret, active=True)
-        session.add(hook)
-        session.flush()
-        session.expunge(hook)
+    hook = Webhook(tenant_id=tenant_id, api=api, url=url, events=wanted, secret=secret, active=True)
+    session.add(hook)
+    session.flush()
     return hook, secret
 
 
-def hooks(db: Database, tenant_id: int) -> list[Webhook]:
-    with system_session(db) as session:
-        rows = list(session.scalars(
-            select(Webhook).where(Webhook.tenant_id == tenant_id, Webhook.api.in_(APIS)).order_by(Webhook.id)
-        ))
-        session.expunge_all()
-        return rows
+def hooks(session: Session, tenant_id: int) -> list[Webhook]:
+    return list(session.scalars(
+        select(Webhook).where(Webhook.tenant_id == tenant_id, Webhook.api.in_(APIS)).order_by(Webhook.id)
+    ))
 
 
-def remove(db: Database, tenant_id: int, hook_id: int) -> None:
-    with system_session(db) as session, session.begin():
-        hook = session.get(Webhook, hook_id)
-        if hook is None or hook.tenant_id != tenant_id or hook.api not in APIS:
-            raise NotFound(f"webhook {hook_id} not found", field="id")
-        session.delete(hook)
+def remove(session: Session, tenant_id: int, hook_id: int) -> None:
+    hook = session.get(Webhook, hook_id)
+    if hook is None or hook.tenant_id != tenant_id or hook.api not in APIS:
+        raise NotFound(f"webhook {hook_id} not found", field="id")
+    session.delete(hook)
+    session.flush()
 
 
 def describe(hook: Webhook) -> dict[str, Any]:
@@ -179,19 +177,18 @@ def describe(hook: Webhook) -> dict[str, Any]:
 
 
 # -- the delivery log -------------------------------------------------------------
-def deliveries(db: Database, tenant_id: int, *, failed: bool = False, limit: int = 200) -> list[dict[str, Any]]:
+def deliveries(session: Session, tenant_id: int, *, failed: bool = False, limit: int = 200) -> list[dict[str, Any]]:
     """The tenant's deliveries, newest first (``failed``: the ones that gave up or were disabled)."""
-    with system_session(db) as session:
-        stmt = (
-            select(WebhookDelivery, Webhook.url, Webhook.hook)
-            .join(Webhook, Webhook.id == WebhookDelivery.webhook_id)
-            .where(WebhookDelivery.tenant_id == tenant_id)
-            .order_by(WebhookDelivery.id.desc())
-            .limit(limit)
-        )
-        if failed:
-            stmt = stmt.where(WebhookDelivery.status.in_(("failed", "disabled")))
-        return [log_entry(d, url, hook) for d, url, hook in session.execute(stmt)]
+    stmt = (
+        select(WebhookDelivery, Webhook.url, Webhook.hook)
+        .join(Webhook, Webhook.id == WebhookDelivery.webhook_id)
+        .where(WebhookDelivery.tenant_id == tenant_id)
+        .order_by(WebhookDelivery.id.desc())
+        .limit(limit)
+    )
+    if failed:
+        stmt = stmt.where(WebhookDelivery.status.in_(("failed", "disabled")))
+    return [log_entry(d, url, hook) for d, url, hook in session.execute(stmt)]
 
 
 def log_entry(d: WebhookDelivery, url: str, hook: str | None = None) -> dict[str, Any]:
@@ -204,23 +201,19 @@ def log_entry(d: WebhookDelivery, url: str, hook: str | None = None) -> dict[str
     }
 
 
-def replay(db: Database, tenant_id: int, delivery_id: int) -> int:
+def replay(session: Session, tenant_id: int, delivery_id: int) -> int:
     """Queue one delivery again, as a new log entry with the same body; returns its id."""
-    with system_session(db) as session, session.begin():
-        old = session.get(WebhookDelivery, delivery_id)
-        if old is None or old.tenant_id != tenant_id:
-            raise NotFound(f"delivery {delivery_id} not found", field="id")
-        hook = session.get(Webhook, old.webhook_id)
-        if hook is None or not hook.active:
-            raise Conflict(f"webhook {old.webhook_id} is disabled ({hook.disabled_reason if hook else 'removed'})")
-        new = WebhookDelivery(
-            tenant_id=tenant_id, webhook_id=old.webhook_id, event_id=old.event_id, event=old.event,
-            record_key=old.record_key, body=old.body, status="pending", attempts=0, next_try_at=utcnow(),
-        )
-        session.add(new)
-        session.flush()
-        new_id = new.id
-    from polycrm.platform import delivery
-
-    delivery.wake()
-    return new_id
+    old = session.get(WebhookDelivery, delivery_id)
+    if old is None or old.tenant_id != tenant_id:
+        raise NotFound(f"delivery {delivery_id} not found", field="id")
+    hook = session.get(Webhook, old.webhook_id)
+    if hook is None or not hook.active:
+        raise Conflict(f"webhook {old.webhook_id} is disabled ({hook.disabled_reason if hook else 'removed'})")
+    new = WebhookDelivery(
+        tenant_id=tenant_id, webhook_id=old.webhook_id, event_id=old.event_id, event=old.event,
+        record_key=old.record_key, body=old.body, status="pending", attempts=0, next_try_at=utcnow(),
+    )
+    session.add(new)
+    session.flush()
+    outbox.wake_after_commit(session)
+    return new.id

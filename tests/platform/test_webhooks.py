@@ -261,7 +261,8 @@ def test_commit_order_per_record(client, runtime, tenant, receiver):
 def wait_log(runtime, tenant, done, within_s: float = 20.0) -> list[dict]:
     deadline = time.monotonic() + within_s
     while True:
-        rows = webhooks.deliveries(runtime.db, tenant["tenant_id"])
+        with system_session(runtime.db) as session:
+            rows = webhooks.deliveries(session, tenant["tenant_id"])
         if done(rows) or time.monotonic() > deadline:
             assert done(rows), rows
             return rows
@@ -343,3 +344,35 @@ def test_several_deliverers_send_each_delivery_once(client, runtime, tenant, rec
     got = events_of(receiver.received)
     assert sorted(i for _, i in got) == made
     assert len({r.headers["webhook-id"] for r in receiver.received}) == len(made)
+
+
+# -- the web page -----------------------------------------------------------------------------
+def test_web_page_adds_a_hook_shows_the_log_and_resends(app, client, runtime, tenant, receiver):
+    import re
+
+    web = Web(app, tenant)
+    assert 'href="/api-access/webhooks"' in web.client.get("/api-access").text
+    refused = web.post_form("/api-access/webhooks", {"url": "gopher://x/", "api": "polycrm", "events": ""})
+    assert refused.status_code == 400 and "url must be an http or https URL" in refused.text
+    added = web.post_form("/api-access/webhooks", {"url": receiver.url(), "api": "cirrus", "events": "CREATE_ACCOUNT"})
+    assert added.status_code == 200, added.text
+    secret = re.search(r'<code id="webhook-secret">([^<]+)</code>', added.text).group(1)
+    made = web.post_form("/customers/new", {"name": "From the web"})
+    customer_id = int(made.headers["location"].rsplit("/", 1)[-1])
+    first = receiver.wait_for(1)[0]
+    assert cirrus_verify(secret, first.headers, first.body)
+    assert json.loads(first.body)["data"]["id"] == customer_id
+    log = wait_log(runtime, tenant, lambda rows: rows and rows[0]["status"] == "delivered")
+    page = web.client.get("/api-access/webhooks")
+    assert "CREATE_ACCOUNT" in page.text and f"/api-access/webhooks/deliveries/{log[0]['id']}/resend" in page.text
+    assert secret not in page.text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    again = web.client.post(f"/api-access/webhooks/deliveries/{log[0]['id']}/resend", data={"csrf_token": token})
+    assert again.status_code == 303
+    assert receiver.wait_for(2)[1].body == first.body
+    missing = web.client.post("/api-access/webhooks/deliveries/999999/resend", data={"csrf_token": token})
+    assert missing.status_code == 404 and "delivery 999999 not found" in missing.text
+    hook_id = cli_json(runtime, "webhook", "list", "--tenant", tenant["tenant"], "--json")[0]["id"]
+    gone = web.client.post(f"/api-access/webhooks/{hook_id}/remove", data={"csrf_token": token})
+    assert gone.status_code == 303
+    assert cli_json(runtime, "webhook", "list", "--tenant", tenant["tenant"], "--json") == []
