@@ -12,6 +12,7 @@ from starlette.routing import BaseRoute, Match, Mount, Route
 from starlette.types import Scope
 from starlette.staticfiles import StaticFiles
 
+from polycrm.web import lists as web_lists
 from polycrm.web import pages
 from polycrm.web.handler import HERE, Web
 
@@ -20,7 +21,14 @@ def routes(rt) -> list:
     web = Web(rt)
     page = web.page
     get, post = ["GET"], ["POST"]
-    lists = [Route(spec.url, page(pages.list_page(spec)), methods=get) for spec in pages.LISTS.values()]
+    lists = []
+    for spec in pages.LISTS.values():
+        lists += [
+            Route(spec.url, page(web_lists.list_page(spec)), methods=get),
+            Route(f"{spec.url}/columns", page(web_lists.save_columns(spec)), methods=post),
+            Route(f"{spec.url}/views", page(web_lists.save_view(spec)), methods=post),
+            Route(f"{spec.url}/views/{{view_id:int}}/delete", page(web_lists.delete_view(spec)), methods=post),
+        ]
     return [
         Route("/", page(pages.dashboard), methods=get),
         Route("/signin", page(pages.sign_in_form, public=True), methods=get),

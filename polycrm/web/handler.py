@@ -54,6 +54,8 @@ class Ctx:
     request: Request
     session: Session
     form: dict[str, Any] = field(default_factory=dict)
+    # Every (name, value) pair of a posted form, for inputs sent more than once.
+    form_items: list[tuple[str, Any]] = field(default_factory=list)
     ws: Workspace | None = None
     user: User | None = None
     _tz: ZoneInfo | None = None
@@ -95,6 +97,10 @@ class Ctx:
             return int(self.request.query_params.get(name, default))
         except ValueError:
             return default
+
+    def form_list(self, name: str) -> list[str]:
+        """Every value posted under ``name`` (checkboxes of one group)."""
+        return [str(v) for k, v in self.form_items if k == name and isinstance(v, str)]
 
     def render(self, template: str, status: int = 200, **values: Any) -> HTMLResponse:
         return self.web.render(self, template, status, **values)
@@ -158,7 +164,9 @@ class Web:
 
     async def _run(self, ctx: Ctx, fn: PageFn, public: bool, reads_only: bool = False) -> Response:
         if ctx.request.method == "POST" and not reads_only:
-            ctx.form = dict(await ctx.request.form())
+            posted = await ctx.request.form()
+            ctx.form = dict(posted)
+            ctx.form_items = list(posted.multi_items())
         # Database work is blocking; keep it off the event loop.
         return await run_in_threadpool(self._run_sync, ctx, fn, public, reads_only)
 

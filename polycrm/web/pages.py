@@ -27,7 +27,7 @@ from polycrm.core.errors import Invalid, NotFound
 from polycrm.core.errors import CoreError
 from polycrm.core.models import Activity, Customer, Opportunity, Product, Quote, Ticket, User
 from polycrm.core.query import Page
-from polycrm.web import forms
+from polycrm.web import forms, lists
 from polycrm.web.forms import Field
 from polycrm.web.handler import Ctx
 
@@ -111,141 +111,9 @@ CREDENTIAL_LABELS = {
 }
 
 
-# -- lists as data -------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Cell:
-    text: str
-    href: str | None = None
-    numeric: bool = False
-    badge: str | None = None
-
-
-@dataclass(frozen=True)
-class ListPage:
-    """A searchable, paged list: its model, columns and how a row reads."""
-
-    title: str
-    model: type
-    url: str
-    headers: tuple[str, ...]
-    row: Callable[[Ctx, Any, dict[str, dict[int, str]]], list[Cell]]
-    # model -> FK columns whose display names a page of rows needs
-    names: dict[str, tuple[str, ...]]
-    new_url: str | None = None
-    search_label: str = "Search"
-
-
-
-
-def _customer_row(ctx: Ctx, c: Customer, n: dict[str, dict[int, str]]) -> list[Cell]:
-    city = ((c.addresses or {}).get("visiting") or {}).get("city") or ""
-    return [
-        Cell(c.number or ""),
-        Cell(c.name or "(no name)", f"/customers/{c.id}", badge=None if c.active else "closed"),
-        Cell(n["lookup"].get(c.type_id, "")),
-        Cell(city),
-        Cell(c.phone or ""),
-        Cell(n["user"].get(c.user_id, "")),
-    ]
-
-
-def _product_row(ctx: Ctx, p: Product, n: dict[str, dict[int, str]]) -> list[Cell]:
-    return [
-        Cell(p.number or ""),
-        Cell(p.name or "(no name)", f"/products/{p.id}/edit", badge=None if p.active else "inactive"),
-        Cell(n["lookup"].get(p.group_id, "")),
-        Cell(n["lookup"].get(p.unit_id, "")),
-        Cell(ctx.amount(p.price), numeric=True),
-    ]
-
-
-def _quote_row(ctx: Ctx, q: Quote, n: dict[str, dict[int, str]]) -> list[Cell]:
-    return [
-        Cell(q.number or str(q.id), f"/quotes/{q.id}"),
-        Cell(q.title or ""),
-        Cell(n["customer"].get(q.customer_id, ""), f"/customers/{q.customer_id}" if q.customer_id else None),
-        Cell(n["lookup"].get(q.status_id, "")),
-        Cell(q.placedate.isoformat() if q.placedate else ""),
-        Cell(ctx.amount(q.price, q.currencycode), numeric=True),
-    ]
-
-
-def _opportunity_row(ctx: Ctx, o: Opportunity, n: dict[str, dict[int, str]]) -> list[Cell]:
-    return [
-        Cell(o.title or "(no title)"),
-        Cell(n["customer"].get(o.customer_id, ""), f"/customers/{o.customer_id}" if o.customer_id else None),
-        Cell(n["lookup"].get(o.stage_id, "")),
-        Cell(o.status or ""),
-        Cell(o.estimated_end.isoformat() if o.estimated_end else ""),
-        Cell(ctx.amount(o.value), numeric=True),
-    ]
-
-
-def _ticket_row(ctx: Ctx, t: Ticket, n: dict[str, dict[int, str]]) -> list[Cell]:
-    return [
-        Cell(str(t.id)),
-        Cell(t.title or "(no title)"),
-        Cell(n["customer"].get(t.customer_id, ""), f"/customers/{t.customer_id}" if t.customer_id else None),
-        Cell(n["lookup"].get(t.priority_id, "")),
-        Cell(t.status or ""),
-        Cell(n["user"].get(t.user_id, "")),
-    ]
-
-
-LISTS: dict[str, ListPage] = {
-    "customers": ListPage(
-        "Customers", Customer, "/customers",
-        ("Number", "Name", "Type", "City", "Phone", "Responsible"), _customer_row,
-        {"lookup": ("type_id",), "user": ("user_id",)}, "/customers/new",
-        "Search name, number, phone, e-mail, address",
-    ),
-    "products": ListPage(
-        "Products", Product, "/products", ("Number", "Name", "Group", "Unit", "Price"), _product_row,
-        {"lookup": ("group_id", "unit_id")}, "/products/new", "Search name, number, description",
-    ),
-    "quotes": ListPage(
-        "Quotes", Quote, "/quotes", ("Number", "Title", "Customer", "Status", "Placed", "Price"), _quote_row,
-        {"lookup": ("status_id",), "customer": ("customer_id",)}, None, "Search number, title",
-    ),
-    "opportunities": ListPage(
-        "Opportunities", Opportunity, "/opportunities",
-        ("Title", "Customer", "Stage", "Status", "Expected close", "Value"), _opportunity_row,
-        {"lookup": ("stage_id",), "customer": ("customer_id",)}, None, "Search title, description",
-    ),
-    "tickets": ListPage(
-        "Tickets", Ticket, "/tickets", ("No.", "Title", "Customer", "Priority", "Status", "Assigned to"),
-        _ticket_row, {"lookup": ("priority_id",), "customer": ("customer_id",), "user": ("user_id",)},
-        None, "Search title, description",
-    ),
-}
-
-_NAME_SOURCES = {"customer": Customer}
-
-
-def display_names(ctx: Ctx, items: Sequence[Any], wanted: dict[str, tuple[str, ...]]) -> dict[str, dict[int, str]]:
-    """Names for the FK columns of a page of rows, one query per kind."""
-    found: dict[str, dict[int, str]] = {"lookup": {}, "customer": {}, "user": {}}
-    for kind, cols in wanted.items():
-        ids = {getattr(item, col) for item in items for col in cols}
-        if kind == "lookup":
-            found[kind] = browse.lookup_names(ctx.ws, ids)
-        else:
-            found[kind] = browse.names(ctx.ws, User if kind == "user" else _NAME_SOURCES[kind], ids)
-    return found
-
-
-def list_page(spec: ListPage) -> Callable[[Ctx], Response]:
-    def show(ctx: Ctx) -> Response:
-        query = ctx.request.query_params.get("q", "").strip()
-        page = browse.search(ctx.ws, spec.model, query, page=ctx.int_param("page"), per_page=PER_PAGE)
-        n = display_names(ctx, page.items, spec.names)
-        rows = [spec.row(ctx, item, n) for item in page.items]
-        return ctx.render("list.html", spec=spec, page=page, rows=rows, query=query, links=_pager(spec.url, query, page))
-
-    show.__name__ = f"list_{spec.url.strip('/')}"
-    return show
+# The record lists (columns, filters, saved views) live in polycrm.web.lists.
+LISTS = lists.LISTS
+display_names = lists.display_names
 
 
 def _pager(url: str, query: str, page: Page, **more: str) -> dict[str, str | None]:
