@@ -17,7 +17,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from polycrm.core.errors import Conflict, CoreError, Invalid, NotFound
-from polycrm.sandbox import admin, journal, middleware, snapshots
+from polycrm.sandbox import admin, journal, middleware, snapshots, traffic
 
 PREFIX = "/_polycrm"
 STATUS = {Invalid: 400, NotFound: 404, Conflict: 409}
@@ -44,15 +44,19 @@ def error(message: str, status: int) -> Response:
     return json_response({"error": message}, status)
 
 
-async def read_json(request: Request) -> dict[str, Any]:
-    """The request's JSON object body (an empty body is an empty object)."""
+async def read_any_json(request: Request) -> Any:
     body = await request.body()
     if not body.strip():
         return {}
     try:
-        value = orjson.loads(body)
+        return orjson.loads(body)
     except orjson.JSONDecodeError:
         raise BadRequest("the body is not valid JSON") from None
+
+
+async def read_json(request: Request) -> dict[str, Any]:
+    """The request's JSON object body (an empty body is an empty object)."""
+    value = await read_any_json(request)
     if not isinstance(value, dict):
         raise BadRequest("the body must be a JSON object")
     return value
@@ -121,6 +125,28 @@ def routes(rt) -> list[Route]:
         await run_in_threadpool(middleware.writer_for(rt).flush)
         return json_response({"deleted": await run_in_threadpool(journal.clear, db, tenant_id)})
 
+    async def faults_get(request: Request, tenant_id: int) -> Response:
+        return json_response({"rules": await run_in_threadpool(traffic.faults, db, tenant_id)})
+
+    async def faults_put(request: Request, tenant_id: int) -> Response:
+        body = await read_any_json(request)
+        return json_response({"rules": await run_in_threadpool(traffic.set_faults, db, tenant_id, body)})
+
+    async def faults_delete(request: Request, tenant_id: int) -> Response:
+        await run_in_threadpool(traffic.clear_faults, db, tenant_id)
+        return Response(status_code=204)
+
+    async def limits_get(request: Request, tenant_id: int) -> Response:
+        return json_response({"limits": await run_in_threadpool(traffic.rate_limits, db, tenant_id)})
+
+    async def limits_put(request: Request, tenant_id: int) -> Response:
+        body = await read_any_json(request)
+        return json_response({"limits": await run_in_threadpool(traffic.set_limits, db, tenant_id, body)})
+
+    async def limits_delete(request: Request, tenant_id: int) -> Response:
+        await run_in_threadpool(traffic.clear_limits, db, tenant_id, request.query_params.get("api"))
+        return Response(status_code=204)
+
     def route(path: str, handler: Handler, method: str) -> Route:
         return Route(PREFIX + path, admin_endpoint(rt, handler), methods=[method])
 
@@ -132,4 +158,10 @@ def routes(rt) -> list[Route]:
         route("/reset", reset, "POST"),
         route("/journal", journal_list, "GET"),
         route("/journal", journal_clear, "DELETE"),
+        route("/faults", faults_get, "GET"),
+        route("/faults", faults_put, "PUT"),
+        route("/faults", faults_delete, "DELETE"),
+        route("/limits", limits_get, "GET"),
+        route("/limits", limits_put, "PUT"),
+        route("/limits", limits_delete, "DELETE"),
     ]

@@ -52,8 +52,14 @@ def note(api: str, principal: Any = None, operation: str | list[str] | None = No
     if principal is not None:
         found["tenant_id"] = principal.tenant_id
         found["credential_id"] = principal.credential_id
+        found["user_id"] = principal.user_id
     if operation is not None:
         found["operation"] = ",".join(str(o) for o in operation) if isinstance(operation, list) else operation
+    check = found.get("check")
+    if check is not None and "tenant_id" in found and "operation" in found:
+        # Faults and rate limits (traffic.py), once the request is known; may raise.
+        del found["check"]
+        check(found)
 
 
 def noted_principal() -> dict[str, Any] | None:

@@ -1,4 +1,5 @@
-"""ASGI middleware that records API requests in the journal (see journal.py).
+"""ASGI middleware that records API requests in the journal (see journal.py)
+and answers the requests an injected fault or a rate limit refuses (traffic.py).
 
 It copies what passes through (the request body as the app reads it, the
 response as it is sent, each up to the body limit), and hands the entry to
@@ -9,12 +10,13 @@ insert happen on the writer's thread, not on the request's path.
 
 from __future__ import annotations
 
+import asyncio
 import time
 import weakref
 from typing import Any
 
 from polycrm.core.models import utcnow
-from polycrm.sandbox import journal, masking
+from polycrm.sandbox import journal, masking, traffic
 
 ADMIN_PREFIX = "/_polycrm"
 _writers: "weakref.WeakKeyDictionary[Any, journal.Writer]" = weakref.WeakKeyDictionary()
@@ -64,10 +66,14 @@ class JournalMiddleware:
         self.limit = rt.settings.journal_body_limit
 
     async def __call__(self, scope, receive, send) -> None:
-        if scope["type"] != "http" or scope["path"].startswith(ADMIN_PREFIX) or self.rt.settings.journal_size <= 0:
+        if scope["type"] != "http" or scope["path"].startswith(ADMIN_PREFIX):
             await self.app(scope, receive, send)
             return
         note = journal.open_note()
+        note["check"] = lambda found: traffic.check(self.rt.db, found)
+        if self.rt.settings.journal_size <= 0:
+            await self._run(scope, receive, send, note)
+            return
         limit = self.limit
         started, at = time.perf_counter(), utcnow()
         request_body: list[bytes] = []
@@ -94,13 +100,15 @@ class JournalMiddleware:
                 "operation": (note.get("operation") or "")[:255], "credential_id": note.get("credential_id"),
                 "method": scope["method"], "scheme": scope.get("scheme", "http"), "path": scope["path"],
                 "query": scope.get("query_string", b"").decode("latin-1"),
-                "status": response["status"], "duration_ms": (time.perf_counter() - started) * 1000,
+                "status": 0 if note.get("reset") else response["status"], "duration_ms": (time.perf_counter() - started) * 1000,
                 "request_headers": list(scope.get("headers", [])), "request_body": request_body,
                 "response_headers": response["headers"], "response_body": response_body, "limit": limit,
             })
 
         async def capture_send(message):
             if message["type"] == "http.response.start":
+                if note.get("latency_ms"):
+                    await asyncio.sleep(note["latency_ms"] / 1000)
                 response["status"] = message["status"]
                 response["headers"] = list(message.get("headers", []))
             elif message["type"] == "http.response.body":
@@ -113,6 +121,47 @@ class JournalMiddleware:
             await send(message)
 
         try:
-            await self.app(scope, capture_receive, capture_send)
+            await self._run(scope, capture_receive, capture_send, note)
         finally:
             finish()
+
+    async def _run(self, scope, receive, send, note) -> None:
+        try:
+            await self.app(scope, receive, send)
+        except traffic.Refusal as refusal:
+            if refusal.latency_ms:
+                await asyncio.sleep(refusal.latency_ms / 1000)
+            if refusal.status == "reset":
+                note["reset"] = True
+                # Promise a body and send none: the server closes the connection
+                # and the client sees it dropped mid-response.
+                await send({"type": "http.response.start", "status": 200,
+                            "headers": [(b"content-length", b"1024"), (b"content-type", b"application/json")]})
+                raise ConnectionResetError("polycrm sandbox: injected connection reset") from None
+            await refusal_response(self.rt, refusal)(scope, receive, send)
+
+
+def refusal_response(rt, refusal: traffic.Refusal):
+    """A refused request's answer in its API's own error format (docs/sandbox.md)."""
+    from starlette.responses import JSONResponse
+
+    status = int(refusal.status)
+    headers = refusal.headers
+    if refusal.api == "microbizz":
+        from polycrm.faces.microbizz.endpoint import MicrobizzAPI
+
+        # The envelope failure every Microbizz client checks first (status 0, msg).
+        answer = MicrobizzAPI(rt).failure(refusal.message)
+        # A rate limit is refused the Microbizz way, on HTTP 200; a fault keeps its status.
+        answer.status_code = 200 if refusal.rate_limited else status
+        answer.headers.update(headers)
+        return answer
+    if refusal.api == "centia":
+        from polycrm.faces.centia.wire import failure
+
+        return JSONResponse(failure(refusal.message), status_code=status, headers=headers)
+    if refusal.api == "oauth":
+        code = "slow_down" if refusal.rate_limited else "temporarily_unavailable"
+        return JSONResponse({"error": code, "error_description": refusal.message}, status_code=status, headers=headers)
+    # Cirrus: the Flask-RESTX body.
+    return JSONResponse({"message": refusal.message}, status_code=status, headers=headers)

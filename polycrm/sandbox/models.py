@@ -55,3 +55,46 @@ class JournalEntry(Base):
     request_body: Mapped[str] = mapped_column(Text)
     response_headers: Mapped[list[Any]] = mapped_column(JSON)
     response_body: Mapped[str] = mapped_column(Text)
+
+
+class FaultRule(Base):
+    """A rule that delays or fails matching API requests of a tenant (faults.py)."""
+
+    __tablename__ = "sandbox_fault"
+    __table_args__ = (Index("ix_sandbox_fault_tenant", "tenant_id", "position"), {"info": {"sandbox": True}})
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenant.id", ondelete="CASCADE"), nullable=False)
+    position: Mapped[int] = mapped_column(Integer)
+    # The rule as given (api, operation, probability, latency_ms, status, error, times, seed).
+    rule: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # Requests the rule matched, and those it acted on (at most ``times``).
+    matched: Mapped[int] = mapped_column(Integer, default=0)
+    hits: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class RateLimit(Base):
+    """A vendor-like rate limit on one API of a tenant, counted per credential (limits.py)."""
+
+    __tablename__ = "sandbox_limit"
+    __table_args__ = (UniqueConstraint("tenant_id", "api"), {"info": {"sandbox": True}})
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenant.id", ondelete="CASCADE"), nullable=False)
+    api: Mapped[str] = mapped_column(String(20))
+    per_second: Mapped[float | None] = mapped_column(Float)
+    per_minute: Mapped[int | None] = mapped_column(Integer)
+    burst: Mapped[int | None] = mapped_column(Integer)
+
+
+class RateCounter(Base):
+    """One credential's use of a rate limit: a token bucket and a minute window."""
+
+    __tablename__ = "sandbox_rate"
+    __table_args__ = (UniqueConstraint("limit_id", "credential_id"), {"info": {"sandbox": True}})
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    limit_id: Mapped[int] = mapped_column(ForeignKey("sandbox_limit.id", ondelete="CASCADE"), nullable=False)
+    credential_id: Mapped[int] = mapped_column(Integer)
+    tokens: Mapped[float] = mapped_column(Float)
+    # Seconds since the epoch of the last refill, and the minute window counted.
+    refilled_at: Mapped[float] = mapped_column(Float)
+    minute: Mapped[int] = mapped_column(Integer)
+    minute_count: Mapped[int] = mapped_column(Integer)
