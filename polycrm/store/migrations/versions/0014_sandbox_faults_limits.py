@@ -1,7 +1,7 @@
 """sandbox_fault, sandbox_limit, sandbox_rate: injected faults and emulated rate limits
 
-Revision ID: 0013
-Revises: 0012
+Revision ID: 0014
+Revises: 0013
 Create Date: 2026-12-02 16:40:00
 
 Kept in the database, not in the server's memory, so every process of a
@@ -11,8 +11,8 @@ server applies the same rules and counts against the same limits
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0013'
-down_revision = '0012'
+revision = '0014'
+down_revision = '0013'
 branch_labels = None
 depends_on = None
 
