@@ -97,6 +97,21 @@ def search(
     )
 
 
+# What the global search looks through, in the order its results are shown.
+GLOBAL_SEARCH: tuple[tuple[str, type[TenantScoped]], ...] = (
+    ("customers", Customer), ("contacts", Contact), ("products", Product),
+    ("quotes", Quote), ("opportunities", Opportunity), ("tickets", Ticket),
+)
+
+
+def search_everything(ws: Workspace, query: str | None, per_kind: int = 5) -> dict[str, Page]:
+    """The first matches of each kind in :data:`GLOBAL_SEARCH` (each with its total);
+    an empty query finds nothing."""
+    if not text_criteria(Customer, query):
+        return {}
+    return {kind: search(ws, model, query, per_page=per_kind) for kind, model in GLOBAL_SEARCH}
+
+
 # Which activities a list shows: a user's open ones, everybody's open ones, or all.
 ACTIVITY_SCOPES = ("mine", "open", "all")
 

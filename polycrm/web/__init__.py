@@ -52,6 +52,7 @@ def routes(rt) -> list:
         Route("/activities/{id:int}/done", page(pages.activity_done), methods=post),
         Route("/quotes/{id:int}", page(pages.quote_detail), methods=get),
         Route("/api-access", page(pages.api_access), methods=get),
+        Route("/search", page(pages.global_search), methods=get),
         *lists,
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
         Fallback(page(pages.not_found, public=True, reads_only=True)),

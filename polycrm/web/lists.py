@@ -172,7 +172,7 @@ def display_names(ctx: Ctx, items: Sequence[Any], wanted: dict[str, tuple[str, .
     """Names for the FK columns of a page of rows, one query per kind."""
     found: Names = {"lookup": {}, "customer": {}, "user": {}}
     for kind, cols in wanted.items():
-        ids = {getattr(item, col) for item in items for col in cols}
+        ids = {getattr(item, col, None) for item in items for col in cols}
         if kind == "lookup":
             found[kind] = browse.lookup_names(ctx.ws, ids)
         else:

@@ -461,6 +461,47 @@ def quote_detail(ctx: Ctx) -> Response:
                       total=sales.document_total(lines) if lines else None)
 
 
+# -- global search -------------------------------------------------------------------------------------
+
+SEARCH_TITLES = {"customers": "Customers", "contacts": "Contacts", "products": "Products", "quotes": "Quotes",
+                 "opportunities": "Opportunities", "tickets": "Tickets"}
+SEARCH_LISTS = {"customers": "/customers", "products": "/products", "quotes": "/quotes",
+                "opportunities": "/opportunities", "tickets": "/tickets"}
+
+
+def _hit(kind: str, item: Any, n: dict[str, dict[int, str]]) -> tuple[str, str | None, str]:
+    """(label, link, detail) of one search hit."""
+    customer = n["customer"].get(getattr(item, "customer_id", None), "")
+    if kind == "customers":
+        return item.name or "(no name)", f"/customers/{item.id}", " · ".join(
+            x for x in (item.number, ((item.addresses or {}).get("visiting") or {}).get("city"), item.phone) if x)
+    if kind == "contacts":
+        label = f"{item.name} {item.surname}".strip() or "(no name)"
+        return label, f"/customers/{item.customer_id}" if item.customer_id else None, " · ".join(
+            x for x in (item.jobtitle, customer, item.email, item.phone) if x)
+    if kind == "products":
+        return item.name or "(no name)", f"/products/{item.id}/edit", item.number or ""
+    if kind == "quotes":
+        return f"{item.number or item.id} {item.title or ''}".strip(), f"/quotes/{item.id}", customer
+    title = item.title or "(no title)"
+    return title, f"{SEARCH_LISTS[kind]}?{urlencode({'q': title})}", " · ".join(
+        x for x in (customer, item.status) if x)
+
+
+def global_search(ctx: Ctx) -> Response:
+    query = ctx.request.query_params.get("q", "").strip()
+    found = browse.search_everything(ctx.ws, query)
+    items = [item for page in found.values() for item in page.items]
+    n = display_names(ctx, items, {"customer": ("customer_id",)}) if items else {"customer": {}}
+    groups = [
+        (kind, SEARCH_TITLES[kind], page.total, [_hit(kind, item, n) for item in page.items],
+         f"{SEARCH_LISTS[kind]}?{urlencode({'q': query})}" if kind in SEARCH_LISTS else None)
+        for kind, page in found.items() if page.total
+    ]
+    return ctx.render("search.html", query=query, global_query=query, groups=groups,
+                      total=sum(g[2] for g in groups))
+
+
 # -- not found ------------------------------------------------------------------------------------------
 
 

@@ -17,6 +17,7 @@ from sqlalchemy.sql.expression import ColumnElement
 from sqlalchemy.sql.visitors import InternalTraversal
 
 from polycrm.core.errors import Invalid
+from polycrm.core import limits
 from polycrm.core.models import ENTITIES, TenantScoped
 
 # The longest search term (or LIKE pattern) a query takes. Longer ones are
@@ -26,10 +27,12 @@ SEARCH_TERM_MAX = 1000
 
 
 def check_search_term(text: str) -> None:
-    """:class:`Invalid` for a search term longer than :data:`SEARCH_TERM_MAX` characters."""
+    """:class:`Invalid` for a search term longer than :data:`SEARCH_TERM_MAX` characters,
+    or one holding a NUL or a lone surrogate (no index can be asked for those)."""
     if len(text) > SEARCH_TERM_MAX:
         raise Invalid(f"the search term must be at most {SEARCH_TERM_MAX} characters (got {len(text)})",
                       field="search")
+    limits.check_text(text, "search", None)
 
 
 @dataclass(frozen=True)
