@@ -40,15 +40,19 @@ def open_note() -> dict[str, Any]:
     return found
 
 
-def note(api: str, principal: Any = None, operation: str | list[str] | None = None) -> None:
+def note(api: str, principal: Any = None, operation: str | list[str] | None = None, *,
+         writes: bool | None = None) -> None:
     """A face says what the current request is: its API, who called
     (a :class:`~polycrm.core.auth.Principal`) and the operation's name. Either
     may come later in a second call (centiaCRM ``Login`` knows the caller only
-    after signing in)."""
+    after signing in). ``writes``: whether the operation writes, where the HTTP
+    method does not say (centiaCRM); it decides whether ``Idempotency-Key`` applies."""
     found = _current.get()
     if found is None:
         return
     found["api"] = api
+    if writes is not None:
+        found["writes"] = writes
     if principal is not None:
         found["tenant_id"] = principal.tenant_id
         found["credential_id"] = principal.credential_id

@@ -11,12 +11,15 @@ insert happen on the writer's thread, not on the request's path.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import time
 import weakref
 from typing import Any
 
 from polycrm.core.models import utcnow
-from polycrm.sandbox import journal, masking, traffic
+from starlette.concurrency import run_in_threadpool
+
+from polycrm.sandbox import idempotency, journal, masking, traffic
 
 ADMIN_PREFIX = "/_polycrm"
 _writers: "weakref.WeakKeyDictionary[Any, journal.Writer]" = weakref.WeakKeyDictionary()
@@ -64,6 +67,7 @@ class JournalMiddleware:
     def __init__(self, app, rt):
         self.app, self.rt = app, rt
         self.limit = rt.settings.journal_body_limit
+        self.recording = rt.settings.journal_size > 0
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http" or scope["path"].startswith(ADMIN_PREFIX):
@@ -71,28 +75,34 @@ class JournalMiddleware:
             return
         note = journal.open_note()
         note["check"] = lambda found: traffic.check(self.rt.db, found)
-        if self.rt.settings.journal_size <= 0:
-            await self._run(scope, receive, send, note)
-            return
+        key = _header(scope, b"idempotency-key")
+        body_hash = hashlib.sha256() if key is not None else None
+        if key is not None:
+            note["idempotency"] = {"key": key, "method": scope["method"], "path": scope["path"],
+                                   "query": scope.get("query_string", b"").decode("latin-1"), "hash": body_hash}
         limit = self.limit
         started, at = time.perf_counter(), utcnow()
         request_body: list[bytes] = []
         response_body: list[bytes] = []
+        full_body: list[bytes] = []
         sizes = {"request": 0, "response": 0}
         response: dict[str, Any] = {"status": 500, "headers": []}
         done = False
 
         async def capture_receive():
             message = await receive()
-            if message["type"] == "http.request" and sizes["request"] < limit:
+            if message["type"] == "http.request":
                 chunk = message.get("body", b"")
-                request_body.append(chunk[: limit - sizes["request"]])
+                if body_hash is not None:
+                    body_hash.update(chunk)
+                if sizes["request"] < limit:
+                    request_body.append(chunk[: limit - sizes["request"]])
                 sizes["request"] += len(chunk)
             return message
 
         def finish() -> None:
             nonlocal done
-            if done or "tenant_id" not in note:
+            if done or "tenant_id" not in note or not self.recording:
                 return
             done = True
             writer_for(self.rt).add({
@@ -100,7 +110,8 @@ class JournalMiddleware:
                 "operation": (note.get("operation") or "")[:255], "credential_id": note.get("credential_id"),
                 "method": scope["method"], "scheme": scope.get("scheme", "http"), "path": scope["path"],
                 "query": scope.get("query_string", b"").decode("latin-1"),
-                "status": 0 if note.get("reset") else response["status"], "duration_ms": (time.perf_counter() - started) * 1000,
+                "status": 0 if note.get("reset") else response["status"],
+                "duration_ms": (time.perf_counter() - started) * 1000,
                 "request_headers": list(scope.get("headers", [])), "request_body": request_body,
                 "response_headers": response["headers"], "response_body": response_body, "limit": limit,
             })
@@ -116,18 +127,35 @@ class JournalMiddleware:
                 if sizes["response"] < limit:
                     response_body.append(chunk[: limit - sizes["response"]])
                 sizes["response"] += len(chunk)
+                if "idempotency_claim" in note:
+                    full_body.append(chunk)
                 if not message.get("more_body", False):
+                    if "idempotency_claim" in note:
+                        # Stored before the last byte goes out: a retry that
+                        # follows the answer finds it complete.
+                        await run_in_threadpool(
+                            idempotency.complete, self.rt.db, note.pop("idempotency_claim"), response["status"],
+                            idempotency.stored_headers(response["headers"]), b"".join(full_body))
                     finish()
             await send(message)
 
         try:
             await self._run(scope, capture_receive, capture_send, note)
         finally:
+            claim = note.pop("idempotency_claim", None)
+            if claim is not None:
+                # The first request never completed its answer: free the key.
+                await run_in_threadpool(idempotency.release, self.rt.db, claim)
             finish()
 
     async def _run(self, scope, receive, send, note) -> None:
         try:
             await self.app(scope, receive, send)
+        except idempotency.Replay as replay:
+            headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in replay.headers]
+            headers += [(b"content-length", str(len(replay.body)).encode()), (b"idempotent-replayed", b"true")]
+            await send({"type": "http.response.start", "status": replay.status, "headers": headers})
+            await send({"type": "http.response.body", "body": replay.body})
         except traffic.Refusal as refusal:
             if refusal.latency_ms:
                 await asyncio.sleep(refusal.latency_ms / 1000)
@@ -139,6 +167,13 @@ class JournalMiddleware:
                             "headers": [(b"content-length", b"1024"), (b"content-type", b"application/json")]})
                 raise ConnectionResetError("polycrm sandbox: injected connection reset") from None
             await refusal_response(self.rt, refusal)(scope, receive, send)
+
+
+def _header(scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", []):
+        if key.lower() == name:
+            return value.decode("latin-1").strip()
+    return None
 
 
 def refusal_response(rt, refusal: traffic.Refusal):

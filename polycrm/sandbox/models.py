@@ -98,3 +98,23 @@ class RateCounter(Base):
     refilled_at: Mapped[float] = mapped_column(Float)
     minute: Mapped[int] = mapped_column(Integer)
     minute_count: Mapped[int] = mapped_column(Integer)
+
+
+class IdempotentRequest(Base):
+    """A write sent with an ``Idempotency-Key``: its body's hash and, once
+    answered, the answer that a retry gets again (idempotency.py)."""
+
+    __tablename__ = "sandbox_idempotency"
+    __table_args__ = (UniqueConstraint("tenant_id", "caller", "key"), {"info": {"sandbox": True}})
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenant.id", ondelete="CASCADE"), nullable=False)
+    # The credential id (or minus the user id, as for rate limits).
+    caller: Mapped[int] = mapped_column(Integer)
+    key: Mapped[str] = mapped_column(String(255))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    # "running" until the first answer is stored, then "done".
+    state: Mapped[str] = mapped_column(String(10))
+    status: Mapped[int | None] = mapped_column(Integer)
+    headers: Mapped[list[Any] | None] = mapped_column(JSON)
+    body: Mapped[bytes | None] = mapped_column(LargeBinary)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)

@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import delete, insert, select, update
 
 from polycrm.core.errors import Invalid
+from polycrm.sandbox import idempotency
 from polycrm.sandbox.journal import APIS
 from polycrm.sandbox.models import FaultRule, RateCounter, RateLimit
 from polycrm.store.engine import Database
@@ -238,12 +239,42 @@ def check(db: Database, note: dict[str, Any]) -> None:
     """Refuse (raise :class:`Refusal`) or slow down (``note["latency_ms"]``) the noted request."""
     api, tenant_id = note.get("api", ""), note["tenant_id"]
     entry = CACHE.get(db, tenant_id)
-    if not entry.faults and not entry.limits:
+    if entry.faults or entry.limits:
+        _faults_and_limits(db, note, api, entry)
+    if "idempotency" in note:
+        _idempotent(db, note, api)
+
+
+def _idempotent(db: Database, note: dict[str, Any], api: str) -> None:
+    """Claim the request's Idempotency-Key, or answer as its first request did."""
+    asked = note.pop("idempotency")
+    writes = note.get("writes") if api == "centia" else asked["method"] not in ("GET", "HEAD", "OPTIONS")
+    if api not in ("cirrus", "centia") or not writes:
         return
-    limit = entry.limits.get(api)
+    caller = _caller(note)
+    if caller is None:
+        return
+    if not idempotency.usable_key(asked["key"]):
+        raise Refusal(api, 400, f"Idempotency-Key must be 1-{idempotency.MAX_KEY} printable characters")
+    fingerprint = idempotency.fingerprint_of(asked["method"], asked["path"], asked["query"],
+                                             asked["hash"].hexdigest())
+    claimed = idempotency.claim(db, note["tenant_id"], caller, asked["key"], fingerprint)
+    if claimed == "conflict":
+        raise Refusal(api, 422, "this Idempotency-Key was used with another request")
+    if claimed == "busy":
+        raise Refusal(api, 409, "a request with this Idempotency-Key is still running")
+    note["idempotency_claim"] = claimed
+
+
+def _caller(note: dict[str, Any]) -> int | None:
     # Counted per credential; a password sign-in (centiaCRM Login) has none and
     # counts for its user (as the negative user id, never a credential's id).
-    caller = note.get("credential_id") or (-note["user_id"] if note.get("user_id") else None)
+    return note.get("credential_id") or (-note["user_id"] if note.get("user_id") else None)
+
+
+def _faults_and_limits(db: Database, note: dict[str, Any], api: str, entry: "_Entry") -> None:
+    limit = entry.limits.get(api)
+    caller = _caller(note)
     if limit is not None and caller is not None:
         _count(db, api, limit[0], limit[1], caller)
     operation = note.get("operation") or ""

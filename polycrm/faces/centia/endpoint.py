@@ -169,7 +169,7 @@ class CentiaApi:
     def dispatch(self, request: Request, method: Method, raw: dict[str, Any]) -> dict[str, Any]:
         token = bearer(request) if method.auth else None
         principal = auth.resolve_token(self.rt.db, auth.CENTIA_TOKEN, token) if token else None
-        journal.note("centia", principal, f"{method.module}.{method.name}")
+        journal.note("centia", principal, f"{method.module}.{method.name}", writes=method.writes)
         if method.auth and principal is None:
             raise AuthError()
         if method.on_credentials:
