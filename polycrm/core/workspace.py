@@ -9,6 +9,8 @@ savepoint, which is how a batch keeps a failed command from leaving a trace.
 from __future__ import annotations
 
 import contextlib
+import time
+import weakref
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, TypeVar
@@ -18,7 +20,7 @@ from sqlalchemy.orm import Session
 
 import polycrm.core.derived  # noqa: F401  (installs the session events and derive hooks)
 import polycrm.platform.outbox  # noqa: F401  (records changes of shared records in the outbox)
-from polycrm.core import limits
+from polycrm.core import limits, write_turns
 from polycrm.core.blobs import BlobStore
 from polycrm.core.errors import NotFound
 from polycrm.core.models import Tenant, TenantScoped
@@ -54,8 +56,48 @@ class Workspace:
         self.session.info["tenant_id"] = tenant_id
         self.session.info["write"] = write
         self._recent: deque[TenantScoped] = deque(maxlen=RECENT_ROWS)
+        self._turns: write_turns.WriteTurns | None = None
+        self._release_turn = None
+        self._since = time.monotonic()
         if write and db.is_sqlite:
+            self._take_turn()
             self.session.connection(execution_options={"polycrm_write": True})
+
+    def _take_turn(self) -> None:
+        turns = write_turns.turns_of(self.db)
+        if turns.acquire():
+            self._turns = turns
+            # Given back when the workspace ends, or if it is dropped unclosed.
+            self._release_turn = weakref.finalize(self, turns.release)
+
+    def _give_turn(self) -> None:
+        if self._release_turn is not None:
+            self._release_turn()
+            self._release_turn = None
+            self._turns = None
+
+    def share_write_lock(self) -> bool:
+        """Between the commands of a long batch: if this transaction has held
+        the write lock for :data:`~polycrm.core.write_turns.WRITE_SLICE` and
+        another writer may be waiting, commit what is done and begin again
+        behind the waiting writers (polycrm/core/write_turns.py). Returns
+        whether it committed. Only call it where the work so far may stand
+        on its own (a batch's finished commands do)."""
+        if not self.session.info.get("write", True):
+            return False
+        if time.monotonic() - self._since < write_turns.WRITE_SLICE:
+            return False
+        if self.db.is_sqlite:
+            if self._turns is None or not self._turns.waiting():
+                return False
+            self.session.commit()
+            self._give_turn()
+            self._take_turn()
+            self.session.connection(execution_options={"polycrm_write": True})
+        else:
+            self.session.commit()  # releases the row and advisory locks others may wait for
+        self._since = time.monotonic()
+        return True
 
     # -- transaction -------------------------------------------------------
     def __enter__(self) -> "Workspace":
@@ -69,6 +111,7 @@ class Workspace:
                 self.session.rollback()
         finally:
             self.session.close()
+            self._give_turn()
 
     @contextlib.contextmanager
     def atomic(self) -> Iterator[None]:

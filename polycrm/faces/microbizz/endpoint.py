@@ -178,8 +178,10 @@ class MicrobizzAPI:
 
         Results are encoded as they come, so a batch holds its answer once (as
         bytes), not also as objects; past the response limits (rows, bytes:
-        docs/limits.md) the batch stops, is rolled back and fails whole with
-        :class:`ResponseTooLarge`.
+        docs/limits.md) the batch stops, what it wrote since its last shared
+        commit is rolled back, and it fails whole with :class:`ResponseTooLarge`.
+        A batch that writes commits between commands when it has held the write
+        lock for a slice and others wait (:meth:`Workspace.share_write_lock`).
         """
         journal.note("microbizz", principal, [raw.get("command") for raw in commands if isinstance(raw, Mapping)])
         plan = [(raw, table.find(raw.get("command")) if isinstance(raw, Mapping) else None) for raw in commands]
@@ -204,6 +206,10 @@ class MicrobizzAPI:
                 results.append(encoded)
                 if halt and not result["status"]:
                     break
+                if writes:
+                    # A finished command stands on its own (docs/microbizz.md): a long
+                    # batch lets waiting writers in between commands.
+                    ws.share_write_lock()
         return results
 
     def run_one(
