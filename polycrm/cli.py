@@ -21,6 +21,11 @@ cli.add_typer(tenant_cli, name="tenant")
 cli.add_typer(db_cli, name="db")
 from polycrm.platform.cli import webhook_cli  # noqa: E402
 cli.add_typer(webhook_cli, name="webhook")
+from polycrm.sandbox.cli import faults_cli, journal_cli, limits_cli, snapshot_cli  # noqa: E402
+
+for _name, _group in (("snapshot", snapshot_cli), ("journal", journal_cli), ("faults", faults_cli),
+                      ("limits", limits_cli)):
+    cli.add_typer(_group, name=_name)
 
 DATABASE_OPTION = typer.Option(
     None, "--database", envvar="POLYCRM_DATABASE_URL",
