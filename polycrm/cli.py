@@ -19,8 +19,9 @@ tenant_cli = typer.Typer(help="Manage tenants.", no_args_is_help=True)
 db_cli = typer.Typer(help="Manage the database.", no_args_is_help=True)
 cli.add_typer(tenant_cli, name="tenant")
 cli.add_typer(db_cli, name="db")
-from polycrm.platform.cli import webhook_cli  # noqa: E402
+from polycrm.platform.cli import app_cli, webhook_cli  # noqa: E402
 cli.add_typer(webhook_cli, name="webhook")
+cli.add_typer(app_cli, name="app")
 from polycrm.sandbox.cli import faults_cli, journal_cli, limits_cli, snapshot_cli  # noqa: E402
 
 for _name, _group in (("snapshot", snapshot_cli), ("journal", journal_cli), ("faults", faults_cli),

@@ -223,14 +223,16 @@ def microbizz_principal(
 
     The contract picks the tenant. Then, in this order:
 
-    1. a non-empty ``accesstoken`` decides alone (``apikey``, ``username`` and
-       ``password`` are then ignored): an app-connect access token of that
-       tenant, or one of its API keys (the vendor's "interchangeable" rule).
-       The commands run as the credential's user, or as the tenant's first
-       admin when the credential belongs to no user;
+    1. a non-empty ``accesstoken`` that is an app-connect access token of
+       that tenant, or one of its API keys (the vendor's "interchangeable"
+       rule), is enough: the commands run as the credential's user, or as
+       the tenant's first admin when the credential belongs to no user;
     2. otherwise ``apikey`` + ``username`` + ``password`` are all required: an
        API key of that tenant and an active user of that tenant (by user name
-       or e-mail) with that password. The commands run as that user.
+       or e-mail) with that password. The commands run as that user. So a
+       stale access token next to valid user credentials is accepted (the
+       login decides); an access token that opens nothing, sent alone, is
+       refused as ``invalid accesstoken``.
 
     Every value is taken as the client sent it (any JSON type): a value that is
     not usable text simply matches nothing. A revoked or expired credential is
@@ -249,9 +251,10 @@ def microbizz_principal(
                 cred = find_credential(session, MICROBIZZ_ACCESSTOKEN, accesstoken) or find_credential(
                     session, MICROBIZZ_APIKEY, accesstoken
                 )
-            if cred is None or cred.tenant_id != tenant.id:
+            if cred is not None and cred.tenant_id == tenant.id:
+                return Principal(tenant.id, cred.user_id or first_admin_id(session, tenant.id), cred.id)
+            if not any((apikey, username, password)):
                 raise Denied(MICROBIZZ_BAD_TOKEN)
-            return Principal(tenant.id, cred.user_id or first_admin_id(session, tenant.id), cred.id)
         if not all(isinstance(v, str) and v for v in (apikey, username, password)):
             raise Denied(MICROBIZZ_LOGIN_REQUIRED)
         if not all(map(_usable_text, (apikey, username, password))):

@@ -198,3 +198,12 @@ LEAD_ACTIVITIES: Service[Record] = Service(
     lookups={"extra.type_id": "lead_activity_type"},
     rules=[live_references({"user_id": (User, "user")}), _of_a_lead],
 )
+
+
+def open_of_contact(ws: Workspace, contact_id: int) -> list[Activity]:
+    """A contact's open (not done) live activities, by date then id."""
+    return ws.scalars(
+        select(Activity)
+        .where(Activity.contact_id == contact_id, Activity.closed.is_(False), Activity.deleted.is_(False))
+        .order_by(Activity.date, Activity.id)
+    )

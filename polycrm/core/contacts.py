@@ -120,3 +120,13 @@ def update(ws: Workspace, contact: Contact, values: Mapping[str, Any], *, profil
 def delete(ws: Workspace, contact: Contact) -> None:
     """Mark a contact deleted (syncs see it go)."""
     SERVICE.delete(ws, contact)
+
+
+def all_by_email(ws: Workspace, email: str) -> list[Contact]:
+    """The tenant's live contacts with this e-mail (case-insensitive), in id order."""
+    email = (email or "").strip()
+    if not email:
+        return []
+    return ws.scalars(
+        select(Contact).where(same_text(Contact.email, email), Contact.deleted.is_(False)).order_by(Contact.id)
+    )

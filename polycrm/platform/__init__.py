@@ -18,7 +18,7 @@ def delivering(rt: Any) -> Iterator[None]:
     """Run the webhook delivery thread while the block lasts (the app's lifespan)."""
     from polycrm.platform.delivery import Deliverer, DeliveryThread
 
-    thread = DeliveryThread(Deliverer(rt.db, rt.blobs))
+    thread = DeliveryThread(Deliverer(rt.db, rt.blobs, timezone=rt.settings.timezone))
     thread.start()
     try:
         yield

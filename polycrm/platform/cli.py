@@ -161,3 +161,61 @@ def replay(
     finally:
         rt.db.dispose()
     _print({"id": new_id}, as_json)
+
+
+app_cli = typer.Typer(help="Microbizz apps: register them, connect them (the app connect step).", no_args_is_help=True)
+
+
+@app_cli.command("register")
+def app_register(
+    tenant: str = TENANT_OPTION,
+    publicid: str = typer.Option(..., "--publicid", help="The app's public id."),
+    secret: str = typer.Option(..., "--secret", help="The app's secret (checks its negotiation answer)."),
+    title: str = typer.Option("", "--title", help="Shown to users who connect it."),
+    as_json: bool = typer.Option(False, "--json", help='Print {"publicid", "title"} as JSON.'),
+    database: Optional[str] = DATABASE_OPTION,
+) -> None:
+    """Register a Microbizz app for a tenant."""
+    from polycrm.core.errors import CoreError
+    from polycrm.platform import apps
+
+    rt, tenant_id = _open(database, tenant)
+    try:
+        with _transaction(rt.db) as session:
+            app = apps.register(session, tenant_id, publicid, secret, title)
+            out = {"publicid": app.publicid, "title": app.title}
+    except CoreError as exc:
+        _fail(exc)
+    finally:
+        rt.db.dispose()
+    _print(out, as_json)
+
+
+@app_cli.command("connect")
+def app_connect(
+    tenant: str = TENANT_OPTION,
+    request: str = typer.Option(..., "--request", help="The app's request JSON: {publicid, negotiateurl, returnurl, hooks}."),
+    endpoint: str = typer.Option(
+        "http://127.0.0.1:8000/api/endpoint.php", "--endpoint", help="The API URL the app is told to call.",
+    ),
+    as_json: bool = typer.Option(False, "--json", help='Print {"ok": true, "accesstoken"} as JSON.'),
+    database: Optional[str] = DATABASE_OPTION,
+) -> None:
+    """Run the app connect step as the tenant's first admin (for scripts and tests)."""
+    from polycrm.core import auth
+    from polycrm.core.errors import CoreError
+    from polycrm.platform import apps
+
+    rt, tenant_id = _open(database, tenant)
+    try:
+        with auth.system_session(rt.db) as session:
+            admin_id = auth.first_admin_id(session, tenant_id)
+        _connection, token = apps.connect(rt.db, tenant_id, admin_id, request, endpoint)
+    except CoreError as exc:
+        _fail(exc)
+    except apps.ConnectFailed as exc:
+        typer.echo(f"error: {exc.reason}", err=True)
+        raise typer.Exit(1) from None
+    finally:
+        rt.db.dispose()
+    _print({"ok": True, "accesstoken": token}, as_json)

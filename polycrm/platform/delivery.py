@@ -80,6 +80,11 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 _OPENER = urllib.request.build_opener(_NoRedirect())
 
 
+def post_form(url: str, body: bytes) -> tuple[int | None, str]:
+    """POST an urlencoded form once (the Microbizz app negotiation)."""
+    return post(url, body, {"Content-Type": "application/x-www-form-urlencoded"})
+
+
 def post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int | None, str]:
     """POST once; the HTTP status (None when no answer came) and an excerpt of the reply."""
     try:
@@ -104,10 +109,13 @@ def post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int | None, st
 class Deliverer:
     """Fans out and sends for one database; :meth:`run_pass` is one pass."""
 
-    def __init__(self, db: Database, blobs: Any = None, sender: Callable[..., tuple[int | None, str]] = post):
+    def __init__(self, db: Database, blobs: Any = None, sender: Callable[..., tuple[int | None, str]] = post,
+                 timezone: str = "Europe/Copenhagen"):
         self.db = db
         self.blobs = blobs
         self.sender = sender
+        # The Microbizz face's local time, for the dates in app event hooks.
+        self.timezone = timezone
 
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[Session]:
@@ -178,6 +186,13 @@ class Deliverer:
             data = cirrus_events.render_record(self.reader(readers, event.tenant_id), event.entity, event.record_id)
             made = webhooks.cirrus_body(event, data)
             return [made] if made else []
+        if hook.api == "microbizz" and hook.hook:
+            from polycrm.faces.microbizz import events as microbizz_events
+
+            body = microbizz_events.form_body(
+                self.reader(readers, event.tenant_id), self.timezone, hook.hook, event,
+            )
+            return [(hook.hook, body)] if body is not None else []
         return []
 
     def reader(self, readers: dict[int, Workspace], tenant_id: int) -> Workspace:

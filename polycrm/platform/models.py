@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from polycrm.core.models import Base, utcnow
@@ -87,3 +87,35 @@ class WebhookDelivery(Base):
     next_try_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     delivered_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class MicrobizzApp(Base):
+    """An app a tenant admin registered for the Microbizz app platform."""
+
+    __tablename__ = "microbizz_app"
+    __table_args__ = (UniqueConstraint("tenant_id", "publicid"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenant.id", ondelete="CASCADE"))
+    publicid: Mapped[str] = mapped_column(String(100))
+    # Kept in clear: the negotiation checks sha1(challenge + secret).
+    secret: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class AppConnection(Base):
+    """A connected app: its access token (a credential) and the hooks it asked for."""
+
+    __tablename__ = "app_connection"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenant.id", ondelete="CASCADE"), index=True)
+    app_id: Mapped[int] = mapped_column(ForeignKey("microbizz_app.id", ondelete="CASCADE"))
+    credential_id: Mapped[int] = mapped_column(ForeignKey("credential.id", ondelete="CASCADE"))
+    user_id: Mapped[int | None] = mapped_column(Integer)
+    # Kept in clear as well as hashed in its credential: interface hooks pass
+    # it to the app's iframe (the vendor's tab URL carries it).
+    accesstoken: Mapped[str] = mapped_column(String(200))
+    # [{modcode, hook, title, url}] as the app's request listed them.
+    hooks: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    disconnected_at: Mapped[dt.datetime | None] = mapped_column(DateTime)

@@ -42,8 +42,10 @@ TRACKED: dict[type, str] = {
 }
 MODELS: dict[str, type] = {name: model for model, name in TRACKED.items()}
 
-# Bookkeeping columns that change on every write and say nothing to a receiver.
-UNTRACKED_FIELDS = frozenset({"changed_at", "created_at", "search_text", "name_folded", "tenant_id"})
+# Derived columns a receiver has no use for; the stamps are in the snapshot but
+# not in ``changes`` (they change on every write).
+HIDDEN_FIELDS = frozenset({"search_text", "name_folded", "tenant_id"})
+UNTRACKED_FIELDS = HIDDEN_FIELDS | {"changed_at", "created_at"}
 
 # session.info keys
 _PENDING = "outbox_pending"      # (entity, id) -> (event id, op, changes)
@@ -75,7 +77,7 @@ def snapshot(obj: Any) -> dict[str, Any]:
     state = inspect(obj)
     out = {}
     for attr in state.mapper.column_attrs:
-        if attr.key in UNTRACKED_FIELDS or attr.key in state.unloaded:
+        if attr.key in HIDDEN_FIELDS or attr.key in state.unloaded:
             continue
         out[attr.key] = plain(getattr(obj, attr.key))
     return out
@@ -117,7 +119,9 @@ def _record_changes(session: Session, _ctx) -> None:
     found: list[tuple[Any, str, dict[str, list[Any]]]] = []
     for obj in session.new:
         if type(obj) in TRACKED:
-            found.append((obj, "created", {k: [None, v] for k, v in snapshot(obj).items() if v not in (None, {}, [])}))
+            found.append((obj, "created", {
+                k: [None, v] for k, v in snapshot(obj).items() if v not in (None, {}, []) and k not in UNTRACKED_FIELDS
+            }))
     for obj in session.dirty:
         if type(obj) in TRACKED and session.is_modified(obj, include_collections=False):
             changes = _history_changes(obj)

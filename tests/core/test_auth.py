@@ -108,10 +108,15 @@ def test_an_access_token_names_its_user(runtime, tenant):
 
 
 def test_an_access_token_wins_over_a_login(runtime, tenant):
-    """With a non-empty accesstoken the login fields are not even looked at."""
-    token, _ = add_token(runtime, tenant, user_id=tenant["user_id"])
-    assert principal(runtime, tenant, accesstoken=token, password="wrong").user_id == tenant["user_id"]
-    assert denied(runtime, tenant, accesstoken="forged", **login(tenant)) == "invalid accesstoken"
+    """A valid accesstoken decides (the login fields are not looked at); a
+    stale one next to a valid login is accepted through the login (issue 11)."""
+    token, cred_id = add_token(runtime, tenant, user_id=tenant["user_id"])
+    assert principal(runtime, tenant, accesstoken=token, password="wrong") == auth.Principal(
+        tenant["tenant_id"], tenant["user_id"], cred_id)
+    assert principal(runtime, tenant, accesstoken="forged", **login(tenant)).user_id == tenant["user_id"]
+    assert denied(runtime, tenant, accesstoken="forged", **{**login(tenant), "password": "wrong"}) == (
+        "wrong apikey, username or password")
+    assert denied(runtime, tenant, accesstoken="forged", password="x") == "apikey, username and password are required"
     # An empty one is no token: the login decides.
     assert principal(runtime, tenant, accesstoken="", **login(tenant)).user_id == tenant["user_id"]
 

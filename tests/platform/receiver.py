@@ -31,6 +31,8 @@ class Receiver:
     answers: list = field(default_factory=list)
     received: list[Received] = field(default_factory=list)
     hang_s: float = 1.5
+    # path -> function of the request answering (status, body) instead of ``answers``.
+    responders: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         owner = self
@@ -39,17 +41,23 @@ class Receiver:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:  # noqa: N802 (http.server's name)
                 body = self.rfile.read(int(self.headers.get("content-length") or 0))
+                got = Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
+                reply = b"ok"
                 with owner._lock:
-                    owner.received.append(Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body))
-                    answer = owner.answers.pop(0) if owner.answers else 200
+                    owner.received.append(got)
+                    responder = owner.responders.get(self.path.split("?")[0])
+                    if responder is not None:
+                        answer, reply = responder(got)
+                    else:
+                        answer = owner.answers.pop(0) if owner.answers else 200
                 if answer == "hang":
                     time.sleep(owner.hang_s)
                     answer = 200
                 try:
                     self.send_response(answer)
-                    self.send_header("Content-Length", "2")
+                    self.send_header("Content-Length", str(len(reply)))
                     self.end_headers()
-                    self.wfile.write(b"ok")
+                    self.wfile.write(reply)
                 except OSError:
                     pass  # the sender gave up waiting
 

@@ -26,6 +26,7 @@ from polycrm.faces import json_errors
 from polycrm.faces.microbizz import table, wire
 from polycrm.faces.microbizz.commands import Call
 from polycrm.faces.microbizz.fields import RenderContext
+from polycrm.platform import outbox
 from polycrm.runtime import Runtime
 from polycrm.sandbox import journal
 
@@ -132,12 +133,13 @@ class MicrobizzAPI:
             if len(commands) > MAX_COMMANDS:
                 raise EnvelopeError(f"Invalid request: at most {MAX_COMMANDS} commands per request")
             halt = wire.read_bool(envelope.get("haltonerror"), "haltonerror")
+            quiet = wire.read_bool(envelope.get("disable_callbacks"), "disable_callbacks")
         except EnvelopeError as exc:
             return self.failure(exc.msg)
         except wire.CommandError as exc:
             return self.failure(exc.msg)
         try:
-            results = self.run(principal, commands, halt)
+            results = self.run(principal, commands, halt, quiet)
         except ResponseTooLarge as exc:
             return self.failure(exc.msg)
         # The results arrive encoded (:meth:`run`): the envelope is put around them as bytes.
@@ -173,7 +175,7 @@ class MicrobizzAPI:
             raise EnvelopeError(f"Access denied: {exc.message}") from None
 
     # -- batch ---------------------------------------------------------------
-    def run(self, principal: auth.Principal, commands: list[Any], halt: bool) -> list[bytes]:
+    def run(self, principal: auth.Principal, commands: list[Any], halt: bool, quiet: bool = False) -> list[bytes]:
         """Run a batch in one transaction; each command's result encoded as JSON.
 
         Results are encoded as they come, so a batch holds its answer once (as
@@ -193,6 +195,9 @@ class MicrobizzAPI:
         # command that writes may have renamed something.
         names: dict[str, dict[int, str]] = {}
         with self.rt.workspace(principal, write=writes) as ws:
+            if quiet:
+                # disable_callbacks: these changes fire no event hook of the sending app.
+                ws.session.info[outbox.QUIET_CREDENTIAL] = principal.credential_id
             for raw, cmd in plan:
                 writing = cmd is not None and cmd.writes
                 result = self.run_one(ws, raw, cmd, None if writing else names)

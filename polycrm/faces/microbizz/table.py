@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from polycrm.faces.microbizz.commands import Handler, customers, documents, products, sales
+from polycrm.faces.microbizz.commands import Handler, customers, documents, persons, products, sales
 from polycrm.faces.microbizz.commands._shared import SYNC_ARGUMENTS as SYNC
 from polycrm.faces.microbizz.commands.documents import FILE_ARGUMENTS as FILE
 
@@ -57,6 +57,10 @@ TABLE: tuple[Command, ...] = (
         "AddPhotoToCustomer", documents.add_photo_to_customer,
         "customerid", "documentid", "title", "onxnet", "tags", "createdate", "createtime", "imagedata",
     ),
+    # -- Persons and interface hooks (docs/integrations.md) -------------------
+    read("GetPersonByEmail", persons.get_person_by_email, "email"),
+    read("GetTodosByPersonID", persons.get_todos_by_person, "personid"),
+    read("ValidateSessionToken", persons.validate_session_token, "sessiontoken"),
     # -- Product commands ----------------------------------------------------
     write("CreateUpdateProductByID", products.create_update_product_by_id, "product"),
     write("CreateUpdateProductByProductNumber", products.create_update_product_by_number, "product"),
