@@ -147,8 +147,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--sync-commands", type=int, default=20,
                         help="GetCustomersByLastChange commands of the largest request (default %(default)s: "
                              "the 20,000-row limit at 1,000 per page)")
+    parser.add_argument("--slice-ms", type=float, default=None,
+                        help="the server's POLYCRM_WRITE_SLICE_MS (default: the server's own, 50); "
+                             "a huge value shows a batch keeping the write lock for its whole run")
     args = parser.parse_args(argv)
-    with BenchEnv(args) as env:
+    server_env = {"POLYCRM_WRITE_SLICE_MS": str(args.slice_ms)} if args.slice_ms is not None else None
+    with BenchEnv(args, server_env=server_env) as env:
         post(env.http, env.data.credentials, [{"command": "GetCustomerTypes"}])  # warm up
         bench_memory(env, args.sync_commands)
         bench_fairness(env, args.writers, args.seconds, args.batch_size)

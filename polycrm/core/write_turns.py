@@ -16,12 +16,14 @@ committing every :data:`WRITE_SLICE` seconds.
 
 from __future__ import annotations
 
+import os
 import threading
 import weakref
 from collections import deque
 
-# The longest a batch keeps the write lock while others may be waiting for it.
-WRITE_SLICE = 0.05  # seconds
+# The longest a batch keeps the write lock while others may be waiting for it
+# (seconds; POLYCRM_WRITE_SLICE_MS, default 50).
+WRITE_SLICE = float(os.environ.get("POLYCRM_WRITE_SLICE_MS") or 50) / 1000
 # How long a writer waits for its turn before going on to SQLite's own wait.
 TURN_TIMEOUT = 30.0
 
