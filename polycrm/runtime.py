@@ -24,6 +24,9 @@ class Runtime:
         return cls(settings=settings, db=db, blobs=BlobStore(settings.blob_dir))
 
     def workspace(self, principal: Principal, *, write: bool = True, profile_id: int | None = None) -> Workspace:
-        return Workspace(
+        ws = Workspace(
             self.db, principal.tenant_id, principal.user_id, blobs=self.blobs, write=write, profile_id=profile_id
         )
+        # The credential says which API a change came through (core.history).
+        ws.session.info["credential_id"] = principal.credential_id
+        return ws

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -231,6 +231,65 @@ class CustomerOverview:
     documents: list[Document]
     quotes: list[Quote]
     children: list[Customer]
+    opportunities: list[Opportunity] = field(default_factory=list)
+    tickets: list[Ticket] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class TimelineEvent:
+    """One entry of a record's timeline, newest first.
+
+    ``kind``: ``changed`` (``changes`` holds (field, old, new) of one save),
+    ``created``, ``activity``, ``document``, ``quote``, ``opportunity``, ``ticket``.
+    """
+
+    moment: dt.datetime
+    kind: str
+    title: str = ""
+    ref_id: int | None = None
+    user_id: int | None = None
+    source: str | None = None
+    changes: tuple[tuple[str, str | None, str | None], ...] = ()
+
+
+def timeline(ws: Workspace, model: type[TenantScoped], record: TenantScoped, *, related: Sequence[Any] = (),
+             limit: int = 100) -> list[TimelineEvent]:
+    """A record's history: its field changes (one entry per save: the same
+    moment, user and source), its creation, and the related records given
+    (activities, documents, quotes, opportunities, tickets) by their moment."""
+    from polycrm.core import history
+
+    events: list[TimelineEvent] = []
+    group: list[Any] = []
+
+    def close() -> None:
+        if group:
+            first = group[0]
+            events.append(TimelineEvent(first.created_at, "changed", user_id=first.user_id, source=first.source,
+                                        changes=tuple((c.field, c.old_value, c.new_value) for c in reversed(group))))
+            group.clear()
+
+    for change in history.of_record(ws, model, record.id, limit=limit * 5):
+        if group and (change.created_at, change.user_id, change.source) != (
+                group[0].created_at, group[0].user_id, group[0].source):
+            close()
+        group.append(change)
+    close()
+    events.append(TimelineEvent(record.created_at, "created"))
+    for item in related:
+        kind = type(item).__tablename__
+        if isinstance(item, Activity):
+            moment = item.start or (dt.datetime.combine(item.date, dt.time()) if item.date else item.created_at)
+            title = item.description or ""
+        elif isinstance(item, Document):
+            moment, title = item.created_at, item.title or item.filename or ""
+        elif isinstance(item, Quote):
+            moment, title = item.created_at, " ".join(x for x in (item.number, item.title) if x)
+        else:
+            moment, title = item.created_at, getattr(item, "title", "") or ""
+        events.append(TimelineEvent(moment, kind, title, item.id, getattr(item, "user_id", None)))
+    events.sort(key=lambda e: e.moment or dt.datetime.min, reverse=True)
+    return events[:limit]
 
 
 def customer_documents(ws: Workspace, customer_id: int) -> list[Document]:
@@ -255,8 +314,11 @@ def customer_overview(ws: Workspace, customer_id: Any, limit: int = 50) -> Custo
     parent = ws.get(Customer, customer.parent_id) if customer.parent_id else None
     if parent is not None and parent.deleted:
         parent = None
+    opportunities_ = every(ws, Opportunity, of_customer, sort=NEWEST_FIRST, limit=limit)
+    tickets = every(ws, Ticket, of_customer, sort=NEWEST_FIRST, limit=limit)
     return CustomerOverview(
-        customer, parent, contacts, activities, customer_documents(ws, customer.id)[:limit], quotes, children
+        customer, parent, contacts, activities, customer_documents(ws, customer.id)[:limit], quotes, children,
+        opportunities_, tickets,
     )
 
 

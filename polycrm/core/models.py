@@ -689,3 +689,4 @@ ENTITIES: dict[str, type[TenantScoped]] = {
 from polycrm.sandbox import models as _sandbox_models  # noqa: E402,F401  (the sandbox's own tables)
 from polycrm.platform import models as _platform_models  # noqa: E402,F401  (the integration platform's tables)
 from polycrm.core import throttle as _throttle  # noqa: E402,F401  (login_throttle)
+from polycrm.core import history as _history  # noqa: E402,F401  (field_change: field-level history)

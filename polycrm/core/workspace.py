@@ -55,6 +55,8 @@ class Workspace:
         self.session: Session = db.session()
         self.session.info["tenant_id"] = tenant_id
         self.session.info["write"] = write
+        # Who acts, for the field-level history (core.history).
+        self.session.info["user_id"] = user_id
         self._recent: deque[TenantScoped] = deque(maxlen=RECENT_ROWS)
         self._turns: write_turns.WriteTurns | None = None
         self._release_turn = None

@@ -190,6 +190,7 @@ class Web:
         principal = Principal(principal.tenant_id, principal.user_id)
         with self.rt.workspace(principal, write=writing) as ws:
             ctx.ws = ws
+            ws.session.info["source"] = "web"  # changes made here show as made on a web page
             ctx.user = signin.active_user(ws, principal.user_id)
             if ctx.user is None:
                 ctx.session.clear()

@@ -15,6 +15,7 @@ from polycrm.core import calls
 from polycrm.core import sales
 from polycrm.core import products
 from polycrm.core import contacts
+from polycrm.core import history
 from polycrm.core.auth import (
     CENTIA_TOKEN,
     CIRRUS_BEARER,
@@ -208,7 +209,23 @@ def customer_detail(ctx: Ctx) -> Response:
     # The street is shown with its house number, letter and interior number, as one line.
     addresses = [(kind, {**address, "street": customers.street_line(address)}) for kind in customers.ADDRESS_KINDS
                  if (address := (c.addresses or {}).get(kind))]
-    return ctx.render("customer.html", c=c, view=view, n=n, n_act=n_act, n_quote=n_quote, addresses=addresses)
+    events = browse.timeline(ctx.ws, Customer, c, related=[*view.activities, *view.documents, *view.quotes,
+                                                          *view.opportunities, *view.tickets])
+    n_more = display_names(ctx, [*view.opportunities, *view.tickets, *events],
+                           {"lookup": ("stage_id", "priority_id"), "user": ("user_id",)})
+    return ctx.render("customer.html", c=c, view=view, n=n, n_act=n_act, n_quote=n_quote, addresses=addresses,
+                      events=events, n_more=n_more, field_labels=CUSTOMER_FIELD_LABELS,
+                      sources=history.SOURCE_LABELS, event_links=EVENT_LINKS)
+
+
+# core path -> the label a person knows it by (the form's), for the timeline.
+CUSTOMER_FIELD_LABELS = {
+    **{f.path: (f"{f.group}: {f.label}" if f.group and f.group.endswith("address") else f.label)
+       for f in CUSTOMER_FIELDS},
+    "deleted": "Deleted", "addresses.visiting.street": "Visiting address: Street",
+}
+EVENT_LINKS = {"activity": None, "document": "/documents/{id}/download", "quote": "/quotes/{id}",
+               "opportunity": None, "ticket": None}
 
 
 def _form_field(fields: Sequence[Field], path: str | None) -> str:

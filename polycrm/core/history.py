@@ -1,0 +1,144 @@
+"""Field-level history: who changed which field of a record, when, old -> new, through what.
+
+Every flush of a unit of work records, for each changed main record
+(:data:`TRACKED`), one :class:`FieldChange` row per field whose value really
+changed: the column (a JSON column part by part, ``addresses.visiting.city``),
+the old and new value as text, the acting user, the moment (the record's new
+``changed_at``) and the source: ``web`` for the web pages, else the API the
+request's credential belongs to (``microbizz``, ``cirrus``, ``centia``), else
+``core`` (the command line, fixtures). It is a session event, so every service
+and every API records the same way without doing anything.
+
+Creating a record writes no rows (the record's own ``created_at`` says when;
+a bulk load stays one insert per record); a soft delete is the change of
+``deleted`` to true. Derived fields (folded names, search text) and the
+timestamps are not recorded.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Index, Integer, String, Text, event, inspect, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from polycrm.core.models import (
+    Activity, Contact, Credential, Customer, Opportunity, Order, Product, Quote, TenantScoped, Ticket, utcnow,
+)
+
+# Values longer than this are cut (with an ellipsis) in the history.
+VALUE_MAX = 1000
+TRACKED: tuple[type[TenantScoped], ...] = (Customer, Contact, Product, Activity, Opportunity, Quote, Order, Ticket)
+_TRACKED_NAMES = {m.__tablename__ for m in TRACKED}
+NOT_RECORDED = {"id", "tenant_id", "created_at", "changed_at", "search_text", "name_folded"}
+# credential kind prefix -> source
+SOURCES = {"microbizz": "microbizz", "cirrus": "cirrus", "centia": "centia"}
+SOURCE_LABELS = {"web": "web page", "microbizz": "Microbizz API", "cirrus": "Cirrus API", "centia": "centiaCRM API",
+                 "core": "command line or import"}
+
+
+class FieldChange(TenantScoped):
+    """One changed field of one record (see the module docstring)."""
+
+    __tablename__ = "field_change"
+    __table_args__ = (Index("ix_field_change_record", "tenant_id", "entity", "record_id", "id"),)
+    entity: Mapped[str] = mapped_column(String(40))
+    record_id: Mapped[int] = mapped_column(Integer)
+    user_id: Mapped[int | None] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(String(40))
+    field: Mapped[str] = mapped_column(String(255))
+    old_value: Mapped[str | None] = mapped_column(Text)
+    new_value: Mapped[str | None] = mapped_column(Text)
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, Decimal):
+        text = f"{value.normalize():f}" if value == value.to_integral() else f"{value:f}".rstrip("0")
+    elif isinstance(value, (dt.date, dt.datetime)):
+        text = value.isoformat()
+    elif isinstance(value, (list, tuple)):
+        text = json.dumps(value, ensure_ascii=False, default=str)
+    else:
+        text = str(value)
+    return text if len(text) <= VALUE_MAX else text[:VALUE_MAX - 1] + "…"
+
+
+def _flat(value: Any, prefix: str) -> dict[str, Any]:
+    """A JSON value as dotted paths to its leaves (``{"a": {"b": 1}}`` -> ``{"x.a.b": 1}``)."""
+    if isinstance(value, Mapping):
+        out: dict[str, Any] = {}
+        for key, inner in value.items():
+            out.update(_flat(inner, f"{prefix}.{key}"))
+        return out
+    return {prefix: value}
+
+
+def changed_fields(obj: TenantScoped) -> list[tuple[str, Any, Any]]:
+    """(field, old, new) of each really changed field of a dirty row."""
+    state = inspect(obj)
+    found: list[tuple[str, Any, Any]] = []
+    for attr in state.mapper.column_attrs:
+        key = attr.key
+        if key in NOT_RECORDED:
+            continue
+        history = state.attrs[key].history
+        if not history.has_changes():
+            continue
+        old = history.deleted[0] if history.deleted else None
+        new = history.added[0] if history.added else None
+        if isinstance(old, Mapping) or isinstance(new, Mapping):
+            before, after = _flat(old or {}, key), _flat(new or {}, key)
+            for path in sorted(set(before) | set(after)):
+                if before.get(path) != after.get(path):
+                    found.append((path, before.get(path), after.get(path)))
+        elif old != new:
+            found.append((key, old, new))
+    return found
+
+
+def _source(session: Session) -> str:
+    info = session.info
+    if "source" not in info:
+        source = "core"
+        credential_id = info.get("credential_id")
+        if credential_id:
+            kind = session.execute(select(Credential.kind).where(Credential.id == credential_id)).scalar()
+            source = SOURCES.get(str(kind or "").partition(".")[0], str(kind or "core"))
+        info["source"] = source
+    return info["source"]
+
+
+@event.listens_for(Session, "before_flush")
+def _record_changes(session: Session, _ctx, _instances) -> None:
+    dirty = [o for o in session.dirty if type(o).__tablename__ in _TRACKED_NAMES and o.id is not None]
+    if not dirty:
+        return
+    now = utcnow()
+    user_id = session.info.get("user_id")
+    for obj in dirty:
+        fields = changed_fields(obj)
+        if not fields:
+            continue
+        source = _source(session)
+        for name, old, new in fields:
+            session.add(FieldChange(
+                tenant_id=obj.tenant_id, entity=type(obj).__tablename__, record_id=obj.id, user_id=user_id,
+                source=source, field=name[:255], old_value=_text(old), new_value=_text(new),
+                created_at=now, changed_at=now, deleted=False, extra={},
+            ))
+
+
+def of_record(ws: Any, model: type[TenantScoped], record_id: int, limit: int = 200) -> list[FieldChange]:
+    """A record's field changes, newest first (tenant-scoped like every query)."""
+    stmt = (select(FieldChange)
+            .where(FieldChange.entity == model.__tablename__, FieldChange.record_id == record_id)
+            .order_by(FieldChange.id.desc()).limit(limit))
+    return ws.scalars(stmt)
