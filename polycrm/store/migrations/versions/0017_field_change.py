@@ -1,7 +1,7 @@
 """field_change: field-level history of the main records
 
-Revision ID: 0015
-Revises: 0014
+Revision ID: 0017
+Revises: 0016
 Create Date: 2026-12-02 16:10:00
 
 One row per changed field of a customer, contact, product, activity,
@@ -11,8 +11,8 @@ API or page (polycrm/core/history.py, docs/web.md).
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0015'
-down_revision = '0014'
+revision = '0017'
+down_revision = '0016'
 branch_labels = None
 depends_on = None
 
