@@ -31,6 +31,7 @@ from polycrm.core.query import Page
 from polycrm.web import forms, lists
 from polycrm.web.forms import Field
 from polycrm.web.handler import Ctx
+from polycrm.platform import pages as platform_pages
 
 PER_PAGE = 25
 
@@ -213,9 +214,12 @@ def customer_detail(ctx: Ctx) -> Response:
                                                           *view.opportunities, *view.tickets])
     n_more = display_names(ctx, [*view.opportunities, *view.tickets, *events],
                            {"lookup": ("stage_id", "priority_id"), "user": ("user_id",)})
-    return ctx.render("customer.html", c=c, view=view, n=n, n_act=n_act, n_quote=n_quote, addresses=addresses,
-                      events=events, n_more=n_more, field_labels=CUSTOMER_FIELD_LABELS,
-                      sources=history.SOURCE_LABELS, event_links=EVENT_LINKS)
+    # Connected Microbizz apps' customer tabs (polycrm/platform/pages.py).
+    tabs = platform_pages.customer_tabs(ctx, c)
+    response = ctx.render("customer.html", c=c, view=view, n=n, n_act=n_act, n_quote=n_quote, addresses=addresses,
+                          events=events, n_more=n_more, field_labels=CUSTOMER_FIELD_LABELS,
+                          sources=history.SOURCE_LABELS, event_links=EVENT_LINKS, app_tabs=tabs)
+    return platform_pages.allow_frames(response, tabs)
 
 
 # core path -> the label a person knows it by (the form's), for the timeline.

@@ -234,3 +234,100 @@ def test_get_person_by_email_and_todos(client, runtime, tenant):
     assert [(t["title"], t["personid"], t["done"]) for t in todos] == [("Call Ann back", ann["id"], 0)]
     assert mb.call("GetTodosByPersonID", personid=999999)["todos"] == []
     assert mb.fail("GetTodosByPersonID") == "Missing field: personid"
+
+
+# -- the web pages ------------------------------------------------------------------------------
+def _csrf(html: str) -> str:
+    import re
+
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+def test_appconnect_sends_a_visitor_to_sign_in_first(app, runtime, tenant, app_server):
+    from urllib.parse import unquote
+
+    from starlette.testclient import TestClient
+
+    register(runtime, tenant)
+    visitor = TestClient(app, follow_redirects=False)
+    entry = visitor.post("/appconnect/", data={"request": request(app_server)})
+    assert entry.status_code == 303 and entry.headers["location"].startswith("/appconnect/consent?request=")
+    consent = visitor.get(entry.headers["location"])
+    assert consent.status_code == 303
+    assert unquote(consent.headers["location"]).startswith("/signin?next=/appconnect/consent?request=")
+    missing = visitor.get("/appconnect/")
+    assert missing.status_code == 400 and "The request field is missing." in missing.text
+
+
+def test_appconnect_consent_then_connect_through_the_web(client, app, runtime, tenant, app_server):
+    register(runtime, tenant)
+    web = Web(app, tenant)
+    entry = web.client.get("/appconnect/", params={"request": request(app_server)})
+    consent = web.client.get(entry.headers["location"])
+    assert consent.status_code == 200
+    assert "Connect Demo App" in consent.text and "customer/event_customer_change" in consent.text
+    assert app_server.url("/done").rsplit("/", 1)[0] in consent.headers["content-security-policy"]
+    done = web.client.post("/appconnect/confirm", data={"csrf_token": _csrf(consent.text), "request": request(app_server)})
+    assert done.status_code == 303 and done.headers["location"] == app_server.url("/done")
+    token = app_server.wait_for(1, "/negotiate")[0].form["accesstoken"]
+    sent = app_server.received[0].form
+    assert sent["endpoint"] == "http://testserver/api/endpoint.php"
+    assert MB(client, tenant, **token_auth(tenant, token)).call("Echo", text="x")["answer"] == "x"
+    # The apps page lists it and disconnects it: the token stops working.
+    page = web.client.get("/api-access/apps")
+    assert "Demo App" in page.text and "customer/event_customer_change" in page.text
+    with system_session(runtime.db) as session:
+        connection_id = session.scalars(select(AppConnection.id).where(AppConnection.tenant_id == tenant["tenant_id"])).one()
+    gone = web.client.post(f"/api-access/apps/connections/{connection_id}/disconnect", data={"csrf_token": _csrf(page.text)})
+    assert gone.status_code == 303
+    body = post_envelope(client, {**token_auth(tenant, token), "commands": [{"command": "Echo"}]})
+    assert_envelope_failure(body, "Access denied: invalid accesstoken")
+    again = web.client.post(f"/api-access/apps/connections/{connection_id}/disconnect", data={"csrf_token": _csrf(page.text)})
+    assert again.status_code == 404 and f"app connection {connection_id} not found" in again.text
+
+
+def test_appconnect_wrong_answer_shows_an_error_and_stores_nothing(app, runtime, tenant, app_server):
+    register(runtime, tenant)
+    app_server.secret = "wrong"
+    web = Web(app, tenant)
+    consent = web.client.get("/appconnect/consent", params={"request": request(app_server)})
+    done = web.client.post("/appconnect/confirm", data={"csrf_token": _csrf(consent.text), "request": request(app_server)})
+    assert done.status_code == 400 and "the app&#39;s answer to the challenge is wrong" in done.text
+    forged = web.client.post("/appconnect/confirm", data={"csrf_token": "forged", "request": request(app_server)})
+    assert forged.status_code == 403
+    unknown = web.client.get("/appconnect/consent", params={"request": request(app_server, "nope")})
+    assert unknown.status_code == 400 and "no app with publicid &#39;nope&#39; is registered" in unknown.text
+    with system_session(runtime.db) as session:
+        assert session.scalars(select(AppConnection).where(AppConnection.tenant_id == tenant["tenant_id"])).first() is None
+
+
+def test_apps_page_registers_an_app(app, runtime, tenant):
+    web = Web(app, tenant)
+    refused = web.post_form("/api-access/apps", {"publicid": "", "secret": "s", "title": ""})
+    assert refused.status_code == 400 and "publicid must be 1 to 100 characters" in refused.text
+    made = web.post_form("/api-access/apps", {"publicid": "web-app", "secret": "s", "title": "Web App"})
+    assert made.status_code == 303
+    assert "web-app" in web.client.get("/api-access/apps").text
+    twice = web.post_form("/api-access/apps", {"publicid": "web-app", "secret": "s", "title": ""})
+    assert twice.status_code == 400 and "already registered" in twice.text
+
+
+def test_customer_page_shows_app_tabs_whose_token_validates(client, app, runtime, tenant, app_server):
+    import html
+    import re
+    from urllib.parse import parse_qs, urlsplit
+
+    register(runtime, tenant)
+    token = connect(runtime, tenant, app_server)
+    customer = MB(client, tenant).customer(name="Tabbed", customernumber="T-1")
+    web = Web(app, tenant)
+    page = web.client.get(f"/customers/{customer['id']}")
+    assert page.status_code == 200
+    src = html.unescape(re.search(r'<iframe src="([^"]+)" title="Demo tab"', page.text).group(1))
+    assert src.startswith(app_server.url("/tab") + "?")
+    query = {k: v[0] for k, v in parse_qs(urlsplit(src).query).items()}
+    assert set(query) == {"sessiontoken", "accesstoken", "contract", "id", "customernumber"}
+    assert (query["accesstoken"], query["id"], query["customernumber"]) == (token, str(customer["id"]), "T-1")
+    assert "frame-src " + app_server.url("/").rstrip("/") in page.headers["content-security-policy"]
+    result = MB(client, tenant, **token_auth(tenant, token)).call("ValidateSessionToken", sessiontoken=query["sessiontoken"])
+    assert (result["result"], result["userid"]) == (1, tenant["user_id"])
