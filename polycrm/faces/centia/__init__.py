@@ -26,6 +26,18 @@ def routes(rt: Any) -> list:
     # The bare form takes POST only, so the web pages' GET lists at the same
     # paths (/contacts, /products, ...) stay reachable.
     bare = ("/{module:centia_module}", "/{module:centia_module}/")
-    return [Route(path, api.endpoint, methods=["GET", "POST"]) for path in prefixed] + [
+    import orjson
+    from starlette.responses import Response
+
+    from polycrm.faces.centia.schema import document
+
+    schema = orjson.dumps(document())
+
+    async def schema_json(_request):
+        return Response(schema, media_type="application/json")
+
+    # Before the module routes, which would take "schema.json" for a module name.
+    return [Route("/api/v1/schema.json", schema_json, methods=["GET"])] + [
+        Route(path, api.endpoint, methods=["GET", "POST"]) for path in prefixed] + [
         Route(path, api.endpoint, methods=["POST"]) for path in bare
     ]

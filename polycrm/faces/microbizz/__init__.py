@@ -13,4 +13,16 @@ def routes(rt) -> list:
     async def endpoint(request):
         return await api(request)
 
-    return [Route("/api/endpoint.php", endpoint, methods=["GET", "POST"])]
+    from starlette.responses import Response
+
+    from polycrm.faces.microbizz.schema import document
+
+    import orjson
+
+    schema = orjson.dumps(document())
+
+    async def schema_json(_request):
+        return Response(schema, media_type="application/json")
+
+    return [Route("/api/endpoint.php", endpoint, methods=["GET", "POST"]),
+            Route("/api/schema.json", schema_json, methods=["GET"])]
