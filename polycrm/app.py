@@ -17,6 +17,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     from polycrm.faces import centia, cirrus, microbizz
     from polycrm import platform, web
     from polycrm.sandbox import http as sandbox_http
+    from polycrm.sandbox import pages as sandbox_pages
 
     rt = Runtime.from_settings(settings, db)
     routes = [
@@ -26,6 +27,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         *platform.routes(rt),
         *web.routes(rt),
         *sandbox_http.routes(rt),
+        *sandbox_pages.routes(rt),
     ]
 
     @contextlib.asynccontextmanager

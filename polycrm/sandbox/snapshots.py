@@ -31,10 +31,12 @@ from sqlalchemy.exc import IntegrityError
 from polycrm.core import auth
 from polycrm.core.errors import Conflict, Invalid, NotFound
 from polycrm.core.models import Base, Tenant, utcnow
+from polycrm.core.signin import WEB_SESSION
 from polycrm.sandbox.admin import ADMIN_KEY
 from polycrm.sandbox.models import Snapshot
 from polycrm.store.engine import Database
 
+KEPT_CREDENTIALS = (ADMIN_KEY, WEB_SESSION)
 INITIAL = "initial"
 USER = "user"
 # Reset targets that are not snapshot names.
@@ -59,8 +61,10 @@ def tenant_tables() -> list[Table]:
 def _scope(table: Table, tenant_id: int):
     where = table.c.tenant_id == tenant_id
     if table.name == "credential":
-        # The admin key stays as it is through every restore and reset.
-        where = where & (table.c.kind != ADMIN_KEY)
+        # The admin key and web sign-ins stay as they are through every restore
+        # and reset: the developer is not locked out of the admin API or signed
+        # out of the pages that restored.
+        where = where & table.c.kind.not_in(KEPT_CREDENTIALS)
     return where
 
 
