@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 from pathlib import Path
 from typing import Optional
@@ -63,6 +64,9 @@ def serve(
     from polycrm.core import demo as demo_tenant
 
     rt = _runtime(database)
+    if demo:
+        # The demo is a local sandbox: its webhooks and apps may live on this machine.
+        os.environ.setdefault("POLYCRM_WEBHOOK_ALLOW_PRIVATE", "1")
     if demo and demo_tenant.ensure(rt.db, rt.blobs):
         typer.echo("created the demo tenant (Microbizz contract 1000, apikey demo-apikey, user demo/demo)", err=True)
     app = create_app(rt.settings, rt.db)

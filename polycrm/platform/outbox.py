@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import weakref
 from decimal import Decimal
 from typing import Any
 
@@ -99,14 +100,22 @@ def _history_changes(obj: Any) -> dict[str, list[Any]]:
     return changes
 
 
+_HAS_TABLES: "weakref.WeakSet[Any]" = weakref.WeakSet()
+
+
 def _tenant_hooked(session: Session, tenant_id: int) -> bool:
     hooked = session.info.setdefault(_HOOKED, {})
     if tenant_id not in hooked:
         # A database still below the platform's migration (a migration's own
         # test writing rows at an older revision) has no hooks to record for.
-        if not inspect(session.connection()).has_table(Webhook.__tablename__):
-            hooked[tenant_id] = False
-            return False
+        # Once an engine's database has the table it keeps it (asking costs
+        # more than the write it guards), so only the answer "yes" is kept.
+        engine = session.get_bind()
+        if engine not in _HAS_TABLES:
+            if not inspect(session.connection()).has_table(Webhook.__tablename__):
+                hooked[tenant_id] = False
+                return False
+            _HAS_TABLES.add(engine)
         found = session.execute(
             select(Webhook.id).where(Webhook.tenant_id == tenant_id, Webhook.active.is_(True)).limit(1)
         ).first()
