@@ -152,3 +152,28 @@ def test_concurrent_updates_of_json_keys_lose_no_acknowledged_write(runtime, ten
     assert {f"client{i}_{n}" for i in range(CLIENTS) for n in range(WRITES_EACH)} <= set(extra)
     for i in range(CLIENTS):
         assert {f"street{n}" for n in range(WRITES_EACH)} <= set(addresses[kinds[i % len(kinds)]])
+
+
+# -- property-based: whatever number comes first and however many clients race --------
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from tests.conftest import new_tenant  # noqa: E402
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(explicit=st.integers(1, 99_999), clients=st.integers(2, 6), deleted=st.booleans())
+def test_racing_automatic_quote_numbers_follow_the_highest_one(runtime, explicit, clients, deleted):
+    """After an explicit ``Q-<n>`` (live or deleted), racing clients get ``n+1 .. n+clients``, each once."""
+    tenant = new_tenant(runtime)
+    with ws_of(runtime, tenant) as ws:
+        quotes.create(ws, {"number": f"Q-{explicit:05d}", "deleted": deleted})
+    got: list[str] = []
+
+    def work(_i: int) -> None:
+        with ws_of(runtime, tenant) as ws:
+            got.append(quotes.create(ws, {}).number)
+
+    run_clients(work, clients)
+    assert sorted(got, key=lambda number: int(number[2:])) == [
+        f"Q-{n:05d}" for n in range(explicit + 1, explicit + clients + 1)]
