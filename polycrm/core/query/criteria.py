@@ -42,6 +42,7 @@ from sqlalchemy import DateTime, and_, false, or_, select, true
 from polycrm.core.models import CustomValue, Link, TenantScoped
 from polycrm.core.query.fulltext import contains, fulltext
 from polycrm.core.query.paths import Criterion, column, entity_kind, is_text, like, same_text
+from polycrm.core.query.prefix import prefix_condition
 
 
 @dataclass(frozen=True)
@@ -78,7 +79,9 @@ def condition(model: type[TenantScoped], crit: Criterion) -> Any:
             return same_text(expr, value)
         return expr == value
     if op == "like":
-        return like(expr, str(value))
+        matched = like(expr, str(value))
+        prefix = prefix_condition(model, crit.path, str(value))
+        return matched if prefix is None else and_(prefix, matched)
     if op == "in":
         ids = [int(v) for v in value]
         return expr.in_(ids) if ids else false()
