@@ -50,3 +50,13 @@ def limits_middleware(rt: Runtime) -> Middleware:
     microbizz = MicrobizzAPI(rt)
     return Middleware(LimitsMiddleware, settings=rt.settings,
                       refusal=refusal_for(rt.settings, lambda _status, msg: microbizz.failure(f"Invalid request: {msg[:1].lower()}{msg[1:]}")))
+
+
+def worker_app() -> Starlette:
+    """The app of one process of ``polycrm serve --workers N`` (uvicorn's factory):
+    settings from the environment the command set, migrations already applied."""
+    from polycrm.cli import _tune_garbage_collector
+
+    app = create_app()
+    _tune_garbage_collector()
+    return app

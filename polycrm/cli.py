@@ -56,8 +56,12 @@ def serve(
     port: int = typer.Option(8000, help="Port to listen on."),
     database: Optional[str] = DATABASE_OPTION,
     demo: bool = typer.Option(False, "--demo", help="Make sure the demo tenant with sample data exists."),
+    workers: int = typer.Option(1, "--workers", min=1,
+                                help="Server processes sharing the port; every piece of state is in the database."),
 ) -> None:
     """Run the server."""
+    import os
+
     import uvicorn
 
     from polycrm.app import create_app
@@ -69,10 +73,19 @@ def serve(
         os.environ.setdefault("POLYCRM_WEBHOOK_ALLOW_PRIVATE", "1")
     if demo and demo_tenant.ensure(rt.db, rt.blobs):
         typer.echo("created the demo tenant (Microbizz contract 1000, apikey demo-apikey, user demo/demo)", err=True)
-    app = create_app(rt.settings, rt.db)
-    _tune_garbage_collector()
     from polycrm.http_limits import uvicorn_options
 
+    if workers > 1:
+        # Each worker process builds its own app from the environment (docs/deployment.md):
+        # point them at the database and data folder this process resolved and migrated.
+        os.environ["POLYCRM_DATABASE_URL"] = rt.settings.resolved_database_url()
+        os.environ["POLYCRM_DATA_DIR"] = str(rt.settings.data_dir.resolve())
+        rt.db.dispose()
+        uvicorn.run("polycrm.app:worker_app", factory=True, workers=workers, host=host, port=port,
+                    log_level="info", **uvicorn_options(rt.settings))
+        return
+    app = create_app(rt.settings, rt.db)
+    _tune_garbage_collector()
     uvicorn.run(app, host=host, port=port, log_level="info", **uvicorn_options(rt.settings))
 
 
