@@ -81,12 +81,41 @@ def serve(
         os.environ["POLYCRM_DATABASE_URL"] = rt.settings.resolved_database_url()
         os.environ["POLYCRM_DATA_DIR"] = str(rt.settings.data_dir.resolve())
         rt.db.dispose()
-        uvicorn.run("polycrm.app:worker_app", factory=True, workers=workers, host=host, port=port,
-                    log_level="info", **uvicorn_options(rt.settings))
+        _serve_workers(workers, host, port, uvicorn_options(rt.settings))
         return
     app = create_app(rt.settings, rt.db)
     _tune_garbage_collector()
     uvicorn.run(app, host=host, port=port, log_level="info", **uvicorn_options(rt.settings))
+
+
+def _serve_workers(workers: int, host: str, port: int, options: dict) -> None:
+    """uvicorn's process manager over a listening socket made here.
+
+    ``uvicorn.run(workers=N)`` binds ``socket.socket(family)``, whose protocol
+    number is 0; asyncio then leaves TCP_NODELAY off on the connections it
+    accepts (it sets it only for sockets that say IPPROTO_TCP), and every
+    response on a kept-alive connection waited about 40 ms for the client's
+    delayed ACK (measured: 48 ms a request with 2 workers, 15 ms with 1). A
+    socket made with the protocol given gets TCP_NODELAY like a single
+    server's connections."""
+    import socket
+
+    import uvicorn
+    from uvicorn.supervisors import Multiprocess
+
+    config = uvicorn.Config("polycrm.app:worker_app", factory=True, workers=workers, host=host, port=port,
+                            log_level="info", **options)
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        typer.echo(f"error: cannot listen on {host}:{port}: {exc.strerror}", err=True)
+        raise typer.Exit(1) from None
+    sock.set_inheritable(True)
+    typer.echo(f"polycrm: {workers} worker processes on http://{host}:{sock.getsockname()[1]}", err=True)
+    Multiprocess(config, sockets=[sock]).run()
 
 
 def _tune_garbage_collector() -> None:
