@@ -50,7 +50,7 @@ def test_cirrus_lists_a_name_prefix_page(client, named):
 
 def test_sqlite_reads_a_name_prefix_through_the_name_index(runtime, named):
     if not runtime.db.is_sqlite:
-        pytest.skip("PostgreSQL plans by its statistics (ix_customer_name_prefix, migration 0014)")
+        pytest.skip("PostgreSQL plans by its statistics (ix_customer_name_prefix, migration 0018)")
     stmt = select(Customer.id).where(Customer.tenant_id == named["tenant_id"],
                                      q.condition(Customer, q.Criterion("like", "name", "Company 99%")))
     with runtime.db.engine.connect() as conn:

@@ -18,7 +18,7 @@ with the unchanged ``LIKE``, that an index serves:
   keeps; then no range is added). The ``LIKE`` then decides exactly as before.
 - PostgreSQL: ``lower(name) LIKE lower(:pattern)``, which the expression index
   ``ix_customer_name_prefix (tenant_id, lower(name) text_pattern_ops)``
-  (migration 0014) serves as a range; in a UTF-8 database ``ILIKE`` is
+  (migration 0018) serves as a range; in a UTF-8 database ``ILIKE`` is
   itself ``lower(a) LIKE lower(b)``, so it selects exactly the same rows.
 """
 

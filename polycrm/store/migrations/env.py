@@ -9,12 +9,12 @@ from polycrm.store.engine import FTS_TABLES
 config = context.config
 target_metadata = Base.metadata
 
-# Search indexes made by hand in 0002, 0008 and 0014 (dialect-specific, not in the
+# Search indexes made by hand in 0002, 0008 and 0018 (dialect-specific, not in the
 # models): the SQLite FTS5 tables with their shadow tables, and the PostgreSQL GIN indexes.
 HAND_MADE_TABLES = FTS_TABLES
 HAND_MADE_INDEXES = frozenset({
     "ix_customer_search_trgm", "ix_contact_search_trgm", "ix_product_search_trgm",
-    "ix_customer_name_prefix",  # 0014, PostgreSQL only
+    "ix_customer_name_prefix",  # 0018, PostgreSQL only
 })
 
 

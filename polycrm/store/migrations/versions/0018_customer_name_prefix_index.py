@@ -1,7 +1,7 @@
 """customer: an index for name prefix filters on PostgreSQL
 
-Revision ID: 0014
-Revises: 0013
+Revision ID: 0018
+Revises: 0017
 Create Date: 2026-12-02 16:10:00
 
 ``name=Company 99%`` (a Cirrus account list filter) is a case-insensitive
@@ -17,8 +17,8 @@ the models; ``env.py`` keeps autogenerate away from it.
 """
 from alembic import op
 
-revision = '0014'
-down_revision = '0013'
+revision = '0018'
+down_revision = '0017'
 branch_labels = None
 depends_on = None
 
