@@ -28,7 +28,7 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from sqlalchemy import and_, exists, select, text, update
+from sqlalchemy import and_, delete, exists, select, text, update
 from sqlalchemy.orm import Session, aliased
 
 from polycrm.core.errors import Invalid
@@ -65,6 +65,14 @@ def retry_base_s() -> float:
 
 def max_attempts() -> int:
     return max(6, int(os.environ.get("POLYCRM_WEBHOOK_ATTEMPTS", "8")))
+
+
+def log_days() -> float:
+    return float(os.environ.get("POLYCRM_WEBHOOK_LOG_DAYS", "30"))
+
+
+# How often a delivery thread prunes the outbox and the delivery log.
+PRUNE_EVERY = dt.timedelta(hours=1)
 
 
 def poll_s() -> float:
@@ -116,6 +124,7 @@ class Deliverer:
         self.sender = sender
         # The Microbizz face's local time, for the dates in app event hooks.
         self.timezone = timezone
+        self._pruned_at: dt.datetime | None = None
 
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[Session]:
@@ -275,11 +284,33 @@ class Deliverer:
             self.record(delivery_id, status, excerpt)
         return len(claimed)
 
+    def prune(self, now: dt.datetime | None = None) -> tuple[int, int]:
+        """Forget fanned-out events older than a day and finished deliveries older
+        than ``POLYCRM_WEBHOOK_LOG_DAYS`` (the log's reach); returns both counts."""
+        now = now or utcnow()
+        with self._transaction() as session:
+            events = session.execute(
+                delete(OutboxEvent).where(
+                    OutboxEvent.dispatched.is_(True), OutboxEvent.created_at < now - dt.timedelta(days=1)
+                )
+            ).rowcount
+            logged = session.execute(
+                delete(WebhookDelivery).where(
+                    WebhookDelivery.status != "pending",
+                    WebhookDelivery.created_at < now - dt.timedelta(days=log_days()),
+                )
+            ).rowcount
+        return events, logged
+
     def run_pass(self) -> None:
         while self.fan_out():
             pass
         while self.send_due():
             pass
+        now = utcnow()
+        if self._pruned_at is None or now - self._pruned_at >= PRUNE_EVERY:
+            self._pruned_at = now
+            self.prune(now)
 
 
 class DeliveryThread(threading.Thread):

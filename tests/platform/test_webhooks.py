@@ -376,3 +376,24 @@ def test_web_page_adds_a_hook_shows_the_log_and_resends(app, client, runtime, te
     gone = web.client.post(f"/api-access/webhooks/{hook_id}/remove", data={"csrf_token": token})
     assert gone.status_code == 303
     assert cli_json(runtime, "webhook", "list", "--tenant", tenant["tenant"], "--json") == []
+
+
+def test_prune_forgets_old_events_and_finished_deliveries(client, runtime, tenant, receiver):
+    import datetime as dt
+
+    from polycrm.core.models import utcnow
+    from polycrm.platform.delivery import Deliverer
+    from polycrm.platform.models import WebhookDelivery
+
+    add_hook(runtime, tenant, receiver.url(), "polycrm")
+    MB(client, tenant).customer(name="Old news")
+    wait_log(runtime, tenant, lambda rows: rows and rows[0]["status"] == "delivered")
+    deliverer = Deliverer(runtime.db)
+    assert deliverer.prune(utcnow()) == (0, 0)  # nothing is old yet
+    later = utcnow() + dt.timedelta(days=31)
+    events, logged = deliverer.prune(later)
+    assert events >= 1 and logged >= 1
+    with system_session(runtime.db) as session:
+        mine = select(WebhookDelivery).where(WebhookDelivery.tenant_id == tenant["tenant_id"])
+        assert session.scalars(mine).first() is None
+        assert session.scalars(select(OutboxEvent).where(OutboxEvent.tenant_id == tenant["tenant_id"])).first() is None
