@@ -211,10 +211,14 @@ class CustomerBatches:
         if self._fts_trigger is not None:
             self.ws.session.connection().exec_driver_sql(self._fts_trigger)
             self._fts_trigger = None
+        self.release()
+
+    def release(self) -> None:
+        """Give the connection its page cache size back (it returns to a pool: a server's,
+        for the demo tenant); also after a failed load, whose rollback does not undo a PRAGMA."""
         if self._cache_size is not None:
-            # The connection goes back to the pool (a server's, for the demo tenant).
-            self.ws.session.connection().exec_driver_sql(f"PRAGMA cache_size = {int(self._cache_size)}")
-            self._cache_size = None
+            size, self._cache_size = int(self._cache_size), None
+            self.ws.session.connection().exec_driver_sql(f"PRAGMA cache_size = {size}")
 
     def _executemany(self, rows: list[dict[str, Any]]) -> None:
         conn = self.ws.session.connection()

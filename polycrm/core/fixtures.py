@@ -151,14 +151,20 @@ class Loader:
             if section not in present:
                 continue
             done = 0
-            for where, item in source.items(section):
-                with _at(where):
-                    self._entity(model, item, where)
-                done += 1
-                if self.progress is not None and done % PROGRESS_EVERY == 0:
-                    self.progress(section, done)
-            if model is Customer:
-                self.customers.finish()
+            try:
+                for where, item in source.items(section):
+                    with _at(where):
+                        self._entity(model, item, where)
+                    done += 1
+                    if self.progress is not None and done % PROGRESS_EVERY == 0:
+                        self.progress(section, done)
+                if model is Customer:
+                    self.customers.finish()
+            except BaseException:
+                if model is Customer:
+                    with contextlib.suppress(Exception):  # the load's own error is the one to report
+                        self.customers.release()
+                raise
             if done:
                 self.counts[section] = self.counts.get(section, 0) + done
             if self.progress is not None:

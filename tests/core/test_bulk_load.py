@@ -165,3 +165,17 @@ def test_a_csv_file_needs_an_entity(runtime, tenant, tmp_path):
     with pytest.raises(CoreError) as caught:
         fixture_files.open_source(path, None)
     assert caught.value.message == "c.csv: a CSV file needs --entity (e.g. --entity customers)"
+
+
+def test_a_failed_load_gives_the_connection_its_page_cache_back(runtime, tenant, tmp_path):
+    if not runtime.db.is_sqlite:
+        pytest.skip("the page cache is SQLite's")
+    path = tmp_path / "c.csv"
+    path.write_text("name,number\nA,1\nB,2\nC,3\nD,4\n,5\n")  # the first batch is written, then line 6 fails
+    with tenants.workspace(runtime.db, tenant["tenant"]) as ws:
+        before = ws.session.connection().exec_driver_sql("PRAGMA cache_size").scalar()
+        loader = fixtures.Loader(ws)
+        with pytest.raises(CoreError):
+            loader.load_source(fixture_files.open_source(path, "customers"))
+        assert ws.session.connection().exec_driver_sql("PRAGMA cache_size").scalar() == before
+        ws.rollback()
