@@ -122,6 +122,15 @@ def _parameters(operation: Operation) -> list[dict[str, Any]]:
     return params
 
 
+# polycrm's transport limits (docs/limits.md) answer every operation the
+# same way, so each one documents them.
+LIMIT_RESPONSES: dict[str, Any] = {
+    status: {"description": text, "content": {"application/json": {"schema": MESSAGE}}}
+    for status, text in (("413", "Request body too large"), ("414", "Request URL too long"),
+                         ("429", "Too many requests"), ("431", "Request headers too large"))
+}
+
+
 def document(operations: list[Operation], prefix: str) -> dict[str, Any]:
     paths: dict[str, dict[str, Any]] = {}
     for operation in sorted(operations, key=lambda o: o.n):
@@ -145,6 +154,7 @@ def document(operations: list[Operation], prefix: str) -> dict[str, Any]:
                                 "content": {"application/json": {"schema": ERRORS}}},
                         "409": {"description": "Conflicts with the current state",
                                 "content": {"application/json": {"schema": MESSAGE}}},
+                        **LIMIT_RESPONSES,
                     },
                 }
                 if op.get("deprecated"):
