@@ -32,9 +32,10 @@ from sqlalchemy import and_, delete, exists, select, text, update
 from sqlalchemy.orm import Session, aliased
 
 from polycrm.core.errors import Invalid
-from polycrm.core.models import utcnow
+from polycrm.core.models import Credential, utcnow
 from polycrm.core.workspace import Workspace
 from polycrm.platform import outbox, webhooks
+from polycrm.platform.apps import SESSION_TOKEN
 from polycrm.platform.models import OutboxEvent, Webhook, WebhookDelivery
 from polycrm.store.engine import Database
 
@@ -286,7 +287,8 @@ class Deliverer:
 
     def prune(self, now: dt.datetime | None = None) -> tuple[int, int]:
         """Forget fanned-out events older than a day and finished deliveries older
-        than ``POLYCRM_WEBHOOK_LOG_DAYS`` (the log's reach); returns both counts."""
+        than ``POLYCRM_WEBHOOK_LOG_DAYS`` (the log's reach); returns both counts.
+        Session tokens of interface hooks a day past their expiry go too."""
         now = now or utcnow()
         with self._transaction() as session:
             events = session.execute(
@@ -300,6 +302,10 @@ class Deliverer:
                     WebhookDelivery.created_at < now - dt.timedelta(days=log_days()),
                 )
             ).rowcount
+            # Interface-hook session tokens are made per page view: drop the expired ones.
+            session.execute(delete(Credential).where(
+                Credential.kind == SESSION_TOKEN, Credential.expires_at < now - dt.timedelta(days=1)
+            ))
         return events, logged
 
     def run_pass(self) -> None:

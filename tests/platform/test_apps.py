@@ -331,3 +331,21 @@ def test_customer_page_shows_app_tabs_whose_token_validates(client, app, runtime
     assert "frame-src " + app_server.url("/").rstrip("/") in page.headers["content-security-policy"]
     result = MB(client, tenant, **token_auth(tenant, token)).call("ValidateSessionToken", sessiontoken=query["sessiontoken"])
     assert (result["result"], result["userid"]) == (1, tenant["user_id"])
+
+
+def test_expired_session_tokens_are_pruned(runtime, tenant, app_server):
+    import datetime as dt
+
+    from polycrm.core.models import Credential, utcnow
+    from polycrm.platform.delivery import Deliverer
+
+    register(runtime, tenant)
+    connect(runtime, tenant, app_server)
+    apps.customer_tabs(runtime.db, tenant["tenant_id"], tenant["user_id"], 1, None)
+    mine = select(Credential).where(Credential.tenant_id == tenant["tenant_id"], Credential.kind == apps.SESSION_TOKEN)
+    Deliverer(runtime.db).prune(utcnow())
+    with system_session(runtime.db) as session:
+        assert len(session.scalars(mine).all()) == 1
+    Deliverer(runtime.db).prune(utcnow() + dt.timedelta(days=2))
+    with system_session(runtime.db) as session:
+        assert session.scalars(mine).all() == []
