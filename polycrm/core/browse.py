@@ -37,6 +37,7 @@ from polycrm.core.models import (
     utcnow,
 )
 from polycrm.core.query import Criterion, LinkedTo, Page, Sort, every
+from polycrm.core.query.listing import live_count
 from polycrm.core.query import search as query_search
 from polycrm.core.workspace import Workspace
 
@@ -130,7 +131,7 @@ def activities(
 
 def counts(ws: Workspace, models: Mapping[str, type[TenantScoped]]) -> dict[str, int]:
     """How many live records each model has, keyed like ``models``."""
-    return {key: ws.count(select(m.id).where(m.deleted.is_(False))) for key, m in models.items()}
+    return {key: live_count(ws, m) for key, m in models.items()}
 
 
 def open_activities(ws: Workspace, user_id: int | None, limit: int = 10) -> list[Activity]:

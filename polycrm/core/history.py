@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Index, Integer, String, Text, event, inspect, select
+from sqlalchemy import Index, Integer, String, Text, event, inspect, select, text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from polycrm.core.models import (
@@ -53,6 +53,16 @@ class FieldChange(TenantScoped):
     field: Mapped[str] = mapped_column(String(255))
     old_value: Mapped[str | None] = mapped_column(Text)
     new_value: Mapped[str | None] = mapped_column(Text)
+
+
+# The few deleted rows of each listed kind, so that a list's live rows count
+# without reading every row (core.query.listing.live_count). Partial on
+# "deleted IS true": no query for live rows can pick them by mistake.
+DELETED_INDEXES = [
+    Index(f"ix_{m.__tablename__}_deleted", m.tenant_id,
+          sqlite_where=text("deleted IS 1"), postgresql_where=text("deleted IS true"))
+    for m in (Customer, Contact, Product, Activity, Opportunity, Quote, Ticket)
+]
 
 
 def _text(value: Any) -> str | None:

@@ -176,3 +176,16 @@ def test_list_settings_of_another_tenant_are_not_read(runtime, tenant, other_ten
         assert list_views.views(ws, other_tenant["user_id"], "customers") == []
         assert ws.scalars(select(Record).where(Record.kind == list_views.VIEW_KIND)) == []
         assert ws.get(Customer, 1) is None or ws.get(Customer, 1).tenant_id == tenant["tenant_id"]
+
+
+def test_the_unfiltered_total_counts_live_rows_of_this_tenant_only(signed_in, runtime, tenant, other_tenant):
+    with workspace(runtime, other_tenant) as ws:
+        customers.create(ws, {"name": "Elsewhere"})
+    with workspace(runtime, tenant) as ws:
+        kept = [customers.create(ws, {"name": f"Kept {i}"}) for i in range(2)]
+        gone = customers.create(ws, {"name": "Gone"})
+        customers.delete(ws, gone)
+        assert kept
+    page = signed_in.get("/customers").text
+    assert "1–2 of 2" in page and "Gone" not in page
+    assert ">2</span> <span class=\"label\">Customers" in signed_in.get("/").text

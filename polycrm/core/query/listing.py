@@ -201,7 +201,7 @@ def search(
         return Page(items=[rows[i] for i in window if i in rows], total=len(hits), page=page, per_page=per_page,
                     distances=dict(hits))
     stmt = select(model).where(*conditions)
-    total = ws.count(stmt)
+    total = live_count(ws, model) if not criteria and not include_deleted else ws.count(stmt)
     page = settle_page(page, per_page, total, past_end)
     if (page - 1) * per_page >= total:
         # Nothing matches, or an empty page past the end: no rows to fetch.
@@ -209,6 +209,20 @@ def search(
     order = order_by(model, sort, from_matches=total <= FEW_MATCHES)
     items = ws.scalars(stmt.order_by(*order).limit(per_page).offset((page - 1) * per_page))
     return Page(items=items, total=total, page=page, per_page=per_page)
+
+
+def live_count(ws: Workspace, model: type[TenantScoped]) -> int:
+    """How many live rows of ``model`` the tenant has: all its rows less the deleted ones.
+
+    ``deleted IS false`` is not in any index, so counting live rows straight
+    reads every row of the tenant (a third of a second at 100,000 customers on
+    SQLite); all rows count from any tenant index alone, and the few deleted
+    ones from the small partial index ``ix_<table>_deleted`` (core/history.py).
+    """
+    tenant = model.tenant_id == ws.tenant_id
+    every_row = ws.session.scalar(select(func.count()).select_from(model).where(tenant)) or 0
+    deleted = ws.session.scalar(select(func.count()).select_from(model).where(tenant, model.deleted.is_(True))) or 0
+    return every_row - deleted
 
 
 def settle_page(page: int, per_page: int, total: int, past_end: str = "raise") -> int:
