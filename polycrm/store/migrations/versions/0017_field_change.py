@@ -6,9 +6,7 @@ Create Date: 2026-12-02 16:10:00
 
 One row per changed field of a customer, contact, product, activity,
 opportunity, quote, order or ticket: who, when, old -> new, through which
-API or page (polycrm/core/history.py, docs/web.md). And a small partial
-index of the deleted rows of each listed kind, so a list counts its live
-rows without reading every row (core.query.listing.live_count).
+API or page (polycrm/core/history.py, docs/web.md).
 """
 import sqlalchemy as sa
 from alembic import op
@@ -17,8 +15,6 @@ revision = '0017'
 down_revision = '0016'
 branch_labels = None
 depends_on = None
-
-DELETED_INDEXED = ("customer", "contact", "product", "activity", "opportunity", "quote", "ticket")
 
 
 def upgrade() -> None:
@@ -42,13 +38,8 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_field_change")),
     )
     op.create_index("ix_field_change_record", "field_change", ["tenant_id", "entity", "record_id", "id"])
-    for table in DELETED_INDEXED:
-        op.create_index(f"ix_{table}_deleted", table, ["tenant_id"],
-                        sqlite_where=sa.text("deleted IS 1"), postgresql_where=sa.text("deleted IS true"))
 
 
 def downgrade() -> None:
-    for table in DELETED_INDEXED:
-        op.drop_index(f"ix_{table}_deleted", table_name=table)
     op.drop_index("ix_field_change_record", table_name="field_change")
     op.drop_table("field_change")
