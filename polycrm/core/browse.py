@@ -113,6 +113,47 @@ def search_everything(ws: Workspace, query: str | None, per_kind: int = 5) -> di
     return {kind: search(ws, model, query, per_page=per_kind) for kind, model in GLOBAL_SEARCH}
 
 
+OPEN_OPPORTUNITY_STATUSES = ("active", "pending")
+
+
+@dataclass
+class BoardColumn:
+    stage_id: int | None
+    name: str
+    cards: list[Opportunity]
+    count: int
+    total: Decimal
+
+
+def opportunity_board(ws: Workspace, stages: Sequence[Lookup], per_stage: int = 100) -> list[BoardColumn]:
+    """Open opportunities by stage (in the stages' order; "No stage" first when any
+    has none): the first ``per_stage`` cards, newest first, and each stage's
+    count and total value over all its open opportunities."""
+    live_open = (Opportunity.deleted.is_(False), Opportunity.status.in_(OPEN_OPPORTUNITY_STATUSES))
+    sums = {r["stage_id"]: (r["n"], r["total"]) for r in ws.rows(
+        select(Opportunity.stage_id, func.count().label("n"), func.sum(Opportunity.value).label("total"))
+        .where(*live_open).group_by(Opportunity.stage_id))}
+    columns = []
+    known = {s.id for s in stages}
+    heads: list[tuple[int | None, str]] = [(s.id, s.name) for s in stages]
+    if any(k not in known for k in sums):
+        heads.insert(0, (None, "No stage"))
+    for stage_id, name in heads:
+        if stage_id is None:
+            cards = [o for o in every(ws, Opportunity, [Criterion("one_of", "status", list(OPEN_OPPORTUNITY_STATUSES))],
+                                      sort=NEWEST_FIRST, limit=per_stage * 4) if o.stage_id not in known][:per_stage]
+            n = sum(v[0] for k, v in sums.items() if k not in known)
+            total = sum((Decimal(v[1] or 0) for k, v in sums.items() if k not in known), Decimal(0))
+        else:
+            cards = every(ws, Opportunity, [Criterion("eq", "stage_id", stage_id),
+                                            Criterion("one_of", "status", list(OPEN_OPPORTUNITY_STATUSES))],
+                          sort=NEWEST_FIRST, limit=per_stage)
+            n, total = sums.get(stage_id, (0, 0))
+            total = Decimal(total or 0)
+        columns.append(BoardColumn(stage_id, name, cards, n, total))
+    return columns
+
+
 # Which activities a list shows: a user's open ones, everybody's open ones, or all.
 ACTIVITY_SCOPES = ("mine", "open", "all")
 

@@ -38,6 +38,8 @@ class Field:
     group: str | None = None
     hint: str | None = None
     autocomplete: str | None = None
+    # For selects of fixed words (not records or lookup entries): (value, label) pairs.
+    options: tuple[tuple[str, str], ...] = ()
 
     @property
     def input_id(self) -> str:
@@ -72,6 +74,8 @@ def choices(ws: Workspace, field: Field, *, exclude: int | None = None, selected
 
 def _options(ws: Workspace, field: Field, exclude: int | None) -> list[Choice]:
     options = [Choice("", "—")]
+    if field.options:
+        return options + [Choice(v, label) for v, label in field.options]
     if field.choices == "customer":
         for r in browse.customer_choices(ws, exclude=exclude):
             label = f"{r['name']} ({r['number']})" if r["number"] else r["name"]
@@ -142,6 +146,11 @@ def read(
     return values, errors, raw
 
 
+def parse_field(ws: Workspace, f: Field, text: str) -> Any:
+    """One input's core value; ValueError with the message to show."""
+    return _parse(ws, f, text)
+
+
 def _parse(ws: Workspace, f: Field, text: str) -> Any:
     if f.kind == "checkbox":
         return text.lower() in ("1", "on", "true", "yes")
@@ -189,7 +198,11 @@ def parse_date(text: str, label: str) -> dt.date:
     raise ValueError(f"{label} must be a date like 2026-03-31.")
 
 
-def _parse_choice(ws: Workspace, f: Field, text: str) -> int:
+def _parse_choice(ws: Workspace, f: Field, text: str) -> Any:
+    if f.options:
+        if text not in {v for v, _ in f.options}:
+            raise ValueError(f"Choose a {f.label.lower()} from the list.")
+        return text
     try:
         key = int(text)
     except ValueError:

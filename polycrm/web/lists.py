@@ -351,7 +351,8 @@ QUOTES = ListPage(
 OPPORTUNITIES = ListPage(
     "opportunities", "Opportunities", Opportunity, "/opportunities",
     (
-        Column("title", "Title", lambda ctx, o, n: Cell(o.title or "(no title)"), (Sort("title", mode="text"),)),
+        Column("title", "Title", lambda ctx, o, n: Cell(o.title or "(no title)", f"/opportunities/{o.id}"),
+               (Sort("title", mode="text"),)),
         Column("customer", "Customer", _customer_cell, (Sort("customer_id->customer.name_folded"),)),
         Column("stage", "Stage", lambda ctx, o, n: Cell(n["lookup"].get(o.stage_id, "")),
                (Sort("stage_id->lookup.sortorder"),)),

@@ -16,6 +16,7 @@ from polycrm.core import sales
 from polycrm.core import products
 from polycrm.core import contacts
 from polycrm.core import history
+from polycrm.core import opportunities
 from polycrm.core.auth import (
     CENTIA_TOKEN,
     CIRRUS_BEARER,
@@ -229,7 +230,7 @@ CUSTOMER_FIELD_LABELS = {
     "deleted": "Deleted", "addresses.visiting.street": "Visiting address: Street",
 }
 EVENT_LINKS = {"activity": None, "document": "/documents/{id}/download", "quote": "/quotes/{id}",
-               "opportunity": None, "ticket": None}
+               "opportunity": "/opportunities/{id}", "ticket": None}
 
 
 def _form_field(fields: Sequence[Field], path: str | None) -> str:
@@ -480,6 +481,80 @@ def quote_detail(ctx: Ctx) -> Response:
     units = browse.lookup_names(ctx.ws, {line.unit_id for line in lines})
     return ctx.render("quote.html", q=quote_, lines=list(zip(lines, totals)), n=n, units=units,
                       total=sales.document_total(lines) if lines else None)
+
+
+# -- opportunities -----------------------------------------------------------------------------------
+
+OPPORTUNITY_FIELDS: tuple[Field, ...] = (
+    Field("title", "Title", "title", required=True),
+    Field("customer", "Customer", "customer_id", "select", choices="customer"),
+    Field("stage", "Stage", "stage_id", "select", choices="stage"),
+    Field("status", "Status", "status", "select", required=True,
+          options=tuple((s, s.capitalize()) for s in opportunities.STATUSES)),
+    Field("value", "Value", "value", "money", hint="In major currency units, e.g. 14995.00."),
+    Field("close", "Expected close", "estimated_end", "date"),
+    Field("owner", "Salesperson", "user_id", "select", choices="user"),
+    Field("description", "Description", "description", "textarea", max_length=10000),
+)
+
+
+def opportunity_board(ctx: Ctx) -> Response:
+    stages = lookups.items(ctx.ws, "stage")
+    columns = browse.opportunity_board(ctx.ws, stages)
+    cards = [o for col in columns for o in col.cards]
+    n = display_names(ctx, cards, {"customer": ("customer_id",), "user": ("user_id",)})
+    return ctx.render("board.html", columns=columns, stages=stages, n=n)
+
+
+def opportunity_move(ctx: Ctx) -> Response:
+    """Move an opportunity to another stage (the board's drop and its keyboard form)."""
+    opportunity = ctx.ws.require(Opportunity, ctx.request.path_params["id"], "opportunity")
+    field = next(f for f in OPPORTUNITY_FIELDS if f.name == "stage")
+    try:
+        stage_id = forms.parse_field(ctx.ws, field, str(ctx.form.get("stage", "")).strip())
+    except ValueError as exc:
+        return ctx.web.error_page(ctx, 400, "Cannot move", str(exc))
+    changed = opportunities.update(ctx.ws, opportunity, {"stage_id": stage_id})
+    stage = lookups.get(ctx.ws, "stage", stage_id) if stage_id else None
+    target = _safe_next(ctx.form.get("next")) if ctx.form.get("next") else "/opportunities/board"
+    return ctx.redirect(target, (f"“{opportunity.title}” moved to {stage.name if stage else 'no stage'}."
+                                 if changed else "No changes."))
+
+
+def opportunity_detail(ctx: Ctx) -> Response:
+    o = ctx.ws.require(Opportunity, ctx.request.path_params["id"], "opportunity")
+    n = display_names(ctx, [o], {"lookup": ("stage_id", "type_id", "source_id"), "customer": ("customer_id",),
+                                 "user": ("user_id",)})
+    events = browse.timeline(ctx.ws, Opportunity, o)
+    n_events = display_names(ctx, events, {"user": ("user_id",)})
+    labels = {f.path: f.label for f in OPPORTUNITY_FIELDS}
+    return ctx.render("opportunity.html", o=o, n=n, events=events, n_more=n_events, field_labels=labels,
+                      sources=history.SOURCE_LABELS, event_links=EVENT_LINKS)
+
+
+def _opportunity_form(ctx: Ctx, o: Opportunity, values: dict[str, str], status: int = 200,
+                      errors: dict[str, str] | None = None) -> Response:
+    return _form_page(ctx, "form.html", OPPORTUNITY_FIELDS, values, status, errors, title=f"Edit {o.title}",
+                      action=f"/opportunities/{o.id}/edit", cancel=f"/opportunities/{o.id}")
+
+
+def opportunity_edit(ctx: Ctx) -> Response:
+    o = ctx.ws.require(Opportunity, ctx.request.path_params["id"], "opportunity")
+    return _opportunity_form(ctx, o, forms.initial(OPPORTUNITY_FIELDS, o))
+
+
+def opportunity_update(ctx: Ctx) -> Response:
+    o = ctx.ws.require(Opportunity, ctx.request.path_params["id"], "opportunity")
+    values, errors, raw = forms.read(ctx.ws, OPPORTUNITY_FIELDS, ctx.form)
+    if not errors:
+        try:
+            changed = opportunities.update(ctx.ws, o, values)
+        except CoreError as exc:
+            ctx.ws.rollback()
+            errors = {_form_field(OPPORTUNITY_FIELDS, exc.field): exc.message}
+        else:
+            return ctx.redirect(f"/opportunities/{o.id}", "Changes saved." if changed else "No changes.")
+    return _opportunity_form(ctx, o, raw, 400, errors)
 
 
 # -- global search -------------------------------------------------------------------------------------

@@ -59,7 +59,8 @@ def test_the_timeline_lists_activities_documents_quotes_opportunities_and_ticket
     timeline = page[page.index('id="timeline-h"'):]
     assert "<strong>Activity</strong>: Called about prices" in timeline
     assert '<strong>Quote</strong>: <a href="/quotes/' in timeline and "Q-9 Offer" in timeline
-    assert "<strong>Opportunity</strong>: Big deal" in timeline and "<strong>Ticket</strong>: Broken tap" in timeline
+    assert "<strong>Opportunity</strong>: <a href=\"/opportunities/" in timeline and "Big deal</a>" in timeline
+    assert "<strong>Ticket</strong>: Broken tap" in timeline
     assert "<strong>Document</strong>: <a href=\"/documents/" in timeline and "Contract</a>" in timeline
     # Opportunities and tickets have their own sections on the customer page too.
     assert 'id="opps-h"' in page and 'id="tickets-h"' in page
