@@ -18,7 +18,7 @@ class Settings:
     sync_page_size: int = field(default_factory=lambda: int(os.environ.get("POLYCRM_SYNC_PAGE_SIZE", "1000")))
     # Request and response size limits (polycrm.http_limits, docs/limits.md).
     max_body_bytes: int = field(default_factory=lambda: _env_int("POLYCRM_MAX_BODY_BYTES", 32 * 1024 * 1024))
-    max_url_bytes: int = field(default_factory=lambda: _env_int("POLYCRM_MAX_URL_BYTES", 16 * 1024))
+    max_url_bytes: int = field(default_factory=lambda: _env_int("POLYCRM_MAX_URL_BYTES", 64 * 1024))
     max_header_bytes: int = field(default_factory=lambda: _env_int("POLYCRM_MAX_HEADER_BYTES", 32 * 1024))
     microbizz_max_rows: int = field(default_factory=lambda: _env_int("POLYCRM_MICROBIZZ_MAX_ROWS", 20_000))
     microbizz_max_bytes: int = field(

@@ -135,10 +135,10 @@ def test_a_real_server_answers_414_and_431_instead_of_closing(tmp_path, backend)
                 assert time.monotonic() < deadline and server.poll() is None, "the server did not start"
                 time.sleep(0.2)
         # Both heads are longer than h11's default 16 KiB buffer.
-        long_url = b"GET /cirrus/accounts/?q=" + b"x" * 20000 + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        long_url = b"GET /cirrus/accounts/?q=" + b"x" * 70000 + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
         answer = _raw_request(port, long_url)
         assert answer.startswith(b"HTTP/1.1 414 "), answer[:200]
-        assert answer.endswith(b'{"message":"The request URL is longer than 16384 bytes"}')
+        assert answer.endswith(b'{"message":"The request URL is longer than 65536 bytes"}')
         long_header = b"GET /signin HTTP/1.1\r\nHost: x\r\nX-Pad: " + b"x" * 40000 + b"\r\nConnection: close\r\n\r\n"
         assert _raw_request(port, long_header).startswith(b"HTTP/1.1 431 ")
     finally:
