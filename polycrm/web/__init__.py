@@ -13,7 +13,7 @@ from starlette.types import Scope
 from starlette.staticfiles import StaticFiles
 
 from polycrm.web import lists as web_lists
-from polycrm.web import pages
+from polycrm.web import pages, records
 from polycrm.web.handler import HERE, Web
 
 
@@ -53,6 +53,7 @@ def routes(rt) -> list:
         Route("/quotes/{id:int}", page(pages.quote_detail), methods=get),
         Route("/api-access", page(pages.api_access), methods=get),
         Route("/search", page(pages.global_search), methods=get),
+        *records.routes(page, pages.RECORD_KINDS),
         Route("/opportunities/board", page(pages.opportunity_board), methods=get),
         Route("/opportunities/{id:int}", page(pages.opportunity_detail), methods=get),
         Route("/opportunities/{id:int}/edit", page(pages.opportunity_edit), methods=get),

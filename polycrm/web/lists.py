@@ -19,7 +19,7 @@ from starlette.responses import Response
 
 from polycrm.core import browse, limits, list_views, lookups, opportunities, tickets
 from polycrm.core.errors import Invalid
-from polycrm.core.models import Customer, Opportunity, Product, Quote, Ticket, User
+from polycrm.core.models import Contact, Customer, Opportunity, Product, Quote, Ticket, User
 from polycrm.core.query import Criterion, Page, Sort
 from polycrm.web import forms
 from polycrm.web.handler import Ctx
@@ -378,7 +378,8 @@ TICKETS = ListPage(
     "tickets", "Tickets", Ticket, "/tickets",
     (
         Column("id", "No.", lambda ctx, t, n: Cell(str(t.id)), (Sort("id"),)),
-        Column("title", "Title", lambda ctx, t, n: Cell(t.title or "(no title)"), (Sort("title", mode="text"),)),
+        Column("title", "Title", lambda ctx, t, n: Cell(t.title or "(no title)", f"/tickets/{t.id}"),
+               (Sort("title", mode="text"),)),
         Column("customer", "Customer", _customer_cell, (Sort("customer_id->customer.name_folded"),)),
         Column("priority", "Priority", lambda ctx, t, n: Cell(n["lookup"].get(t.priority_id, "")),
                (Sort("priority_id->lookup.sortorder"),)),
@@ -400,4 +401,23 @@ TICKETS = ListPage(
     "Search title, description",
 )
 
-LISTS: dict[str, ListPage] = {spec.key: spec for spec in (CUSTOMERS, PRODUCTS, QUOTES, OPPORTUNITIES, TICKETS)}
+CONTACTS = ListPage(
+    "contacts", "Contacts", Contact, "/contacts",
+    (
+        Column("name", "Name", lambda ctx, c, n: Cell(f"{c.name} {c.surname}".strip() or "(no name)",
+                                                      f"/contacts/{c.id}"), (Sort("name", mode="text"), Sort("surname", mode="text"))),
+        Column("customer", "Customer", _customer_cell, (Sort("customer_id->customer.name_folded"),)),
+        Column("jobtitle", "Job title", lambda ctx, c, n: Cell(c.jobtitle or ""), (Sort("jobtitle", mode="text"),)),
+        Column("email", "E-mail", lambda ctx, c, n: Cell(c.email or ""), (Sort("email", mode="text"),)),
+        Column("phone", "Phone", lambda ctx, c, n: Cell(c.phone or c.cellphone or "")),
+    ),
+    (
+        Filter("city", "City", "text", "city"),
+        Filter("created_from", "Created from", "from", "created_at"),
+        Filter("created_to", "Created to", "to", "created_at"),
+    ),
+    {"customer": ("customer_id",)}, None, "Search name, e-mail, phone, job title",
+)
+
+LISTS: dict[str, ListPage] = {spec.key: spec for spec in (CUSTOMERS, CONTACTS, PRODUCTS, QUOTES, OPPORTUNITIES,
+                                                          TICKETS)}

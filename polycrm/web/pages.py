@@ -17,6 +17,7 @@ from polycrm.core import products
 from polycrm.core import contacts
 from polycrm.core import history
 from polycrm.core import opportunities
+from polycrm.core import tickets
 from polycrm.core.auth import (
     CENTIA_TOKEN,
     CIRRUS_BEARER,
@@ -27,9 +28,9 @@ from polycrm.core.auth import (
 )
 from polycrm.core.errors import Invalid, NotFound
 from polycrm.core.errors import CoreError
-from polycrm.core.models import Activity, Customer, Opportunity, Product, Quote, Ticket, User
+from polycrm.core.models import Activity, Contact, Customer, Opportunity, Product, Quote, Ticket, User
 from polycrm.core.query import Page
-from polycrm.web import forms, lists
+from polycrm.web import forms, lists, records
 from polycrm.web.forms import Field
 from polycrm.web.handler import Ctx
 from polycrm.platform import pages as platform_pages
@@ -103,6 +104,33 @@ ACTIVITY_FIELDS: tuple[Field, ...] = (
     Field("result", "Result", "result", "textarea", max_length=10000, hint="What came of it (a call's note)."),
     Field("note", "Notes", "note", "textarea", max_length=10000),
 )
+
+TICKET_FIELDS: tuple[Field, ...] = (
+    Field("title", "Title", "title", required=True),
+    Field("customer", "Customer", "customer_id", "select", choices="customer"),
+    Field("priority", "Priority", "priority_id", "select", choices="priority"),
+    Field("status", "Status", "status", "select", required=True,
+          options=tuple((s, s.capitalize()) for s in tickets.STATUSES)),
+    Field("owner", "Assigned to", "user_id", "select", choices="user"),
+    Field("due", "Due", "estimated_end", "date"),
+    Field("description", "Description", "description", "textarea", max_length=10000),
+)
+
+RECORD_KINDS = [
+    records.RecordKind(
+        "contacts", "contact", Contact,
+        (*CONTACT_FIELDS, Field("customer", "Customer", "customer_id", "select", choices="customer")),
+        contacts.SERVICE, lambda c: f"{c.name} {c.surname}".strip() or "(no name)",
+        lambda c: f"/customers/{c.customer_id}" if c.customer_id else "/contacts"),
+    records.RecordKind(
+        "activities", "activity", Activity,
+        (*ACTIVITY_FIELDS, Field("closed", "Done", "closed", "checkbox")),
+        calls.SERVICE, lambda a: a.description or "(no subject)",
+        lambda a: f"/customers/{a.customer_id}" if a.customer_id else "/activities"),
+    records.RecordKind(
+        "tickets", "ticket", Ticket, TICKET_FIELDS, tickets.SERVICE,
+        lambda t: t.title or f"Ticket {t.id}", lambda t: "/tickets"),
+]
 
 CREDENTIAL_LABELS = {
     MICROBIZZ_APIKEY: "Microbizz API key",
