@@ -154,6 +154,61 @@ def opportunity_board(ws: Workspace, stages: Sequence[Lookup], per_stage: int = 
     return columns
 
 
+@dataclass(frozen=True)
+class Charts:
+    """What the dashboard draws: open pipeline by stage, won/lost by month, activities by week."""
+
+    pipeline: list[tuple[str, Decimal, int]]  # (stage, open value, open count)
+    won_lost: list[tuple[str, int, int]]  # ("2026-11", won, lost), oldest first
+    activities: list[tuple[str, int]]  # (Monday "2026-11-23", activities dated in that week), oldest first
+
+
+def dashboard_charts(ws: Workspace, today: dt.date, months: int = 6, weeks: int = 8) -> Charts:
+    stages = {e.id: e.name for e in lookups_of_kind(ws, "stage")}
+    live_open = (Opportunity.deleted.is_(False), Opportunity.status.in_(OPEN_OPPORTUNITY_STATUSES))
+    sums = ws.rows(select(Opportunity.stage_id, func.count().label("n"), func.sum(Opportunity.value).label("total"))
+                   .where(*live_open).group_by(Opportunity.stage_id))
+    by_stage = {r["stage_id"]: (Decimal(r["total"] or 0), r["n"]) for r in sums}
+    pipeline = [(name, *by_stage.get(stage_id, (Decimal(0), 0))) for stage_id, name in stages.items()]
+    unknown = [v for k, v in by_stage.items() if k not in stages]
+    if unknown:
+        pipeline.insert(0, ("No stage", sum((v[0] for v in unknown), Decimal(0)), sum(v[1] for v in unknown)))
+
+    first_month = dt.date(today.year, today.month, 1)
+    for _ in range(months - 1):
+        first_month = (first_month - dt.timedelta(days=1)).replace(day=1)
+    month_keys = []
+    cursor = first_month
+    while cursor <= today:
+        month_keys.append(cursor.strftime("%Y-%m"))
+        cursor = (cursor + dt.timedelta(days=32)).replace(day=1)
+    counts = {k: [0, 0] for k in month_keys}
+    closed = ws.rows(select(Opportunity.status, Opportunity.closed_at, Opportunity.changed_at).where(
+        Opportunity.deleted.is_(False), Opportunity.status.in_(("won", "lost")),
+        func.coalesce(Opportunity.closed_at, Opportunity.changed_at) >= dt.datetime.combine(first_month, dt.time())))
+    for r in closed:
+        key = (r["closed_at"] or r["changed_at"]).strftime("%Y-%m")
+        if key in counts:
+            counts[key][0 if r["status"] == "won" else 1] += 1
+    won_lost = [(k, *counts[k]) for k in month_keys]
+
+    monday = today - dt.timedelta(days=today.weekday()) - dt.timedelta(weeks=weeks - 1)
+    per_week = {monday + dt.timedelta(weeks=i): 0 for i in range(weeks)}
+    dated = ws.rows(select(Activity.date).where(Activity.deleted.is_(False), Activity.date >= monday,
+                                                Activity.date <= today + dt.timedelta(days=6 - today.weekday())))
+    for r in dated:
+        week = r["date"] - dt.timedelta(days=r["date"].weekday())
+        if week in per_week:
+            per_week[week] += 1
+    return Charts(pipeline, won_lost, [(w.isoformat(), n) for w, n in per_week.items()])
+
+
+def lookups_of_kind(ws: Workspace, kind: str) -> list[Lookup]:
+    from polycrm.core import lookups
+
+    return lookups.items(ws, kind)
+
+
 # Which activities a list shows: a user's open ones, everybody's open ones, or all.
 ACTIVITY_SCOPES = ("mine", "open", "all")
 

@@ -30,7 +30,7 @@ from polycrm.core.errors import Invalid, NotFound
 from polycrm.core.errors import CoreError
 from polycrm.core.models import Activity, Contact, Customer, Opportunity, Product, Quote, Ticket, User
 from polycrm.core.query import Page
-from polycrm.web import forms, lists, records
+from polycrm.web import charts, forms, lists, records
 from polycrm.web.forms import Field
 from polycrm.web.handler import Ctx
 from polycrm.platform import pages as platform_pages
@@ -222,7 +222,16 @@ def dashboard(ctx: Ctx) -> Response:
     changes = browse.recent_changes(ctx.ws, limit=12)
     n = display_names(ctx, open_items, {"lookup": ("type_id",), "customer": ("customer_id",)})
     change_links = {c: _CHANGE_LINKS[c.kind].format(id=c.id) if c.kind in _CHANGE_LINKS else None for c in changes}
-    return ctx.render("dashboard.html", tiles=tiles,
+    data = browse.dashboard_charts(ctx.ws, ctx.today())
+    chart_list = [
+        ("Open pipeline by stage", charts.bars("Open pipeline value by stage", [
+            (name, [total], [ctx.amount(total) + f" ({count})"]) for name, total, count in data.pipeline])),
+        ("Won and lost by month", charts.bars("Opportunities won and lost by month", [
+            (month, [won, lost], [str(won), str(lost)]) for month, won, lost in data.won_lost], ("Won", "Lost"))),
+        ("Activities per week", charts.bars("Activities per week (by date, week starting)", [
+            (week, [n], [str(n)]) for week, n in data.activities])),
+    ]
+    return ctx.render("dashboard.html", tiles=tiles, charts=chart_list,
                       open_items=open_items, changes=changes, change_links=change_links, n=n,
                       today=ctx.today())
 
