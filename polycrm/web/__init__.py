@@ -26,6 +26,7 @@ def routes(rt) -> list:
         lists += [
             Route(spec.url, page(web_lists.list_page(spec)), methods=get),
             Route(f"{spec.url}/columns", page(web_lists.save_columns(spec)), methods=post),
+            *([Route(f"{spec.url}/bulk", page(web_lists.bulk_action(spec)), methods=post)] if spec.bulk else []),
             Route(f"{spec.url}/views", page(web_lists.save_view(spec)), methods=post),
             Route(f"{spec.url}/views/{{view_id:int}}/delete", page(web_lists.delete_view(spec)), methods=post),
         ]

@@ -10,6 +10,8 @@ user by :mod:`polycrm.core.list_views`.
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,7 +19,7 @@ from urllib.parse import urlencode
 
 from starlette.responses import Response
 
-from polycrm.core import browse, limits, list_views, lookups, opportunities, tickets
+from polycrm.core import browse, bulk_actions, limits, list_views, lookups, opportunities, tickets
 from polycrm.core.errors import Invalid
 from polycrm.core.models import Contact, Customer, Opportunity, Product, Quote, Ticket, User
 from polycrm.core.query import Criterion, Page, Sort
@@ -75,6 +77,7 @@ class ListPage:
     names: dict[str, tuple[str, ...]]
     new_url: str | None = None
     search_label: str = "Search"
+    bulk: bool = False  # rows can be selected for bulk actions
 
     def column(self, key: str) -> Column | None:
         return next((c for c in self.columns if c.key == key), None)
@@ -192,13 +195,15 @@ def list_page(spec: ListPage) -> Callable[[Ctx], Response]:
         columns = shown_columns(ctx, spec)
         n = display_names(ctx, page.items, spec.names)
         rows = [[c.cell(ctx, item, n) for c in columns] for item in page.items]
+        ids = [item.id for item in page.items]
         return ctx.render(
             "list.html", 400 if problems else 200, spec=spec, page=page, rows=rows, columns=columns, state=state,
             query=state.query, problems=problems, links=_pager(spec.url, state, page),
             sort_links={c.key: _sort_link(spec, state, c) for c in columns if c.sort},
             filter_options={f.key: filter_options(ctx, f) for f in spec.filters},
             views=list_views.views(ctx.ws, ctx.user.id, spec.key), shown_keys={c.key for c in columns},
-            current_query=urlencode(state.params(page="")),
+            current_query=urlencode(state.params(page="")), ids=ids,
+            users=browse.active_users(ctx.ws) if spec.bulk else [],
         )
 
     show.__name__ = f"list_{spec.key}"
@@ -254,6 +259,50 @@ def delete_view(spec: ListPage) -> Callable[[Ctx], Response]:
     return delete
 
 
+def bulk_action(spec: ListPage) -> Callable[[Ctx], Response]:
+    """The selected customers: export as CSV, change responsible, add a tag, delete (after a confirm page)."""
+
+    def act(ctx: Ctx) -> Response:
+        back = _back(ctx, spec)
+        action = str(ctx.form.get("action", ""))
+        selected = bulk_actions.chosen(ctx.ws, ctx.form_list("ids"))
+        if action == "export":
+            return _csv(ctx, spec, selected)
+        if action == "seller":
+            changed = bulk_actions.set_responsible(ctx.ws, selected, ctx.form.get("user_id"))
+            return ctx.redirect(back, f"Responsible changed on {changed} of {len(selected)} customers.")
+        if action == "tag":
+            tagged = bulk_actions.add_tag(ctx.ws, selected, str(ctx.form.get("tag", "")))
+            return ctx.redirect(back, f"Tag added to {tagged} of {len(selected)} customers.")
+        if action == "delete":
+            if ctx.form.get("confirm") != "1":
+                return ctx.render("bulk_delete.html", selected=selected, query=str(ctx.form.get("query", "")),
+                                  title="Delete customers?")
+            count = bulk_actions.delete(ctx.ws, selected)
+            return ctx.redirect(back, f"{count} customers deleted.")
+        raise Invalid("choose an action from the list", field="action")
+
+    act.__name__ = f"bulk_{spec.key}"
+    return act
+
+
+def _csv(ctx: Ctx, spec: ListPage, selected: list[Any]) -> Response:
+    """The selected rows with every column of the list (not just those shown), as CSV."""
+    n = display_names(ctx, selected, spec.names)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([c.header for c in spec.columns])
+    for item in selected:
+        writer.writerow([_csv_safe(c.cell(ctx, item, n).text) for c in spec.columns])
+    return Response(out.getvalue().encode("utf-8-sig"), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{spec.key}.csv"'})
+
+
+def _csv_safe(text: str) -> str:
+    # A cell starting with = + - @ would run as a formula in a spreadsheet.
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+
+
 def _back(ctx: Ctx, spec: ListPage) -> str:
     query = str(ctx.form.get("query", ""))
     return spec.url + ("?" + query if query and "\n" not in query else "")
@@ -295,6 +344,7 @@ CUSTOMERS = ListPage(
         Filter("created_to", "Created to", "to", "created_at"),
     ),
     {"lookup": ("type_id",), "user": ("user_id",)}, "/customers/new", "Search name, number, phone, e-mail, address",
+    bulk=True,
 )
 
 PRODUCTS = ListPage(
