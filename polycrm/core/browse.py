@@ -304,6 +304,13 @@ def customer_choices(ws: Workspace, exclude: int | None = None, limit: int = 500
     return ws.rows(stmt.order_by(Customer.name_folded, Customer.id).limit(limit))
 
 
+def product_choices(ws: Workspace, limit: int = 500) -> list[Any]:
+    """Live, active products as (id, name, number, price) rows for a quote line's picker."""
+    stmt = select(Product.id, Product.name, Product.number, Product.price).where(
+        Product.deleted.is_(False), Product.active.is_(True))
+    return ws.rows(stmt.order_by(Product.name, Product.id).limit(limit))
+
+
 def customer_number_taken(ws: Workspace, number: str, exclude: int | None = None) -> Customer | None:
     """Another live customer already carrying ``number``."""
     stmt = select(Customer).where(Customer.number == number, Customer.deleted.is_(False))

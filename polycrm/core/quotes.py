@@ -41,3 +41,11 @@ def create(ws: Workspace, values: Mapping[str, Any], lines: Iterable[Mapping[str
         LINE_SERVICE.replace(ws, quote, entries)
     return quote
 
+
+
+def update(ws: Workspace, quote: Quote, values: Mapping[str, Any],
+           lines: Iterable[tuple[QuoteLine | None, Mapping[str, Any]]]) -> bool:
+    """Write the head and make ``lines`` the quote's lines (see
+    :meth:`~polycrm.core.sales.LineService.replace`); returns whether anything changed."""
+    changed = SERVICE.update(ws, quote, values)
+    return LINE_SERVICE.sync(ws, quote, list(lines)) or changed

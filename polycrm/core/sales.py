@@ -199,22 +199,34 @@ class LineService(Service):
         """Make ``entries`` the document's lines: a ``(line, values)`` with a line updates
         it, ``(None, values)`` adds one, live lines left out are deleted; the price
         is recomputed once at the end. Returns the lines in entry order."""
+        return self._replace(ws, document, entries)[0]
+
+    def sync(self, ws: Workspace, document: TenantScoped,
+             entries: Iterable[tuple[TenantScoped | None, Mapping[str, Any]]]) -> bool:
+        """:meth:`replace`, answering whether any line or the price really changed
+        (an unchanged form saves nothing and says so)."""
+        return self._replace(ws, document, entries)[1]
+
+    def _replace(self, ws: Workspace, document: TenantScoped,
+                 entries: Iterable[tuple[TenantScoped | None, Mapping[str, Any]]]) -> tuple[list[TenantScoped], bool]:
         existing = ws.scalars(select(self.model).where(getattr(self.model, self.fk) == document.id,
                                                        self.model.deleted.is_(False)))
-        saved, kept = [], set()
+        saved, kept, changed = [], set(), False
         for index, (current, values) in enumerate(entries, start=1):
             if current is None:
                 line = self.create(ws, {"sortorder": index, **values, self.fk: document.id}, recompute=False)
+                changed = True
             else:
-                self.update(ws, current, values, recompute=False)
+                changed = self.update(ws, current, values, recompute=False) or changed
                 line = current
                 kept.add(current.id)
             saved.append(line)
         for line in existing:
             if line.id not in kept:
                 self.delete(ws, line, recompute_total=False)
-        recompute(ws, document, self.model, self.fk, keep_without_lines=False)
-        return saved
+                changed = True
+        changed = recompute(ws, document, self.model, self.fk, keep_without_lines=False) or changed
+        return saved, changed
 
 
 def _product_rule(write: Write) -> None:

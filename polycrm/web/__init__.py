@@ -14,6 +14,7 @@ from starlette.staticfiles import StaticFiles
 
 from polycrm.web import lists as web_lists
 from polycrm.web import pages, records
+from polycrm.web import quotes as web_quotes
 from polycrm.web.handler import HERE, Web
 
 
@@ -52,6 +53,11 @@ def routes(rt) -> list:
         Route("/activities/new", page(pages.activity_create), methods=post),
         Route("/activities/{id:int}/done", page(pages.activity_done), methods=post),
         Route("/quotes/{id:int}", page(pages.quote_detail), methods=get),
+        Route("/quotes/new", page(web_quotes.quote_new), methods=get),
+        Route("/quotes/new", page(web_quotes.quote_create), methods=post),
+        Route("/quotes/{id:int}/edit", page(web_quotes.quote_edit), methods=get),
+        Route("/quotes/{id:int}/edit", page(web_quotes.quote_update), methods=post),
+        Route("/quotes/{id:int}/pdf", page(web_quotes.quote_pdf_download), methods=get),
         Route("/api-access", page(pages.api_access), methods=get),
         Route("/search", page(pages.global_search), methods=get),
         *records.routes(page, pages.RECORD_KINDS),

@@ -395,7 +395,7 @@ QUOTES = ListPage(
         Filter("placed_from", "Placed from", "from", "placedate"),
         Filter("placed_to", "Placed to", "to", "placedate"),
     ),
-    {"lookup": ("status_id",), "customer": ("customer_id",), "user": ("user_id",)}, None, "Search number, title",
+    {"lookup": ("status_id",), "customer": ("customer_id",), "user": ("user_id",)}, "/quotes/new", "Search number, title",
 )
 
 OPPORTUNITIES = ListPage(

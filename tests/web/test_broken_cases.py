@@ -66,7 +66,7 @@ def test_a_huge_id_as_a_dropdown_value_is_a_form_error(signed_in, runtime, tenan
 # -- unknown addresses ---------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("path", ["/quotes/new", "/customers/abc", "/no/such/page", "/customers/1/nothing"])
+@pytest.mark.parametrize("path", ["/quotes/newest", "/customers/abc", "/no/such/page", "/customers/1/nothing"])
 def test_an_unknown_address_is_a_styled_404_with_the_menu(signed_in, path):
     response = signed_in.get(path)
     assert_styled_page(response, 404)
