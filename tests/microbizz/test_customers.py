@@ -540,3 +540,9 @@ def test_get_depot_order_lines(records):
     assert mb.fail("GetDepotOrderLinesByLastChange", changedate="2000-01-01", changetime="25:99") == (
         "Invalid value for changetime: '25:99' is not a time (HH:MM:SS)"
     )
+
+
+@pytest.mark.parametrize("command", ["GetSubscriptionsByCustomerID", "GetCustomerByID"])
+def test_an_id_beyond_any_id_column_is_an_invalid_id(mb, command):
+    msg = mb.fail(command, customerid=99999999999999999999)  # orjson reads it as 1e+20
+    assert msg == "Invalid value for customerid: 1e+20 is not a valid id"
