@@ -23,6 +23,8 @@ cli.add_typer(db_cli, name="db")
 from polycrm.platform.cli import app_cli, webhook_cli  # noqa: E402
 cli.add_typer(webhook_cli, name="webhook")
 cli.add_typer(app_cli, name="app")
+from polycrm.oauth.cli import oauth_cli  # noqa: E402
+cli.add_typer(oauth_cli, name="oauth")
 from polycrm.sandbox.cli import faults_cli, journal_cli, limits_cli, snapshot_cli  # noqa: E402
 
 for _name, _group in (("snapshot", snapshot_cli), ("journal", journal_cli), ("faults", faults_cli),

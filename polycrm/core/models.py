@@ -690,3 +690,4 @@ from polycrm.sandbox import models as _sandbox_models  # noqa: E402,F401  (the s
 from polycrm.platform import models as _platform_models  # noqa: E402,F401  (the integration platform's tables)
 from polycrm.core import throttle as _throttle  # noqa: E402,F401  (login_throttle)
 from polycrm.core import history as _history  # noqa: E402,F401  (field_change: field-level history)
+from polycrm.oauth import models as _oauth_models  # noqa: E402,F401  (OAuth apps: clients, codes, tokens)

@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from polycrm.faces.cirrus.oauth import token_endpoint
+from polycrm.faces.cirrus import oauth
 
 ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]
 
@@ -47,7 +47,7 @@ def routes(rt) -> list:
     segments = sorted({canonical_path(o.op).strip("/").split("/")[0] for o in operations}
                       | {alias.strip("/").split("/")[0] for o in operations for alias in o.op.get("path_aliases", [])})
     found = [Route(f"{prefix}/swagger.json", swagger, methods=["GET", "HEAD"]),
-             Route("/oauth/token", token_endpoint(rt), methods=["POST"])]
+             *oauth.routes(rt)]
     for segment in segments:
         found.append(Route(f"{prefix}/{segment}{{rest:anypath}}", _mount(face, segment), methods=ALL_METHODS))
     if prefix:
