@@ -14,6 +14,7 @@ from starlette.staticfiles import StaticFiles
 
 from polycrm.web import lists as web_lists
 from polycrm.web import pages, records
+from polycrm.web import imports as web_imports
 from polycrm.web import quotes as web_quotes
 from polycrm.web.handler import HERE, Web
 
@@ -58,6 +59,7 @@ def routes(rt) -> list:
         Route("/quotes/{id:int}/edit", page(web_quotes.quote_edit), methods=get),
         Route("/quotes/{id:int}/edit", page(web_quotes.quote_update), methods=post),
         Route("/quotes/{id:int}/pdf", page(web_quotes.quote_pdf_download), methods=get),
+        *web_imports.routes(page),
         Route("/api-access", page(pages.api_access), methods=get),
         Route("/search", page(pages.global_search), methods=get),
         *records.routes(page, pages.RECORD_KINDS),
