@@ -16,6 +16,7 @@ from polycrm.store.engine import Database
 def create_app(settings: Settings | None = None, db: Database | None = None) -> Starlette:
     from polycrm.faces import centia, cirrus, microbizz
     from polycrm import platform, web
+    from polycrm.oauth import pages as oauth_pages
     from polycrm.sandbox import http as sandbox_http
     from polycrm.sandbox import pages as sandbox_pages
 
@@ -25,6 +26,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         *cirrus.routes(rt),
         *centia.routes(rt),
         *platform.routes(rt),
+        *oauth_pages.routes(rt),
         *web.routes(rt),
         *sandbox_http.routes(rt),
         *sandbox_pages.routes(rt),
