@@ -198,7 +198,7 @@ def test_the_flows_in_chromium(server, browser, axe_source, client, runtime, ten
     assert "through the Microbizz API" in timeline and "111" in timeline and "222" in timeline
 
     # An unknown address: the styled 404 with the menu.
-    response = page.goto(server + "/quotes/new")
+    response = page.goto(server + "/quotes/newest")
     assert response.status == 404 and page.locator("nav[aria-label=Main]").count() == 1
     walk.check("not-found")
     context.close()
