@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from polycrm.core import limits
 from polycrm.core.errors import Invalid
 from polycrm.core.models import Record
 from polycrm.core.service import Service, Write
@@ -52,5 +53,7 @@ def feed_filter(kind: str, *, skip_deleted: bool = False) -> list[Any]:
 
 
 def of_customer(ws: Workspace, kind: str, customer_id: int) -> list[Record]:
+    if limits.id_in_range(customer_id) is None:
+        return []  # no customer can have it (and SQLite cannot bind it)
     stmt = select(Record).where(Record.kind == kind, Record.customer_id == customer_id, Record.deleted.is_(False))
     return ws.scalars(stmt.order_by(Record.id))

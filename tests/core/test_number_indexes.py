@@ -85,7 +85,10 @@ def test_the_number_checks_find_what_the_index_holds(runtime, tenant):
 def test_postgresql_can_check_numbers_through_the_folded_index(runtime, model, index):
     if runtime.db.is_sqlite:
         pytest.skip("SQLite's plans are checked above")
-    stmt = select(model.id).where(model.tenant_id == 1, folded(model.number) == "ab-1", model.deleted.is_(False))
+    # Without a tenant condition: with one, the planner may rightly prefer the
+    # tenant's own index when that tenant has few rows (how many depends on the
+    # tests that ran before), which says nothing about the folded index.
+    stmt = select(model.id).where(folded(model.number) == "ab-1", model.deleted.is_(False))
     with runtime.db.engine.connect() as conn:
         conn.exec_driver_sql("SET enable_seqscan = off")
         compiled = stmt.compile(conn)

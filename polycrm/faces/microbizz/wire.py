@@ -20,8 +20,6 @@ from zoneinfo import ZoneInfo
 
 import orjson
 
-from polycrm.core import limits
-
 
 class CommandError(Exception):
     """A command failed; ``msg`` becomes the result's ``msg``."""
@@ -73,8 +71,7 @@ def read_int(value: Any, field: str) -> int:
 def read_id(value: Any, field: str) -> int | None:
     """An id reference: 0, "" and null all mean none."""
     number = read_int(value, field)
-    if number < 0 or number > limits.INT64[1]:
-        # Beyond any id column: no row can have it (and SQLite cannot bind it).
+    if number < 0:
         raise invalid(field, value, "a valid id")
     return number or None
 
