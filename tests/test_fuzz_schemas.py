@@ -26,7 +26,9 @@ JSON = st.recursive(
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
     max_leaves=6,
 )
-FUZZ = settings(max_examples=150, deadline=None,
+# Derandomized: the suite gives the same verdict on every run (explore with
+# --hypothesis-seed or a local change of this line).
+FUZZ = settings(max_examples=150, deadline=None, derandomize=True, database=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 
 
