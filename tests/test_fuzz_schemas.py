@@ -78,8 +78,9 @@ def test_microbizz_commands_never_fail_the_server(client, fuzz_tenant, microbizz
     assert r.status_code == 200, r.text
     body = r.json()
     assert jsonschema_rs.validator_for(microbizz_schema["envelope"]["output"]).is_valid(body), body
-    assert body["status"] == 1, body
     [result] = body["results"]
+    # Only a refused session token fails the envelope (docs/integrations.md).
+    assert body["status"] == 1 or (name == "ValidateSessionToken" and result["status"] == 0), body
     assert jsonschema_rs.validator_for(spec["output"]).is_valid(result), result
     assert not result.get("msg", "").startswith("Internal error"), result
 

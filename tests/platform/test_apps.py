@@ -208,12 +208,18 @@ def test_validate_session_token(client, runtime, tenant, other_tenant, app_serve
     app_mb = MB(client, tenant, **token_auth(tenant, token))
     assert app_mb.call("ValidateSessionToken", sessiontoken=query["sessiontoken"]) == {
         "status": 1, "result": 1, "userid": tenant["user_id"]}
-    assert app_mb.fail("ValidateSessionToken", sessiontoken="forged") == (
-        "Invalid session token: unknown, expired or of another contract")
-    assert app_mb.fail("ValidateSessionToken") == "Missing field: sessiontoken"
+    # A refusal fails the command and the envelope: the SilverStripe controller reads
+    # the envelope status, the PHP connector the result's.
+    refused = "Invalid session token: unknown, expired or of another contract"
+    body = app_mb.batch({"command": "ValidateSessionToken", "sessiontoken": "forged"})
+    assert (body["status"], body["msg"], body["results"]) == (0, refused, [{"status": 0, "msg": refused}])
+    body = app_mb.batch({"command": "ValidateSessionToken"})
+    assert (body["status"], body["msg"]) == (0, "Missing field: sessiontoken")
     # A token of this contract does not validate on another.
-    assert MB(client, other_tenant).fail("ValidateSessionToken", sessiontoken=query["sessiontoken"]).startswith(
-        "Invalid session token")
+    body = MB(client, other_tenant).batch({"command": "ValidateSessionToken", "sessiontoken": query["sessiontoken"]})
+    assert body["status"] == 0 and body["results"][0]["msg"].startswith("Invalid session token")
+    # Other commands' failures leave the envelope OK.
+    assert app_mb.batch({"command": "GetCustomerByID"})["status"] == 1
 
 
 def test_get_person_by_email_and_todos(client, runtime, tenant):

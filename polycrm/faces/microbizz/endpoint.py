@@ -139,13 +139,15 @@ class MicrobizzAPI:
         except wire.CommandError as exc:
             return self.failure(exc.msg)
         try:
-            results = self.run(principal, commands, halt, quiet)
+            results, refused = self.run(principal, commands, halt, quiet)
         except ResponseTooLarge as exc:
             return self.failure(exc.msg)
         # The results arrive encoded (:meth:`run`): the envelope is put around them as bytes.
         now = self.clock.now()
         tail = orjson.dumps({"date": now.strftime("%Y-%m-%d"), "time": now.strftime("%H:%M:%S")})
-        body = b"".join((b'{"status":1,"msg":"OK","results":[', b",".join(results), b"],", tail[1:]))
+        head = b'{"status":1,"msg":"OK","results":[' if refused is None else (
+            b'{"status":0,"msg":' + orjson.dumps(refused) + b',"results":[')
+        body = b"".join((head, b",".join(results), b"],", tail[1:]))
         del results
         return Response(body, media_type=JSONResponse.media_type)
 
@@ -175,8 +177,11 @@ class MicrobizzAPI:
             raise EnvelopeError(f"Access denied: {exc.message}") from None
 
     # -- batch ---------------------------------------------------------------
-    def run(self, principal: auth.Principal, commands: list[Any], halt: bool, quiet: bool = False) -> list[bytes]:
-        """Run a batch in one transaction; each command's result encoded as JSON.
+    def run(
+        self, principal: auth.Principal, commands: list[Any], halt: bool, quiet: bool = False
+    ) -> tuple[list[bytes], str | None]:
+        """Run a batch in one transaction; each command's result encoded as JSON,
+        and the message of a refused ``ValidateSessionToken`` (the envelope fails with it).
 
         Results are encoded as they come, so a batch holds its answer once (as
         bytes), not also as objects; past the response limits (rows, bytes:
@@ -194,6 +199,7 @@ class MicrobizzAPI:
         # Display names fetched by one command serve the next ones, until a
         # command that writes may have renamed something.
         names: dict[str, dict[int, str]] = {}
+        refused: str | None = None
         with self.rt.workspace(principal, write=writes) as ws:
             if quiet:
                 # disable_callbacks: these changes fire no event hook of the sending app.
@@ -209,13 +215,17 @@ class MicrobizzAPI:
                 if rows > max_rows or size > max_bytes:
                     raise ResponseTooLarge(max_rows, max_bytes)
                 results.append(encoded)
+                if cmd is not None and cmd.name == "ValidateSessionToken" and not result["status"] and refused is None:
+                    # A refused session token fails the envelope too: an app that reads
+                    # only the envelope status (a public client does) must not let it in.
+                    refused = result["msg"]
                 if halt and not result["status"]:
                     break
                 if writes:
                     # A finished command stands on its own (docs/microbizz.md): a long
                     # batch lets waiting writers in between commands.
                     ws.share_write_lock()
-        return results
+        return results, refused
 
     def run_one(
         self, ws: Workspace, raw: Any, cmd: table.Command | None, names: dict[str, dict[int, str]] | None = None
