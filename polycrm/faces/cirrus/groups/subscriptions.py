@@ -3,7 +3,7 @@
 (``name``, ``active``, ``customer_id`` are columns; ``note`` and
 ``startdate`` the same ``extra`` keys Microbizz uses).
 
-The vendor marks the group "TODO": its PUT body and item schema are copies
+The vendor marks the group as unfinished: its PUT body and item schema are copies
 of the sort group's. Served here: the documented Subscription model on
 read and on write, plus the copied ``sort`` and ``externalkey`` (so what
 the documented PUT sends is kept and read back), plus ``accountid`` (the

@@ -5,7 +5,7 @@ A Microbizz *person* is a core contact. ``GetPersonByEmail`` answers
 :data:`PERSON` shape; each person also carries its fields under ``values``,
 which is where one public client reads ``persons[0].values.personid``.
 ``GetTodosByPersonID`` answers ``todos``: the contact's open activities in
-the :data:`TODO` shape. ``ValidateSessionToken`` checks a token an interface
+the :data:`OPEN_ACTIVITY` shape. ``ValidateSessionToken`` checks a token an interface
 hook (a customer tab) was opened with.
 """
 
@@ -39,7 +39,7 @@ PERSON = FieldMap("person", [
     *stamps(),
 ])
 
-TODO = FieldMap("todo", [
+OPEN_ACTIVITY = FieldMap("todo", [
     integer("id", "id"),
     text("title", "description"),
     text("note", "note"),
@@ -74,7 +74,7 @@ def get_todos_by_person(call: Call) -> dict[str, Any]:
     person_id = call.id("personid", required=True)
     if call.ws.get(Contact, person_id, include_deleted=False) is None:
         return {"todos": []}
-    return {"todos": TODO.many(rows_of(calls.open_of_contact(call.ws, person_id)), call.ctx)}
+    return {"todos": OPEN_ACTIVITY.many(rows_of(calls.open_of_contact(call.ws, person_id)), call.ctx)}
 
 
 def validate_session_token(call: Call) -> dict[str, Any]:
