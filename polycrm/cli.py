@@ -10,10 +10,8 @@ from typing import Optional
 
 import orjson
 import typer
-from sqlalchemy.exc import ArgumentError, OperationalError
 
-from polycrm.config import Settings
-from polycrm.runtime import Runtime
+from polycrm.cli_common import DATABASE_OPTION, open_runtime
 
 cli = typer.Typer(help="polycrm: one CRM behind the Microbizz, Cirrus 2 and centiaCRM APIs.", no_args_is_help=True)
 tenant_cli = typer.Typer(help="Manage tenants.", no_args_is_help=True)
@@ -31,26 +29,6 @@ for _name, _group in (("snapshot", snapshot_cli), ("journal", journal_cli), ("fa
                       ("limits", limits_cli)):
     cli.add_typer(_group, name=_name)
 
-DATABASE_OPTION = typer.Option(
-    None, "--database", envvar="POLYCRM_DATABASE_URL",
-    help="Database URL, e.g. postgresql://user:pass@host/db (default: SQLite in the data folder).",
-)
-
-
-def _runtime(database: str | None = None) -> Runtime:
-    settings = Settings()
-    if database:
-        settings = Settings(data_dir=settings.data_dir, database_url=database)
-    try:
-        rt = Runtime.from_settings(settings)
-        rt.db.upgrade()
-    except (ArgumentError, OperationalError) as exc:
-        # A wrong URL or an unreachable server: say so instead of a traceback.
-        detail = getattr(exc, "orig", None) or exc
-        typer.echo(f"error: cannot open the database: {str(detail).strip().splitlines()[0]}", err=True)
-        raise typer.Exit(1) from None
-    return rt
-
 
 @cli.command()
 def serve(
@@ -62,14 +40,13 @@ def serve(
                                 help="Server processes sharing the port; every piece of state is in the database."),
 ) -> None:
     """Run the server."""
-    import os
 
     import uvicorn
 
     from polycrm.app import create_app
     from polycrm.core import demo as demo_tenant
 
-    rt = _runtime(database)
+    rt = open_runtime(database)
     if demo:
         # The demo is a local sandbox: its webhooks and apps may live on this machine.
         os.environ.setdefault("POLYCRM_WEBHOOK_ALLOW_PRIVATE", "1")
@@ -146,7 +123,7 @@ def tenant_create(
     from polycrm.core import tenants
     from polycrm.core.errors import CoreError
 
-    rt = _runtime(database)
+    rt = open_runtime(database)
     try:
         creds = tenants.create(rt.db, tenants.NewTenant(name=name))
     except CoreError as exc:
@@ -186,7 +163,7 @@ def load(
     except CoreError as exc:
         typer.echo(f"error: {exc.message}", err=True)
         raise typer.Exit(1) from None
-    rt = _runtime(database)
+    rt = open_runtime(database)
     try:
         with _load_progress(source) as progress, tenants.workspace(rt.db, tenant, rt.blobs) as ws:
             counts = fixtures.Loader(ws, progress=progress).load_source(source)
@@ -230,7 +207,7 @@ def _load_progress(source):
 @db_cli.command("upgrade")
 def db_upgrade(database: Optional[str] = DATABASE_OPTION) -> None:
     """Apply the database migrations."""
-    rt = _runtime(database)
+    rt = open_runtime(database)
     rt.db.dispose()
     typer.echo(f"database at {rt.db.engine.url.render_as_string(hide_password=True)} is up to date")
 

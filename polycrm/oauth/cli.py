@@ -6,7 +6,7 @@ from typing import Optional
 
 import typer
 
-from polycrm.platform.cli import DATABASE_OPTION, TENANT_OPTION, _fail, _open, _print, _transaction
+from polycrm.cli_common import DATABASE_OPTION, TENANT_OPTION, print_answer, tenant_runtime, transaction
 
 oauth_cli = typer.Typer(help="OAuth apps (authorization code + PKCE) for the Cirrus API.", no_args_is_help=True)
 client_cli = typer.Typer(help="Register, list and remove OAuth clients.", no_args_is_help=True)
@@ -23,19 +23,12 @@ def client_add(
     database: Optional[str] = DATABASE_OPTION,
 ) -> None:
     """Register an OAuth client; its secret is printed once (null for a public client)."""
-    from polycrm.core.errors import CoreError
     from polycrm.oauth import service
 
-    rt, tenant_id = _open(database, tenant)
-    try:
-        with _transaction(rt.db) as session:
-            client, secret = service.add_client(session, tenant_id, redirect_uri, public=public, name=name)
-            out = {"client_id": client.client_id, "client_secret": secret}
-    except CoreError as exc:
-        _fail(exc)
-    finally:
-        rt.db.dispose()
-    _print(out, as_json)
+    with tenant_runtime(database, tenant) as (rt, tenant_id), transaction(rt.db) as session:
+        client, secret = service.add_client(session, tenant_id, redirect_uri, public=public, name=name)
+        out = {"client_id": client.client_id, "client_secret": secret}
+    print_answer(out, as_json)
 
 
 @client_cli.command("list")
@@ -47,13 +40,9 @@ def client_list(
     """The tenant's OAuth clients (never their secrets)."""
     from polycrm.oauth import service
 
-    rt, tenant_id = _open(database, tenant)
-    try:
-        with _transaction(rt.db) as session:
-            out = [service.describe(c) for c in service.clients(session, tenant_id)]
-    finally:
-        rt.db.dispose()
-    _print(out, as_json)
+    with tenant_runtime(database, tenant) as (rt, tenant_id), transaction(rt.db) as session:
+        out = [service.describe(c) for c in service.clients(session, tenant_id)]
+    print_answer(out, as_json)
 
 
 @client_cli.command("remove")
@@ -63,15 +52,8 @@ def client_remove(
     database: Optional[str] = DATABASE_OPTION,
 ) -> None:
     """Remove a client: its secret and every token issued to it stop working."""
-    from polycrm.core.errors import CoreError
     from polycrm.oauth import service
 
-    rt, tenant_id = _open(database, tenant)
-    try:
-        with _transaction(rt.db) as session:
-            service.remove_client(session, tenant_id, client_id)
-    except CoreError as exc:
-        _fail(exc)
-    finally:
-        rt.db.dispose()
+    with tenant_runtime(database, tenant) as (rt, tenant_id), transaction(rt.db) as session:
+        service.remove_client(session, tenant_id, client_id)
     typer.echo(f"removed {client_id}")

@@ -2,61 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
 from typing import Optional
 
-import orjson
 import typer
-from sqlalchemy.orm import Session
+
+from polycrm.cli_common import DATABASE_OPTION, TENANT_OPTION, fail, print_answer, tenant_runtime, transaction
 
 webhook_cli = typer.Typer(help="Webhooks: polycrm (Standard Webhooks) and Cirrus (X-Hook-Signature).", no_args_is_help=True)
-
-
-DATABASE_OPTION = typer.Option(
-    None, "--database", envvar="POLYCRM_DATABASE_URL",
-    help="Database URL, e.g. postgresql://user:pass@host/db (default: SQLite in the data folder).",
-)
-TENANT_OPTION = typer.Option(..., "--tenant", help="Name of the tenant.")
-
-
-def _open(database: str | None, tenant: str):
-    from polycrm.cli import _runtime
-    from polycrm.core import tenants
-
-    rt = _runtime(database)
-    found = tenants.find(rt.db, tenant)
-    if found is None:
-        rt.db.dispose()
-        typer.echo(f"error: no tenant named {tenant!r}", err=True)
-        raise typer.Exit(1)
-    return rt, found.id
-
-
-@contextlib.contextmanager
-def _transaction(db) -> Iterator[Session]:
-    """A system session in one transaction (committed unless an error escapes)."""
-    from polycrm.core.auth import system_session
-
-    with system_session(db) as session, session.begin():
-        if db.is_sqlite:
-            session.connection(execution_options={"polycrm_write": True})
-        yield session
-
-
-def _fail(exc) -> None:
-    typer.echo(f"error: {exc.message}", err=True)
-    raise typer.Exit(1) from None
-
-
-def _print(value, as_json: bool) -> None:
-    if as_json:
-        typer.echo(orjson.dumps(value).decode())
-    elif isinstance(value, list):
-        for item in value:
-            typer.echo(" ".join(f"{k}={v}" for k, v in item.items()))
-    else:
-        typer.echo(" ".join(f"{k}={v}" for k, v in value.items()))
 
 
 @webhook_cli.command("add")
@@ -69,18 +21,11 @@ def add(
     database: Optional[str] = DATABASE_OPTION,
 ) -> None:
     """Register a webhook and print its id and signing secret."""
-    from polycrm.core.errors import CoreError
     from polycrm.platform import webhooks
 
-    rt, tenant_id = _open(database, tenant)
-    try:
-        with _transaction(rt.db) as session:
-            hook, secret = webhooks.add(session, tenant_id, url, api, events.split(","))
-    except CoreError as exc:
-        _fail(exc)
-    finally:
-        rt.db.dispose()
-    _print({"id": hook.id, "secret": secret}, as_json)
+    with tenant_runtime(database, tenant) as (rt, tenant_id), transaction(rt.db) as session:
+        hook, secret = webhooks.add(session, tenant_id, url, api, events.split(","))
+    print_answer({"id": hook.id, "secret": secret}, as_json)
 
 
 @webhook_cli.command("list")
@@ -92,13 +37,9 @@ def list_hooks(
     """The tenant's webhooks (secrets are not shown again)."""
     from polycrm.platform import webhooks
 
-    rt, tenant_id = _open(database, tenant)
-    try:
-        with _transaction(rt.db) as session:
-            listed = [webhooks.describe(h) for h in webhooks.hooks(session, tenant_id)]
-        _print(listed, as_json)
-    finally:
-        rt.db.dispose()
+    with tenant_runtime(database, tenant) as (rt, tenant_id), transaction(rt.db) as session:
+        listed = [webhooks.describe(h) for h in webhooks.hooks(session, tenant_id)]
+    print_answer(listed, as_json)
 
 
 @webhook_cli.command("remove")
@@ -108,17 +49,10 @@ def remove(
     database: Optional[str] = DATABASE_OPTION,
 ) -> None:
     """Remove a webhook and its delivery log."""
-    from polycrm.core.errors import CoreError
     from polycrm.platform import webhooks
 
-    rt, tenant_id = _open(database, tenant)
-    try:
-        with _transaction(rt.db) as session:
-            webhooks.remove(session, tenant_id, hook_id)
-    except CoreError as exc:
-        _fail(exc)
-    finally:
-        rt.db.dispose()
+    with tenant_runtime(database, tenant) as (rt, tenant_id), transaction(rt.db) as session:
+        webhooks.remove(session, tenant_id, hook_id)
     typer.echo(f"removed webhook {hook_id}")
 
 
@@ -132,13 +66,9 @@ def deliveries(
     """The delivery log, newest first: event, target, attempts, last status, excerpt, next try."""
     from polycrm.platform import webhooks
 
-    rt, tenant_id = _open(database, tenant)
-    try:
-        with _transaction(rt.db) as session:
-            listed = webhooks.deliveries(session, tenant_id, failed=failed)
-        _print(listed, as_json)
-    finally:
-        rt.db.dispose()
+    with tenant_runtime(database, tenant) as (rt, tenant_id), transaction(rt.db) as session:
+        listed = webhooks.deliveries(session, tenant_id, failed=failed)
+    print_answer(listed, as_json)
 
 
 @webhook_cli.command("replay")
@@ -149,18 +79,11 @@ def replay(
     database: Optional[str] = DATABASE_OPTION,
 ) -> None:
     """Queue one delivery again (a running server sends it)."""
-    from polycrm.core.errors import CoreError
     from polycrm.platform import webhooks
 
-    rt, tenant_id = _open(database, tenant)
-    try:
-        with _transaction(rt.db) as session:
-            new_id = webhooks.replay(session, tenant_id, delivery_id)
-    except CoreError as exc:
-        _fail(exc)
-    finally:
-        rt.db.dispose()
-    _print({"id": new_id}, as_json)
+    with tenant_runtime(database, tenant) as (rt, tenant_id), transaction(rt.db) as session:
+        new_id = webhooks.replay(session, tenant_id, delivery_id)
+    print_answer({"id": new_id}, as_json)
 
 
 app_cli = typer.Typer(help="Microbizz apps: register them, connect them (the app connect step).", no_args_is_help=True)
@@ -176,19 +99,12 @@ def app_register(
     database: Optional[str] = DATABASE_OPTION,
 ) -> None:
     """Register a Microbizz app for a tenant."""
-    from polycrm.core.errors import CoreError
     from polycrm.platform import apps
 
-    rt, tenant_id = _open(database, tenant)
-    try:
-        with _transaction(rt.db) as session:
-            app = apps.register(session, tenant_id, publicid, secret, title)
-            out = {"publicid": app.publicid, "title": app.title}
-    except CoreError as exc:
-        _fail(exc)
-    finally:
-        rt.db.dispose()
-    _print(out, as_json)
+    with tenant_runtime(database, tenant) as (rt, tenant_id), transaction(rt.db) as session:
+        app = apps.register(session, tenant_id, publicid, secret, title)
+        out = {"publicid": app.publicid, "title": app.title}
+    print_answer(out, as_json)
 
 
 @app_cli.command("connect")
@@ -203,19 +119,13 @@ def app_connect(
 ) -> None:
     """Run the app connect step as the tenant's first admin (for scripts and tests)."""
     from polycrm.core import auth
-    from polycrm.core.errors import CoreError
     from polycrm.platform import apps
 
-    rt, tenant_id = _open(database, tenant)
-    try:
+    with tenant_runtime(database, tenant) as (rt, tenant_id):
         with auth.system_session(rt.db) as session:
             admin_id = auth.first_admin_id(session, tenant_id)
-        _connection, token = apps.connect(rt.db, tenant_id, admin_id, request, endpoint)
-    except CoreError as exc:
-        _fail(exc)
-    except apps.ConnectFailed as exc:
-        typer.echo(f"error: {exc.reason}", err=True)
-        raise typer.Exit(1) from None
-    finally:
-        rt.db.dispose()
-    _print({"ok": True, "accesstoken": token}, as_json)
+        try:
+            _connection, token = apps.connect(rt.db, tenant_id, admin_id, request, endpoint)
+        except apps.ConnectFailed as exc:
+            fail(exc.reason)
+    print_answer({"ok": True, "accesstoken": token}, as_json)

@@ -7,50 +7,18 @@ exit code 1.
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, Optional
 
 import orjson
 import typer
 
+from polycrm.cli_common import DATABASE_OPTION, JSON_OPTION, TENANT_OPTION, fail, print_answer, tenant_runtime
+
 snapshot_cli = typer.Typer(help="Save, list, restore and delete snapshots of a tenant; reset it.", no_args_is_help=True)
 journal_cli = typer.Typer(help="The request journal of a tenant: list, export as HAR, clear.", no_args_is_help=True)
 faults_cli = typer.Typer(help="Injected faults of a tenant: set, show, clear.", no_args_is_help=True)
 limits_cli = typer.Typer(help="Emulated rate limits of a tenant: set, show, clear.", no_args_is_help=True)
-
-DATABASE_OPTION = typer.Option(
-    None, "--database", envvar="POLYCRM_DATABASE_URL",
-    help="Database URL, e.g. postgresql://user:pass@host/db (default: SQLite in the data folder).",
-)
-TENANT_OPTION = typer.Option(..., "--tenant", help="Name of the tenant.")
-JSON_OPTION = typer.Option(False, "--json", help="Print the answer as JSON.")
-
-
-@contextlib.contextmanager
-def _tenant(database: str | None, tenant: str) -> Iterator[tuple[Any, int]]:
-    """The runtime and tenant id; core errors become ``error: ...`` and exit 1."""
-    from polycrm.cli import _runtime
-    from polycrm.core import tenants
-    from polycrm.core.errors import CoreError
-
-    rt = _runtime(database)
-    try:
-        found = tenants.find(rt.db, tenant)
-        if found is None:
-            typer.echo(f"error: no tenant named {tenant!r}", err=True)
-            raise typer.Exit(1)
-        yield rt, found.id
-    except CoreError as exc:
-        typer.echo(f"error: {exc.message}", err=True)
-        raise typer.Exit(1) from None
-    finally:
-        rt.db.dispose()
-
-
-def _print(value: Any, as_json: bool, text: Callable[[Any], str]) -> None:
-    typer.echo(orjson.dumps(value).decode() if as_json else text(value))
 
 
 def _json_argument(raw: str) -> Any:
@@ -59,8 +27,7 @@ def _json_argument(raw: str) -> Any:
     try:
         return orjson.loads(text)
     except orjson.JSONDecodeError:
-        typer.echo("error: the rules are not valid JSON", err=True)
-        raise typer.Exit(1) from None
+        fail("the rules are not valid JSON")
 
 
 # -- snapshot ---------------------------------------------------------------------------
@@ -70,9 +37,9 @@ def snapshot_save(name: str, tenant: str = TENANT_OPTION, as_json: bool = JSON_O
     """Save the tenant's whole state under NAME (a taken name is replaced)."""
     from polycrm.sandbox import snapshots
 
-    with _tenant(database, tenant) as (rt, tenant_id):
+    with tenant_runtime(database, tenant) as (rt, tenant_id):
         made = snapshots.save(rt.db, tenant_id, snapshots.check_name(name))
-    _print(made, as_json, lambda m: f"saved {m['name']}: {m['rows']} rows, {m['size']} bytes")
+    print_answer(made, as_json, lambda m: f"saved {m['name']}: {m['rows']} rows, {m['size']} bytes")
 
 
 @snapshot_cli.command("list")
@@ -81,9 +48,9 @@ def snapshot_list(tenant: str = TENANT_OPTION, as_json: bool = JSON_OPTION,
     """List the tenant's snapshots, oldest first."""
     from polycrm.sandbox import snapshots
 
-    with _tenant(database, tenant) as (rt, tenant_id):
+    with tenant_runtime(database, tenant) as (rt, tenant_id):
         found = snapshots.listing(rt.db, tenant_id)
-    _print({"snapshots": found}, as_json, lambda v: "\n".join(
+    print_answer({"snapshots": found}, as_json, lambda v: "\n".join(
         f"{s['name']}\t{s['created_at']}\t{s['rows']} rows" for s in v["snapshots"]) or "no snapshots")
 
 
@@ -93,9 +60,9 @@ def snapshot_restore(name: str, tenant: str = TENANT_OPTION, as_json: bool = JSO
     """Put the tenant back into the state saved under NAME."""
     from polycrm.sandbox import snapshots
 
-    with _tenant(database, tenant) as (rt, tenant_id):
+    with tenant_runtime(database, tenant) as (rt, tenant_id):
         done = snapshots.restore(rt.db, tenant_id, name)
-    _print({"restored": done["name"], "rows": done["rows"]}, as_json, lambda d: f"restored {d['restored']}")
+    print_answer({"restored": done["name"], "rows": done["rows"]}, as_json, lambda d: f"restored {d['restored']}")
 
 
 @snapshot_cli.command("delete")
@@ -104,9 +71,9 @@ def snapshot_delete(name: str, tenant: str = TENANT_OPTION, as_json: bool = JSON
     """Delete the snapshot NAME."""
     from polycrm.sandbox import snapshots
 
-    with _tenant(database, tenant) as (rt, tenant_id):
+    with tenant_runtime(database, tenant) as (rt, tenant_id):
         snapshots.remove(rt.db, tenant_id, name)
-    _print({"deleted": name}, as_json, lambda d: f"deleted {d['deleted']}")
+    print_answer({"deleted": name}, as_json, lambda d: f"deleted {d['deleted']}")
 
 
 @snapshot_cli.command("reset")
@@ -116,9 +83,9 @@ def snapshot_reset(to: str = typer.Argument(..., help='"empty", "demo" or a snap
     """Reset the tenant to empty, to the demo data or to a snapshot."""
     from polycrm.sandbox import snapshots
 
-    with _tenant(database, tenant) as (rt, tenant_id):
+    with tenant_runtime(database, tenant) as (rt, tenant_id):
         snapshots.reset(rt.db, tenant_id, to, rt.blobs)
-    _print({"reset": to}, as_json, lambda d: f"reset to {d['reset']}")
+    print_answer({"reset": to}, as_json, lambda d: f"reset to {d['reset']}")
 
 
 # -- journal ------------------------------------------------------------------------------
@@ -137,9 +104,9 @@ def journal_list(
 
     filters = {k: str(v) for k, v in dict(api=api, operation=operation, status=status, since=since,
                                           limit=limit, before=before).items() if v is not None}
-    with _tenant(database, tenant) as (rt, tenant_id):
+    with tenant_runtime(database, tenant) as (rt, tenant_id):
         page = journal.entries(rt.db, tenant_id, filters)
-    _print(page, as_json, lambda p: "\n".join(
+    print_answer(page, as_json, lambda p: "\n".join(
         f"{e['id']}\t{e['at']}\t{e['api']}\t{e['operation']}\t{e['response']['status']}\t{e['duration_ms']:.1f} ms"
         for e in p["entries"]) or "no entries")
 
@@ -151,7 +118,7 @@ def journal_har(tenant: str = TENANT_OPTION, limit: int = typer.Option(1000, hel
     from polycrm.sandbox import journal
     from polycrm.sandbox.http import polycrm_version
 
-    with _tenant(database, tenant) as (rt, tenant_id):
+    with tenant_runtime(database, tenant) as (rt, tenant_id):
         page = journal.entries(rt.db, tenant_id, {"limit": str(limit)})
     typer.echo(orjson.dumps(journal.har(page, polycrm_version())).decode())
 
@@ -162,9 +129,9 @@ def journal_clear(tenant: str = TENANT_OPTION, as_json: bool = JSON_OPTION,
     """Delete the tenant's journal."""
     from polycrm.sandbox import journal
 
-    with _tenant(database, tenant) as (rt, tenant_id):
+    with tenant_runtime(database, tenant) as (rt, tenant_id):
         deleted = journal.clear(rt.db, tenant_id)
-    _print({"deleted": deleted}, as_json, lambda d: f"deleted {d['deleted']} entries")
+    print_answer({"deleted": deleted}, as_json, lambda d: f"deleted {d['deleted']} entries")
 
 
 # -- faults and limits ---------------------------------------------------------------------
@@ -181,9 +148,9 @@ def faults_set(rules: str = typer.Argument(..., help="JSON list of rules, or @fi
     from polycrm.sandbox import traffic
 
     body = _json_argument(rules)
-    with _tenant(database, tenant) as (rt, tenant_id):
+    with tenant_runtime(database, tenant) as (rt, tenant_id):
         found = traffic.set_faults(rt.db, tenant_id, body)
-    _print({"rules": found}, as_json, _rules_text)
+    print_answer({"rules": found}, as_json, _rules_text)
 
 
 @faults_cli.command("show")
@@ -192,9 +159,9 @@ def faults_show(tenant: str = TENANT_OPTION, as_json: bool = JSON_OPTION,
     """The tenant's fault rules with their counts."""
     from polycrm.sandbox import traffic
 
-    with _tenant(database, tenant) as (rt, tenant_id):
+    with tenant_runtime(database, tenant) as (rt, tenant_id):
         found = traffic.faults(rt.db, tenant_id)
-    _print({"rules": found}, as_json, _rules_text)
+    print_answer({"rules": found}, as_json, _rules_text)
 
 
 @faults_cli.command("clear")
@@ -203,9 +170,9 @@ def faults_clear(tenant: str = TENANT_OPTION, as_json: bool = JSON_OPTION,
     """Remove every fault rule of the tenant."""
     from polycrm.sandbox import traffic
 
-    with _tenant(database, tenant) as (rt, tenant_id):
+    with tenant_runtime(database, tenant) as (rt, tenant_id):
         traffic.clear_faults(rt.db, tenant_id)
-    _print({"rules": []}, as_json, lambda _v: "no rules")
+    print_answer({"rules": []}, as_json, lambda _v: "no rules")
 
 
 def _limits_text(value: dict[str, Any]) -> str:
@@ -220,9 +187,9 @@ def limits_set(limits: str = typer.Argument(..., help="JSON limit or list of lim
     from polycrm.sandbox import traffic
 
     body = _json_argument(limits)
-    with _tenant(database, tenant) as (rt, tenant_id):
+    with tenant_runtime(database, tenant) as (rt, tenant_id):
         found = traffic.set_limits(rt.db, tenant_id, body)
-    _print({"limits": found}, as_json, _limits_text)
+    print_answer({"limits": found}, as_json, _limits_text)
 
 
 @limits_cli.command("show")
@@ -231,9 +198,9 @@ def limits_show(tenant: str = TENANT_OPTION, as_json: bool = JSON_OPTION,
     """The tenant's rate limits."""
     from polycrm.sandbox import traffic
 
-    with _tenant(database, tenant) as (rt, tenant_id):
+    with tenant_runtime(database, tenant) as (rt, tenant_id):
         found = traffic.rate_limits(rt.db, tenant_id)
-    _print({"limits": found}, as_json, _limits_text)
+    print_answer({"limits": found}, as_json, _limits_text)
 
 
 @limits_cli.command("clear")
@@ -242,7 +209,7 @@ def limits_clear(tenant: str = TENANT_OPTION, api: Optional[str] = typer.Option(
     """Remove the tenant's rate limits (of one API with --api)."""
     from polycrm.sandbox import traffic
 
-    with _tenant(database, tenant) as (rt, tenant_id):
+    with tenant_runtime(database, tenant) as (rt, tenant_id):
         traffic.clear_limits(rt.db, tenant_id, api)
         found = traffic.rate_limits(rt.db, tenant_id)
-    _print({"limits": found}, as_json, _limits_text)
+    print_answer({"limits": found}, as_json, _limits_text)
