@@ -181,7 +181,8 @@ class MicrobizzAPI:
         self, principal: auth.Principal, commands: list[Any], halt: bool, quiet: bool = False
     ) -> tuple[list[bytes], str | None]:
         """Run a batch in one transaction; each command's result encoded as JSON,
-        and the message of a refused ``ValidateSessionToken`` (the envelope fails with it).
+        and the message of the first refused command whose entry fails the envelope
+        (``ValidateSessionToken``: the envelope fails with it).
 
         Results are encoded as they come, so a batch holds its answer once (as
         bytes), not also as objects; past the response limits (rows, bytes:
@@ -215,9 +216,7 @@ class MicrobizzAPI:
                 if rows > max_rows or size > max_bytes:
                     raise ResponseTooLarge(max_rows, max_bytes)
                 results.append(encoded)
-                if cmd is not None and cmd.name == "ValidateSessionToken" and not result["status"] and refused is None:
-                    # A refused session token fails the envelope too: an app that reads
-                    # only the envelope status (a public client does) must not let it in.
+                if cmd is not None and cmd.fails_envelope and not result["status"] and refused is None:
                     refused = result["msg"]
                 if halt and not result["status"]:
                     break

@@ -24,10 +24,18 @@ class Command:
     handler: Handler
     writes: bool
     arguments: frozenset[str]
+    # Its failure fails the whole envelope too: an app that reads only the
+    # envelope status must still see it (ValidateSessionToken).
+    fails_envelope: bool = False
 
 
 def read(name: str, handler: Handler, *arguments: str) -> Command:
     return Command(name, handler, False, frozenset(arguments))
+
+
+def gate(name: str, handler: Handler, *arguments: str) -> Command:
+    """A read whose refusal also fails the envelope (a check an app gates on)."""
+    return Command(name, handler, False, frozenset(arguments), fails_envelope=True)
 
 
 def write(name: str, handler: Handler, *arguments: str) -> Command:
@@ -60,7 +68,7 @@ TABLE: tuple[Command, ...] = (
     # -- Persons and interface hooks (docs/integrations.md) -------------------
     read("GetPersonByEmail", persons.get_person_by_email, "email"),
     read("GetTodosByPersonID", persons.get_todos_by_person, "personid"),
-    read("ValidateSessionToken", persons.validate_session_token, "sessiontoken"),
+    gate("ValidateSessionToken", persons.validate_session_token, "sessiontoken"),
     # -- Product commands ----------------------------------------------------
     write("CreateUpdateProductByID", products.create_update_product_by_id, "product"),
     write("CreateUpdateProductByProductNumber", products.create_update_product_by_number, "product"),
