@@ -356,29 +356,67 @@ class TimelineEvent:
     changes: tuple[tuple[str, str | None, str | None], ...] = ()
 
 
-def timeline(ws: Workspace, model: type[TenantScoped], record: TenantScoped, *, related: Sequence[Any] = (),
-             limit: int = 100) -> list[TimelineEvent]:
-    """A record's history: its field changes (one entry per save: the same
-    moment, user and source), its creation, and the related records given
-    (activities, documents, quotes, opportunities, tickets) by their moment."""
+@dataclass(frozen=True)
+class Timeline:
+    """One page of a record's timeline: its entries, newest first, and whether older ones exist."""
+
+    events: list[TimelineEvent]
+    page: int
+    per_page: int
+    has_older: bool
+
+    @property
+    def has_newer(self) -> bool:
+        return self.page > 1
+
+
+TIMELINE_PER_PAGE = 50
+# Field changes are read in batches of this many rows until enough saves are found.
+_CHANGE_BATCH = 500
+
+
+def _saves(ws: Workspace, model: type[TenantScoped], record_id: int, wanted: int) -> list[TimelineEvent]:
+    """The newest ``wanted`` saves of a record, each one entry: its field changes
+    with the same moment, user and source."""
     from polycrm.core import history
 
     events: list[TimelineEvent] = []
     group: list[Any] = []
 
     def close() -> None:
-        if group:
-            first = group[0]
-            events.append(TimelineEvent(first.created_at, "changed", user_id=first.user_id, source=first.source,
-                                        changes=tuple((c.field, c.old_value, c.new_value) for c in reversed(group))))
-            group.clear()
+        first = group[0]
+        events.append(TimelineEvent(first.created_at, "changed", user_id=first.user_id, source=first.source,
+                                    changes=tuple((c.field, c.old_value, c.new_value) for c in reversed(group))))
+        group.clear()
 
-    for change in history.of_record(ws, model, record.id, limit=limit * 5):
-        if group and (change.created_at, change.user_id, change.source) != (
-                group[0].created_at, group[0].user_id, group[0].source):
-            close()
-        group.append(change)
-    close()
+    before = None
+    while True:
+        batch = history.of_record(ws, model, record_id, limit=_CHANGE_BATCH, before_id=before)
+        for change in batch:
+            if group and (change.created_at, change.user_id, change.source) != (
+                    group[0].created_at, group[0].user_id, group[0].source):
+                close()
+                if len(events) == wanted:
+                    return events
+            group.append(change)
+        if len(batch) < _CHANGE_BATCH:
+            break
+        before = batch[-1].id
+    if group:
+        close()
+    return events[:wanted]
+
+
+def timeline(ws: Workspace, model: type[TenantScoped], record: TenantScoped, *, related: Sequence[Any] = (),
+             page: int = 1, per_page: int = TIMELINE_PER_PAGE) -> Timeline:
+    """A page of a record's history, newest first: its field changes (one entry
+    per save: the same moment, user and source), its creation, and the related
+    records given (activities, documents, quotes, opportunities, tickets) by
+    their moment. A page below 1 is page 1; one past the end is empty."""
+    page = max(1, page)
+    # The entries of the pages up to this one and one more, to know whether older ones exist.
+    wanted = page * per_page + 1
+    events = _saves(ws, model, record.id, wanted)
     events.append(TimelineEvent(record.created_at, "created"))
     for item in related:
         kind = type(item).__tablename__
@@ -393,7 +431,8 @@ def timeline(ws: Workspace, model: type[TenantScoped], record: TenantScoped, *, 
             moment, title = item.created_at, getattr(item, "title", "") or ""
         events.append(TimelineEvent(moment, kind, title, item.id, getattr(item, "user_id", None)))
     events.sort(key=lambda e: e.moment or dt.datetime.min, reverse=True)
-    return events[:limit]
+    start = (page - 1) * per_page
+    return Timeline(events[start:start + per_page], page, per_page, len(events) > start + per_page)
 
 
 def customer_documents(ws: Workspace, customer_id: int) -> list[Document]:

@@ -146,9 +146,13 @@ def _record_changes(session: Session, _ctx, _instances) -> None:
             ))
 
 
-def of_record(ws: Any, model: type[TenantScoped], record_id: int, limit: int = 200) -> list[FieldChange]:
-    """A record's field changes, newest first (tenant-scoped like every query)."""
+def of_record(ws: Any, model: type[TenantScoped], record_id: int, limit: int = 200,
+              before_id: int | None = None) -> list[FieldChange]:
+    """A record's field changes, newest first (tenant-scoped like every query);
+    ``before_id``: only those older than that change (the next batch)."""
     stmt = (select(FieldChange)
             .where(FieldChange.entity == model.__tablename__, FieldChange.record_id == record_id)
             .order_by(FieldChange.id.desc()).limit(limit))
+    if before_id is not None:
+        stmt = stmt.where(FieldChange.id < before_id)
     return ws.scalars(stmt)

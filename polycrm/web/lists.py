@@ -351,7 +351,7 @@ PRODUCTS = ListPage(
     "products", "Products", Product, "/products",
     (
         Column("number", "Number", lambda ctx, p, n: Cell(p.number or ""), (Sort("number", mode="text"),)),
-        Column("name", "Name", lambda ctx, p, n: Cell(p.name or "(no name)", f"/products/{p.id}/edit",
+        Column("name", "Name", lambda ctx, p, n: Cell(p.name or "(no name)", f"/products/{p.id}",
                                                       badge=None if p.active else "inactive"), (Sort("name"),)),
         Column("group", "Group", lambda ctx, p, n: Cell(n["lookup"].get(p.group_id, "")),
                (Sort("group_id->lookup.name", mode="text"),)),

@@ -15,7 +15,6 @@ from polycrm.core import calls
 from polycrm.core import sales
 from polycrm.core import products
 from polycrm.core import contacts
-from polycrm.core import history
 from polycrm.core import opportunities
 from polycrm.core import tickets
 from polycrm.core.auth import (
@@ -31,6 +30,7 @@ from polycrm.core.errors import CoreError
 from polycrm.core.models import Activity, Contact, Customer, Opportunity, Product, Quote, Ticket, User
 from polycrm.core.query import Page
 from polycrm.web import charts, forms, lists, records
+from polycrm.web.quotes import QUOTE_FIELDS
 from polycrm.web.forms import Field
 from polycrm.web.handler import Ctx
 from polycrm.platform import pages as platform_pages
@@ -116,6 +116,18 @@ TICKET_FIELDS: tuple[Field, ...] = (
     Field("description", "Description", "description", "textarea", max_length=10000),
 )
 
+OPPORTUNITY_FIELDS: tuple[Field, ...] = (
+    Field("title", "Title", "title", required=True),
+    Field("customer", "Customer", "customer_id", "select", choices="customer"),
+    Field("stage", "Stage", "stage_id", "select", choices="stage"),
+    Field("status", "Status", "status", "select", required=True,
+          options=tuple((s, s.capitalize()) for s in opportunities.STATUSES)),
+    Field("value", "Value", "value", "money", hint="In major currency units, e.g. 14995.00."),
+    Field("close", "Expected close", "estimated_end", "date"),
+    Field("owner", "Salesperson", "user_id", "select", choices="user"),
+    Field("description", "Description", "description", "textarea", max_length=10000),
+)
+
 RECORD_KINDS = [
     records.RecordKind(
         "contacts", "contact", Contact,
@@ -130,6 +142,15 @@ RECORD_KINDS = [
     records.RecordKind(
         "tickets", "ticket", Ticket, TICKET_FIELDS, tickets.SERVICE,
         lambda t: t.title or f"Ticket {t.id}", lambda t: "/tickets"),
+    # Products have their own new and edit pages (product_new, product_edit); the detail page is shared.
+    records.RecordKind(
+        "products", "product", Product, PRODUCT_FIELDS, products.SERVICE, lambda p: p.name or f"Product {p.id}",
+        lambda p: "/products", pages=("detail",)),
+    # Opportunities have their own detail and edit pages (opportunity_detail, _edit); the delete step is shared.
+    records.RecordKind(
+        "opportunities", "opportunity", Opportunity, OPPORTUNITY_FIELDS, opportunities.SERVICE,
+        lambda o: o.title or f"Opportunity {o.id}",
+        lambda o: f"/customers/{o.customer_id}" if o.customer_id else "/opportunities", pages=("delete",)),
 ]
 
 CREDENTIAL_LABELS = {
@@ -212,7 +233,9 @@ def sign_out(ctx: Ctx) -> Response:
 COUNTED = {"Customers": Customer, "Products": Product, "Quotes": Quote, "Opportunities": Opportunity, "Tickets": Ticket}
 _COUNT_LINKS = {"Customers": "/customers", "Products": "/products", "Quotes": "/quotes",
                 "Opportunities": "/opportunities", "Tickets": "/tickets"}
-_CHANGE_LINKS = {"customer": "/customers/{id}", "product": "/products/{id}/edit", "quote": "/quotes/{id}"}
+_CHANGE_LINKS = {"customer": "/customers/{id}", "product": "/products/{id}", "quote": "/quotes/{id}",
+                 "contact": "/contacts/{id}", "activity": "/activities/{id}", "opportunity": "/opportunities/{id}",
+                 "ticket": "/tickets/{id}"}
 
 
 def dashboard(ctx: Ctx) -> Response:
@@ -248,15 +271,14 @@ def customer_detail(ctx: Ctx) -> Response:
     # The street is shown with its house number, letter and interior number, as one line.
     addresses = [(kind, {**address, "street": customers.street_line(address)}) for kind in customers.ADDRESS_KINDS
                  if (address := (c.addresses or {}).get(kind))]
-    events = browse.timeline(ctx.ws, Customer, c, related=[*view.activities, *view.documents, *view.quotes,
-                                                          *view.opportunities, *view.tickets])
-    n_more = display_names(ctx, [*view.opportunities, *view.tickets, *events],
+    timeline = records.timeline_values(ctx, Customer, c, CUSTOMER_FIELD_LABELS, event_links=EVENT_LINKS, related=[
+        *view.activities, *view.documents, *view.quotes, *view.opportunities, *view.tickets])
+    n_more = display_names(ctx, [*view.opportunities, *view.tickets, *timeline["events"]],
                            {"lookup": ("stage_id", "priority_id"), "user": ("user_id",)})
     # Connected Microbizz apps' customer tabs (polycrm/platform/pages.py).
     tabs = platform_pages.customer_tabs(ctx, c)
     response = ctx.render("customer.html", c=c, view=view, n=n, n_act=n_act, n_quote=n_quote, addresses=addresses,
-                          events=events, n_more=n_more, field_labels=CUSTOMER_FIELD_LABELS,
-                          sources=history.SOURCE_LABELS, event_links=EVENT_LINKS, app_tabs=tabs)
+                          **{**timeline, "n_more": n_more}, app_tabs=tabs)
     return platform_pages.allow_frames(response, tabs)
 
 
@@ -448,7 +470,8 @@ def product_create(ctx: Ctx) -> Response:
 def product_edit(ctx: Ctx) -> Response:
     product = ctx.ws.require(Product, ctx.request.path_params["id"], "product")
     return _form_page(ctx, "form.html", PRODUCT_FIELDS, forms.initial(PRODUCT_FIELDS, product),
-                      title=f"Edit {product.name}", action=f"/products/{product.id}/edit", cancel="/products")
+                      title=f"Edit {product.name}", action=f"/products/{product.id}/edit",
+                      cancel=f"/products/{product.id}")
 
 
 def product_update(ctx: Ctx) -> Response:
@@ -457,8 +480,8 @@ def product_update(ctx: Ctx) -> Response:
     changed = None if errors else _save_product(ctx, values, errors, product)
     if errors:
         return _form_page(ctx, "form.html", PRODUCT_FIELDS, raw, 400, errors, title=f"Edit {product.name}",
-                          action=f"/products/{product.id}/edit", cancel="/products")
-    return ctx.redirect(f"/products/{product.id}/edit", "Changes saved." if changed else "No changes.")
+                          action=f"/products/{product.id}/edit", cancel=f"/products/{product.id}")
+    return ctx.redirect(f"/products/{product.id}", "Changes saved." if changed else "No changes.")
 
 
 # -- activities ----------------------------------------------------------------------------------
@@ -516,24 +539,14 @@ def quote_detail(ctx: Ctx) -> Response:
     n = display_names(ctx, [quote_], {"lookup": ("status_id", "type_id"), "customer": ("customer_id",),
                                       "user": ("user_id",)})
     units = browse.lookup_names(ctx.ws, {line.unit_id for line in lines})
+    labels = {**{f.path: f.label for f in QUOTE_FIELDS}, "price": "Quote price", "number": "Number",
+              "user_id": "Salesperson", "deleted": "Deleted"}
     return ctx.render("quote.html", q=quote_, lines=list(zip(lines, totals)), n=n, units=units,
-                      total=sales.document_total(lines) if lines else None)
+                      total=sales.document_total(lines) if lines else None,
+                      **records.timeline_values(ctx, Quote, quote_, labels))
 
 
 # -- opportunities -----------------------------------------------------------------------------------
-
-OPPORTUNITY_FIELDS: tuple[Field, ...] = (
-    Field("title", "Title", "title", required=True),
-    Field("customer", "Customer", "customer_id", "select", choices="customer"),
-    Field("stage", "Stage", "stage_id", "select", choices="stage"),
-    Field("status", "Status", "status", "select", required=True,
-          options=tuple((s, s.capitalize()) for s in opportunities.STATUSES)),
-    Field("value", "Value", "value", "money", hint="In major currency units, e.g. 14995.00."),
-    Field("close", "Expected close", "estimated_end", "date"),
-    Field("owner", "Salesperson", "user_id", "select", choices="user"),
-    Field("description", "Description", "description", "textarea", max_length=10000),
-)
-
 
 def opportunity_board(ctx: Ctx) -> Response:
     stages = lookups.items(ctx.ws, "stage")
@@ -562,11 +575,9 @@ def opportunity_detail(ctx: Ctx) -> Response:
     o = ctx.ws.require(Opportunity, ctx.request.path_params["id"], "opportunity")
     n = display_names(ctx, [o], {"lookup": ("stage_id", "type_id", "source_id"), "customer": ("customer_id",),
                                  "user": ("user_id",)})
-    events = browse.timeline(ctx.ws, Opportunity, o)
-    n_events = display_names(ctx, events, {"user": ("user_id",)})
     labels = {f.path: f.label for f in OPPORTUNITY_FIELDS}
-    return ctx.render("opportunity.html", o=o, n=n, events=events, n_more=n_events, field_labels=labels,
-                      sources=history.SOURCE_LABELS, event_links=EVENT_LINKS)
+    return ctx.render("opportunity.html", o=o, n=n,
+                      **records.timeline_values(ctx, Opportunity, o, labels, event_links=EVENT_LINKS))
 
 
 def _opportunity_form(ctx: Ctx, o: Opportunity, values: dict[str, str], status: int = 200,
@@ -613,7 +624,7 @@ def _hit(kind: str, item: Any, n: dict[str, dict[int, str]]) -> tuple[str, str |
         return label, f"/customers/{item.customer_id}" if item.customer_id else None, " · ".join(
             x for x in (item.jobtitle, customer, item.email, item.phone) if x)
     if kind == "products":
-        return item.name or "(no name)", f"/products/{item.id}/edit", item.number or ""
+        return item.name or "(no name)", f"/products/{item.id}", item.number or ""
     if kind == "quotes":
         return f"{item.number or item.id} {item.title or ''}".strip(), f"/quotes/{item.id}", customer
     title = item.title or "(no title)"

@@ -10,7 +10,7 @@ kind's core service.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -36,6 +36,9 @@ class RecordKind:
     title: Callable[[Any], str]
     # Where to go after deleting (the list, or the record's customer).
     after_delete: Callable[[Any], str]
+    # Which of the shared pages the kind uses ("detail", "edit", "delete"); a kind
+    # with pages of its own (opportunities) takes only the delete step from here.
+    pages: tuple[str, ...] = ("detail", "edit", "delete")
 
     def url(self, obj: Any, action: str = "") -> str:
         return f"/{self.key}/{obj.id}" + (f"/{action}" if action else "")
@@ -73,14 +76,30 @@ def facts(ctx: Ctx, kind: RecordKind, obj: Any) -> list[tuple[str, str, str | No
     return shown
 
 
+TIMELINE_PARAM = "timeline"
+
+
+def timeline_values(ctx: Ctx, model: type, obj: Any, field_labels: dict[str, str], *, related: Sequence[Any] = (),
+                    event_links: dict[str, str | None] | None = None) -> dict[str, Any]:
+    """What ``timeline.html`` needs: one page of the record's timeline (``?timeline=N``),
+    the users' names, the field labels and the links to newer and older entries."""
+    timeline = browse.timeline(ctx.ws, model, obj, related=related, page=ctx.int_param(TIMELINE_PARAM))
+    path = ctx.request.url.path
+
+    def link(page: int) -> str:
+        return path + (f"?{TIMELINE_PARAM}={page}" if page > 1 else "") + "#timeline-h"
+
+    return {"timeline": timeline, "events": timeline.events, "field_labels": field_labels,
+            "n_more": {"user": browse.names(ctx.ws, User, {e.user_id for e in timeline.events})},
+            "sources": history.SOURCE_LABELS, "event_links": event_links or {},
+            "timeline_links": {"newer": link(timeline.page - 1), "older": link(timeline.page + 1), "first": link(1)}}
+
+
 def detail(kind: RecordKind) -> Callable[[Ctx], Response]:
     def show(ctx: Ctx) -> Response:
         obj = ctx.ws.require(kind.model, ctx.request.path_params["id"], kind.label)
-        events = browse.timeline(ctx.ws, kind.model, obj)
-        n_more = {"user": browse.names(ctx.ws, User, {e.user_id for e in events})}
         return ctx.render("record.html", kind=kind, obj=obj, title=kind.title(obj), facts=facts(ctx, kind, obj),
-                          events=events, n_more=n_more, field_labels={f.path: f.label for f in kind.fields},
-                          sources=history.SOURCE_LABELS, event_links={})
+                          **timeline_values(ctx, kind.model, obj, {f.path: f.label for f in kind.fields}))
 
     show.__name__ = f"{kind.key}_detail"
     return show
@@ -149,11 +168,12 @@ def routes(page: Callable, kinds: list[RecordKind]) -> list:
     found = []
     for kind in kinds:
         base = f"/{kind.key}/{{id:int}}"
-        found += [
-            Route(base, page(detail(kind)), methods=["GET"]),
-            Route(base + "/edit", page(edit(kind)), methods=["GET"]),
-            Route(base + "/edit", page(update(kind)), methods=["POST"]),
-            Route(base + "/delete", page(confirm_delete(kind)), methods=["GET"]),
-            Route(base + "/delete", page(delete(kind)), methods=["POST"]),
-        ]
+        if "detail" in kind.pages:
+            found.append(Route(base, page(detail(kind)), methods=["GET"]))
+        if "edit" in kind.pages:
+            found += [Route(base + "/edit", page(edit(kind)), methods=["GET"]),
+                      Route(base + "/edit", page(update(kind)), methods=["POST"])]
+        if "delete" in kind.pages:
+            found += [Route(base + "/delete", page(confirm_delete(kind)), methods=["GET"]),
+                      Route(base + "/delete", page(delete(kind)), methods=["POST"])]
     return found

@@ -81,3 +81,32 @@ def test_opportunity_detail_and_edit(signed_in, runtime, tenant):
     assert "Title is required." in response.text and "Choose a status from the list." in response.text
     assert signed_in.get(f"/opportunities/{HUGE}").status_code == 404
     assert signed_in.get(f"/opportunities/{HUGE}/edit").status_code == 404
+
+
+def test_deleting_an_opportunity_asks_first_then_marks_it_deleted(signed_in, runtime, tenant):
+    first, second, a, b = _two_stages(runtime, tenant)
+    from polycrm.core import customers
+
+    with workspace(runtime, tenant) as ws:
+        customer_id = customers.create(ws, {"name": "Fleet owner"}).id
+        opportunities.update(ws, ws.get(Opportunity, a), {"customer_id": customer_id})
+    assert f'href="/opportunities/{a}/delete"' in signed_in.get(f"/opportunities/{a}").text
+    confirm = signed_in.get(f"/opportunities/{a}/delete")
+    assert confirm.status_code == 200 and "will be deleted" in confirm.text and "Fleet deal" in confirm.text
+    with workspace(runtime, tenant) as ws:
+        assert not ws.get(Opportunity, a).deleted
+    response = post_form(signed_in, f"/opportunities/{a}/delete", {})
+    assert response.status_code == 303 and response.headers["location"] == f"/customers/{customer_id}"
+    assert "Opportunity Fleet deal deleted." in signed_in.get(response.headers["location"]).text
+    with workspace(runtime, tenant) as ws:
+        assert ws.get(Opportunity, a).deleted
+        assert ("deleted", "no", "yes") in {(c.field, c.old_value, c.new_value)
+                                                for c in history.of_record(ws, Opportunity, a)}
+    assert signed_in.get(f"/opportunities/{a}").status_code == 404
+    assert "Fleet deal" not in stage_section(signed_in.get("/opportunities/board").text, first.name)
+    # Without a customer it goes back to the list; a wrong id or a missing CSRF token deletes nothing.
+    assert signed_in.get(f"/opportunities/{HUGE}/delete").status_code == 404
+    assert post_form(signed_in, f"/opportunities/{b}", {}, action=f"/opportunities/{HUGE}/delete").status_code == 404
+    assert signed_in.post(f"/opportunities/{b}/delete", data={}).status_code == 403
+    response = post_form(signed_in, f"/opportunities/{b}/delete", {})
+    assert response.headers["location"] == "/opportunities"

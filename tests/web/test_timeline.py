@@ -73,3 +73,86 @@ def test_history_of_another_tenant_is_not_read(runtime, tenant, other_tenant):
         their_id = theirs.id
     with workspace(runtime, tenant) as ws:
         assert history.of_record(ws, Customer, their_id) == []
+
+
+def _many_saves(runtime, tenant, n: int) -> int:
+    with workspace(runtime, tenant) as ws:
+        customer_id = customers.create(ws, {"name": "Chatty", "phone": "0"}).id
+    for i in range(1, n + 1):
+        with workspace(runtime, tenant) as ws:
+            # Two fields a save: one entry each save, whatever the batch size.
+            customers.update(ws, ws.get(Customer, customer_id), {"phone": str(i), "email": f"x{i}@chatty.example"})
+    return customer_id
+
+
+def test_a_long_timeline_pages_to_older_entries(signed_in, runtime, tenant):
+    customer_id = _many_saves(runtime, tenant, 60)
+    first = signed_in.get(f"/customers/{customer_id}").text
+    timeline = first[first.index('id="timeline-h"'):]
+    assert timeline.count('<li class="event changed">') == 50
+    assert "<del>59</del>" in timeline and "<ins>60</ins>" in timeline and "<ins>10</ins>" not in timeline
+    assert f'<a href="/customers/{customer_id}?timeline=2#timeline-h" rel="next">Older entries →</a>' in timeline
+    assert "Newer entries" not in timeline and "<strong>Created</strong>" not in timeline
+    older = signed_in.get(f"/customers/{customer_id}", params={"timeline": "2"}).text
+    timeline = older[older.index('id="timeline-h"'):]
+    assert timeline.count('<li class="event changed">') == 10
+    assert "<del>0</del>" in timeline and "<ins>10</ins>" in timeline and "<strong>Created</strong>" in timeline
+    assert f'<a href="/customers/{customer_id}#timeline-h" rel="prev">← Newer entries</a>' in timeline
+    assert "Older entries" not in timeline
+    past = signed_in.get(f"/customers/{customer_id}", params={"timeline": "9"}).text
+    assert "No older entries." in past and '<li class="event' not in past[past.index('id="timeline-h"'):]
+    # A page that is not a number is the first page.
+    assert "<ins>60</ins>" in signed_in.get(f"/customers/{customer_id}", params={"timeline": "x"}).text
+
+
+def test_timeline_pages_cover_every_save_once_across_change_batches(runtime, tenant, monkeypatch):
+    from polycrm.core import browse
+
+    customer_id = _many_saves(runtime, tenant, 12)
+    monkeypatch.setattr(browse, "_CHANGE_BATCH", 3)  # a save's two rows may straddle two batches
+    with workspace(runtime, tenant) as ws:
+        customer = ws.get(Customer, customer_id)
+        pages = [browse.timeline(ws, Customer, customer, page=p, per_page=5) for p in (1, 2, 3)]
+    assert [(p.has_newer, p.has_older) for p in pages] == [(False, True), (True, True), (True, False)]
+    seen = [e for p in pages for e in p.events]
+    assert [e.kind for e in seen] == ["changed"] * 12 + ["created"]
+    assert [dict((f, new) for f, _, new in e.changes)["phone"] for e in seen[:12]] == [str(i) for i in range(12, 0, -1)]
+    assert all(len(e.changes) == 2 for e in seen[:12])
+
+
+def test_product_and_quote_pages_have_timelines(signed_in, runtime, tenant):
+    from decimal import Decimal
+
+    from polycrm.core import products
+    from polycrm.core import quotes as core_quotes
+
+    with workspace(runtime, tenant) as ws:
+        product = products.create(ws, {"name": "Socks", "number": "P-7", "price": Decimal("10")})
+        customer = customers.create(ws, {"name": "Buyer"})
+        quote = core_quotes.create(ws, {"title": "Socks offer", "customer_id": customer.id})
+        product_id, quote_id = product.id, quote.id
+    saved = post_form(signed_in, f"/products/{product_id}/edit",
+                          {"name": "Wool socks", "number": "P-7", "price": "12", "active": "1"})
+    assert saved.status_code == 303 and saved.headers["location"] == f"/products/{product_id}"
+    page = signed_in.get(f"/products/{product_id}").text
+    assert "<h1>Wool socks</h1>" in page and f'href="/products/{product_id}/edit"' in page
+    timeline = page[page.index('id="timeline-h"'):]
+    assert '<span class="field">Name</span>: <del>Socks</del>' in timeline and "through the web page" in timeline
+    assert '<span class="field">Sales price</span>' in timeline and "<strong>Created</strong>" in timeline
+    assert f'href="/products/{product_id}/delete"' not in page  # products are not deleted from the web
+    with workspace(runtime, tenant) as ws:
+        core_quotes.SERVICE.update(ws, ws.get(Quote, quote_id), {"title": "Wool socks offer"})
+    page = signed_in.get(f"/quotes/{quote_id}").text
+    timeline = page[page.index('id="timeline-h"'):]
+    assert '<span class="field">Title</span>: <del>Socks offer</del>' in timeline and "<ins>Wool socks offer</ins>" in timeline
+    assert "<strong>Created</strong>" in timeline
+    assert signed_in.get("/products/99999999999999999999").status_code == 404
+
+
+def test_the_customer_page_shows_its_timeline_once_and_not_in_the_title(signed_in, runtime, tenant):
+    with workspace(runtime, tenant) as ws:
+        customer_id = customers.create(ws, {"name": "Titled"}).id
+    page = signed_in.get(f"/customers/{customer_id}").text
+    assert page.count('id="timeline-h"') == 1
+    title = page[page.index("<title>"):page.index("</title>")]
+    assert "Titled" in title and "Timeline" not in title
