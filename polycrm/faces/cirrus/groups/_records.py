@@ -11,15 +11,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from polycrm.core import lookups
+from polycrm.core import budgets, lookups
 from polycrm.core import query as q
 from polycrm.core.models import Record, TenantScoped
 from polycrm.core.workspace import get_path
 from polycrm.faces.cirrus import wire
 from polycrm.faces.cirrus.entity import Entity
-from polycrm.faces.cirrus.errors import FieldError, invalid
+from polycrm.faces.cirrus.errors import ApiError, FieldError, invalid
 from polycrm.faces.cirrus.handlers import Call
 from polycrm.faces.cirrus.schemas import MODELS
 from polycrm.faces.cirrus.views import Ctx, Reader, View, render
@@ -224,3 +225,46 @@ def month_in_path(call: Call) -> tuple[int, int]:
     if errors:
         raise invalid(errors)
     return year, month
+
+
+@dataclass(frozen=True)
+class MonthlyBudget:
+    """The budget of one owner (an account, a user) for one month, at
+    ``.../{owner}/budget/{year}/{month}``: get, put (create or change) and delete.
+
+    Each amount the body names is kept (null counts as 0); a new budget
+    starts every amount at 0.
+    """
+
+    kind: str                   # budgets.ACCOUNT, budgets.USER
+    owners: Entity              # finds the owner named in the path
+    owner_key: str              # that path parameter: "accountid", "userid"
+    label: str                  # "account", "user": in the 404 message
+    view: View
+    amounts: tuple[str, ...]
+
+    def _owner_and_month(self, call: Call) -> tuple[int, int, int]:
+        owner = self.owners.find(call.ctx, call.path[self.owner_key])
+        return owner.id, *month_in_path(call)
+
+    def _existing(self, call: Call) -> Record:
+        owner_id, year, month = self._owner_and_month(call)
+        row = budgets.find(call.ws, self.kind, owner_id, year, month)
+        if row is None:
+            raise ApiError(404, f"No budget for {self.label} {call.path[self.owner_key]} in {budgets.period(year, month)}")
+        return row
+
+    def get(self, call: Call) -> dict:
+        return render(call.ctx, self.view, self._existing(call))
+
+    def put(self, call: Call) -> dict:
+        owner_id, year, month = self._owner_and_month(call)
+        body = call.body or {}
+        amounts = {key: body[key] or 0 for key in self.amounts if key in body}
+        row = budgets.save(call.ws, self.kind, owner_id, year, month, amounts,
+                           defaults=dict.fromkeys(self.amounts, 0))
+        return render(call.ctx, self.view, row)
+
+    def delete(self, call: Call) -> dict:
+        budgets.remove(call.ws, self._existing(call))
+        return {}

@@ -20,13 +20,12 @@ from polycrm.core.merge import merge_customers
 from polycrm.core.models import Activity, Contact, Customer, Document, Lookup, Record, User
 from polycrm.faces.cirrus import wire
 from polycrm.faces.cirrus.entity import Entity, f_active, f_eq, f_ids, f_like, lookup_entity
-from polycrm.faces.cirrus.errors import ApiError
 from polycrm.faces.cirrus.handlers import Call, creating, custom, following, item, listing, paged, updating
 from polycrm.faces.cirrus.views import (
     FILE_REF, ID_NAME, TAG_REF, USER_REF, Ctx, View, attr, children, linked, ref, render
 )
 from polycrm.faces.cirrus.writers import Writes, ignored, to, to_bool, to_links
-from polycrm.faces.cirrus.groups._records import month_in_path
+from polycrm.faces.cirrus.groups._records import MonthlyBudget
 from polycrm.faces.cirrus.schemas import MODELS
 from polycrm.faces.cirrus.errors import CirrusService, WireField
 
@@ -246,40 +245,7 @@ BUDGET = View("AccountBudget", {
 })
 
 
-def _month(call: Call) -> tuple[Customer, int, int]:
-    return ACCOUNT_ENTITY.find(call.ctx, call.path["accountid"]), *month_in_path(call)
-
-
-def _budget(call: Call) -> tuple[int, int, Record | None]:
-    account, year, month = _month(call)
-    return year, month, budgets.find(call.ws, budgets.ACCOUNT, account.id, year, month)
-
-
-def _missing_budget(call: Call, year: int, month: int) -> ApiError:
-    return ApiError(404, f"No budget for account {call.path['accountid']} in {budgets.period(year, month)}")
-
-
-def get_budget(call: Call) -> dict:
-    year, month, row = _budget(call)
-    if row is None:
-        raise _missing_budget(call, year, month)
-    return render(call.ctx, BUDGET, row)
-
-
-def put_budget(call: Call) -> dict:
-    account, year, month = _month(call)
-    body = call.body or {}
-    amounts = {"budget": body["budget"]} if "budget" in body else {}
-    row = budgets.save(call.ws, budgets.ACCOUNT, account.id, year, month, amounts, defaults={"budget": 0})
-    return render(call.ctx, BUDGET, row)
-
-
-def delete_budget(call: Call) -> dict:
-    year, month, row = _budget(call)
-    if row is None:
-        raise _missing_budget(call, year, month)
-    budgets.remove(call.ws, row)
-    return {}
+MONTHLY_BUDGET = MonthlyBudget(budgets.ACCOUNT, ACCOUNT_ENTITY, "accountid", "account", BUDGET, ("budget",))
 
 
 # -- merge ---------------------------------------------------------------------------
@@ -302,9 +268,9 @@ BINDINGS = {
     "get_accounttype_collection": listing(ACCOUNT_TYPES),
     "post_account_follow": following(ACCOUNT_ENTITY, True),
     "post_account_unfollow": following(ACCOUNT_ENTITY, False),
-    "put_account_budget_item": custom(put_budget, "object", BUDGET),
-    "delete_account_budget_item": custom(delete_budget, "empty"),
-    "get_account_budget_item": custom(get_budget, "object", BUDGET),
+    "put_account_budget_item": custom(MONTHLY_BUDGET.put, "object", BUDGET),
+    "delete_account_budget_item": custom(MONTHLY_BUDGET.delete, "empty"),
+    "get_account_budget_item": custom(MONTHLY_BUDGET.get, "object", BUDGET),
     "put_account_item": updating(ACCOUNT_ENTITY),
     "get_account_item": item(ACCOUNT_ENTITY),
     "post_account_merge": custom(merge, "object", ACCOUNT, ACCOUNT_ENTITY),

@@ -28,11 +28,11 @@ from polycrm.core import query as q
 from polycrm.core.models import Lookup, Record, User
 from polycrm.faces.cirrus import wire
 from polycrm.faces.cirrus.entity import Entity, f_eq, f_flag, lookup_entity, run_page
-from polycrm.faces.cirrus.errors import ApiError, FieldError
+from polycrm.faces.cirrus.errors import FieldError
 from polycrm.faces.cirrus.handlers import Binding, Call, creating, custom, item, paged, updating
 from polycrm.faces.cirrus.views import ID_NAME, TAG_REF, USER_REF, Ctx, View, attr, linked, render
 from polycrm.faces.cirrus.writers import Writes, ignored, to, to_links
-from polycrm.faces.cirrus.groups._records import month_in_path
+from polycrm.faces.cirrus.groups._records import MonthlyBudget
 from polycrm.faces.cirrus.schemas import define
 
 USER_KIND = links.USER
@@ -321,40 +321,7 @@ def list_budgets(call: Call) -> dict:
     return run_page(call, entity)
 
 
-def _month(call: Call) -> tuple[User, int, int]:
-    return USERS.find(call.ctx, call.path["userid"]), *month_in_path(call)
-
-
-def _budget(call: Call) -> tuple[int, int, Record | None]:
-    user, year, month = _month(call)
-    return year, month, budgets.find(call.ws, budgets.USER, user.id, year, month)
-
-
-def _missing_budget(call: Call, year: int, month: int) -> ApiError:
-    return ApiError(404, f"No budget for user {call.path['userid']} in {budgets.period(year, month)}")
-
-
-def get_budget(call: Call) -> dict:
-    year, month, row = _budget(call)
-    if row is None:
-        raise _missing_budget(call, year, month)
-    return render(call.ctx, USER_BUDGET, row)
-
-
-def put_budget(call: Call) -> dict:
-    user, year, month = _month(call)
-    body = call.body or {}
-    amounts = {key: body[key] or 0 for key in ("budget", "pipeline") if key in body}
-    row = budgets.save(call.ws, budgets.USER, user.id, year, month, amounts, defaults={"budget": 0, "pipeline": 0})
-    return render(call.ctx, USER_BUDGET, row)
-
-
-def delete_budget(call: Call) -> dict:
-    year, month, row = _budget(call)
-    if row is None:
-        raise _missing_budget(call, year, month)
-    budgets.remove(call.ws, row)
-    return {}
+MONTHLY_BUDGET = MonthlyBudget(budgets.USER, USERS, "userid", "user", USER_BUDGET, ("budget", "pipeline"))
 
 
 BUDGET_PARAMS = ("userids", "year_from", "month_from", "year_to", "month_to")
@@ -374,8 +341,8 @@ BINDINGS = {
     "put_user_item": updating(USERS),
     "get_user_item": item(USERS),
     "get_user_budget_collection": custom(list_budgets, "page", USER_BUDGET, BUDGETS, handles=BUDGET_PARAMS),
-    "put_user_budget_item": custom(put_budget, "object", USER_BUDGET),
-    "delete_user_budget_item": custom(delete_budget, "empty"),
-    "get_user_budget_item": custom(get_budget, "object", USER_BUDGET),
+    "put_user_budget_item": custom(MONTHLY_BUDGET.put, "object", USER_BUDGET),
+    "delete_user_budget_item": custom(MONTHLY_BUDGET.delete, "empty"),
+    "get_user_budget_item": custom(MONTHLY_BUDGET.get, "object", USER_BUDGET),
 }
 
