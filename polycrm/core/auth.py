@@ -36,9 +36,24 @@ CENTIA_TOKEN = "centia.token"
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}
 
 
+@dataclass(frozen=True)
+class Claimed:
+    """The tenant (and the credential row, if one was named) that a refused
+    request was meant for: what it names, not whom it proves to be. The
+    sandbox journals a refused request under it (docs/sandbox.md)."""
+
+    tenant_id: int
+    credential_id: int | None = None
+
+
 class Denied(CoreError):
     """Credentials that open nothing. ``message`` is the reason the caller is
-    told (a face wraps it in its own envelope, e.g. ``Access denied: ...``)."""
+    told (a face wraps it in its own envelope, e.g. ``Access denied: ...``);
+    ``claimed``: the tenant the request named, when it named one."""
+
+    def __init__(self, message: str, field: str | None = None, *, claimed: Claimed | None = None):
+        super().__init__(message, field)
+        self.claimed = claimed
 
 
 def hash_password(password: str) -> str:
@@ -164,6 +179,20 @@ def resolve_token(db: Database, kind: str, token: str) -> Principal | None:
         return Principal(cred.tenant_id, cred.user_id, cred.id)
 
 
+def claimed_by(db: Database, kind: str, token: object, *, key_id: object = None) -> Claimed | None:
+    """The tenant a credential that opens nothing names: a token (or, with
+    ``key_id``, a client id) that exists but is expired, revoked or sent with
+    the wrong secret. None for one no tenant has."""
+    lookup = key_id if key_id is not None else token
+    if not _usable_text(lookup) or not lookup:
+        return None
+    with system_session(db) as session:
+        cred = session.execute(select(Credential.tenant_id, Credential.id).where(
+            Credential.kind == kind, Credential.key_id == (lookup if key_id is not None else token_key(lookup))
+        ).order_by(Credential.id).limit(1)).first()
+    return None if cred is None else Claimed(cred.tenant_id, cred.id)
+
+
 def issue_token(db: Database, principal: Principal, kind: str, ttl: dt.timedelta) -> tuple[str, dt.datetime]:
     token = new_token(32)
     with system_session(db, write=True) as session, session.begin():
@@ -245,35 +274,49 @@ def microbizz_principal(
         tenant = tenant_by_contract(session, contract)
         if tenant is None:
             raise Denied(f"unknown contract {contract}")
-        if accesstoken:
-            cred = None
-            if _usable_text(accesstoken):
-                cred = find_credential(session, MICROBIZZ_ACCESSTOKEN, accesstoken) or find_credential(
-                    session, MICROBIZZ_APIKEY, accesstoken
-                )
-            if cred is not None and cred.tenant_id == tenant.id:
-                return Principal(tenant.id, cred.user_id or first_admin_id(session, tenant.id), cred.id)
-            if not any((apikey, username, password)):
-                raise Denied(MICROBIZZ_BAD_TOKEN)
-        if not all(isinstance(v, str) and v for v in (apikey, username, password)):
-            raise Denied(MICROBIZZ_LOGIN_REQUIRED)
-        if not all(map(_usable_text, (apikey, username, password))):
-            raise Denied(MICROBIZZ_WRONG_LOGIN)
+        try:
+            return _microbizz_login(db, session, tenant, contract, apikey, username, password, accesstoken, address)
+        except Denied as exc:
+            # The contract names the tenant (and an API key of it, when one was sent).
+            key = find_credential(session, MICROBIZZ_APIKEY, apikey) if _usable_text(apikey) and apikey else None
+            exc.claimed = Claimed(tenant.id, key.id if key is not None and key.tenant_id == tenant.id else None)
+            raise
+        except throttle.Throttled as exc:
+            exc.claimed = Claimed(tenant.id)
+            raise
 
-        def verify() -> Principal | None:
-            cred = find_credential(session, MICROBIZZ_APIKEY, apikey)
-            if cred is None or cred.tenant_id != tenant.id:
-                return None
-            user = user_by_login(session, tenant.id, username)
-            if user is None or not user.active or not password_cache.verify(user, password):
-                return None
-            return Principal(tenant.id, user.id, cred.id)
 
-        # Throttled per user name of the contract and per client address (core.throttle).
-        principal = throttle.guarded(db, f"microbizz:{contract}", username, address, verify, session=session)
-        if principal is None:
-            raise Denied(MICROBIZZ_WRONG_LOGIN)
-        return principal
+def _microbizz_login(db: Database, session: Session, tenant: Tenant, contract: int, apikey: object,
+                     username: object, password: object, accesstoken: object, address: str | None) -> Principal:
+    if accesstoken:
+        cred = None
+        if _usable_text(accesstoken):
+            cred = find_credential(session, MICROBIZZ_ACCESSTOKEN, accesstoken) or find_credential(
+                session, MICROBIZZ_APIKEY, accesstoken
+            )
+        if cred is not None and cred.tenant_id == tenant.id:
+            return Principal(tenant.id, cred.user_id or first_admin_id(session, tenant.id), cred.id)
+        if not any((apikey, username, password)):
+            raise Denied(MICROBIZZ_BAD_TOKEN)
+    if not all(isinstance(v, str) and v for v in (apikey, username, password)):
+        raise Denied(MICROBIZZ_LOGIN_REQUIRED)
+    if not all(map(_usable_text, (apikey, username, password))):
+        raise Denied(MICROBIZZ_WRONG_LOGIN)
+
+    def verify() -> Principal | None:
+        cred = find_credential(session, MICROBIZZ_APIKEY, apikey)
+        if cred is None or cred.tenant_id != tenant.id:
+            return None
+        user = user_by_login(session, tenant.id, username)
+        if user is None or not user.active or not password_cache.verify(user, password):
+            return None
+        return Principal(tenant.id, user.id, cred.id)
+
+    # Throttled per user name of the contract and per client address (core.throttle).
+    principal = throttle.guarded(db, f"microbizz:{contract}", username, address, verify, session=session)
+    if principal is None:
+        raise Denied(MICROBIZZ_WRONG_LOGIN)
+    return principal
 
 
 def oauth_client(db: Database, client_id: str, secret: str, *, address: str | None = None) -> Principal | None:

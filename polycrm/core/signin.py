@@ -102,6 +102,20 @@ def _sign_in_by_email(db: Database, email: str, password: str) -> auth.Principal
         return None
 
 
+def claimed_by_email(db: Database, email: object) -> auth.Claimed | None:
+    """The tenant a refused e-mail sign-in names: the one tenant with an active
+    user of that e-mail; None when no tenant or several have one (the request
+    does not say which it meant)."""
+    email = email.strip() if isinstance(email, str) else ""
+    if not email or not auth._usable_text(email):
+        return None
+    with auth.system_session(db) as session:
+        tenants = set(session.scalars(
+            select(User.tenant_id).where(same_text(User.email, email), User.deleted.is_(False), User.active.is_(True))
+        ).all())
+    return auth.Claimed(tenants.pop()) if len(tenants) == 1 else None
+
+
 def active_user(ws: Workspace, user_id: int | None) -> User | None:
     """The signed-in user if they still exist and may still sign in."""
     user = ws.get(User, user_id)

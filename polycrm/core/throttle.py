@@ -66,6 +66,8 @@ class Throttled(Exception):
         self.retry_after = retry_after
         unit = "second" if retry_after == 1 else "seconds"
         self.message = f"too many failed sign-in attempts; try again in {retry_after} {unit}"
+        # The tenant the refused request named (polycrm.core.auth.Claimed), where the caller knows it.
+        self.claimed = None
         super().__init__(self.message)
 
 

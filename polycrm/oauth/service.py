@@ -120,6 +120,17 @@ def live_client(session: Session, client_id: str) -> OAuthClient | None:
 
 
 # -- client authentication -----------------------------------------------------------
+def claimed_client(db: Database, client_id: object) -> auth.Claimed | None:
+    """The tenant a client id that failed to authenticate names (a confidential
+    client's credential row, or a registered client); None for an unknown id."""
+    found = auth.claimed_by(db, auth.CIRRUS_CLIENT, None, key_id=client_id)
+    if found is not None or not isinstance(client_id, str) or not client_id:
+        return found
+    with auth.system_session(db) as session:
+        client = live_client(session, client_id)
+        return None if client is None else auth.Claimed(client.tenant_id)
+
+
 @dataclass(frozen=True)
 class Caller:
     """An authenticated client: its id, tenant, the row (None for a tenant's

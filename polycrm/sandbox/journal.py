@@ -22,6 +22,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from sqlalchemy import delete, func, insert, select
 
+from polycrm.core import auth
 from polycrm.core.errors import Invalid
 from polycrm.core.models import Credential
 from polycrm.sandbox.models import JournalEntry
@@ -64,6 +65,38 @@ def note(api: str, principal: Any = None, operation: str | list[str] | None = No
         # Faults and rate limits (traffic.py), once the request is known; may raise.
         del found["check"]
         check(found)
+
+
+def refused(api: str, claimed: "auth.Claimed | None", operation: str | list[str] | None = None) -> None:
+    """A face says the current request was refused its credentials, and which
+    tenant (and credential row) it named, if any: the journal records it there.
+    No fault or rate limit applies to it (those act on requests that would run)."""
+    found = _current.get()
+    if found is None or claimed is None:
+        return
+    found["api"] = api
+    found["tenant_id"] = claimed.tenant_id
+    found["credential_id"] = claimed.credential_id
+    found.pop("check", None)
+    found.pop("idempotency", None)
+    if operation is not None:
+        found["operation"] = ",".join(str(o) for o in operation) if isinstance(operation, list) else operation
+
+
+def refused_token(db: Database, api: str, kind: str, token: object, operation: str | None = None) -> None:
+    """:func:`refused` for a token that opened nothing: the tenant whose token it
+    is (expired or revoked), none for a token no tenant has."""
+    if _current.get() is not None:
+        refused(api, auth.claimed_by(db, kind, token), operation)
+
+
+def refused_client(db: Database, client_id: object, operation: str) -> None:
+    """:func:`refused` for an OAuth client that failed to authenticate: the tenant
+    of a known client id (wrong or missing secret), none for an unknown one."""
+    if _current.get() is not None:
+        from polycrm.oauth.service import claimed_client
+
+        refused("oauth", claimed_client(db, client_id), operation)
 
 
 def noted_principal() -> dict[str, Any] | None:

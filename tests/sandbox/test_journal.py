@@ -177,3 +177,89 @@ def test_the_journal_keeps_the_newest_entries(runtime, tenant):
         writer.flush()
     page = journal.entries(runtime.db, tenant["tenant_id"], {})
     assert [e["operation"] for e in page["entries"]] == ["op4", "op3", "op2"]
+
+
+# -- refused requests that name a tenant ------------------------------------------------
+def test_a_microbizz_login_that_fails_is_recorded_under_the_contracts_tenant(client, admin, other_admin, tenant):
+    answer = microbizz(client, tenant, [{"command": "GetCustomers"}], password="wrong-password")
+    assert answer.json()["status"] == 0
+    assert answer.json()["msg"] == "Access denied: wrong apikey, username or password"
+    [entry] = entries(admin)
+    assert (entry["api"], entry["operation"], entry["response"]["status"]) == ("microbizz", "GetCustomers", 200)
+    assert json.loads(entry["response"]["body"])["msg"] == "Access denied: wrong apikey, username or password"
+    # The API key named belongs to the tenant: the entry says which credential was tried.
+    assert entry["credential"]["kind"] == "microbizz.apikey"
+    assert "wrong-password" not in json.dumps(entry) and tenant["microbizz"]["apikey"] not in json.dumps(entry)
+    assert entries(other_admin) == []
+
+
+def test_a_revoked_cirrus_token_is_recorded_with_its_401(runtime, client, admin, tenant):
+    from polycrm.core import auth
+
+    token = tenant["cirrus"]["x_token"]
+    assert auth.revoke_token(runtime.db, auth.CIRRUS_XTOKEN, token)
+    response = client.get("/cirrus/accounts/", headers={"X-Token": token})
+    assert response.status_code == 401
+    [entry] = entries(admin)
+    assert (entry["api"], entry["operation"], entry["response"]["status"]) == ("cirrus", "get_account_collection", 401)
+    assert entry["credential"]["kind"] == "cirrus.xtoken"
+    assert token not in json.dumps(entry)
+    assert {"x-token": "***"} == {k.lower(): v for k, v in entry["request"]["headers"] if k.lower() == "x-token"}
+
+
+def test_a_revoked_cirrus_bearer_token_is_recorded(client, admin, tenant):
+    grant = {"grant_type": "client_credentials", "client_id": tenant["cirrus"]["client_id"],
+             "client_secret": tenant["cirrus"]["client_secret"]}
+    bearer = client.post("/oauth/token", data=grant).json()["access_token"]
+    assert client.post("/oauth/revoke", data={"token": bearer, "client_id": grant["client_id"],
+                                              "client_secret": grant["client_secret"]}).status_code == 200
+    assert client.get("/cirrus/accounts/", headers={"Authorization": f"Bearer {bearer}"}).status_code == 401
+    latest = entries(admin)[0]
+    assert (latest["api"], latest["response"]["status"], latest["credential"]["kind"]) == ("cirrus", 401, "cirrus.bearer")
+    assert bearer not in json.dumps(entries(admin))
+
+
+def test_a_logged_out_centia_token_is_recorded(client, admin, tenant):
+    login = client.post("/api/v1/auth", json={"method": "Login", "parameters": {
+        "email": tenant["centia"]["email"], "password": tenant["centia"]["password"]}})
+    token = login.json()["response"]["token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    assert client.post("/api/v1/auth", json={"method": "Logout", "parameters": {}}, headers=headers).json()["success"]
+    refused = client.post("/api/v1/companies", json={"method": "GetCompanies", "parameters": {}}, headers=headers)
+    assert refused.json()["success"] is False
+    latest = entries(admin)[0]
+    assert (latest["api"], latest["operation"]) == ("centia", "companies.GetCompanies")
+    assert latest["response"]["status"] == refused.status_code
+    assert latest["credential"]["kind"] == "centia.token"
+    assert token not in json.dumps(latest)
+
+
+def test_a_centia_login_with_a_wrong_password_is_recorded_under_the_users_tenant(client, admin, tenant):
+    refused = client.post("/api/v1/auth", json={"method": "Login", "parameters": {
+        "email": tenant["centia"]["email"], "password": "not-the-password"}})
+    assert refused.json()["success"] is False
+    [entry] = entries(admin)
+    assert (entry["api"], entry["operation"], entry["response"]["status"]) == (
+        "centia", "auth.Login", refused.status_code)
+    assert "not-the-password" not in json.dumps(entry)
+
+
+def test_an_oauth_client_with_a_wrong_secret_is_recorded(client, admin, tenant):
+    refused = client.post("/oauth/token", data={"grant_type": "client_credentials",
+                                                "client_id": tenant["cirrus"]["client_id"],
+                                                "client_secret": "wrong-secret"})
+    assert refused.status_code == 401 and refused.json()["error"] == "invalid_client"
+    [entry] = entries(admin)
+    assert (entry["api"], entry["operation"], entry["response"]["status"]) == ("oauth", "token", 401)
+    assert entry["credential"]["client_id"] == tenant["cirrus"]["client_id"]
+    assert "wrong-secret" not in json.dumps(entry)
+
+
+def test_requests_that_name_no_tenant_are_not_recorded(client, admin, other_admin, tenant):
+    client.get("/cirrus/accounts/", headers={"X-Token": "no-such-token"})
+    client.post("/oauth/token", data={"grant_type": "client_credentials", "client_id": "no-such-client",
+                                      "client_secret": "x"})
+    client.post("/api/v1/companies", json={"method": "GetCompanies", "parameters": {}},
+                headers={"Authorization": "Bearer no-such-token"})
+    client.post("/api/endpoint.php", data={"json": json.dumps({"contract": 2_000_000_000, "commands": []})})
+    assert entries(admin) == [] and entries(other_admin) == []

@@ -171,6 +171,7 @@ class CentiaApi:
         principal = auth.resolve_token(self.rt.db, auth.CENTIA_TOKEN, token) if token else None
         journal.note("centia", principal, f"{method.module}.{method.name}", writes=method.writes)
         if method.auth and principal is None:
+            journal.refused_token(self.rt.db, "centia", auth.CENTIA_TOKEN, token, f"{method.module}.{method.name}")
             raise AuthError()
         if method.on_credentials:
             address = request.client.host if request.client else None

@@ -118,6 +118,15 @@ class Face:
             return auth.resolve_token(self.rt.db, auth.CIRRUS_BEARER, credentials.strip())
         return None
 
+    def journal_refused(self, request: Request, operation_id: str) -> None:
+        """Journal a 401 under the tenant whose (expired or revoked) token it carried."""
+        token = request.headers.get("x-token", "").strip()
+        scheme, _, credentials = request.headers.get("authorization", "").strip().partition(" ")
+        if token:
+            journal.refused_token(self.rt.db, "cirrus", auth.CIRRUS_XTOKEN, token, operation_id)
+        if scheme.lower() == "bearer" and credentials.strip() and not (journal.noted_principal() or {}).get("tenant_id"):
+            journal.refused_token(self.rt.db, "cirrus", auth.CIRRUS_BEARER, credentials.strip(), operation_id)
+
     # -- dispatch --------------------------------------------------------------
     async def __call__(self, request: Request) -> Response:
         path = request.path_params.get("cirrus_path", "")
@@ -153,6 +162,7 @@ class Face:
                head: bool) -> Response:
         principal = self.principal(request)
         if principal is None:
+            self.journal_refused(request, operation.operation_id)
             raise ApiError(401, UNAUTHORIZED, headers={"WWW-Authenticate": 'Bearer realm="cirrus"'})
         journal.note("cirrus", principal, operation.operation_id)
         path_values: dict[str, Any] = {}

@@ -92,13 +92,17 @@ def _client_credentials(request: Request, params: dict[str, str]) -> tuple[str |
     return basic or (params.get("client_id"), params.get("client_secret"))
 
 
-async def _authenticate(rt, request: Request, client_id, secret, *, allow_public: bool = True):
+async def _authenticate(rt, request: Request, client_id, secret, operation: str, *, allow_public: bool = True):
     address = request.client.host if request.client else None
     try:
         return await run_in_threadpool(service.authenticate, rt.db, client_id, secret,
                                        address=address, allow_public=allow_public)
     except throttle.Throttled as exc:
+        await run_in_threadpool(journal.refused_client, rt.db, client_id, operation)
         raise _Refused(_error(429, "invalid_client", exc.message, {"Retry-After": str(exc.retry_after)})) from None
+    except OAuth2Error:
+        await run_in_threadpool(journal.refused_client, rt.db, client_id, operation)
+        raise
 
 
 def token_endpoint(rt):
@@ -111,9 +115,10 @@ def token_endpoint(rt):
                 return _error(400, "invalid_request", "grant_type is required")
             if not client_id or (secret is None and grant == "client_credentials"):
                 journal.note("oauth", None, "token")
+                await run_in_threadpool(journal.refused_client, rt.db, client_id, "token")
                 return _error(401, "invalid_client", "client authentication is required")
             try:
-                caller = await _authenticate(rt, request, client_id, secret)
+                caller = await _authenticate(rt, request, client_id, secret, "token")
             except OAuth2Error as exc:
                 journal.note("oauth", None, "token")
                 return _oauth_error(exc)
@@ -153,8 +158,9 @@ def introspection_endpoint(rt):
             params = await _form(request)
             client_id, secret = _client_credentials(request, params)
             if not client_id or secret is None:
+                await run_in_threadpool(journal.refused_client, rt.db, client_id, "introspect")
                 return _error(401, "invalid_client", "introspection needs client authentication")
-            caller = await _authenticate(rt, request, client_id, secret, allow_public=False)
+            caller = await _authenticate(rt, request, client_id, secret, "introspect", allow_public=False)
             journal.note("oauth", caller.principal, "introspect")
             body = await run_in_threadpool(service.introspect, rt.db, caller, params.get("token"),
                                            params.get("token_type_hint"))
@@ -173,7 +179,7 @@ def revocation_endpoint(rt):
         try:
             params = await _form(request)
             client_id, secret = _client_credentials(request, params)
-            caller = await _authenticate(rt, request, client_id, secret)
+            caller = await _authenticate(rt, request, client_id, secret, "revoke")
             journal.note("oauth", caller.principal or _public_principal(caller), "revoke")
             await run_in_threadpool(service.revoke, rt.db, caller, params.get("token"),
                                     params.get("token_type_hint"))

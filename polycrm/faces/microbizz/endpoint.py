@@ -171,9 +171,12 @@ class MicrobizzAPI:
                 accesstoken=envelope.get("accesstoken"),
                 address=address,
             )
-        except auth.Denied as exc:
-            raise EnvelopeError(f"Access denied: {exc.message}") from None
-        except throttle.Throttled as exc:
+        except (auth.Denied, throttle.Throttled) as exc:
+            commands = envelope.get("commands")
+            commands = [commands] if isinstance(commands, Mapping) else commands
+            names = ([raw.get("command") for raw in commands[:MAX_COMMANDS] if isinstance(raw, Mapping)]
+                     if isinstance(commands, list) else None)
+            journal.refused("microbizz", exc.claimed, names)
             raise EnvelopeError(f"Access denied: {exc.message}") from None
 
     # -- batch ---------------------------------------------------------------

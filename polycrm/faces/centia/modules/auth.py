@@ -20,9 +20,11 @@ def login(rt: Any, args: dict[str, Any], token: str | None, address: str | None 
     try:
         principal = signin.sign_in_by_email(rt.db, args["email"], args["password"], address=address)
     except throttle.Throttled as exc:
+        journal.refused("centia", signin.claimed_by_email(rt.db, args["email"]))
         raise ApiError(exc.message, 429, {"Retry-After": str(exc.retry_after)}) from None
     journal.note("centia", principal)
     if principal is None:
+        journal.refused("centia", signin.claimed_by_email(rt.db, args["email"]))
         raise AuthError("invalid credentials", status=AUTH_STATUS)
     token, expires_at = auth.issue_token(rt.db, principal, auth.CENTIA_TOKEN, TOKEN_TTL)
     with rt.workspace(principal, write=False) as ws:
