@@ -23,7 +23,7 @@ from polycrm.core import quotes as core_quotes
 from polycrm.core import limits
 from polycrm.core.errors import CoreError
 from polycrm.core.models import Customer, Product, Quote, QuoteLine, User
-from polycrm.web import forms, quote_pdf
+from polycrm.web import forms
 from polycrm.web.forms import Field
 from polycrm.web.handler import Ctx
 
@@ -261,6 +261,10 @@ def quote_update(ctx: Ctx) -> Response:
 
 
 def quote_pdf_download(ctx: Ctx) -> Response:
+    # The PDF library (with its font tools) is imported on first use: it would
+    # add about a second of start-up and tens of MB to every server process.
+    from polycrm.web import quote_pdf
+
     quote = ctx.ws.require(Quote, ctx.request.path_params["id"], "quote")
     lines = browse.quote_lines(ctx.ws, quote.id)
     customer = browse.names(ctx.ws, Customer, {quote.customer_id})
