@@ -14,6 +14,7 @@ from starlette.staticfiles import StaticFiles
 
 from polycrm.web import lists as web_lists
 from polycrm.web import pages, records
+from polycrm.web import bulk as web_bulk
 from polycrm.web import imports as web_imports
 from polycrm.web import quotes as web_quotes
 from polycrm.web.handler import HERE, Web
@@ -53,6 +54,7 @@ def routes(rt) -> list:
         Route("/activities/new", page(pages.activity_new), methods=get),
         Route("/activities/new", page(pages.activity_create), methods=post),
         Route("/activities/{id:int}/done", page(pages.activity_done), methods=post),
+        Route("/activities/bulk", page(web_bulk.handler(pages.ACTIVITY_BULK)), methods=post),
         Route("/quotes/{id:int}", page(pages.quote_detail), methods=get),
         Route("/quotes/new", page(web_quotes.quote_new), methods=get),
         Route("/quotes/new", page(web_quotes.quote_create), methods=post),

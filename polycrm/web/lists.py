@@ -10,8 +10,6 @@ user by :mod:`polycrm.core.list_views`.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,6 +21,7 @@ from polycrm.core import browse, bulk_actions, limits, list_views, lookups, oppo
 from polycrm.core.errors import Invalid
 from polycrm.core.models import Contact, Customer, Opportunity, Product, Quote, Ticket, User
 from polycrm.core.query import Criterion, Page, Sort
+from polycrm.web import bulk as web_bulk
 from polycrm.web import forms
 from polycrm.web.handler import Ctx
 
@@ -196,6 +195,7 @@ def list_page(spec: ListPage) -> Callable[[Ctx], Response]:
         n = display_names(ctx, page.items, spec.names)
         rows = [[c.cell(ctx, item, n) for c in columns] for item in page.items]
         ids = [item.id for item in page.items]
+        bulk = bulk_actions.KINDS[spec.key] if spec.bulk else None
         return ctx.render(
             "list.html", 400 if problems else 200, spec=spec, page=page, rows=rows, columns=columns, state=state,
             query=state.query, problems=problems, links=_pager(spec.url, state, page),
@@ -203,7 +203,8 @@ def list_page(spec: ListPage) -> Callable[[Ctx], Response]:
             filter_options={f.key: filter_options(ctx, f) for f in spec.filters},
             views=list_views.views(ctx.ws, ctx.user.id, spec.key), shown_keys={c.key for c in columns},
             current_query=urlencode(state.params(page="")), ids=ids,
-            users=browse.active_users(ctx.ws) if spec.bulk else [],
+            users=browse.active_users(ctx.ws) if bulk is not None and bulk.update else [], bulk=bulk,
+            titles=[web_bulk.TITLES[spec.key](item) for item in page.items] if bulk is not None else [],
         )
 
     show.__name__ = f"list_{spec.key}"
@@ -259,48 +260,14 @@ def delete_view(spec: ListPage) -> Callable[[Ctx], Response]:
     return delete
 
 
+def bulk_page(spec: ListPage) -> web_bulk.BulkPage:
+    """The list's bulk actions: the core kind of the same name, exporting every column of the list."""
+    return web_bulk.BulkPage(bulk_actions.KINDS[spec.key], spec.url, spec.columns, spec.names,
+                             web_bulk.TITLES[spec.key], display_names)
+
+
 def bulk_action(spec: ListPage) -> Callable[[Ctx], Response]:
-    """The selected customers: export as CSV, change responsible, add a tag, delete (after a confirm page)."""
-
-    def act(ctx: Ctx) -> Response:
-        back = _back(ctx, spec)
-        action = str(ctx.form.get("action", ""))
-        selected = bulk_actions.chosen(ctx.ws, ctx.form_list("ids"))
-        if action == "export":
-            return _csv(ctx, spec, selected)
-        if action == "seller":
-            changed = bulk_actions.set_responsible(ctx.ws, selected, ctx.form.get("user_id"))
-            return ctx.redirect(back, f"Responsible changed on {changed} of {len(selected)} customers.")
-        if action == "tag":
-            tagged = bulk_actions.add_tag(ctx.ws, selected, str(ctx.form.get("tag", "")))
-            return ctx.redirect(back, f"Tag added to {tagged} of {len(selected)} customers.")
-        if action == "delete":
-            if ctx.form.get("confirm") != "1":
-                return ctx.render("bulk_delete.html", selected=selected, query=str(ctx.form.get("query", "")),
-                                  title="Delete customers?")
-            count = bulk_actions.delete(ctx.ws, selected)
-            return ctx.redirect(back, f"{count} customers deleted.")
-        raise Invalid("choose an action from the list", field="action")
-
-    act.__name__ = f"bulk_{spec.key}"
-    return act
-
-
-def _csv(ctx: Ctx, spec: ListPage, selected: list[Any]) -> Response:
-    """The selected rows with every column of the list (not just those shown), as CSV."""
-    n = display_names(ctx, selected, spec.names)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([c.header for c in spec.columns])
-    for item in selected:
-        writer.writerow([_csv_safe(c.cell(ctx, item, n).text) for c in spec.columns])
-    return Response(out.getvalue().encode("utf-8-sig"), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{spec.key}.csv"'})
-
-
-def _csv_safe(text: str) -> str:
-    # A cell starting with = + - @ would run as a formula in a spreadsheet.
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+    return web_bulk.handler(bulk_page(spec))
 
 
 def _back(ctx: Ctx, spec: ListPage) -> str:
@@ -366,6 +333,7 @@ PRODUCTS = ListPage(
         )),
     ),
     {"lookup": ("group_id", "unit_id")}, "/products/new", "Search name, number, description",
+    bulk=True,
 )
 
 
@@ -422,6 +390,7 @@ OPPORTUNITIES = ListPage(
         Filter("close_to", "Expected close to", "to", "estimated_end"),
     ),
     {"lookup": ("stage_id",), "customer": ("customer_id",), "user": ("user_id",)}, None, "Search title, description",
+    bulk=True,
 )
 
 TICKETS = ListPage(
@@ -449,6 +418,7 @@ TICKETS = ListPage(
     ),
     {"lookup": ("priority_id",), "customer": ("customer_id",), "user": ("user_id",)}, None,
     "Search title, description",
+    bulk=True,
 )
 
 CONTACTS = ListPage(
@@ -467,6 +437,7 @@ CONTACTS = ListPage(
         Filter("created_to", "Created to", "to", "created_at"),
     ),
     {"customer": ("customer_id",)}, None, "Search name, e-mail, phone, job title",
+    bulk=True,
 )
 
 LISTS: dict[str, ListPage] = {spec.key: spec for spec in (CUSTOMERS, CONTACTS, PRODUCTS, QUOTES, OPPORTUNITIES,

@@ -10,7 +10,7 @@ from urllib.parse import quote, urlencode
 
 from starlette.responses import RedirectResponse, Response
 
-from polycrm.core import browse, customers, documents, lookups, signin, throttle
+from polycrm.core import browse, bulk_actions, customers, documents, lookups, signin, throttle
 from polycrm.core import calls
 from polycrm.core import sales
 from polycrm.core import products
@@ -29,6 +29,7 @@ from polycrm.core.errors import Invalid, NotFound
 from polycrm.core.errors import CoreError
 from polycrm.core.models import Activity, Contact, Customer, Opportunity, Product, Quote, Ticket, User
 from polycrm.core.query import Page
+from polycrm.web import bulk as web_bulk
 from polycrm.web import charts, forms, lists, records
 from polycrm.web.quotes import QUOTE_FIELDS
 from polycrm.web.forms import Field
@@ -489,6 +490,27 @@ def product_update(ctx: Ctx) -> Response:
 ACTIVITY_VIEWS = dict(zip(browse.ACTIVITY_SCOPES, ("My open activities", "All open activities", "All activities")))
 
 
+def _activity_customer(ctx: Ctx, a: Activity, n: lists.Names) -> lists.Cell:
+    return lists.Cell(n["customer"].get(a.customer_id, ""))
+
+
+# The activity list's bulk actions; an export has these columns.
+ACTIVITY_BULK = web_bulk.BulkPage(
+    bulk_actions.KINDS["activities"], "/activities",
+    (
+        lists.Column("date", "Date", lambda ctx, a, n: lists.Cell(a.date.isoformat() if a.date else "")),
+        lists.Column("type", "Type", lambda ctx, a, n: lists.Cell(n["lookup"].get(a.type_id, ""))),
+        lists.Column("subject", "Subject", lambda ctx, a, n: lists.Cell(a.description or "")),
+        lists.Column("customer", "Customer", _activity_customer),
+        lists.Column("phone", "Phone number", lambda ctx, a, n: lists.Cell(a.phonenumber or "")),
+        lists.Column("owner", "Assigned to", lambda ctx, a, n: lists.Cell(n["user"].get(a.user_id, ""))),
+        lists.Column("status", "Status", lambda ctx, a, n: lists.Cell("Done" if a.closed else "Open")),
+    ),
+    {"lookup": ("type_id",), "customer": ("customer_id",), "user": ("user_id",)},
+    web_bulk.TITLES["activities"], display_names,
+)
+
+
 def activity_list(ctx: Ctx) -> Response:
     show = ctx.request.query_params.get("show", "mine")
     if show not in ACTIVITY_VIEWS:
@@ -496,8 +518,12 @@ def activity_list(ctx: Ctx) -> Response:
     query = ctx.request.query_params.get("q", "").strip()
     page = browse.activities(ctx.ws, query, show, ctx.user.id, page=ctx.int_param("page"), per_page=PER_PAGE)
     n = display_names(ctx, page.items, {"lookup": ("type_id",), "customer": ("customer_id",), "user": ("user_id",)})
+    here = {k: v for k, v in {"show": show if show != "mine" else "", "q": query,
+                              "page": str(page.page) if page.page > 1 else ""}.items() if v}
     return ctx.render("activities.html", page=page, n=n, query=query, show=show, views=ACTIVITY_VIEWS,
-                      links=_pager("/activities", query, page, show=show if show != "mine" else ""))
+                      links=_pager("/activities", query, page, show=show if show != "mine" else ""),
+                      bulk=ACTIVITY_BULK.kind, bulk_url="/activities", bulk_query=urlencode(here),
+                      users=browse.active_users(ctx.ws))
 
 
 def activity_new(ctx: Ctx) -> Response:
