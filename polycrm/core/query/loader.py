@@ -1,4 +1,11 @@
-"""Fetching referenced rows for serialising a page, once per (model, id)."""
+"""Fetching referenced rows for serialising a page, once per (model, id).
+
+The rows come back as read-only records (:mod:`polycrm.core.query.rows`),
+not ORM objects. A page asks for what all its rows need first (:meth:`Loader.want`,
+:meth:`Loader.prime_links_many`, :meth:`Loader.prime_children`) and then
+loads it with one query per model (:meth:`Loader.load_wanted`); what was not
+asked for ahead is loaded when it is read.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +14,10 @@ from typing import Any
 
 from sqlalchemy import select
 
+from polycrm.core import limits
 from polycrm.core.models import Link, TenantScoped
-from polycrm.core.query.listing import Sort, every
+from polycrm.core.query import rows
+from polycrm.core.query.listing import Sort, every, order_by
 from polycrm.core.query.paths import Criterion
 from polycrm.core.workspace import Workspace
 
@@ -21,56 +30,113 @@ class Loader:
         self._rows: dict[tuple[type, int], Any] = {}
         self._links: dict[tuple, list[int]] = {}
         self._children: dict[tuple, list[Any]] = {}
+        self._wanted: dict[type, set[int]] = {}
 
     def clear(self) -> None:
         """Forget what was loaded (after a write changed it)."""
         self._rows.clear()
         self._links.clear()
         self._children.clear()
+        self._wanted.clear()
 
-    def get(self, model: type[TenantScoped], id_: int | None) -> Any:
+    # -- rows by id -----------------------------------------------------------
+    def want(self, model: type[TenantScoped], ids: Iterable[Any]) -> None:
+        """Note rows to load with the next :meth:`load_wanted`."""
+        wanted = self._wanted.setdefault(model, set())
+        for i in ids:
+            key = limits.id_in_range(i) if i else None
+            if key and (model, key) not in self._rows:
+                wanted.add(key)
+
+    def load_wanted(self) -> None:
+        """Load every wanted row: one query per model."""
+        wanted, self._wanted = self._wanted, {}
+        for model, ids in wanted.items():
+            self._load(model, ids)
+
+    def _load(self, model: type[TenantScoped], ids: Iterable[int]) -> None:
+        ids = [i for i in ids if (model, i) not in self._rows]
+        if not ids:
+            return
+        found = rows.by_ids(self.ws, model, ids)
+        for i in ids:
+            self._rows[(model, i)] = found.get(i)
+
+    def get(self, model: type[TenantScoped], id_: Any) -> Any:
+        """The record of a row (deleted or not), or None."""
         if not id_:
             return None
-        key = (model, int(id_))
-        if key not in self._rows:
-            self._rows[key] = self.ws.get(model, id_)
-        return self._rows[key]
+        key = limits.id_in_range(id_)
+        if key is None:
+            return None
+        if (model, key) not in self._rows:
+            self._load(model, [key])
+        return self._rows[(model, key)]
 
-    def many(self, model: type[TenantScoped], ids: Iterable[int]) -> list[Any]:
-        wanted = [int(i) for i in ids if i]
-        missing = [i for i in dict.fromkeys(wanted) if (model, i) not in self._rows]
-        if missing:
-            found = {r.id: r for r in self.ws.scalars(select(model).where(model.id.in_(missing)))}
-            for i in missing:
-                self._rows[(model, i)] = found.get(i)
-        rows = [self._rows[(model, i)] for i in wanted]
-        return [r for r in rows if r is not None and not r.deleted]
+    def many(self, model: type[TenantScoped], ids: Iterable[Any]) -> list[Any]:
+        """The live records of ``ids``, in their order."""
+        wanted = [key for key in (limits.id_in_range(i) if i else None for i in ids) if key]
+        self._load(model, dict.fromkeys(wanted))
+        found = [self._rows[(model, i)] for i in wanted]
+        return [r for r in found if r is not None and not r.deleted]
 
     def rows_where(self, model: type[TenantScoped], criteria: Sequence[Criterion], sort: Sequence[Sort] = ()) -> list[Any]:
         return every(self.ws, model, criteria, sort=sort)
 
-    def prime_links(self, kind: str, me_kind: str, ids: Iterable[int], other_kind: str, *, outgoing: bool) -> None:
-        """Load the links of many records at once (one query for a whole page)."""
+    # -- links ------------------------------------------------------------------
+    def prime_links_many(self, me_kind: str, ids: Iterable[int], specs: Iterable[rows.LinkSpec]) -> None:
+        """Load the links of several kinds of many records at once (one query)."""
         ids = [int(i) for i in ids]
-        if not ids:
+        specs = [s for s in set(specs)
+                 if any(self._link_key(s, me_kind, i) not in self._links for i in ids)]
+        if not ids or not specs:
             return
-        stmt = select(Link).where(Link.kind == kind, Link.deleted.is_(False))
-        if outgoing:
-            stmt = stmt.where(Link.source_kind == me_kind, Link.source_id.in_(ids), Link.target_kind == other_kind)
-        else:
-            stmt = stmt.where(Link.target_kind == me_kind, Link.target_id.in_(ids), Link.source_kind == other_kind)
-        found: dict[int, list[int]] = {i: [] for i in ids}
-        for row in self.ws.scalars(stmt.order_by(Link.id)):
-            if outgoing:
-                found[row.source_id].append(row.target_id)
-            else:
-                found[row.target_id].append(row.source_id)
-        for id_, others in found.items():
-            key = (kind, me_kind, id_, other_kind, None) if outgoing else (kind, other_kind, None, me_kind, id_)
-            self._links[key] = others
+        found = rows.links(self.ws, me_kind, ids, specs)
+        for spec in specs:
+            for i in ids:
+                self._links[self._link_key(spec, me_kind, i)] = found.get((spec, i), [])
 
+    def prime_links(self, kind: str, me_kind: str, ids: Iterable[int], other_kind: str, *, outgoing: bool) -> None:
+        """Load the links of one kind of many records at once (one query for a whole page)."""
+        self.prime_links_many(me_kind, ids, [(kind, outgoing, other_kind)])
+
+    @staticmethod
+    def _link_key(spec: rows.LinkSpec, me_kind: str, id_: int) -> tuple:
+        kind, outgoing, other_kind = spec
+        return (kind, me_kind, id_, other_kind, None) if outgoing else (kind, other_kind, None, me_kind, id_)
+
+    def linked_ids(self, kind: str, *, source_kind: str | None = None, source_id: int | None = None,
+                   target_kind: str | None = None, target_id: int | None = None) -> list[int]:
+        """Ids at the open end of the links matching the given end."""
+        key = (kind, source_kind, source_id, target_kind, target_id)
+        if key not in self._links:
+            if source_id is not None and source_kind and target_kind:
+                self.prime_links_many(source_kind, [source_id], [(kind, True, target_kind)])
+            elif source_id is None and target_kind and source_kind:
+                self.prime_links_many(target_kind, [target_id], [(kind, False, source_kind)])
+            else:
+                self._links[key] = self._any_other_end(kind, source_kind, source_id, target_kind, target_id)
+        return self._links[key]
+
+    def _any_other_end(self, kind: str, source_kind: str | None, source_id: int | None,
+                       target_kind: str | None, target_id: int | None) -> list[int]:
+        # Links whose open end may be of any kind: rare, read through the ORM.
+        stmt = select(Link).where(Link.kind == kind, Link.deleted.is_(False))
+        if source_id is not None:
+            stmt = stmt.where(Link.source_kind == source_kind, Link.source_id == source_id)
+            if target_kind:
+                stmt = stmt.where(Link.target_kind == target_kind)
+            pick = "target_id"
+        else:
+            stmt = stmt.where(Link.target_kind == target_kind, Link.target_id == target_id)
+            if source_kind:
+                stmt = stmt.where(Link.source_kind == source_kind)
+            pick = "source_id"
+        return [getattr(link, pick) for link in self.ws.scalars(stmt.order_by(Link.id))]
+
+    # -- children -----------------------------------------------------------------
     def children(self, model: type[TenantScoped], fk: str, parent_id: int, sort: Sequence[Sort] = ()) -> list[Any]:
-        """Live rows whose ``fk`` points at ``parent_id``, in ``sort`` order."""
+        """Live records whose ``fk`` points at ``parent_id``, in ``sort`` order."""
         key = (model, fk, parent_id, tuple(sort))
         if key not in self._children:
             self.prime_children(model, fk, [parent_id], sort)
@@ -78,32 +144,13 @@ class Loader:
 
     def prime_children(self, model: type[TenantScoped], fk: str, parent_ids: Iterable[int],
                        sort: Sequence[Sort] = ()) -> None:
-        parent_ids = [int(i) for i in parent_ids]
+        sort = tuple(sort)
+        parent_ids = [int(i) for i in parent_ids if (model, fk, int(i), sort) not in self._children]
         if not parent_ids:
             return
-        rows = every(self.ws, model, [Criterion("in", fk, parent_ids)], sort=sort)
         found: dict[int, list[Any]] = {i: [] for i in parent_ids}
-        for row in rows:
-            found[getattr(row, fk)].append(row)
-            self._rows[(model, row.id)] = row
-        for id_, children in found.items():
-            self._children[(model, fk, id_, tuple(sort))] = children
-
-    def linked_ids(self, kind: str, *, source_kind: str | None = None, source_id: int | None = None,
-                   target_kind: str | None = None, target_id: int | None = None) -> list[int]:
-        """Ids at the open end of the links matching the given end."""
-        key = (kind, source_kind, source_id, target_kind, target_id)
-        if key not in self._links:
-            stmt = select(Link).where(Link.kind == kind, Link.deleted.is_(False))
-            if source_id is not None:
-                stmt = stmt.where(Link.source_kind == source_kind, Link.source_id == source_id)
-                if target_kind:
-                    stmt = stmt.where(Link.target_kind == target_kind)
-                pick = "target_id"
-            else:
-                stmt = stmt.where(Link.target_kind == target_kind, Link.target_id == target_id)
-                if source_kind:
-                    stmt = stmt.where(Link.source_kind == source_kind)
-                pick = "source_id"
-            self._links[key] = [getattr(l, pick) for l in self.ws.scalars(stmt.order_by(Link.id))]
-        return self._links[key]
+        for rec in rows.children(self.ws, model, fk, parent_ids, sort, lambda: order_by(model, sort)):
+            found[getattr(rec, fk)].append(rec)
+            self._rows[(model, rec.id)] = rec
+        for id_, kids in found.items():
+            self._children[(model, fk, id_, sort)] = kids

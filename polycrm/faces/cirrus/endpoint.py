@@ -192,15 +192,16 @@ class Face:
         write = request.method.upper() not in ("GET", "HEAD") or operation.binding.writes
         try:
             with self.rt.workspace(principal, write=write) as ws:
-                ctx = Ctx(ws=ws, loader=q.Loader(ws), user_id=principal.user_id)
+                ctx = Ctx(ws=ws, loader=q.Loader(ws), user_id=principal.user_id, mask=mask)
                 call = Call(op=operation.op, ctx=ctx, path=path_values, query=query, body=body)
                 result = operation.binding.handler(call)
+            if mask is not None and not ctx.masked:
+                result = apply_mask(result, mask)
         except CoreError as exc:
             raise core_error(exc) from None
-        if mask is not None:
-            try:
-                result = apply_mask(result, mask)
-            except MaskError as exc:
-                raise ApiError(400, exc.message) from None
+        except MaskError as exc:
+            # Raised while rendering through the mask (the generic handlers) or
+            # applying it to the answer: the data does not fit it.
+            raise ApiError(400, exc.message) from None
         return json_response(200, result, head=head)
 

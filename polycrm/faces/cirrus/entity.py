@@ -17,6 +17,7 @@ from polycrm.core import query as q
 from polycrm.core.models import Lookup, TenantScoped
 from polycrm.core.workspace import get_path
 from polycrm.faces.cirrus.errors import ApiError, FieldError, invalid, not_found
+from polycrm.faces.cirrus.mask import Mask, apply_mask
 from polycrm.faces.cirrus.views import Ctx, View, prefetch, render
 from polycrm.faces.cirrus.writers import Writer, Writes, to
 
@@ -87,8 +88,16 @@ class Entity:
     service: Any = None
 
     def find(self, ctx: Ctx, id_: Any) -> Any:
+        """The live ORM object of ``id_`` (to write), or the entity's 404."""
         obj = ctx.ws.get(self.model, id_, include_deleted=False)
         if obj is None or not all(_meets(obj, c) for c in self.scope):
+            raise not_found(self.label, id_)
+        return obj
+
+    def read(self, ctx: Ctx, id_: Any) -> Any:
+        """The live row of ``id_`` as a read-only record (to render), or the entity's 404."""
+        obj = ctx.loader.get(self.model, id_)
+        if obj is None or obj.deleted or not all(_meets(obj, c) for c in self.scope):
             raise not_found(self.label, id_)
         return obj
 
@@ -227,13 +236,50 @@ def run_page(call: Call, entity: Entity, view: View | None = None) -> dict[str, 
             page=query.get("page") or 1, per_page=query.get("per_page") or 10,
             near_to=near_point(query) if entity.near else None,
             near_paths=entity.near or ("latitude", "longitude"),
+            records=True,
         )
     except q.PageOutOfRange:
         raise invalid({"page": f"page {query.get('page')} is out of range"}) from None
-    call.ctx.distances = page.distances
-    view = view or entity.view
-    prefetch(call.ctx, view, page.items)
-    return {
-        "page": page.page, "pages": page.pages, "per_page": page.per_page, "total": page.total,
-        "items": [render(call.ctx, view, obj) for obj in page.items],
-    }
+    ctx = call.ctx
+    ctx.distances = page.distances
+    return render_page(ctx, view or entity.view, page)
+
+
+def render_page(ctx: Ctx, view: View, page: q.Page) -> dict[str, Any]:
+    """The page envelope; through the request's mask (ctx.mask) if it has one,
+    rendering only the fields it selects (items not at all if it leaves them out)."""
+    envelope: dict[str, Any] = {"page": page.page, "pages": page.pages, "per_page": page.per_page,
+                                "total": page.total}
+    mask = ctx.mask
+    if mask is None or mask.selects_everything:
+        prefetch(ctx, view, page.items)
+        envelope["items"] = [render(ctx, view, obj) for obj in page.items]
+        return envelope
+    ctx.masked = True
+    envelope["items"] = _Items(ctx, view, page.items)
+    out: dict[str, Any] = {}
+    for name, sub in mask.fields:
+        if name == "items":
+            out[name] = envelope[name].render(sub)
+        elif name in envelope:
+            out[name] = envelope[name] if sub is None else apply_mask(envelope[name], sub)
+        else:
+            out[name] = None
+    if mask.wildcard:
+        for name, value in envelope.items():
+            if name not in out:
+                out[name] = value.render(None) if name == "items" else value
+    return out
+
+
+@dataclass
+class _Items:
+    """A page's rows, rendered only if the mask asks for them."""
+
+    ctx: Ctx
+    view: View
+    rows: list[Any]
+
+    def render(self, mask: Mask | None) -> list[dict[str, Any] | None]:
+        prefetch(self.ctx, self.view, self.rows, mask)
+        return [render(self.ctx, self.view, obj, mask) for obj in self.rows]

@@ -19,7 +19,7 @@ from polycrm.core.models import User
 from polycrm.core.workspace import Workspace
 from polycrm.faces.cirrus.entity import Entity, run_page
 from polycrm.faces.cirrus.errors import ApiError
-from polycrm.faces.cirrus.views import Ctx, View, render
+from polycrm.faces.cirrus.views import Ctx, View, prefetch, render
 
 
 @dataclass
@@ -62,15 +62,25 @@ def paged(entity: Entity, view: View | None = None, handles: Sequence[str] = ())
 
 def listing(entity: Entity, view: View | None = None, sort: Sequence[q.Sort] = (q.Sort("sortorder"),)) -> Binding:
     def handle(call: Call) -> list:
-        rows = q.every(call.ws, entity.model, list(entity.scope), sort=sort)
-        return [render(call.ctx, view or entity.view, row) for row in rows]
+        rows = q.every(call.ws, entity.model, list(entity.scope), sort=sort, records=True)
+        shown = view or entity.view
+        mask = call.ctx.mask
+        call.ctx.masked = True
+        prefetch(call.ctx, shown, rows, mask)
+        return [render(call.ctx, shown, row, mask) for row in rows]
 
     return Binding(handle, "list", view or entity.view, entity)
 
 
 def item(entity: Entity, key: str = "id") -> Binding:
-    return Binding(lambda call: render(call.ctx, entity.view, entity.find(call.ctx, call.path[key])),
-                   "object", entity.view, entity)
+    def handle(call: Call) -> dict | None:
+        row = entity.read(call.ctx, call.path[key])
+        mask = call.ctx.mask
+        call.ctx.masked = True
+        prefetch(call.ctx, entity.view, [row], mask)
+        return render(call.ctx, entity.view, row, mask)
+
+    return Binding(handle, "object", entity.view, entity)
 
 
 def _writable(entity: Entity) -> None:

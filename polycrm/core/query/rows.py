@@ -1,0 +1,157 @@
+"""Lean reads: rows as light records instead of ORM objects, for rendering answers.
+
+Loading a row through the ORM costs several times the query itself: the
+statement is built and its cache key computed again, the session adds the
+tenant condition as a new option (:mod:`polycrm.core.tenancy`), and each row
+becomes an instrumented object in the identity map. An answer that only
+reads rows does not need any of that. Here a statement is built once per
+shape, with bind parameters, and run on the workspace's own connection (the
+same transaction, so it sees what the workspace wrote); each row comes back
+as a :func:`record_type` tuple: attribute access by column name and the
+model's ``__tablename__``, so code written for ORM objects reads records
+unchanged (``q.entity_kind(type(record))`` works too). Records are read-only.
+
+Tenancy: these statements do not pass through the session's ORM execution,
+so the session does not scope them; every statement here is built by
+:func:`_select`, which adds ``tenant_id = :tenant_id``, and run by
+:func:`_execute`, which binds the workspace's tenant. Nothing else in this
+module builds a statement.
+"""
+
+from __future__ import annotations
+
+import collections
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import Select, and_, bindparam, or_, select
+from sqlalchemy.engine import Result
+
+from polycrm.core import limits
+from polycrm.core.models import Link, TenantScoped
+from polycrm.core.workspace import Workspace
+
+_RECORD_TYPES: dict[type, type] = {}
+_COLUMNS: dict[type, list[Any]] = {}
+_STATEMENTS: dict[tuple, Select] = {}
+
+
+def record_type(model: type[TenantScoped]) -> type:
+    """The read-only record class of a model: a named tuple of its columns."""
+    found = _RECORD_TYPES.get(model)
+    if found is None:
+        keys = [prop.key for prop in model.__mapper__.column_attrs]
+        base = collections.namedtuple(f"{model.__name__}Record", keys)  # type: ignore[misc]
+        found = type(base.__name__, (base,), {
+            "__slots__": (), "__tablename__": model.__tablename__, "__model__": model,
+        })
+        _RECORD_TYPES[model] = found
+    return found
+
+
+def is_record(obj: Any) -> bool:
+    return type(obj) in _RECORD_TYPES.values()
+
+
+def table_columns(model: type[TenantScoped]) -> list[Any]:
+    """The model's columns in mapper order (the order of its record's fields)."""
+    found = _COLUMNS.get(model)
+    if found is None:
+        found = _COLUMNS[model] = [prop.columns[0] for prop in model.__mapper__.column_attrs]
+    return found
+
+
+def _select(model: type[TenantScoped], *where: Any, columns: Sequence[Any] | None = None) -> Select:
+    table = model.__table__
+    return select(*(columns or table_columns(model))).where(table.c.tenant_id == bindparam("tenant_id"), *where)
+
+
+def _execute(ws: Workspace, stmt: Select, params: dict[str, Any]) -> Result:
+    if ws.session.info.get("write"):
+        # Rows changed in memory are written first, as an autoflush would, so
+        # that a record read here agrees with the ORM object of the same row.
+        ws.session.flush()
+    return ws.session.connection().execute(stmt, {"tenant_id": ws.tenant_id, **params})
+
+
+def _statement(key: tuple, build) -> Select:
+    stmt = _STATEMENTS.get(key)
+    if stmt is None:
+        stmt = _STATEMENTS[key] = build()
+    return stmt
+
+
+def records(model: type[TenantScoped], rows: Iterable[Sequence[Any]]) -> list[Any]:
+    """Rows of :func:`table_columns` of ``model`` as its records."""
+    make = record_type(model)._make
+    return [make(row) for row in rows]
+
+
+def by_ids(ws: Workspace, model: type[TenantScoped], ids: Iterable[Any]) -> dict[int, Any]:
+    """Records by id (deleted ones too), in one query; ids that cannot be row ids are left out."""
+    wanted = sorted({key for key in map(limits.id_in_range, ids) if key})
+    if not wanted:
+        return {}
+    table = model.__table__
+    stmt = _statement(("by_ids", model), lambda: _select(model, table.c.id.in_(bindparam("ids", expanding=True))))
+    return {rec.id: rec for rec in records(model, _execute(ws, stmt, {"ids": wanted}))}
+
+
+def children(ws: Workspace, model: type[TenantScoped], fk: str, parent_ids: Iterable[int],
+             sort_key: tuple, order: Callable[[], Sequence[Any]]) -> list[Any]:
+    """Live records whose ``fk`` is one of ``parent_ids``, in the order of the
+    ORDER BY clauses ``order()`` makes (built once per ``sort_key``)."""
+    wanted = sorted({int(i) for i in parent_ids})
+    if not wanted:
+        return []
+    table = model.__table__
+
+    def build() -> Select:
+        return _select(model, table.c.deleted.is_(False),
+                       table.c[fk].in_(bindparam("ids", expanding=True))).order_by(*order())
+
+    stmt = _statement(("children", model, fk, sort_key), build)
+    return records(model, _execute(ws, stmt, {"ids": wanted}))
+
+
+# (kind, outgoing, other kind): links of ``kind`` whose source (outgoing) or
+# target (incoming) is the record being read and whose other end is of ``other kind``.
+LinkSpec = tuple[str, bool, str]
+
+
+def links(ws: Workspace, me_kind: str, ids: Iterable[int],
+          specs: Iterable[LinkSpec]) -> dict[tuple[LinkSpec, int], list[int]]:
+    """The live links of every spec that touch the records ``ids`` of kind
+    ``me_kind``: ``{(spec, record id): [ids at the other end, in link id order]}``,
+    one query for any number of records and link kinds."""
+    wanted = sorted({int(i) for i in ids})
+    specs = set(specs)
+    if not wanted or not specs:
+        return {}
+    t = Link.__table__
+
+    def build() -> Select:
+        cols = [t.c.kind, t.c.source_kind, t.c.source_id, t.c.target_kind, t.c.target_id]
+        # The tenant inside each branch as well, so that each can use its own
+        # index (ix_link_target, the unique key by source).
+        tenant = t.c.tenant_id == bindparam("tenant_id")
+        return _select(Link, t.c.deleted.is_(False), or_(
+            and_(tenant, t.c.kind.in_(bindparam("incoming", expanding=True)),
+                 t.c.target_kind == bindparam("me"), t.c.target_id.in_(bindparam("ids", expanding=True))),
+            and_(tenant, t.c.kind.in_(bindparam("outgoing", expanding=True)),
+                 t.c.source_kind == bindparam("me"), t.c.source_id.in_(bindparam("ids", expanding=True))),
+        ), columns=cols).order_by(t.c.id)
+
+    stmt = _statement(("links",), build)
+    params = {"me": me_kind, "ids": wanted,
+              "incoming": sorted({kind for kind, out, _ in specs if not out}),
+              "outgoing": sorted({kind for kind, out, _ in specs if out})}
+    mine = set(wanted)
+    found: dict[tuple[LinkSpec, int], list[int]] = {}
+    for kind, source_kind, source_id, target_kind, target_id in _execute(ws, stmt, params):
+        # A link between two records of this kind may count in both directions.
+        if source_kind == me_kind and source_id in mine and (kind, True, target_kind) in specs:
+            found.setdefault(((kind, True, target_kind), source_id), []).append(target_id)
+        if target_kind == me_kind and target_id in mine and (kind, False, source_kind) in specs:
+            found.setdefault(((kind, False, source_kind), target_id), []).append(source_id)
+    return found
