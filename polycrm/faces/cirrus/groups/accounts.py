@@ -54,13 +54,22 @@ def coordinates(kind: str) -> Any:
     return read
 
 
+ADDRESS_KINDS_SHOWN = tuple(MODELS["Addresses"])
+ADDRESS_FIELDS = tuple(MODELS["Address"])
+COORDINATES_OF = {kind: coordinates(kind) for kind in ADDRESS_KINDS_SHOWN}
+
+
+def _text(value: Any) -> Any:
+    return value if value is None or type(value) is str else wire.coerce("str", value)
+
+
 def read_addresses(ctx: Ctx, obj: Customer) -> dict:
+    addresses = obj.addresses or {}
     out = {}
-    for kind in MODELS["Addresses"]:
-        address = (obj.addresses or {}).get(kind) or {}
-        part = {p: wire.coerce("str", address.get(p)) for p in ADDRESS_PARTS}
-        part["coordinates"] = coordinates(kind)(ctx, obj)
-        out[kind] = {name: part[name] for name in MODELS["Address"]}
+    for kind in ADDRESS_KINDS_SHOWN:
+        address = addresses.get(kind) or {}
+        out[kind] = {name: COORDINATES_OF[kind](ctx, obj) if name == "coordinates" else _text(address.get(name))
+                     for name in ADDRESS_FIELDS}
     return out
 
 
