@@ -6,8 +6,9 @@ Makes a throwaway tenant in a temporary SQLite database (or the database
 given), adds N customers with a contact each (2 x N/2 records), then times
 ``snapshots.save`` and ``snapshots.restore`` in-process (the admin API adds
 one HTTP round trip): a restore after a test's worth of changes (10 customers
-renamed, 10 added, 5 deleted), and a restore into an empty tenant (every row
-written again). Prints figures only; docs/sandbox.md says what they were.
+renamed, 10 added, 5 deleted), the same restore again (nothing differs), and
+a restore into an empty tenant (every row written again). Prints the median
+and 95th percentile of the runs; docs/benchmarks.md says what they were.
 
 Then the request journal's cost: ``polycrm serve`` on a free loopback port,
 once with the journal (the default) and once without (``POLYCRM_JOURNAL_SIZE=0``),
@@ -39,6 +40,11 @@ def _customers(db: Database, tenant_id: int) -> list[Customer]:
         return list(ws.session.scalars(select(Customer).order_by(Customer.id)))
 
 
+def _p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--records", type=int, default=1000)
@@ -56,7 +62,7 @@ def main() -> None:
             c = customers.create(ws, {"name": f"Customer {i}", "number": f"N{i}", "phone": "+45 70 20 30 40"})
             contacts.create(ws, {"name": f"Contact {i}", "customer_id": c.id, "email": f"c{i}@example.com"})
     ids = [c.id for c in _customers(db, tenant_id)]
-    saves, after_changes, from_empty = [], [], []
+    saves, after_changes, unchanged, from_empty = [], [], [], []
     info = {}
     for run in range(args.runs):
         start = time.perf_counter()
@@ -72,6 +78,9 @@ def main() -> None:
         start = time.perf_counter()
         snapshots.restore(db, tenant_id, "bench")
         after_changes.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        snapshots.restore(db, tenant_id, "bench")
+        unchanged.append(time.perf_counter() - start)
         snapshots.reset(db, tenant_id, "empty")
         start = time.perf_counter()
         snapshots.restore(db, tenant_id, "bench")
@@ -79,9 +88,10 @@ def main() -> None:
     print(f"database: {db.engine.dialect.name}; tenant rows in the snapshot: {info['rows']} "
           f"({args.records} records), {info['size']} bytes compressed")
     for label, values in (("save", saves), ("restore after a test's changes", after_changes),
+                          ("restore with nothing changed", unchanged),
                           ("restore into the empty tenant", from_empty)):
         print(f"{label:32s} median {statistics.median(values) * 1000:7.1f} ms   "
-              f"min {min(values) * 1000:7.1f} ms   max {max(values) * 1000:7.1f} ms   ({args.runs} runs)")
+              f"p95 {_p95(values) * 1000:7.1f} ms   ({args.runs} runs)")
     db.dispose()
     if args.requests:
         journal_cost(url, made, args.requests)

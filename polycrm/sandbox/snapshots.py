@@ -6,8 +6,10 @@ except the sandbox's own bookkeeping (``info["sandbox"]``) contributes the rows
 of that tenant, plus the tenant's settings. Files are content-addressed blobs
 that are never removed, so a document row brought back finds its bytes.
 
-A restore runs in one transaction: delete the tenant's rows (children first),
-insert the snapshot's rows with their own ids (parents first), so ids,
+A restore runs in one transaction and writes only what differs from the
+snapshot, found by comparing row digests (below): rows the snapshot
+lacks are deleted (children first), rows it has that are gone are inserted
+with their own ids (parents first), rows that differ get its values; so ids,
 numbers and ``changed_at`` (the change feed) are as they were. The tenant's
 admin key is neither saved nor deleted, so it keeps working whatever is
 restored. Other tenants' rows are never touched (every statement names the
@@ -18,13 +20,17 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import hashlib
 import re
 import zlib
 from decimal import Decimal
 from typing import Any, Callable
 
 import orjson
-from sqlalchemy import bindparam, Date, DateTime, LargeBinary, Numeric, Table, delete, func, insert, select, text, update
+from sqlalchemy import (
+    Date, DateTime, LargeBinary, Numeric, Table, bindparam, delete, func, insert, literal_column, select, text,
+    union_all, update,
+)
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
@@ -97,17 +103,80 @@ def _decoder(column) -> Callable[[Any], Any] | None:
     return None
 
 
+# -- row digests ----------------------------------------------------------------
+# Each row of a snapshot carries a digest of the row as the database stores it
+# (PostgreSQL: md5 of the row's text form; SQLite: a hash of the stored values,
+# by a function registered on the connection). A restore asks the database
+# for the digests of the tenant's current rows, in one statement, instead of
+# reading every row into Python: equal digests mean an untouched row. A digest
+# only stands for the row under the same columns; a table whose columns changed
+# since the snapshot is compared row by row.
+DIGEST_FUNCTION = "polycrm_row_digest"
+
+
+def _row_digest(*values: Any) -> str:
+    # repr tells 1, 1.0 and '1' apart, and floats round-trip through it.
+    return hashlib.md5(repr(values).encode(), usedforsecurity=False).hexdigest()
+
+
+def _digest_kind(conn: Connection) -> str | None:
+    """Which digest this database computes (None: the dialect has none)."""
+    name = conn.dialect.name
+    if name == "sqlite":
+        conn.connection.dbapi_connection.create_function(DIGEST_FUNCTION, -1, _row_digest, deterministic=True)
+        return "sqlite-md5"
+    if name == "postgresql":
+        return "postgresql-md5"
+    return None
+
+
+def _digest_sql(dialect, table: Table) -> str:
+    quote = dialect.identifier_preparer
+    if dialect.name == "postgresql":
+        # The table's name as an expression is the whole row (a composite value).
+        return f"md5(CAST({quote.format_table(table)} AS text))"
+    return f"{DIGEST_FUNCTION}({', '.join(quote.format_column(c) for c in table.c)})"
+
+
+_digest_queries: dict[tuple, Any] = {}
+
+
+def _digest_query(dialect, tables: list[Table]):
+    """SELECT table number, id, digest of the tenant's rows of these tables: one
+    statement, built once (as text: compiling a 30-part UNION costs more than running it)."""
+    key = (dialect.name, tuple(t.name for t in tables))
+    found = _digest_queries.get(key)
+    if found is None:
+        quote = dialect.identifier_preparer
+        parts = []
+        for i, table in enumerate(tables):
+            where = "tenant_id = :tenant_id"
+            if table.name == "credential":
+                where += " AND kind NOT IN (" + ", ".join(f":kept_{k}" for k in range(len(KEPT_CREDENTIALS))) + ")"
+            parts.append(f"SELECT {i}, id, {_digest_sql(dialect, table)} FROM {quote.format_table(table)} WHERE {where}")
+        found = _digest_queries[key] = text(" UNION ALL ".join(parts))
+    return found
+
+
 def capture(conn: Connection, tenant_id: int) -> tuple[bytes, int]:
     """The tenant's state as a compressed document, and how many rows it holds."""
     tables: dict[str, Any] = {}
     count = 0
+    kind = _digest_kind(conn)
     for table in tenant_tables():
-        rows = conn.execute(select(table).where(_scope(table, tenant_id)).order_by(table.c.id)).all()
+        query = select(table, literal_column(_digest_sql(conn.dialect, table))) if kind else select(table)
+        rows = conn.execute(query.where(_scope(table, tenant_id)).order_by(table.c.id)).all()
         if rows:
-            tables[str(table.name)] = {"columns": [str(f) for f in rows[0]._fields], "rows": [list(r) for r in rows]}
+            entry: dict[str, Any] = {"columns": [c.name for c in table.c]}
+            if kind:
+                entry["rows"] = [list(r[:-1]) for r in rows]
+                entry["digests"] = [r[-1] for r in rows]
+            else:
+                entry["rows"] = [list(r) for r in rows]
+            tables[str(table.name)] = entry
             count += len(rows)
     settings = conn.scalar(select(Tenant.settings).where(Tenant.id == tenant_id))
-    doc = {"version": 1, "settings": settings or {}, "tables": tables}
+    doc = {"version": 2, "digest": kind, "settings": settings or {}, "tables": tables}
     return zlib.compress(orjson.dumps(doc, default=_encode), 1), count
 
 
@@ -118,6 +187,40 @@ def _current(conn: Connection, table: Table, tenant_id: int, names: list[str]) -
     return {row[0]: row for row in plain}
 
 
+def _current_digests(conn: Connection, tables: list[Table], tenant_id: int) -> dict[str, dict[int, str]]:
+    """The digests of the tenant's rows of these tables, by table and id."""
+    found: dict[str, dict[int, str]] = {t.name: {} for t in tables}
+    if tables:
+        params = {"tenant_id": tenant_id, **{f"kept_{k}": kind for k, kind in enumerate(KEPT_CREDENTIALS)}}
+        for which, row_id, digest in conn.execute(_digest_query(conn.dialect, tables), params).all():
+            found[tables[which].name][row_id] = digest
+    return found
+
+
+class _Saved:
+    """One table of a snapshot: its rows by id, and how the table is compared now."""
+
+    def __init__(self, table: Table, entry: dict | None, digest_kind: str | None):
+        columns = entry["columns"] if entry else [c.name for c in table.c]
+        # Columns the snapshot has and the table still has, id first (a newer
+        # schema's added columns take their defaults, dropped ones are left out).
+        self.names = ["id"] + [n for n in columns if n in table.c and n != "id"]
+        where = [columns.index(n) for n in self.names]
+        raw_rows = entry["rows"] if entry else []
+        self.rows = {raw[where[0]]: raw for raw in raw_rows}
+        self._where = where
+        # Digests count only when made by this database over the same columns.
+        # An empty table needs none: every row the tenant has there now goes.
+        self.digests: dict[int, str] | None = None
+        if digest_kind is not None and (entry is None or (
+                entry.get("digests") is not None and columns == [c.name for c in table.c])):
+            self.digests = dict(zip(self.rows, entry["digests"])) if entry else {}
+
+    def values(self, row_id: int) -> list:
+        raw = self.rows[row_id]
+        return [raw[i] for i in self._where]
+
+
 def apply(conn: Connection, tenant_id: int, data: bytes) -> None:
     """Make the tenant's state equal to a captured one, inside the caller's transaction.
 
@@ -125,30 +228,35 @@ def apply(conn: Connection, tenant_id: int, data: bytes) -> None:
     (children first), rows it has that are gone are inserted (parents first),
     rows that differ get the snapshot's values. A test that changed ten rows
     costs ten writes, not a rewrite of the tenant (every customer or contact
-    write also updates its search index).
+    write also updates its search index). What differs is found by comparing
+    row digests where the snapshot has them, without reading the rows.
     """
     doc = orjson.loads(zlib.decompress(data))
     saved_tables = doc["tables"]
     tables = tenant_tables()
-    layout: dict[str, list[str]] = {}
-    saved: dict[str, dict[int, list]] = {}
-    for table in tables:
-        entry = saved_tables.get(table.name)
-        # Columns the snapshot has and the table still has, id first (a newer
-        # schema's added columns take their defaults, dropped ones are left out).
-        columns = entry["columns"] if entry else [c.name for c in table.c]
-        names = ["id"] + [n for n in columns if n in table.c and n != "id"]
-        layout[table.name] = names
-        if entry:
-            where = [columns.index(n) for n in names]
-            saved[table.name] = {raw[where[0]]: [raw[i] for i in where] for raw in entry["rows"]}
-        else:
-            saved[table.name] = {}
+    kind = _digest_kind(conn)
+    usable = kind if doc.get("version", 1) >= 2 and doc.get("digest") == kind else None
+    saved = {t.name: _Saved(t, saved_tables.get(t.name), usable) for t in tables}
 
-    current = {t.name: _current(conn, t, tenant_id, layout[t.name]) for t in tables}
+    def read(which: list[Table]) -> dict[str, dict[int, Any]]:
+        """The tenant's current rows: digests where they count, else the rows."""
+        by_digest = [t for t in which if saved[t.name].digests is not None]
+        found: dict[str, dict[int, Any]] = dict(_current_digests(conn, by_digest, tenant_id))
+        for t in which:
+            if t.name not in found:
+                found[t.name] = _current(conn, t, tenant_id, saved[t.name].names)
+        return found
+
+    def same(table: Table, row_id: int, now: Any) -> bool:
+        kept = saved[table.name]
+        if kept.digests is not None:
+            return kept.digests[row_id] == now
+        return kept.values(row_id) == now
+
+    current = read(tables)
     emptied: set[str] = set()
     for table in reversed(tables):
-        extra = [i for i in current[table.name] if i not in saved[table.name]]
+        extra = [i for i in current[table.name] if i not in saved[table.name].rows]
         if extra:
             for chunk in range(0, len(extra), 500):
                 conn.execute(delete(table).where(_scope(table, tenant_id), table.c.id.in_(extra[chunk:chunk + 500])))
@@ -156,22 +264,24 @@ def apply(conn: Connection, tenant_id: int, data: bytes) -> None:
     if emptied:
         # ON DELETE CASCADE / SET NULL may have changed rows of the tables
         # pointing at the deleted ones: read those again.
-        for table in tables:
-            if any(fk.column.table.name in emptied for fk in table.foreign_keys):
-                current[table.name] = _current(conn, table, tenant_id, layout[table.name])
+        again = [t for t in tables if any(fk.column.table.name in emptied for fk in t.foreign_keys)]
+        current.update(read(again))
 
     fixups: list[tuple[Table, list[dict]]] = []
     changed: list[tuple[Table, list[dict]]] = []
+    inserted: list[Table] = []
     for table in tables:
-        names = layout[table.name]
+        kept = saved[table.name]
+        names = kept.names
         decoders = [_decoder(table.c[n]) for n in names]
         have = current[table.name]
         missing, differ = [], []
-        for row_id, raw in saved[table.name].items():
+        for row_id in kept.rows:
             now = have.get(row_id)
-            if now == raw:
+            if now is not None and same(table, row_id, now):
                 continue
-            row = {n: (d(v) if d is not None and v is not None else v) for n, v, d in zip(names, raw, decoders)}
+            row = {n: (d(v) if d is not None and v is not None else v)
+                   for n, v, d in zip(names, kept.values(row_id), decoders)}
             (missing if now is None else differ).append(row)
         if missing:
             later = _self_references(table)
@@ -180,6 +290,7 @@ def apply(conn: Connection, tenant_id: int, data: bytes) -> None:
                                        if any(r[c] is not None for c in later)]))
                 missing = [{**r, **{c: None for c in later}} for r in missing]
             conn.execute(insert(table), missing)
+            inserted.append(table)
         if differ:
             changed.append((table, differ))
     for table, rows in changed:
@@ -189,7 +300,7 @@ def apply(conn: Connection, tenant_id: int, data: bytes) -> None:
             _update_by_id(conn, table, rows, key="_id")
     conn.execute(update(Tenant.__table__).where(Tenant.id == tenant_id).values(settings=doc.get("settings") or {}))
     if conn.dialect.name == "postgresql":
-        _advance_sequences(conn, [t for t in tables if t.name in saved_tables])
+        _advance_sequences(conn, inserted)
 
 
 def _update_by_id(conn: Connection, table: Table, rows: list[dict], key: str = "id") -> None:
