@@ -246,9 +246,19 @@ def settle(db: Database) -> None:
 # -- server ----------------------------------------------------------------------
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A free loopback port: the first free one of ``POLYCRM_BENCH_PORTS``
+    (``FIRST-LAST``, for a shared machine where each user has a range), else
+    any the system offers."""
+    first, _, last = os.environ.get("POLYCRM_BENCH_PORTS", "").partition("-")
+    candidates = range(int(first), int(last or first) + 1) if first else [0]
+    for port in candidates:
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return s.getsockname()[1]
+    raise RuntimeError(f"no free port in POLYCRM_BENCH_PORTS={os.environ['POLYCRM_BENCH_PORTS']}")
 
 
 class Server:
