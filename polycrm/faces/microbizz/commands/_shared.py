@@ -24,9 +24,13 @@ def sync_page(
     where: Callable[..., Sequence[Any]],
     *,
     paginate: bool = True,
+    columns: Sequence[str] | None = None,
 ) -> tuple[list[Any], str | None, dict[str, Any]]:
     """One page of a ...ByLastChange sync, the key to the next (if any) and
-    the filters in force (from the request, or from the resumekey)."""
+    the filters in force (from the request, or from the resumekey).
+
+    The rows are mappings of every column, or with ``columns`` (which must
+    name ``id``) tuples of those columns (:meth:`FieldMap.render_rows`)."""
     if call.has("resumekey"):
         since, after_id, saved = wire.decode_resumekey(call.raw("resumekey"), call.name)
         # The key comes back from the client: it may only carry this command's
@@ -37,13 +41,18 @@ def sync_page(
     else:
         since, after_id = call.since(), 0
     limit = call.settings.sync_page_size if paginate else None
-    rows = changes.changed_since(
-        call.ws, model, since, after_id=after_id, limit=limit + 1 if limit else None, where=where(**filters)
-    )
+    fetch = limit + 1 if limit else None  # one more than a page: is there another page?
+    if columns is None:
+        rows = changes.changed_since(call.ws, model, since, after_id=after_id, limit=fetch, where=where(**filters))
+    else:
+        rows = changes.changed_rows(
+            call.ws, model, columns, since, after_id=after_id, limit=fetch, where=where(**filters)
+        )
     if limit is None or len(rows) <= limit:
         return rows, None, filters
     rows = rows[:limit]
-    return rows, wire.encode_resumekey(call.name, since, rows[-1]["id"], filters), filters
+    last_id = rows[-1]["id"] if columns is None else rows[-1][columns.index("id")]
+    return rows, wire.encode_resumekey(call.name, since, last_id, filters), filters
 
 
 def rows_of(objs: Sequence[TenantScoped]) -> list[dict[str, Any]]:

@@ -84,8 +84,8 @@ def get_parent_customers(call: Call) -> dict[str, Any]:
 
 def get_customers_by_last_change(call: Call) -> dict[str, Any]:
     filters = {"ignore_closed": call.bool("ignoreclosed"), "skip_deleted": call.bool("skip_deleted")}
-    rows, key, _ = sync_page(call, Customer, filters, customers.feed_filter)
-    out: dict[str, Any] = {"customers": CUSTOMER.many(rows, call.ctx)}
+    rows, key, _ = sync_page(call, Customer, filters, customers.feed_filter, columns=CUSTOMER.columns)
+    out: dict[str, Any] = {"customers": CUSTOMER.render_rows(rows, call.ctx)}
     if key:
         out["resumekey"] = key
     tenant_settings = call.ws.tenant_settings()
