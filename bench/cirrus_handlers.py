@@ -22,26 +22,22 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from common import data_folder_arguments, data_folder_runtime  # noqa: E402
+
 import orjson  # noqa: E402
 
-from polycrm.config import Settings  # noqa: E402
 from polycrm.core import auth  # noqa: E402
 from polycrm.core import query as q  # noqa: E402
 from polycrm.faces.cirrus.groups.accounts import BINDINGS  # noqa: E402
 from polycrm.faces.cirrus.handlers import Call  # noqa: E402
 from polycrm.faces.cirrus.views import Ctx  # noqa: E402
-from polycrm.runtime import Runtime  # noqa: E402
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--data-dir", type=Path, required=True)
-    parser.add_argument("--token", required=True)
-    parser.add_argument("--requests", type=int, default=300, help="gets by id")
-    parser.add_argument("--lists", type=int, default=30, help="requests per list kind")
+    data_folder_arguments(parser)
     args = parser.parse_args()
-    settings = Settings(data_dir=args.data_dir, database_url=f"sqlite:///{args.data_dir / 'polycrm.sqlite3'}")
-    rt = Runtime.from_settings(settings)
+    rt = data_folder_runtime(args.data_dir)
     principal = auth.resolve_token(rt.db, auth.CIRRUS_XTOKEN, args.token)
     if principal is None:
         raise SystemExit("unknown token")

@@ -64,6 +64,24 @@ def common_arguments(parser: argparse.ArgumentParser, *, customers: int | None =
     )
 
 
+def data_folder_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of the in-process read benchmarks, which run on a data folder made
+    beforehand (``polycrm load``) with a Cirrus X-Token of its tenant."""
+    parser.add_argument("--data-dir", type=Path, required=True)
+    parser.add_argument("--token", required=True)
+    parser.add_argument("--requests", type=int, default=300, help="gets by id")
+    parser.add_argument("--lists", type=int, default=30, help="requests per list kind")
+
+
+def data_folder_runtime(data_dir: Path):
+    """The runtime of this checkout on the SQLite database of a data folder."""
+    from polycrm.config import Settings
+    from polycrm.runtime import Runtime
+
+    settings = Settings(data_dir=data_dir, database_url=f"sqlite:///{data_dir / 'polycrm.sqlite3'}")
+    return Runtime.from_settings(settings)
+
+
 def machine() -> str:
     """One line naming the machine the figures come from."""
     cpu = platform.processor() or platform.machine()

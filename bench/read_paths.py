@@ -22,29 +22,24 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from common import data_folder_arguments, data_folder_runtime  # noqa: E402
+
 from starlette.testclient import TestClient  # noqa: E402
 
 from polycrm.app import create_app  # noqa: E402
-from polycrm.config import Settings  # noqa: E402
-from polycrm.runtime import Runtime  # noqa: E402
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--data-dir", type=Path, required=True)
-    parser.add_argument("--token", required=True)
-    parser.add_argument("--requests", type=int, default=300, help="gets by id")
-    parser.add_argument("--lists", type=int, default=30, help="requests per list kind")
+    data_folder_arguments(parser)
     parser.add_argument("--prefix", default="/cirrus")
     args = parser.parse_args()
-    settings = Settings(data_dir=args.data_dir, database_url=f"sqlite:///{args.data_dir / 'polycrm.sqlite3'}")
-    rt = Runtime.from_settings(settings)
+    rt = data_folder_runtime(args.data_dir)
     rt.db.upgrade()
     headers = {"X-Token": args.token}
     with TestClient(create_app(rt.settings, rt.db)) as client:
         first = client.get(f"{args.prefix}/accounts/", params={"per_page": 1}, headers=headers).json()
         total = first.get("total") or first.get("count") or 100_000
-        ids = [i for i in range(1, 200_000)]
         rnd = random.Random(1)
         probe = client.get(f"{args.prefix}/accounts/", params={"per_page": 50}, headers=headers).json()
         low = min(a["id"] for a in probe["items"])

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import select
 
 from polycrm.core.models import TenantScoped
+from polycrm.core.query import rows
 from polycrm.core.workspace import Workspace, columns
 
 
@@ -51,9 +52,9 @@ def changed_rows(
 ) -> list[Sequence[Any]]:
     """One page of the feed as tuples of the named columns, in id order: the
     same page as :func:`changed_since`, for a sync that renders thousands of
-    rows (:meth:`Workspace.table_rows`). Keyset paging on the ``ix_*_sync``
+    rows (:func:`polycrm.core.query.rows.tuples`). Keyset paging on the ``ix_*_sync``
     index (tenant, id, changed_at), so a page costs the same at any depth."""
     conditions = [model.id > after_id, *where]
     if since is not None:
         conditions.append(model.changed_at >= since)
-    return ws.table_rows(model, names, conditions, order_by=(model.id,), limit=limit)
+    return rows.tuples(ws, model, names, conditions, order_by=(model.id,), limit=limit)

@@ -12,7 +12,7 @@ import contextlib
 import time
 import weakref
 from collections import deque
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, TypeVar
 
 from sqlalchemy import Select, func, select
@@ -22,7 +22,7 @@ import polycrm.core.derived  # noqa: F401  (installs the session events and deri
 import polycrm.platform.outbox  # noqa: F401  (records changes of shared records in the outbox)
 from polycrm.core import limits, write_turns
 from polycrm.core.blobs import BlobStore
-from polycrm.core.errors import NotFound, TenancyError
+from polycrm.core.errors import NotFound
 from polycrm.core.models import Tenant, TenantScoped
 from polycrm.store.engine import Database
 
@@ -182,35 +182,6 @@ class Workspace:
     def rows(self, stmt: Select) -> list[Mapping[str, Any]]:
         """Plain row mappings: the lean path for lists and syncs."""
         return list(self.session.execute(stmt).mappings())
-
-    def table_rows(
-        self,
-        model: type[TenantScoped],
-        names: Sequence[str],
-        where: Sequence[Any] = (),
-        *,
-        order_by: Sequence[Any] = (),
-        limit: int | None = None,
-    ) -> list[Sequence[Any]]:
-        """Plain tuples of the named columns of this tenant's rows of ``model``:
-        the leanest read there is, for syncs of thousands of rows (no ORM
-        loading, no mapping per row; a 1,000-row page costs about a third
-        less than :meth:`rows`).
-
-        The statement is a Core select run on the session's connection, which
-        the ORM's tenant criteria do not reach, so the tenant is part of the
-        query here. Pending changes are flushed first, as an ORM query would.
-        """
-        if self.tenant_id is None:
-            raise TenancyError("tenant-scoped query outside a tenant")
-        table = model.__table__
-        stmt = select(*(table.c[name] for name in names)).where(table.c.tenant_id == self.tenant_id, *where)
-        if order_by:
-            stmt = stmt.order_by(*order_by)
-        if limit is not None:
-            stmt = stmt.limit(limit)
-        self.session.flush()
-        return self.session.connection().execute(stmt).all()
 
     def count(self, stmt: Select) -> int:
         return self.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0

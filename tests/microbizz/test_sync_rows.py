@@ -1,6 +1,6 @@
 """The lean sync path: row tuples from the core rendered by compiled field maps.
 
-``GetCustomersByLastChange`` reads plain tuples (``Workspace.table_rows``)
+``GetCustomersByLastChange`` reads plain tuples (``polycrm.core.query.rows.tuples``)
 and renders them with ``FieldMap.render_rows``. These tests hold it to the
 generic path (``FieldMap.many`` over row mappings, which GetCustomerByID
 uses) on real and odd rows, and check the edges of paging: an empty feed, a
@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import select, update
 
 from polycrm.core import contacts, custom_fields
+from polycrm.core.query import rows
 from polycrm.core.errors import TenancyError
 from polycrm.core.models import Customer
 from polycrm.core.workspace import Workspace, columns
@@ -137,7 +138,7 @@ def test_stored_customers_render_alike_both_ways(client, runtime, tenant):
     clock = Clock(runtime.settings.timezone)
     with Workspace(runtime.db, tenant["tenant_id"], tenant["user_id"], write=False) as ws:
         mappings = ws.rows(select(*columns(Customer)).order_by(Customer.id))
-        tuples = ws.table_rows(Customer, maps.CUSTOMER.columns, order_by=(Customer.id,))
+        tuples = rows.tuples(ws, Customer, maps.CUSTOMER.columns, order_by=(Customer.id,))
         generic = maps.CUSTOMER.many(mappings, RenderContext(ws, clock))
         compiled = maps.CUSTOMER.render_rows(tuples, RenderContext(ws, clock))
     assert compiled == generic and len(compiled) == 6
@@ -155,16 +156,16 @@ def test_table_rows_are_the_tenants_own(runtime, tenant, other_tenant):
     with Workspace(runtime.db, other_tenant["tenant_id"], other_tenant["user_id"]) as ws:
         ws.create(Customer, name="Theirs")
     with Workspace(runtime.db, tenant["tenant_id"], tenant["user_id"], write=False) as ws:
-        assert [tuple(r) for r in ws.table_rows(Customer, ("id", "name"))] == [(mine, "Mine")]
+        assert [tuple(r) for r in rows.tuples(ws, Customer, ("id", "name"))] == [(mine, "Mine")]
     with Workspace(runtime.db, None) as ws, pytest.raises(TenancyError):
-        ws.table_rows(Customer, ("id",))
+        rows.tuples(ws, Customer, ("id",))
 
 
 def test_table_rows_see_the_workspaces_own_pending_changes(runtime, tenant):
     with Workspace(runtime.db, tenant["tenant_id"], tenant["user_id"]) as ws:
         customer = ws.create(Customer, name="Before")
         customer.name = "After"  # not flushed yet
-        assert [tuple(r) for r in ws.table_rows(Customer, ("id", "name"))] == [(customer.id, "After")]
+        assert [tuple(r) for r in rows.tuples(ws, Customer, ("id", "name"))] == [(customer.id, "After")]
 
 
 def test_an_empty_feed(client, tenant):

@@ -14,19 +14,9 @@ from sqlalchemy import func, select, text, update
 
 from polycrm.core import auth, contacts, customers
 from polycrm.core.models import Contact, Customer, IndividualPrice, Product
-from polycrm.core.workspace import Workspace
 from polycrm.sandbox import snapshots
 from polycrm.sandbox.models import Snapshot
-
-
-def state(runtime, tenant_id: int) -> dict:
-    with runtime.db.engine.connect() as conn:
-        data, _ = snapshots.capture(conn, tenant_id)
-    return orjson.loads(zlib.decompress(data))
-
-
-def workspace(runtime, tenant) -> Workspace:
-    return Workspace(runtime.db, tenant["tenant_id"], tenant["user_id"], blobs=runtime.blobs)
+from tests.sandbox.helpers import state, workspace
 
 
 def raw(runtime, statement, params=None) -> None:

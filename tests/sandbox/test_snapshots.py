@@ -2,27 +2,12 @@
 
 from __future__ import annotations
 
-import zlib
-
-import orjson
 import pytest
 from sqlalchemy import func, select
 
-from polycrm.core import auth, customers, demo, tenants
+from polycrm.core import auth, customers, demo
 from polycrm.core.models import Customer
-from polycrm.core.workspace import Workspace
-from polycrm.sandbox import snapshots
-
-
-def state(runtime, tenant_id: int) -> dict:
-    """Everything of a tenant a snapshot covers, as plain data."""
-    with runtime.db.engine.connect() as conn:
-        data, _ = snapshots.capture(conn, tenant_id)
-    return orjson.loads(zlib.decompress(data))
-
-
-def workspace(runtime, tenant) -> Workspace:
-    return Workspace(runtime.db, tenant["tenant_id"], tenant["user_id"], blobs=runtime.blobs)
+from tests.sandbox.helpers import state, workspace
 
 
 def add_customer(runtime, tenant, name: str, **values) -> int:

@@ -14,8 +14,9 @@ unchanged (``q.entity_kind(type(record))`` works too). Records are read-only.
 Tenancy: these statements do not pass through the session's ORM execution,
 so the session does not scope them; every statement here is built by
 :func:`_select`, which adds ``tenant_id = :tenant_id``, and run by
-:func:`_execute`, which binds the workspace's tenant. Nothing else in this
-module builds a statement.
+:func:`_execute`, which binds the workspace's tenant (and refuses a workspace
+of no tenant). Nothing else in this module builds a statement, and nothing
+outside it runs Core selects of tenant rows.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from sqlalchemy import Select, and_, bindparam, or_, select
 from sqlalchemy.engine import Result
 
 from polycrm.core import limits
+from polycrm.core.errors import TenancyError
 from polycrm.core.models import Link, TenantScoped
 from polycrm.core.workspace import Workspace
 
@@ -67,6 +69,8 @@ def _select(model: type[TenantScoped], *where: Any, columns: Sequence[Any] | Non
 
 
 def _execute(ws: Workspace, stmt: Select, params: dict[str, Any]) -> Result:
+    if ws.tenant_id is None:
+        raise TenancyError("tenant-scoped query outside a tenant")
     if ws.session.info.get("write"):
         # Rows changed in memory are written first, as an autoflush would, so
         # that a record read here agrees with the ORM object of the same row.
@@ -95,6 +99,20 @@ def by_ids(ws: Workspace, model: type[TenantScoped], ids: Iterable[Any]) -> dict
     table = model.__table__
     stmt = _statement(("by_ids", model), lambda: _select(model, table.c.id.in_(bindparam("ids", expanding=True))))
     return {rec.id: rec for rec in records(model, _execute(ws, stmt, {"ids": wanted}))}
+
+
+def tuples(ws: Workspace, model: type[TenantScoped], names: Sequence[str], where: Sequence[Any] = (), *,
+           order_by: Sequence[Any] = (), limit: int | None = None) -> list[Sequence[Any]]:
+    """Plain tuples of the named columns of the tenant's rows of ``model``
+    meeting ``where``: the leanest read there is, for syncs of thousands of rows
+    (no record type, no mapping per row)."""
+    table = model.__table__
+    stmt = _select(model, *where, columns=[table.c[name] for name in names])
+    if order_by:
+        stmt = stmt.order_by(*order_by)
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return _execute(ws, stmt, {}).all()
 
 
 def children(ws: Workspace, model: type[TenantScoped], fk: str, parent_ids: Iterable[int],

@@ -135,7 +135,7 @@ class FieldMap:
 
     def render_rows(self, rows: Sequence[Sequence[Any]], ctx: RenderContext) -> list[dict[str, Any]]:
         """Rows of :attr:`columns` as plain tuples (what
-        :meth:`~polycrm.core.workspace.Workspace.table_rows` returns) as wire
+        :func:`polycrm.core.query.rows.tuples` returns) as wire
         objects: the objects :meth:`many` makes of the same rows, in a fraction
         of its time (the tests compare the two)."""
         index = {name: i for i, name in enumerate(self.columns)}
