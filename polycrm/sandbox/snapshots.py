@@ -303,9 +303,17 @@ def apply(conn: Connection, tenant_id: int, data: bytes) -> None:
         _advance_sequences(conn, inserted)
 
 
+# From how many rows a SQLite table's FTS index is filled in one statement
+# rather than by its per-row insert trigger (about 4x less work for 500 rows).
+SET_WISE_FTS_FROM = 50
+
+
 def _insert_rows(conn: Connection, table: Table, rows: list[dict]) -> None:
     """Insert rows with their own ids. On PostgreSQL as one statement that reads
     them from one JSON parameter (an executemany sends a statement per row)."""
+    if conn.dialect.name == "sqlite" and len(rows) >= SET_WISE_FTS_FROM:
+        _insert_rows_set_wise_fts(conn, table, rows)
+        return
     if conn.dialect.name != "postgresql" or len(rows) < 2:
         conn.execute(insert(table), rows)
         return
@@ -315,6 +323,30 @@ def _insert_rows(conn: Connection, table: Table, rows: list[dict]) -> None:
     conn.execute(text(f"INSERT INTO {name} ({columns}) SELECT {columns} "
                       f"FROM json_populate_recordset(NULL::{name}, CAST(:rows AS json))"),
                  {"rows": orjson.dumps(rows, default=_encode).decode()})
+
+
+def _insert_rows_set_wise_fts(conn: Connection, table: Table, rows: list[dict]) -> None:
+    """SQLite: insert with the table's FTS insert trigger (migrations 0002/0008)
+    set aside, then index the new rows in one statement, and put the trigger back
+    as it was (its own SQL). DDL is transactional in SQLite: a failed restore
+    rolls the trigger back too, and the restore holds the write lock throughout."""
+    trigger = conn.exec_driver_sql(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name = ?", (f"{table.name}_fts_insert",)
+    ).first()
+    if trigger is None:  # no FTS index on this table or this database
+        conn.execute(insert(table), rows)
+        return
+    fts = f"{table.name}_fts"
+    # An external-content FTS5 table's columns are the content table's, by name.
+    columns = ", ".join(f'"{r[1]}"' for r in conn.exec_driver_sql(f'PRAGMA table_info("{fts}")'))
+    conn.exec_driver_sql(f'DROP TRIGGER "{trigger.name}"')
+    conn.execute(insert(table), rows)
+    conn.exec_driver_sql(
+        f'INSERT INTO "{fts}"(rowid, {columns}) SELECT id, {columns} FROM "{table.name}" '
+        f"WHERE id IN (SELECT value FROM json_each(?))",
+        (orjson.dumps([r["id"] for r in rows]).decode(),),
+    )
+    conn.exec_driver_sql(trigger.sql)
 
 
 def _update_by_id(conn: Connection, table: Table, rows: list[dict], key: str = "id") -> None:
