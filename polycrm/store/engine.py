@@ -12,10 +12,15 @@ from sqlalchemy.orm import Session, sessionmaker
 # SQLite FTS5 tables that migrations 0002 and 0008 make where the library supports
 # them; ``polycrm.core.query.fulltext`` searches through the ones a database has.
 FTS_TABLES = ("customer_fts", "contact_fts", "product_fts")
+# The SQLite R*Tree of customer points (migration 0021, where the library has the
+# module); ``polycrm.core.query.geo`` finds nearto candidates through it.
+RTREE_TABLES = ("customer_geo",)
+INDEX_TABLES = FTS_TABLES + RTREE_TABLES
 
 
 def fts_tables(dialect) -> frozenset[str]:
-    """The FTS tables the database of an engine's dialect has (none on PostgreSQL, or before migrating).
+    """The index tables (:data:`INDEX_TABLES`) the database of an engine's dialect has
+    (none on PostgreSQL, or before migrating).
 
     Noted on the dialect because that is what a statement is compiled for.
     """
@@ -24,8 +29,8 @@ def fts_tables(dialect) -> frozenset[str]:
 
 def _note_fts_tables(engine: Engine, dbapi_conn) -> None:
     cur = dbapi_conn.cursor()
-    marks = ", ".join("?" for _ in FTS_TABLES)
-    cur.execute(f"SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ({marks})", FTS_TABLES)
+    marks = ", ".join("?" for _ in INDEX_TABLES)
+    cur.execute(f"SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ({marks})", INDEX_TABLES)
     found = frozenset(row[0] for row in cur.fetchall())
     cur.close()
     if found != fts_tables(engine.dialect):

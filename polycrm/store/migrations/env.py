@@ -4,17 +4,19 @@ from alembic import context
 from sqlalchemy import create_engine
 
 from polycrm.core.models import Base
-from polycrm.store.engine import FTS_TABLES
+from polycrm.store.engine import INDEX_TABLES
 
 config = context.config
 target_metadata = Base.metadata
 
-# Search indexes made by hand in 0002, 0008 and 0018 (dialect-specific, not in the
-# models): the SQLite FTS5 tables with their shadow tables, and the PostgreSQL GIN indexes.
-HAND_MADE_TABLES = FTS_TABLES
+# Search indexes made by hand in 0002, 0008, 0018 and 0021 (dialect-specific, not in the
+# models): the SQLite FTS5 and R*Tree tables with their shadow tables, and the PostgreSQL
+# GIN and GiST indexes.
+HAND_MADE_TABLES = INDEX_TABLES
 HAND_MADE_INDEXES = frozenset({
     "ix_customer_search_trgm", "ix_contact_search_trgm", "ix_product_search_trgm",
     "ix_customer_name_prefix",  # 0018, PostgreSQL only
+    "ix_customer_geo_point",  # 0021, PostgreSQL only
 })
 
 
