@@ -282,7 +282,9 @@ def free_port() -> int:
 class Server:
     """``polycrm serve`` (uvicorn on ``polycrm.app.create_app``) in a subprocess."""
 
-    def __init__(self, database_url: str, data_dir: Path, env: dict[str, str] | None = None):
+    def __init__(self, database_url: str, data_dir: Path, env: dict[str, str] | None = None, *,
+                 repo: Path = REPO):
+        # ``repo``: the checkout whose code serves (another one measures before against after).
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = data_dir / "server.log"
@@ -291,9 +293,9 @@ class Server:
             "serve", "--host", "127.0.0.1", "--port", str(self.port), "--database", database_url,
         ]
         full_env = {**os.environ, "POLYCRM_DATA_DIR": str(data_dir), **(env or {})}
-        full_env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), full_env.get("PYTHONPATH")]))
-        self._log = open(self.log_path, "wb")
-        self.proc = subprocess.Popen(cmd, stdout=self._log, stderr=subprocess.STDOUT, env=full_env, cwd=REPO)
+        full_env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(repo), full_env.get("PYTHONPATH")]))
+        self._log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(cmd, stdout=self._log, stderr=subprocess.STDOUT, env=full_env, cwd=repo)
         self._wait_ready()
 
     def _wait_ready(self, timeout: float = 60.0) -> None:
