@@ -45,6 +45,9 @@ def _derive_product(p: Product) -> None:
     p.search_text = fold(" ".join(f for f in (p.name, p.number, p.description, p.short_name) if f))
 
 
+_STREET_NUMBERS = frozenset(("number", "letter", "interior_number"))
+
+
 def street_line(address: Mapping[str, Any] | None) -> str | None:
     """An address's street with its numbers, as one line of text.
 
@@ -54,6 +57,10 @@ def street_line(address: Mapping[str, Any] | None) -> str | None:
     """
     if not address:
         return None
+    if address.__class__ is dict and not address.keys() & _STREET_NUMBERS:
+        # Most addresses hold the whole line in ``street`` (a sync renders two per customer).
+        street = address.get("street")
+        return None if street is None else str(street).strip() or None
 
     def part(name: str) -> str:
         value = address.get(name)

@@ -218,3 +218,18 @@ def test_deletions_and_updates_between_pages(runtime, tenant):
     assert [c["isclosed"] for c in rest["plain"]] == [0, 0, 1, 0, 0, 0]
     assert ids_of(rest["skip_deleted"]) == [ids[3], *ids[5:]]
     assert ids_of(rest["ignoreclosed"]) == [ids[3], *ids[6:]]
+
+
+def test_street_line_shortcut_matches_the_full_rule():
+    """derived.street_line takes a shortcut for a plain dict without house
+    numbers; a read-only mapping of the same address takes the full rule."""
+    from types import MappingProxyType
+
+    from polycrm.core.derived import street_line
+
+    rng = random.Random(7)
+    values = [None, "", " ", "Algade 5", "  padded  ", 5, 0, 2.5, True, "Øster Allé"]
+    for _ in range(3000):
+        address = {k: rng.choice(values) for k in ("street", "number", "letter", "interior_number", "zip")
+                   if rng.random() < 0.5}
+        assert street_line(address) == street_line(MappingProxyType(address)), address

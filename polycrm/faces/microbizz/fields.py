@@ -254,9 +254,10 @@ def _path_reader(path: str | None, index: Mapping[str, int] | None = None) -> Ca
 
 # -- field constructors ------------------------------------------------------
 
-# wire.out_str and wire.out_int as inline expressions (exact strs and ints pass as they are).
+# wire.out_str, wire.out_int and wire.out_number as inline expressions (exact strs and ints pass as they are).
 _INLINE_STR = 'v if v.__class__ is str else ("" if v is None else str(v))'
 _INLINE_INT = "v if v.__class__ is int else (0 if v is None else int(v))"
+_INLINE_NUMBER = "0 if v is None else (int(n) if (n := float(v)).is_integer() else n)"
 
 def _plain(show: Callable[[Any], Any]) -> Shower:
     def shown(value: Any, _ctx: RenderContext) -> Any:
@@ -292,11 +293,11 @@ def ref(wire_name: str, core: str, *, readonly: bool = False) -> Field:
 
 
 def number(wire_name: str, core: str, *, readonly: bool = False) -> Field:
-    return Field(wire_name, core, None if readonly else wire.read_decimal, _plain(wire.out_number))
+    return Field(wire_name, core, None if readonly else wire.read_decimal, _plain(wire.out_number), inline=_INLINE_NUMBER)
 
 
 def floating(wire_name: str, core: str) -> Field:
-    return Field(wire_name, core, wire.read_float, _plain(wire.out_number))
+    return Field(wire_name, core, wire.read_float, _plain(wire.out_number), inline=_INLINE_NUMBER)
 
 
 def boolean(wire_name: str, core: str, *, inverted: bool = False, readonly: bool = False) -> Field:
