@@ -107,7 +107,8 @@ def throwaway_database(server_url: str | None, data_dir: Path, keep: bool) -> It
         yield f"sqlite:///{data_dir / 'polycrm.sqlite3'}"
         return
     parsed = make_url(normalise_url(server_url))
-    name = f"polycrm_bench_{uuid.uuid4().hex[:8]}"
+    # POLYCRM_BENCH_DB_PREFIX: on a shared server, the names one user may create.
+    name = f"{os.environ.get('POLYCRM_BENCH_DB_PREFIX', 'polycrm_bench')}_{uuid.uuid4().hex[:8]}"
     admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
