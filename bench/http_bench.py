@@ -96,11 +96,12 @@ def drive(url: str, token: str, clients: int, seconds: float, make) -> tuple[int
     return len(latencies), latencies, errors[0]
 
 
-def measure(checkout: Path, data_dir: Path, token: str, workers: int, clients: int, seconds: float) -> None:
+def measure(checkout: Path, data_dir: Path, token: str, workers: int, clients: int, seconds: float,
+            port: int | None = None) -> None:
     with tempfile.TemporaryDirectory(prefix="polycrm-http-") as tmp:
         data = Path(tmp) / "data"
         shutil.copytree(data_dir, data)
-        port = free_port()
+        port = port or free_port()
         env = {**os.environ, "POLYCRM_DATA_DIR": str(data)}
         env.pop("POLYCRM_DATABASE_URL", None)
         log = open(Path(tmp) / "server.log", "wb")
@@ -162,12 +163,13 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--port", type=int, help="serve on this loopback port (default: a free one)")
     args = parser.parse_args()
     checkouts = [c.resolve() for c in (args.checkout or [REPO])]
     for round_ in range(args.repeat):
         for checkout in (checkouts if round_ % 2 == 0 else checkouts[::-1]):
             for workers in (int(w) for w in args.workers.split(",")):
-                measure(checkout, args.data_dir, args.token, workers, args.clients, args.seconds)
+                measure(checkout, args.data_dir, args.token, workers, args.clients, args.seconds, args.port)
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, event, func, select
 from sqlalchemy.orm import Session
 
 import polycrm.core.derived  # noqa: F401  (installs the session events and derive hooks)
@@ -137,6 +137,29 @@ class Workspace:
         """Undo everything this workspace wrote so far (it stays open for reading)."""
         self.session.rollback()
 
+    # -- what this unit of work wrote -------------------------------------------
+    def created_here(self, kind: str, id_: Any) -> bool:
+        """Whether row ``id_`` of table ``kind`` was inserted by this workspace.
+
+        Ids are never reused for a live reference (soft deletes, and
+        PostgreSQL sequences), so nothing written before this transaction
+        points at such a row: whatever refers to it was written here.
+        """
+        return (kind, id_) in self.session.info.get(_CREATED, ())
+
+    def wrote(self, kind: str) -> bool:
+        """Whether this workspace inserted, changed or deleted rows of table
+        ``kind`` (or ran a statement whose table it cannot tell)."""
+        written = self.session.info.get(_WRITTEN, ())
+        return kind in written or _ANY_TABLE in written
+
+    def no_referrers(self, kind: str, id_: Any, referrer: str) -> bool:
+        """True when no row of table ``referrer`` can point at row ``id_`` of
+        ``kind``: the row was created here and nothing of ``referrer`` was
+        written here. The reply to a create is then built without reading
+        links and children back (they cannot exist)."""
+        return self.created_here(kind, id_) and not self.wrote(referrer)
+
     # -- reading -----------------------------------------------------------
     def tenant_settings(self) -> dict[str, Any]:
         """The tenant's own settings (defaults a face may show)."""
@@ -236,6 +259,48 @@ class Workspace:
             obj.tenant_id = self.tenant_id
             self.session.add(obj)
         self.session.flush()
+
+
+# Session info keys: rows inserted by the unit of work ((table, id)), and the
+# tables it wrote to (_ANY_TABLE: a statement whose table is not known).
+_CREATED = "polycrm_created"
+_WRITTEN = "polycrm_written"
+_ANY_TABLE = "*"
+
+
+@event.listens_for(Session, "after_flush")
+def _note_flushed(session: Session, _ctx) -> None:
+    # Still the pre-flush lists here, with the new rows' ids assigned.
+    written = session.info.setdefault(_WRITTEN, set())
+    if session.new:
+        created = session.info.setdefault(_CREATED, set())
+        for obj in session.new:
+            table = getattr(obj, "__tablename__", _ANY_TABLE)
+            created.add((table, getattr(obj, "id", None)))
+            written.add(table)
+    for obj in (*session.dirty, *session.deleted):
+        written.add(getattr(obj, "__tablename__", _ANY_TABLE))
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_flushed(session: Session, transaction) -> None:
+    # Once committed (a batch sharing the write lock) others may refer to the
+    # new rows; once rolled back they are gone: start over.
+    if transaction.parent is None:
+        session.info.pop(_CREATED, None)
+        session.info.pop(_WRITTEN, None)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _note_statement(state) -> None:
+    if state.is_select:
+        return
+    entity = None
+    if state.is_insert or state.is_update or state.is_delete:
+        description = getattr(state.statement, "entity_description", None) or {}
+        entity = description.get("entity") or description.get("table")
+    table = getattr(entity, "__tablename__", None) or getattr(entity, "name", None)
+    state.session.info.setdefault(_WRITTEN, set()).add(table or _ANY_TABLE)
 
 
 _JSON_COLUMNS: dict[type, frozenset[str]] = {}

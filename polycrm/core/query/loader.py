@@ -109,6 +109,11 @@ class Loader:
                    target_kind: str | None = None, target_id: int | None = None) -> list[int]:
         """Ids at the open end of the links matching the given end."""
         key = (kind, source_kind, source_id, target_kind, target_id)
+        if key not in self._links and (
+            self.ws.no_referrers(source_kind, source_id, "link") if source_id is not None
+            else self.ws.no_referrers(target_kind, target_id, "link")
+        ):
+            self._links[key] = []
         if key not in self._links:
             if source_id is not None and source_kind and target_kind:
                 self.prime_links_many(source_kind, [source_id], [(kind, True, target_kind)])
@@ -148,9 +153,20 @@ class Loader:
         parent_ids = [int(i) for i in parent_ids if (model, fk, int(i), sort) not in self._children]
         if not parent_ids:
             return
+        parent = _parent_kind(model, fk)
+        if len(parent_ids) == 1 and parent and self.ws.no_referrers(parent, parent_ids[0], model.__tablename__):
+            self._children[(model, fk, parent_ids[0], sort)] = []
+            return
         found: dict[int, list[Any]] = {i: [] for i in parent_ids}
         for rec in rows.children(self.ws, model, fk, parent_ids, sort, lambda: order_by(model, sort)):
             found[getattr(rec, fk)].append(rec)
             self._rows[(model, rec.id)] = rec
         for id_, kids in found.items():
             self._children[(model, fk, id_, sort)] = kids
+
+
+def _parent_kind(model: type[TenantScoped], fk: str) -> str | None:
+    """The table a foreign-key column of ``model`` points at."""
+    column = model.__table__.c.get(fk)
+    keys = list(column.foreign_keys) if column is not None else []
+    return keys[0].column.table.name if len(keys) == 1 else None
