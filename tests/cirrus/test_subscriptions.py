@@ -65,3 +65,13 @@ def test_list_filters_and_sorting(client, tenant):
     assert r.status_code == 400 and list(r.json()["errors"]) == ["sorting"]
     r = client.get(url("/subscriptions/"), headers={**auth(tenant), "X-Fields": "{items{name}}"})
     assert r.json() == {"items": [{"name": "Premium"}, {"name": "Basic"}]}
+
+
+def test_a_null_body_is_refused_and_an_empty_one_reads_as_no_fields(client, tenant):
+    headers = {**auth(tenant), "Content-Type": "application/json"}
+    for path in ("/subscriptions/", "/accounts/"):
+        r = client.post(url(path), content=b"null", headers={**headers, "X-Fields": " "})
+        assert (r.status_code, r.json()) == (400, {"errors": {"": "None is not of type 'object'"}, "message": VALIDATION})
+    assert get(client, tenant, "/subscriptions/")["items"] == []
+    r = client.post(url("/subscriptions/"), content=b"", headers=headers)
+    assert r.status_code == 200 and r.json()["name"] is None

@@ -28,7 +28,7 @@ from polycrm.faces.cirrus.errors import ApiError, core_error
 from polycrm.faces.cirrus.handlers import Call
 from polycrm.faces.cirrus.views import Ctx
 from polycrm.faces.cirrus.mask import MaskError, apply_mask, parse_mask
-from polycrm.faces.cirrus.operations import Operation, all_paths, methods
+from polycrm.faces.cirrus.operations import SENT_NULL, Operation, all_paths, methods
 from polycrm.sandbox import journal
 
 NOT_FOUND = (
@@ -154,9 +154,10 @@ class Face:
         if not raw.strip():
             return None
         try:
-            return orjson.loads(raw)
+            body = orjson.loads(raw)
         except orjson.JSONDecodeError as exc:
             raise ApiError(400, json_errors.message(BAD_JSON, exc)) from None
+        return SENT_NULL if body is None else body
 
     def handle(self, request: Request, operation: Operation, raw_params: dict[str, str], body: Any,
                head: bool) -> Response:

@@ -198,6 +198,9 @@ class Param:
 
 
 UNSTATED_PAGE_MAX = 1000
+# A body that is the JSON literal ``null``: not the same as no body at all
+# (which reads as ``{}``), and refused where the operation expects an object.
+SENT_NULL = object()
 # Texts kept in Text columns or JSON.
 LONG_TEXT = 65535
 POINT_PATTERN = r"^\s*\{?\s*-?[0-9]+(\.[0-9]+)?\s*[,; ]\s*-?[0-9]+(\.[0-9]+)?\s*\}?\s*$"
@@ -331,6 +334,10 @@ class Operation:
         """The body once it passes the schema; one without a schema is handed on
         whole, so no string in it may hold a NUL or a lone surrogate."""
         schema = self.body_schema
+        if body is SENT_NULL:
+            if schema is not None:
+                raise invalid(wire.validate(schema, None, INPUT_DEFS) or {"": "None is not of type 'object'"})
+            body = None
         if schema is None:
             errors = wire.text_errors(body)
             if errors:
