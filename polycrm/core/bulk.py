@@ -199,6 +199,8 @@ class CustomerBatches:
         self._check_parents(batch)
         self._check_numbers(batch)
         rows = [row for _, row, _ in batch]
+        # Written past the ORM: tell the workspace, whose commit counts it in the tenant's revision.
+        self.ws.note_write(self.table.name)
         if self.ws.db.is_sqlite:
             self._executemany(rows)
         else:

@@ -69,6 +69,10 @@ class Tenant(Base):
     contract: Mapped[int] = mapped_column(Integer, unique=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # One more for each committed transaction that wrote the tenant's data
+    # (polycrm/core/revision.py): what was computed at one revision holds until it moves.
+    # Deferred and given by the server: read and written only by its own statements.
+    revision: Mapped[int] = mapped_column(BigInteger, server_default="0", deferred=True)
 
 
 class Credential(Base):

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 import polycrm.core.derived  # noqa: F401  (installs the session events and derive hooks)
 import polycrm.platform.outbox  # noqa: F401  (records changes of shared records in the outbox)
-from polycrm.core import limits, write_turns
+from polycrm.core import limits, revision, write_turns
 from polycrm.core.blobs import BlobStore
 from polycrm.core.errors import NotFound
 from polycrm.core.models import Tenant, TenantScoped
@@ -152,6 +152,12 @@ class Workspace:
         ``kind`` (or ran a statement whose table it cannot tell)."""
         written = self.session.info.get(_WRITTEN, ())
         return kind in written or _ANY_TABLE in written
+
+    def note_write(self, kind: str) -> None:
+        """Record a write of table ``kind`` made past the ORM (a driver-level
+        batch), so that :meth:`wrote` knows it and the commit counts it in the
+        tenant's revision (core/revision.py)."""
+        self.session.info.setdefault(_WRITTEN, set()).add(kind)
 
     def no_referrers(self, kind: str, id_: Any, referrer: str) -> bool:
         """True when no row of table ``referrer`` can point at row ``id_`` of
@@ -289,6 +295,22 @@ def _forget_flushed(session: Session, transaction) -> None:
     if transaction.parent is None:
         session.info.pop(_CREATED, None)
         session.info.pop(_WRITTEN, None)
+        session.info.pop(revision.SEEN, None)
+
+
+@event.listens_for(Session, "before_commit")
+def _count_revision(session: Session) -> None:
+    # A tenant's transaction that wrote moves the tenant's revision, in the same
+    # transaction (core/revision.py). Its last changes are flushed first, so the
+    # bump is its last statement: on PostgreSQL the tenant row stays locked only
+    # for the COMMIT, and no other lock is taken after it (no deadlock).
+    # Also called when a savepoint is released: the bump waits for the outer commit.
+    tenant_id = session.info.get("tenant_id")
+    if tenant_id is None or not session.info.get("write", True) or session.in_nested_transaction():
+        return
+    session.flush()
+    if session.info.get(_WRITTEN):
+        revision.bump(session.connection(), tenant_id)
 
 
 @event.listens_for(Session, "do_orm_execute")

@@ -34,7 +34,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
-from polycrm.core import auth
+from polycrm.core import auth, revision
 from polycrm.core.errors import Conflict, Invalid, NotFound
 from polycrm.core.models import Base, Tenant, utcnow
 from polycrm.core.signin import WEB_SESSION
@@ -436,6 +436,8 @@ def restore(db: Database, tenant_id: int, name: str, *, kind: str = USER) -> dic
             raise NotFound(f"no snapshot named {name!r}", "name")
         try:
             apply(conn, tenant_id, found.data)
+            # Written past any workspace: the tenant's data changed (core/revision.py).
+            revision.bump(conn, tenant_id)
         except IntegrityError:
             # See docs/sandbox.md, "Known limit": an id reused by another tenant (SQLite).
             raise Conflict("a row of the snapshot cannot come back: its id or unique key is taken; "

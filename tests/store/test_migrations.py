@@ -16,7 +16,7 @@ from sqlalchemy.engine import make_url
 
 from tests.conftest import PG_URL, _fresh_pg_database
 from polycrm.core import query as q
-from polycrm.core import tenants
+from polycrm.core import revision, tenants
 from polycrm.core.models import Customer, Product
 from polycrm.store.engine import Database
 from polycrm.store.migrate import alembic_config
@@ -47,9 +47,10 @@ def columns(db: Database, table: str) -> set[str]:
     return {c["name"] for c in sa.inspect(db.engine).get_columns(table)}
 
 
-def test_0003_drops_centia_shipping_copies_and_makes_skus_product_numbers(fresh_db):
+def test_0003_drops_centia_shipping_copies_and_makes_skus_product_numbers(fresh_db, monkeypatch):
     made = tenants.create(fresh_db, tenants.NewTenant(name="legacy"))
     migrate(fresh_db, "0002")
+    monkeypatch.setattr(revision, "bump", lambda conn, tenant_id: None)  # the code of 0002 kept no revision
     place = {"street": "Av. Juárez", "number": "120", "zip": "44100", "city": "Guadalajara", "country": "MX"}
     elsewhere = {**place, "street": "Bodega", "number": "3"}
     with tenants.workspace(fresh_db, "legacy") as ws:
@@ -119,3 +120,19 @@ def test_0006_puts_house_numbers_into_customer_search_text(fresh_db):
     if fresh_db.is_sqlite:  # the FTS table followed the update (its trigger fired)
         with fresh_db.engine.begin() as conn:
             conn.execute(sa.text("INSERT INTO customer_fts(customer_fts) VALUES ('integrity-check')"))
+
+
+def test_0022_gives_existing_tenants_a_revision_that_writes_move(fresh_db):
+    made = tenants.create(fresh_db, tenants.NewTenant(name="before-0022"))
+    migrate(fresh_db, "0021")
+    assert "revision" not in columns(fresh_db, "tenant")
+    migrate(fresh_db, "head")
+    with fresh_db.engine.connect() as conn:
+        assert revision.read(conn, made["tenant_id"]) == 0
+    with tenants.workspace(fresh_db, "before-0022") as ws:
+        ws.create(Customer, name="After 0022")
+    with fresh_db.engine.connect() as conn:
+        assert revision.read(conn, made["tenant_id"]) == 1
+        # The downgrade kept every row that hangs off the tenant.
+        assert conn.execute(sa.text("SELECT count(*) FROM credential WHERE tenant_id = :t"),
+                            {"t": made["tenant_id"]}).scalar() > 0
