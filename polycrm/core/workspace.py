@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import time
-import weakref
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, TypeVar
@@ -58,25 +57,10 @@ class Workspace:
         # Who acts, for the field-level history (core.history).
         self.session.info["user_id"] = user_id
         self._recent: deque[TenantScoped] = deque(maxlen=RECENT_ROWS)
-        self._turns: write_turns.WriteTurns | None = None
-        self._release_turn = None
         self._since = time.monotonic()
         if write and db.is_sqlite:
-            self._take_turn()
+            # BEGIN IMMEDIATE after a turn of the write queue (polycrm/store/write_turns.py).
             self.session.connection(execution_options={"polycrm_write": True})
-
-    def _take_turn(self) -> None:
-        turns = write_turns.turns_of(self.db)
-        if turns.acquire():
-            self._turns = turns
-            # Given back when the workspace ends, or if it is dropped unclosed.
-            self._release_turn = weakref.finalize(self, turns.release)
-
-    def _give_turn(self) -> None:
-        if self._release_turn is not None:
-            self._release_turn()
-            self._release_turn = None
-            self._turns = None
 
     def share_write_lock(self) -> bool:
         """Between the commands of a long batch: if this transaction has held
@@ -90,11 +74,12 @@ class Workspace:
         if time.monotonic() - self._since < write_turns.WRITE_SLICE:
             return False
         if self.db.is_sqlite:
-            if self._turns is None or not self._turns.waiting():
+            turns = write_turns.turns_of(self.db)
+            if turns is None or not turns.waiting():
                 return False
+            # The commit gives the turn to the first writer waiting; beginning
+            # again queues this one behind the others.
             self.session.commit()
-            self._give_turn()
-            self._take_turn()
             self.session.connection(execution_options={"polycrm_write": True})
         else:
             self.session.commit()  # releases the row and advisory locks others may wait for
@@ -113,7 +98,6 @@ class Workspace:
                 self.session.rollback()
         finally:
             self.session.close()
-            self._give_turn()
 
     @contextlib.contextmanager
     def atomic(self) -> Iterator[None]:

@@ -8,6 +8,8 @@ import orjson
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from polycrm.store.write_turns import WriteTurns
+
 
 # SQLite FTS5 tables that migrations 0002 and 0008 make where the library supports
 # them; ``polycrm.core.query.fulltext`` searches through the ones a database has.
@@ -83,11 +85,7 @@ def make_engine(url: str) -> Engine:
             # Let SQLAlchemy own transactions; BEGIN IMMEDIATE avoids lock upgrades.
             dbapi_conn.isolation_level = None
 
-        @event.listens_for(engine, "begin")
-        def _sqlite_begin(conn):
-            write = conn.get_execution_options().get("polycrm_write")
-            conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
-
+        _give_writers_turns(engine)
         return engine
     return create_engine(
         url,
@@ -99,6 +97,70 @@ def make_engine(url: str) -> Engine:
     )
 
 
+# Marks (in a pooled connection's ``info``) a connection whose transaction holds a write turn.
+_HOLDS_TURN = "polycrm_write_turn"
+
+
+def _give_writers_turns(engine: Engine) -> None:
+    """Writing transactions (``polycrm_write``) begin ``BEGIN IMMEDIATE``, so
+    they never upgrade a read lock; before it they take a turn of the engine's
+    :class:`~polycrm.store.write_turns.WriteTurns`, given to the next writer as
+    soon as their ``COMMIT`` or ``ROLLBACK`` has returned, so the writers of
+    this process queue in order instead of polling in SQLite's busy handler."""
+    turns = engine.polycrm_write_turns = WriteTurns()
+    dialect = engine.dialect
+    plain_commit, plain_rollback = dialect.do_commit, dialect.do_rollback
+
+    def give_turn(info) -> None:
+        if info is not None and info.pop(_HOLDS_TURN, False):
+            turns.release()
+
+    def info_of(dbapi_conn):
+        # The pool's proxy of a connection; a bare one (the dialect's first
+        # connect) has no info and never held a turn.
+        try:
+            return dbapi_conn.info
+        except (AttributeError, NotImplementedError):
+            return None
+
+    @event.listens_for(engine, "begin")
+    def _sqlite_begin(conn):
+        if not conn.get_execution_options().get("polycrm_write"):
+            conn.exec_driver_sql("BEGIN")
+            return
+        info = conn.info
+        if not info.get(_HOLDS_TURN) and turns.acquire():
+            info[_HOLDS_TURN] = True
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            give_turn(info)
+            raise
+
+    # The dialect's own calls, not the engine's commit/rollback events: those
+    # fire before the statement, and a turn given then would send the next
+    # writer into the busy handler until the COMMIT is done. The pool's
+    # rollback of a connection given back mid-transaction goes through here too.
+    def do_commit(dbapi_conn) -> None:
+        plain_commit(dbapi_conn)
+        give_turn(info_of(dbapi_conn))
+
+    def do_rollback(dbapi_conn) -> None:
+        try:
+            plain_rollback(dbapi_conn)
+        finally:
+            give_turn(info_of(dbapi_conn))
+
+    dialect.do_commit = do_commit
+    dialect.do_rollback = do_rollback
+
+    @event.listens_for(engine, "checkin")
+    def _sqlite_checkin(_dbapi_conn, record):
+        # A connection given back without a COMMIT or ROLLBACK through the
+        # dialect (invalidated, or its COMMIT failed) must not keep its turn.
+        give_turn(record.info)
+
+
 class Database:
     """An engine plus the session factory every unit of work is made from."""
 
@@ -108,6 +170,8 @@ class Database:
         self.sessions = sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
         # The same engine, whose transactions write (BEGIN IMMEDIATE on SQLite).
         self.write_engine = self.engine.execution_options(polycrm_write=True)
+        # SQLite: the queue every writing transaction of this process takes a turn of first.
+        self.write_turns: WriteTurns | None = getattr(self.engine, "polycrm_write_turns", None)
 
     @property
     def is_sqlite(self) -> bool:

@@ -1,14 +1,19 @@
-"""Fair turns at the write lock: a long batch lets waiting writers in (polycrm/core/write_turns.py)."""
+"""Fair turns at the write lock: every writing transaction of a process queues
+for SQLite's write lock in order (polycrm/store/write_turns.py), and a long
+batch lets waiting writers in (polycrm/core/write_turns.py)."""
 
 from __future__ import annotations
 
 import threading
 import time
+import uuid
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import delete, select
 
-from polycrm.core import write_turns
+from polycrm.core import throttle, write_turns
 from polycrm.core.models import Customer
+from polycrm.core.throttle import LoginThrottle
 from polycrm.core.workspace import Workspace
 from polycrm.core.write_turns import WriteTurns
 
@@ -97,3 +102,141 @@ def test_a_batch_alone_keeps_its_transaction(runtime, tenant, backend, monkeypat
         batch.rollback()
     with ws_of(runtime, tenant) as ws:
         assert ws.scalars(select(Customer.id).where(Customer.name == "Alone")) == []
+
+
+def _names(runtime, tenant, prefix: str) -> set[str]:
+    with Workspace(runtime.db, tenant["tenant_id"], write=False) as ws:
+        return set(ws.scalars(select(Customer.name).where(Customer.name.like(prefix + "%"))))
+
+
+def _throttle_keys(runtime, prefix: str) -> set[str]:
+    with runtime.db.session() as session:
+        return set(session.scalars(select(LoginThrottle.key).where(LoginThrottle.key.like(prefix + "%"))))
+
+
+def _run_threads(work, count: int) -> None:
+    barrier = threading.Barrier(count)
+    errors: list[BaseException] = []
+
+    def run(i: int) -> None:
+        try:
+            barrier.wait(30)
+            work(i)
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert not [t for t in threads if t.is_alive()], "a writer did not finish"
+    assert not errors, errors
+
+
+def test_concurrent_writes_from_threads_all_land(runtime, tenant):
+    """Workspaces and writers outside them (the login throttle's upserts, as the
+    request journal writes) in eight threads at once: every write is there."""
+    prefix = f"landed-{uuid.uuid4().hex[:8]}-"
+    each = 10
+
+    def work(i: int) -> None:
+        for n in range(each):
+            if i % 2:
+                throttle.record_failure(runtime.db, [(f"{prefix}{i}-{n}", 5)])
+            else:
+                with ws_of(runtime, tenant) as ws:
+                    ws.create(Customer, name=f"{prefix}{i}-{n}")
+
+    _run_threads(work, 8)
+    assert _names(runtime, tenant, prefix) == {f"{prefix}{i}-{n}" for i in range(0, 8, 2) for n in range(each)}
+    assert _throttle_keys(runtime, prefix) == {f"{prefix}{i}-{n}" for i in range(1, 8, 2) for n in range(each)}
+    turns = write_turns.turns_of(runtime.db)
+    assert turns is None or (not turns._held and not turns.waiting())
+
+
+def test_a_failing_write_leaves_no_trace_and_gives_its_turn_back(runtime, tenant):
+    prefix = f"failed-{uuid.uuid4().hex[:8]}-"
+    with pytest.raises(RuntimeError):
+        with ws_of(runtime, tenant) as ws:
+            ws.create(Customer, name=prefix + "workspace")
+            ws.flush()
+            raise RuntimeError("the write fails after its insert")
+    with pytest.raises(RuntimeError):
+        with runtime.db.write_engine.connect() as conn, conn.begin():
+            conn.execute(LoginThrottle.__table__.insert().values(
+                key=prefix + "connection", failures=1, last_failure=0.0, blocked_until=0.0))
+            raise RuntimeError("the write fails after its insert")
+    assert _names(runtime, tenant, prefix) == set()
+    assert _throttle_keys(runtime, prefix) == set()
+    turns = write_turns.turns_of(runtime.db)
+    assert turns is None or not turns._held
+    # The next writer goes straight in.
+    with ws_of(runtime, tenant) as ws:
+        ws.create(Customer, name=prefix + "after")
+    assert _names(runtime, tenant, prefix) == {prefix + "after"}
+
+
+def test_a_writer_outside_workspaces_queues_for_its_turn(runtime, tenant, backend):
+    """On SQLite a plain writing connection waits in the queue, not in SQLite's busy handler."""
+    if backend != "sqlite":
+        assert write_turns.turns_of(runtime.db) is None
+        return
+    prefix = f"queued-{uuid.uuid4().hex[:8]}-"
+    turns = write_turns.turns_of(runtime.db)
+    done = threading.Event()
+
+    def outside() -> None:
+        throttle.record_failure(runtime.db, [(prefix + "outside", 5)])
+        done.set()
+
+    with ws_of(runtime, tenant) as ws:
+        ws.create(Customer, name=prefix + "first")
+        thread = threading.Thread(target=outside)
+        thread.start()
+        _wait_until(turns.waiting)
+        assert not done.is_set()
+    thread.join(30)
+    assert done.is_set() and not turns._held
+    assert _throttle_keys(runtime, prefix) == {prefix + "outside"}
+
+
+def test_a_turn_ends_with_its_transaction_not_its_connection(runtime, tenant, backend):
+    """A connection kept open after its commit does not keep the next writer waiting."""
+    prefix = f"kept-{uuid.uuid4().hex[:8]}-"
+    turns = write_turns.turns_of(runtime.db)
+    with runtime.db.write_engine.connect() as conn:
+        with conn.begin():
+            conn.execute(LoginThrottle.__table__.insert().values(
+                key=prefix + "1", failures=1, last_failure=0.0, blocked_until=0.0))
+            assert turns is None or turns._held
+        assert turns is None or not turns._held
+        with ws_of(runtime, tenant) as ws:  # the same thread, the connection still open
+            ws.create(Customer, name=prefix + "workspace")
+        with conn.begin():  # the same connection writes again
+            conn.execute(delete(LoginThrottle.__table__).where(LoginThrottle.key == prefix + "1"))
+    assert turns is None or not turns._held
+    assert _names(runtime, tenant, prefix) == {prefix + "workspace"}
+    assert _throttle_keys(runtime, prefix) == set()
+
+
+def test_two_writers_that_read_then_write_do_not_deadlock(runtime, tenant):
+    """Two transactions that each read the same row and then write it, again and
+    again at once: neither fails with a lock error, and every update counts."""
+    with ws_of(runtime, tenant) as ws:
+        row = ws.create(Customer, name="Counter", extra={"count": 0})
+        ws.flush()
+        customer_id = row.id
+    rounds = 10
+
+    def work(_i: int) -> None:
+        for _ in range(rounds):
+            with ws_of(runtime, tenant) as ws:
+                customer = ws.get(Customer, customer_id)
+                ws.lock_json(customer, ["extra"])  # PostgreSQL: the row lock; SQLite holds the write lock
+                count = customer.extra["count"]
+                ws.update(customer, {"name": f"Counter {count + 1}", "extra": {"count": count + 1}})
+
+    _run_threads(work, 2)
+    with Workspace(runtime.db, tenant["tenant_id"], write=False) as ws:
+        assert ws.get(Customer, customer_id).extra["count"] == 2 * rounds
