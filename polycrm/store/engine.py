@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import orjson
@@ -41,6 +42,19 @@ def _note_fts_tables(engine: Engine, dbapi_conn) -> None:
         engine.clear_compiled_cache()
 
 
+# SQLite's PRAGMA synchronous (POLYCRM_SQLITE_SYNCHRONOUS): what an acknowledged
+# write survives; docs/deployment.md ("Durability") has the table and figures.
+SQLITE_SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
+DEFAULT_SQLITE_SYNCHRONOUS = "NORMAL"
+
+
+def sqlite_synchronous() -> str:
+    value = (os.environ.get("POLYCRM_SQLITE_SYNCHRONOUS") or DEFAULT_SQLITE_SYNCHRONOUS).strip().upper()
+    if value not in SQLITE_SYNCHRONOUS:
+        raise ValueError(f"POLYCRM_SQLITE_SYNCHRONOUS must be one of {', '.join(SQLITE_SYNCHRONOUS)}, not {value!r}")
+    return value
+
+
 def _json_dumps(value) -> str:
     return orjson.dumps(value, default=str).decode()
 
@@ -60,6 +74,7 @@ def make_engine(url: str) -> Engine:
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+        synchronous = sqlite_synchronous()
         engine = create_engine(
             url,
             json_serializer=_json_dumps,
@@ -77,7 +92,7 @@ def make_engine(url: str) -> Engine:
         def _sqlite_pragmas(dbapi_conn, _record):
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute(f"PRAGMA synchronous={synchronous}")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA busy_timeout=30000")
             cur.close()

@@ -1,0 +1,45 @@
+"""What a commit is made to survive: SQLite's ``PRAGMA synchronous`` (default
+NORMAL in WAL mode, ``POLYCRM_SQLITE_SYNCHRONOUS`` to change it) and
+PostgreSQL's ``synchronous_commit``, which polycrm leaves at its default
+(docs/deployment.md, "Durability"). tests/test_kill9.py kills a server under
+write load."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import text
+
+from polycrm.store.engine import Database
+
+
+def _pragmas(tmp_path) -> tuple[str, int]:
+    db = Database(f"sqlite:///{tmp_path / 'durability.sqlite3'}")
+    try:
+        with db.engine.connect() as conn:
+            return conn.exec_driver_sql("PRAGMA journal_mode").scalar(), conn.exec_driver_sql(
+                "PRAGMA synchronous").scalar()
+    finally:
+        db.dispose()
+
+
+def test_the_default_commit_survives_a_killed_process(runtime, backend, tmp_path, monkeypatch):
+    if backend == "sqlite":
+        monkeypatch.delenv("POLYCRM_SQLITE_SYNCHRONOUS", raising=False)
+        # WAL + NORMAL: the commit's frames are written to the file before it returns.
+        assert _pragmas(tmp_path) == ("wal", 1)
+    else:
+        with runtime.db.engine.connect() as conn:
+            assert conn.execute(text("SHOW synchronous_commit")).scalar() == "on"
+
+
+@pytest.mark.parametrize(("setting", "level"), [("off", 0), ("FULL", 2), (" extra ", 3), ("Normal", 1)])
+def test_the_sqlite_setting_is_taken_from_the_environment(tmp_path, monkeypatch, setting, level):
+    monkeypatch.setenv("POLYCRM_SQLITE_SYNCHRONOUS", setting)
+    assert _pragmas(tmp_path) == ("wal", level)
+
+
+def test_an_unknown_sqlite_setting_is_refused(tmp_path, monkeypatch):
+    monkeypatch.setenv("POLYCRM_SQLITE_SYNCHRONOUS", "sometimes")
+    with pytest.raises(ValueError, match="POLYCRM_SQLITE_SYNCHRONOUS must be one of OFF, NORMAL, FULL, EXTRA, "
+                                         "not 'SOMETIMES'"):
+        Database(f"sqlite:///{tmp_path / 'refused.sqlite3'}")
