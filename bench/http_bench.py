@@ -2,7 +2,8 @@
 (GET /accounts/{id}), 1 or more server processes, one or more checkouts.
 
     .venv/bin/python bench/http_bench.py --data-dir DIR --token X_TOKEN \\
-        [--checkout PATH ...] [--workers 1,2] [--clients 4] [--seconds 10]
+        [--checkout PATH ...] [--workers 1,2] [--clients 4] [--seconds 10] \\
+        [--parts writes,reads] [--requests N] [--database URL] [--synchronous NORMAL,FULL] [--py-spy FILE]
 
 For each checkout (alternating, A B then B A with ``--repeat 2``) and each
 worker count, a copy of the SQLite data folder ``DIR`` (made by ``polycrm
@@ -12,7 +13,14 @@ that checkout's ``polycrm serve --workers N`` on a free loopback port, and
 ``--seconds``: first POSTs of new accounts (name, number, type, user), then
 GETs of random ids. Printed: requests/s, p50 and p99 latency, and the CPU
 seconds the server processes used per request (from /proc, the server and
-its workers). The clients run on the same machine and take CPU too; on 2
+its workers). ``--parts writes`` measures the POSTs alone; ``--requests``
+stops each part after that many requests even before ``--seconds``.
+``--database`` serves that database (e.g. a PostgreSQL one made with
+``polycrm load``) instead of a copy of ``DIR``'s SQLite file; the accounts it
+writes stay in it. The port is the first free one of ``POLYCRM_BENCH_PORTS``
+(bench/common.py). ``--py-spy FILE`` records the server during the first
+part of the first run. ``--synchronous`` serves with each SQLite
+``POLYCRM_SQLITE_SYNCHRONOUS`` in turn (docs/deployment.md, "Durability"). The clients run on the same machine and take CPU too; on 2
 cores that caps what any server can show, so compare rows of one run.
 """
 
@@ -22,8 +30,8 @@ import argparse
 import os
 import random
 import shutil
-import socket
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -32,12 +40,9 @@ from pathlib import Path
 import httpx
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "bench"))
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from common import Profiler, free_port  # noqa: E402
 
 
 def tree_cpu(pid: int) -> float:
@@ -61,12 +66,15 @@ def percentile(samples: list[float], pct: float) -> float:
     return ordered[min(len(ordered) - 1, int(len(ordered) * pct / 100))] if ordered else float("nan")
 
 
-def drive(url: str, token: str, clients: int, seconds: float, make) -> tuple[int, list[float], int]:
-    """``clients`` threads sending ``make(rng, n)`` requests for ``seconds``; (count, latencies, errors)."""
+def drive(url: str, token: str, clients: int, seconds: float, make,
+          requests: int | None = None) -> tuple[int, list[float], int]:
+    """``clients`` threads sending ``make(rng, n)`` requests for ``seconds`` (or until
+    ``requests`` were sent in all); (count, latencies, errors)."""
     latencies: list[float] = []
     errors = [0]
     lock = threading.Lock()
     stop = time.monotonic() + seconds
+    left = iter(range(requests)) if requests else None
 
     def client(k: int) -> None:
         rng = random.Random(k)
@@ -74,7 +82,7 @@ def drive(url: str, token: str, clients: int, seconds: float, make) -> tuple[int
         bad = 0
         with httpx.Client(base_url=url, headers={"X-Token": token}, timeout=60) as http:
             n = 0
-            while time.monotonic() < stop:
+            while time.monotonic() < stop and (left is None or next(left, None) is not None):
                 method, path, body = make(rng, k * 10_000_000 + n)
                 n += 1
                 started = time.perf_counter()
@@ -97,13 +105,21 @@ def drive(url: str, token: str, clients: int, seconds: float, make) -> tuple[int
 
 
 def measure(checkout: Path, data_dir: Path, token: str, workers: int, clients: int, seconds: float,
-            port: int | None = None) -> None:
+            port: int | None = None, *, parts: tuple[str, ...] = ("writes", "reads"), requests: int | None = None,
+            database: str | None = None, py_spy: str | None = None, synchronous: str | None = None) -> None:
     with tempfile.TemporaryDirectory(prefix="polycrm-http-") as tmp:
         data = Path(tmp) / "data"
-        shutil.copytree(data_dir, data)
+        if database:
+            data.mkdir()
+        else:
+            shutil.copytree(data_dir, data)
         port = port or free_port()
         env = {**os.environ, "POLYCRM_DATA_DIR": str(data)}
         env.pop("POLYCRM_DATABASE_URL", None)
+        if database:
+            env["POLYCRM_DATABASE_URL"] = database
+        if synchronous:
+            env["POLYCRM_SQLITE_SYNCHRONOUS"] = synchronous
         log = open(Path(tmp) / "server.log", "wb")
         # Without --workers for 1, so that a checkout from before the option runs too.
         more = ["--workers", str(workers)] if workers > 1 else []
@@ -135,13 +151,20 @@ def measure(checkout: Path, data_dir: Path, token: str, workers: int, clients: i
             def read(rng, n):
                 return "GET", f"/cirrus/accounts/{low + rng.randrange(total)}", None
 
-            for label, make in (("POST /accounts/", write), ("GET /accounts/{id}", read)):
+            chosen = [(label, make) for part, label, make in
+                      (("writes", "POST /accounts/", write), ("reads", "GET /accounts/{id}", read)) if part in parts]
+            for label, make in chosen:
+                profiler = Profiler(proc.pid, py_spy)
+                py_spy = None
                 cpu0 = tree_cpu(proc.pid)
                 started = time.perf_counter()
-                count, lat, errors = drive(url, token, clients, seconds, make)
+                try:
+                    count, lat, errors = drive(url, token, clients, seconds, make, requests)
+                finally:
+                    profiler.stop()
                 wall = time.perf_counter() - started
                 cpu = tree_cpu(proc.pid) - cpu0
-                print(f"{checkout.name} workers={workers} {label}: {count / wall:,.0f}/s, "
+                print(f"{checkout.name}{' ' + synchronous if synchronous else ''} workers={workers} {label}: {count / wall:,.0f}/s, "
                       f"p50 {percentile(lat, 50) * 1000:.1f} ms, p99 {percentile(lat, 99) * 1000:.1f} ms, "
                       f"server CPU {cpu / max(count, 1) * 1000:.2f} ms/request, {errors} errors "
                       f"({clients} clients, {wall:.0f} s, load {os.getloadavg()[0]:.1f})", flush=True)
@@ -164,12 +187,26 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--port", type=int, help="serve on this loopback port (default: a free one)")
+    parser.add_argument("--parts", default="writes,reads", help="what to measure: writes, reads (default both)")
+    parser.add_argument("--requests", type=int, help="at most this many requests per part (all clients together)")
+    parser.add_argument("--database", metavar="URL", help="serve this database instead of a copy of --data-dir's")
+    parser.add_argument("--synchronous", help="comma-separated POLYCRM_SQLITE_SYNCHRONOUS values to serve with in "
+                        "turn (OFF, NORMAL, FULL, EXTRA; default: the checkout's own)")
+    parser.add_argument("--py-spy", metavar="FILE", help="record the server during the first part (flame graph SVG, "
+                        ".txt for collapsed stacks)")
     args = parser.parse_args()
+    parts = tuple(p.strip() for p in args.parts.split(","))
+    py_spy = args.py_spy
     checkouts = [c.resolve() for c in (args.checkout or [REPO])]
     for round_ in range(args.repeat):
         for checkout in (checkouts if round_ % 2 == 0 else checkouts[::-1]):
             for workers in (int(w) for w in args.workers.split(",")):
-                measure(checkout, args.data_dir, args.token, workers, args.clients, args.seconds, args.port)
+                levels = args.synchronous.split(",") if args.synchronous else [None]
+                for level in (levels if round_ % 2 == 0 else levels[::-1]):
+                    measure(checkout, args.data_dir, args.token, workers, args.clients, args.seconds, args.port,
+                            parts=parts, requests=args.requests, database=args.database, py_spy=py_spy,
+                            synchronous=level)
+                    py_spy = None
 
 
 if __name__ == "__main__":
