@@ -28,8 +28,8 @@ from typing import Any, Callable
 
 import orjson
 from sqlalchemy import (
-    Date, DateTime, LargeBinary, Numeric, Table, bindparam, delete, func, insert, literal_column, select, text,
-    union_all, update,
+    JSON, Boolean, Date, DateTime, Integer, LargeBinary, Numeric, String, Table, Text, delete, insert, select, text,
+    update,
 )
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
@@ -58,10 +58,23 @@ NOT_STATE = frozenset({"webhook", "outbox_event", "webhook_delivery"})
 
 def tenant_tables() -> list[Table]:
     """The tables a snapshot covers, parents before children."""
-    return [
-        t for t in Base.metadata.sorted_tables
-        if "tenant_id" in t.c and not t.info.get("sandbox") and t.name not in NOT_STATE
-    ]
+    return list(_tenant_tables())
+
+
+_sorted: dict[int, list[Table]] = {}
+
+
+def _tenant_tables() -> list[Table]:
+    # Sorting the metadata's tables costs more than a small restore's statements:
+    # once per set of tables.
+    key = len(Base.metadata.tables)
+    found = _sorted.get(key)
+    if found is None:
+        found = _sorted[key] = [
+            t for t in Base.metadata.sorted_tables
+            if "tenant_id" in t.c and not t.info.get("sandbox") and t.name not in NOT_STATE
+        ]
+    return found
 
 
 def _scope(table: Table, tenant_id: int):
@@ -80,7 +93,22 @@ def _self_references(table: Table) -> list[str]:
     return [fk.parent.name for fk in table.foreign_keys if fk.column.table is table]
 
 
-# -- encoding ------------------------------------------------------------------
+# -- values ----------------------------------------------------------------------
+# A version 3 document holds every value in the form the database driver hands
+# it over for the capture query and takes it back in the restore's statements,
+# so a restore converts nothing (the conversions cost about two thirds of a
+# SQLite restore into an empty tenant):
+# - SQLite: the stored values as they are (integers, reals, text; a blob as
+#   {"$blob": base64}, flagged by the document's "blobs");
+# - PostgreSQL: integers and booleans as such, every other value as its text
+#   form (exact for numerics, floats, timestamps and JSON text), cast back to
+#   the column's type by the restore's statement.
+# Version 1 and 2 documents (JSON of the Python values: decimals as strings,
+# datetimes as ISO text) are turned into that form when they are restored.
+VERSION = 3
+BLOB = "$blob"
+
+
 def _encode(value: Any) -> Any:
     if isinstance(value, Decimal):
         return str(value)
@@ -90,7 +118,7 @@ def _encode(value: Any) -> Any:
 
 
 def _decoder(column) -> Callable[[Any], Any] | None:
-    """How a column's JSON value becomes its Python value again (None: as is)."""
+    """How a version 1/2 JSON value becomes its Python value again (None: as is)."""
     kind = column.type
     if isinstance(kind, DateTime):
         return dt.datetime.fromisoformat
@@ -101,6 +129,55 @@ def _decoder(column) -> Callable[[Any], Any] | None:
     if isinstance(kind, LargeBinary):
         return base64.b64decode
     return None
+
+
+def _as_text(column) -> bool:
+    """PostgreSQL: whether a column travels as its text form."""
+    return not isinstance(column.type, (Integer, Boolean))
+
+
+def _python_to_native(dialect, column) -> Callable[[Any], Any] | None:
+    """How a Python value of a column becomes the driver's form (None: as is)."""
+    kind = column.type
+    if dialect.name == "sqlite":
+        return kind.bind_processor(dialect)
+    if not _as_text(column):
+        return None
+    if isinstance(kind, JSON):
+        return dialect._json_serializer
+    if isinstance(kind, DateTime):
+        return lambda v: v.isoformat(sep=" ")
+    if isinstance(kind, LargeBinary):
+        return lambda v: "\\x" + v.hex()
+    return str
+
+
+def _legacy_converter(dialect, column) -> Callable[[Any], Any] | None:
+    """How a version 1/2 value of a column becomes the driver's form (None: as is)."""
+    decode, native = _decoder(column), _python_to_native(dialect, column)
+    if isinstance(column.type, JSON):
+        # As the restore of those versions wrote it: a None went in as JSON null.
+        return native
+    if decode is None and native is None:
+        return None
+    if decode is None:
+        return lambda v: None if v is None else native(v)
+    if native is None:
+        return lambda v: None if v is None else decode(v)
+    return lambda v: None if v is None else native(decode(v))
+
+
+def _dump_value(value: Any) -> Any:
+    if isinstance(value, bytes):
+        return {BLOB: base64.b64encode(value).decode()}
+    return _encode(value)
+
+
+def _load_blobs(rows: list[list]) -> None:
+    for row in rows:
+        for i, value in enumerate(row):
+            if isinstance(value, dict):
+                row[i] = base64.b64decode(value[BLOB])
 
 
 # -- row digests ----------------------------------------------------------------
@@ -119,15 +196,15 @@ def _row_digest(*values: Any) -> str:
     return hashlib.md5(repr(values).encode(), usedforsecurity=False).hexdigest()
 
 
-def _digest_kind(conn: Connection) -> str | None:
-    """Which digest this database computes (None: the dialect has none)."""
+def _digest_kind(conn: Connection) -> str:
+    """Which digest this database computes."""
     name = conn.dialect.name
     if name == "sqlite":
         conn.connection.dbapi_connection.create_function(DIGEST_FUNCTION, -1, _row_digest, deterministic=True)
         return "sqlite-md5"
     if name == "postgresql":
         return "postgresql-md5"
-    return None
+    raise NotImplementedError(f"snapshots on {name}")
 
 
 def _digest_sql(dialect, table: Table) -> str:
@@ -138,23 +215,51 @@ def _digest_sql(dialect, table: Table) -> str:
     return f"{DIGEST_FUNCTION}({', '.join(quote.format_column(c) for c in table.c)})"
 
 
-_digest_queries: dict[tuple, Any] = {}
+def _scope_sql(table: Table) -> str:
+    where = "tenant_id = :tenant_id"
+    if table.name == "credential":
+        where += " AND kind NOT IN (" + ", ".join(f":kept_{k}" for k in range(len(KEPT_CREDENTIALS))) + ")"
+    return where
+
+
+def _scope_params(tenant_id: int) -> dict[str, Any]:
+    return {"tenant_id": tenant_id, **{f"kept_{k}": kind for k, kind in enumerate(KEPT_CREDENTIALS)}}
+
+
+# Statements built once per dialect and table (as text: compiling them costs
+# more than running them).
+_statements: dict[tuple, Any] = {}
+
+
+def _native_columns(dialect, table: Table, names: list[str]) -> list[str]:
+    """The select list giving these columns in the driver's form of a version 3 document."""
+    quote = dialect.identifier_preparer
+    if dialect.name == "sqlite":
+        return [quote.quote(n) for n in names]
+    return [f"CAST({quote.quote(n)} AS text)" if _as_text(table.c[n]) else quote.quote(n) for n in names]
+
+
+def _capture_query(dialect, table: Table):
+    """The tenant's rows of a table in the driver's form, each with its digest, by id."""
+    key = ("capture", dialect.name, table.name)
+    found = _statements.get(key)
+    if found is None:
+        columns = _native_columns(dialect, table, [c.name for c in table.c])
+        found = _statements[key] = text(
+            f"SELECT {', '.join(columns)}, {_digest_sql(dialect, table)} "
+            f"FROM {dialect.identifier_preparer.format_table(table)} WHERE {_scope_sql(table)} ORDER BY id")
+    return found
 
 
 def _digest_query(dialect, tables: list[Table]):
-    """SELECT table number, id, digest of the tenant's rows of these tables: one
-    statement, built once (as text: compiling a 30-part UNION costs more than running it)."""
-    key = (dialect.name, tuple(t.name for t in tables))
-    found = _digest_queries.get(key)
+    """SELECT table number, id, digest of the tenant's rows of these tables: one statement."""
+    key = ("digests", dialect.name, tuple(t.name for t in tables))
+    found = _statements.get(key)
     if found is None:
         quote = dialect.identifier_preparer
-        parts = []
-        for i, table in enumerate(tables):
-            where = "tenant_id = :tenant_id"
-            if table.name == "credential":
-                where += " AND kind NOT IN (" + ", ".join(f":kept_{k}" for k in range(len(KEPT_CREDENTIALS))) + ")"
-            parts.append(f"SELECT {i}, id, {_digest_sql(dialect, table)} FROM {quote.format_table(table)} WHERE {where}")
-        found = _digest_queries[key] = text(" UNION ALL ".join(parts))
+        found = _statements[key] = text(" UNION ALL ".join(
+            f"SELECT {i}, id, {_digest_sql(dialect, table)} FROM {quote.format_table(table)} "
+            f"WHERE {_scope_sql(table)}" for i, table in enumerate(tables)))
     return found
 
 
@@ -163,62 +268,78 @@ def capture(conn: Connection, tenant_id: int) -> tuple[bytes, int]:
     tables: dict[str, Any] = {}
     count = 0
     kind = _digest_kind(conn)
-    for table in tenant_tables():
-        query = select(table, literal_column(_digest_sql(conn.dialect, table))) if kind else select(table)
-        rows = conn.execute(query.where(_scope(table, tenant_id)).order_by(table.c.id)).all()
+    params = _scope_params(tenant_id)
+    for table in _tenant_tables():
+        rows = conn.execute(_capture_query(conn.dialect, table), params).all()
         if rows:
-            entry: dict[str, Any] = {"columns": [c.name for c in table.c]}
-            if kind:
-                entry["rows"] = [list(r[:-1]) for r in rows]
-                entry["digests"] = [r[-1] for r in rows]
-            else:
-                entry["rows"] = [list(r) for r in rows]
-            tables[str(table.name)] = entry
+            tables[str(table.name)] = {
+                "columns": [c.name for c in table.c],
+                "rows": [list(r[:-1]) for r in rows],
+                "digests": [r[-1] for r in rows],
+            }
             count += len(rows)
     settings = conn.scalar(select(Tenant.settings).where(Tenant.id == tenant_id))
-    doc = {"version": 2, "digest": kind, "settings": settings or {}, "tables": tables}
-    return zlib.compress(orjson.dumps(doc, default=_encode), 1), count
+    doc = {"version": VERSION, "values": conn.dialect.name, "digest": kind, "settings": settings or {},
+           "tables": tables}
+    blobs = []
+
+    def dump_value(value: Any) -> Any:
+        blobs.append(isinstance(value, bytes))
+        return _dump_value(value)
+
+    body = orjson.dumps(doc, default=dump_value)
+    if any(blobs):
+        doc["blobs"] = True
+        body = orjson.dumps(doc, default=_dump_value)
+    return zlib.compress(body, 1), count
 
 
-def _current(conn: Connection, table: Table, tenant_id: int, names: list[str]) -> dict[int, list]:
-    """The tenant's rows of a table as JSON values (as a snapshot holds them), by id."""
-    rows = conn.execute(select(*(table.c[n] for n in names)).where(_scope(table, tenant_id))).all()
-    plain = orjson.loads(orjson.dumps([list(r) for r in rows], default=_encode))
-    return {row[0]: row for row in plain}
+def _current_rows(conn: Connection, table: Table, tenant_id: int, names: list[str]) -> dict[int, list]:
+    """The tenant's rows of a table in the driver's form (as a version 3 document holds them), by id."""
+    at = names.index("id")
+    rows = conn.execute(text(
+        f"SELECT {', '.join(_native_columns(conn.dialect, table, names))} "
+        f"FROM {conn.dialect.identifier_preparer.format_table(table)} WHERE {_scope_sql(table)}"
+    ), _scope_params(tenant_id)).all()
+    return {row[at]: list(row) for row in rows}
 
 
 def _current_digests(conn: Connection, tables: list[Table], tenant_id: int) -> dict[str, dict[int, str]]:
     """The digests of the tenant's rows of these tables, by table and id."""
     found: dict[str, dict[int, str]] = {t.name: {} for t in tables}
     if tables:
-        params = {"tenant_id": tenant_id, **{f"kept_{k}": kind for k, kind in enumerate(KEPT_CREDENTIALS)}}
-        for which, row_id, digest in conn.execute(_digest_query(conn.dialect, tables), params).all():
+        for which, row_id, digest in conn.execute(_digest_query(conn.dialect, tables), _scope_params(tenant_id)):
             found[tables[which].name][row_id] = digest
     return found
 
 
 class _Saved:
-    """One table of a snapshot: its rows by id, and how the table is compared now."""
+    """One table of a snapshot: its rows in the driver's form by id, and how the table is compared now."""
 
-    def __init__(self, table: Table, entry: dict | None, digest_kind: str | None):
+    def __init__(self, conn: Connection, table: Table, entry: dict | None, native: bool, digest_kind: str | None):
         columns = entry["columns"] if entry else [c.name for c in table.c]
-        # Columns the snapshot has and the table still has, id first (a newer
-        # schema's added columns take their defaults, dropped ones are left out).
-        self.names = ["id"] + [n for n in columns if n in table.c and n != "id"]
-        where = [columns.index(n) for n in self.names]
-        raw_rows = entry["rows"] if entry else []
-        self.rows = {raw[where[0]]: raw for raw in raw_rows}
-        self._where = where
+        # Columns the snapshot has and the table still has (a newer schema's
+        # added columns take their defaults, dropped ones are left out).
+        self.names = [n for n in columns if n in table.c]
+        self.id_at = self.names.index("id")
+        rows: list[list] = entry["rows"] if entry else []
+        if len(self.names) != len(columns):
+            where = [columns.index(n) for n in self.names]
+            rows = [[raw[i] for i in where] for raw in rows]
+        if not native:
+            converters = [(i, c) for i, n in enumerate(self.names)
+                          if (c := _legacy_converter(conn.dialect, table.c[n])) is not None]
+            for row in rows:
+                for i, convert in converters:
+                    row[i] = convert(row[i])
+        at = self.id_at
+        self.rows = {row[at]: row for row in rows}
         # Digests count only when made by this database over the same columns.
         # An empty table needs none: every row the tenant has there now goes.
         self.digests: dict[int, str] | None = None
         if digest_kind is not None and (entry is None or (
                 entry.get("digests") is not None and columns == [c.name for c in table.c])):
             self.digests = dict(zip(self.rows, entry["digests"])) if entry else {}
-
-    def values(self, row_id: int) -> list:
-        raw = self.rows[row_id]
-        return [raw[i] for i in self._where]
 
 
 def apply(conn: Connection, tenant_id: int, data: bytes) -> None:
@@ -233,10 +354,19 @@ def apply(conn: Connection, tenant_id: int, data: bytes) -> None:
     """
     doc = orjson.loads(zlib.decompress(data))
     saved_tables = doc["tables"]
-    tables = tenant_tables()
+    tables = _tenant_tables()
     kind = _digest_kind(conn)
-    usable = kind if doc.get("version", 1) >= 2 and doc.get("digest") == kind else None
-    saved = {t.name: _Saved(t, saved_tables.get(t.name), usable) for t in tables}
+    version = doc.get("version", 1)
+    native = version >= 3
+    if native and doc.get("values") != conn.dialect.name:
+        # Snapshots live in the database they were taken from; one copied into
+        # another kind of database holds values this one cannot take.
+        raise Conflict(f"this snapshot was taken on {doc.get('values')}, not {conn.dialect.name}")
+    if native and doc.get("blobs"):
+        for entry in saved_tables.values():
+            _load_blobs(entry["rows"])
+    usable = kind if version >= 2 and doc.get("digest") == kind else None
+    saved = {t.name: _Saved(conn, t, saved_tables.get(t.name), native, usable) for t in tables}
 
     def read(which: list[Table]) -> dict[str, dict[int, Any]]:
         """The tenant's current rows: digests where they count, else the rows."""
@@ -244,14 +374,8 @@ def apply(conn: Connection, tenant_id: int, data: bytes) -> None:
         found: dict[str, dict[int, Any]] = dict(_current_digests(conn, by_digest, tenant_id))
         for t in which:
             if t.name not in found:
-                found[t.name] = _current(conn, t, tenant_id, saved[t.name].names)
+                found[t.name] = _current_rows(conn, t, tenant_id, saved[t.name].names)
         return found
-
-    def same(table: Table, row_id: int, now: Any) -> bool:
-        kept = saved[table.name]
-        if kept.digests is not None:
-            return kept.digests[row_id] == now
-        return kept.values(row_id) == now
 
     current = read(tables)
     emptied: set[str] = set()
@@ -267,93 +391,178 @@ def apply(conn: Connection, tenant_id: int, data: bytes) -> None:
         again = [t for t in tables if any(fk.column.table.name in emptied for fk in t.foreign_keys)]
         current.update(read(again))
 
-    fixups: list[tuple[Table, list[dict]]] = []
-    changed: list[tuple[Table, list[dict]]] = []
+    writer = _SQLiteWriter(conn, tenant_id) if conn.dialect.name == "sqlite" else _PostgresWriter(conn, tenant_id)
+    changed: list[tuple[Table, _Saved, list[list]]] = []
     inserted: list[Table] = []
     for table in tables:
         kept = saved[table.name]
-        names = kept.names
-        decoders = [_decoder(table.c[n]) for n in names]
         have = current[table.name]
-        missing, differ = [], []
-        for row_id in kept.rows:
-            now = have.get(row_id)
-            if now is not None and same(table, row_id, now):
-                continue
-            row = {n: (d(v) if d is not None and v is not None else v)
-                   for n, v, d in zip(names, kept.values(row_id), decoders)}
-            (missing if now is None else differ).append(row)
+        if not have:
+            missing, differ = list(kept.rows.values()), []
+        else:
+            missing, differ = [], []
+            by_digest = kept.digests
+            for row_id, row in kept.rows.items():
+                now = have.get(row_id)
+                if now is None:
+                    missing.append(row)
+                elif (by_digest[row_id] if by_digest is not None else row) != now:
+                    differ.append(row)
         if missing:
-            later = _self_references(table)
-            if later:
-                fixups.append((table, [{"_id": r["id"], **{c: r[c] for c in later}} for r in missing
-                                       if any(r[c] is not None for c in later)]))
-                missing = [{**r, **{c: None for c in later}} for r in missing]
-            _insert_rows(conn, table, missing)
+            writer.insert(table, kept.names, missing)
             inserted.append(table)
         if differ:
-            changed.append((table, differ))
-    for table, rows in changed:
-        _update_by_id(conn, table, rows)
-    for table, rows in fixups:
-        if rows:
-            _update_by_id(conn, table, rows, key="_id")
+            changed.append((table, kept, differ))
+    for table, kept, rows in changed:
+        writer.update(table, kept.names, rows)
+    writer.finish()
     conn.execute(update(Tenant.__table__).where(Tenant.id == tenant_id).values(settings=doc.get("settings") or {}))
     if conn.dialect.name == "postgresql":
         _advance_sequences(conn, inserted)
 
 
-# From how many rows a SQLite table's FTS index is filled in one statement
-# rather than by its per-row insert trigger (about 4x less work for 500 rows).
-SET_WISE_FTS_FROM = 50
+# From how many rows a SQLite table's insert triggers that keep an index (FTS,
+# R*Tree) are set aside and the index filled in one statement (about 4x less
+# work for 500 rows).
+SET_WISE_FROM = 50
+
+# SQLite triggers that only add an inserted row to an index, each with the
+# statement that adds a set of rows (the ids in :ids, a JSON array) instead.
+_INDEX_TRIGGERS: dict[str, list[tuple[str, Callable[[Connection, Table], str | None]]]] = {}
 
 
-def _insert_rows(conn: Connection, table: Table, rows: list[dict]) -> None:
-    """Insert rows with their own ids. On PostgreSQL as one statement that reads
-    them from one JSON parameter (an executemany sends a statement per row)."""
-    if conn.dialect.name == "sqlite" and len(rows) >= SET_WISE_FTS_FROM:
-        _insert_rows_set_wise_fts(conn, table, rows)
-        return
-    if conn.dialect.name != "postgresql" or len(rows) < 2:
-        conn.execute(insert(table), rows)
-        return
-    quote = conn.dialect.identifier_preparer
-    name = quote.format_table(table)
-    columns = ", ".join(quote.quote(c) for c in rows[0])
-    conn.execute(text(f"INSERT INTO {name} ({columns}) SELECT {columns} "
-                      f"FROM json_populate_recordset(NULL::{name}, CAST(:rows AS json))"),
-                 {"rows": orjson.dumps(rows, default=_encode).decode()})
-
-
-def _insert_rows_set_wise_fts(conn: Connection, table: Table, rows: list[dict]) -> None:
-    """SQLite: insert with the table's FTS insert trigger (migrations 0002/0008)
-    set aside, then index the new rows in one statement, and put the trigger back
-    as it was (its own SQL). DDL is transactional in SQLite: a failed restore
-    rolls the trigger back too, and the restore holds the write lock throughout."""
-    trigger = conn.exec_driver_sql(
-        "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name = ?", (f"{table.name}_fts_insert",)
-    ).first()
-    if trigger is None:  # no FTS index on this table or this database
-        conn.execute(insert(table), rows)
-        return
+def _fts_fill(conn: Connection, table: Table) -> str:
     fts = f"{table.name}_fts"
     # An external-content FTS5 table's columns are the content table's, by name.
     columns = ", ".join(f'"{r[1]}"' for r in conn.exec_driver_sql(f'PRAGMA table_info("{fts}")'))
-    conn.exec_driver_sql(f'DROP TRIGGER "{trigger.name}"')
-    conn.execute(insert(table), rows)
-    conn.exec_driver_sql(
-        f'INSERT INTO "{fts}"(rowid, {columns}) SELECT id, {columns} FROM "{table.name}" '
-        f"WHERE id IN (SELECT value FROM json_each(?))",
-        (orjson.dumps([r["id"] for r in rows]).decode(),),
-    )
-    conn.exec_driver_sql(trigger.sql)
+    return (f'INSERT INTO "{fts}"(rowid, {columns}) SELECT id, {columns} FROM "{table.name}" '
+            f"WHERE id IN (SELECT value FROM json_each(?))")
 
 
-def _update_by_id(conn: Connection, table: Table, rows: list[dict], key: str = "id") -> None:
-    """Set each row's values by its id (one executemany per set of columns)."""
-    columns = [c for c in rows[0] if c not in ("id", "_id")]
-    stmt = update(table).where(table.c.id == bindparam("_row_id")).values({c: bindparam(c) for c in columns})
-    conn.execute(stmt, [{"_row_id": r[key], **{c: r[c] for c in columns}} for r in rows])
+def _geo_fill(conn: Connection, table: Table) -> str:
+    # As the trigger of migration 0021: customers with both coordinates.
+    return ("INSERT INTO customer_geo SELECT id, latitude, latitude, longitude, longitude FROM customer "
+            "WHERE id IN (SELECT value FROM json_each(?)) AND latitude IS NOT NULL AND longitude IS NOT NULL")
+
+
+def _index_triggers(table: Table) -> list[tuple[str, Callable[[Connection, Table], str]]]:
+    found = [(f"{table.name}_fts_insert", _fts_fill)]
+    if table.name == "customer":
+        found.append(("customer_geo_insert", _geo_fill))
+    return found
+
+
+class _SQLiteWriter:
+    """Writes rows in the driver's form: one executemany per table (positional
+    parameters, no per-value work), columns pointing into the same table set
+    afterwards (SQLite checks a row's foreign keys at the end of its statement,
+    and each row of an executemany is a statement)."""
+
+    def __init__(self, conn: Connection, tenant_id: int):
+        self.conn, self.tenant_id = conn, tenant_id
+        self.fixups: list[tuple[Table, list[str], list[list]]] = []
+
+    def insert(self, table: Table, names: list[str], rows: list[list]) -> None:
+        later = [names.index(c) for c in _self_references(table) if c in names]
+        if later:
+            pointing = [r for r in rows if any(r[i] is not None for i in later)]
+            if pointing:
+                at = names.index("id")
+                self.fixups.append((table, ["id"] + [names[i] for i in later],
+                                    [[r[at]] + [r[i] for i in later] for r in pointing]))
+                blank = []
+                for r in pointing:
+                    r = list(r)
+                    for i in later:
+                        r[i] = None
+                    blank.append(r)
+                pointing_ids = {id(r) for r in pointing}
+                rows = [r for r in rows if id(r) not in pointing_ids] + blank
+        quote = self.conn.dialect.identifier_preparer
+        sql = (f"INSERT INTO {quote.format_table(table)} ({', '.join(quote.quote(n) for n in names)}) "
+               f"VALUES ({', '.join('?' * len(names))})")
+        params = list(map(tuple, rows))
+        if len(rows) < SET_WISE_FROM:
+            self.conn.exec_driver_sql(sql, params)
+            return
+        conn = self.conn
+        marks = ", ".join("?" * len(triggers := _index_triggers(table)))
+        present = dict(conn.exec_driver_sql(
+            f"SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name IN ({marks})",
+            tuple(name for name, _ in triggers)).all())
+        # Set aside the index triggers for the insert, fill their indexes in one
+        # statement each, put the triggers back as they were (their own SQL).
+        # DDL is transactional in SQLite: a failed restore rolls the triggers
+        # back too, and the restore holds the write lock throughout.
+        fills = [(name, fill(conn, table)) for name, fill in triggers if name in present]
+        for name, _ in fills:
+            conn.exec_driver_sql(f'DROP TRIGGER "{name}"')
+        conn.exec_driver_sql(sql, params)
+        if fills:
+            ids = orjson.dumps([r[names.index("id")] for r in rows]).decode()
+            for name, statement in fills:
+                conn.exec_driver_sql(statement, (ids,))
+                conn.exec_driver_sql(present[name])
+
+    def update(self, table: Table, names: list[str], rows: list[list]) -> None:
+        quote = self.conn.dialect.identifier_preparer
+        at = names.index("id")
+        others = [i for i in range(len(names)) if i != at]
+        sql = (f"UPDATE {quote.format_table(table)} SET {', '.join(f'{quote.quote(names[i])} = ?' for i in others)} "
+               f"WHERE id = ? AND tenant_id = ?")
+        self.conn.exec_driver_sql(sql, [tuple([r[i] for i in others] + [r[at], self.tenant_id]) for r in rows])
+
+    def finish(self) -> None:
+        for table, names, rows in self.fixups:
+            self.update(table, names, rows)
+
+
+class _PostgresWriter:
+    """Writes a table's rows in one statement that reads them from one JSON
+    parameter (an executemany sends a statement per row), values cast from their
+    text form. Foreign keys are checked at the end of the statement, so rows
+    pointing at rows of the same statement go in as they are."""
+
+    def __init__(self, conn: Connection, tenant_id: int):
+        self.conn, self.tenant_id = conn, tenant_id
+
+    def _values(self, table: Table, names: list[str]) -> list[str]:
+        dialect = self.conn.dialect
+        found = []
+        for i, n in enumerate(names):
+            column = table.c[n]
+            if isinstance(column.type, (String, Text)):
+                found.append(f"r->>{i}")
+            else:
+                found.append(f"CAST(r->>{i} AS {column.type.compile(dialect=dialect)})")
+        return found
+
+    def insert(self, table: Table, names: list[str], rows: list[list]) -> None:
+        quote = self.conn.dialect.identifier_preparer
+        key = ("insert", table.name, tuple(names))
+        sql = _statements.get(key)
+        if sql is None:
+            sql = _statements[key] = text(
+                f"INSERT INTO {quote.format_table(table)} ({', '.join(quote.quote(n) for n in names)}) "
+                f"SELECT {', '.join(self._values(table, names))} FROM jsonb_array_elements(CAST(:rows AS jsonb)) AS r")
+        self.conn.execute(sql, {"rows": orjson.dumps(rows).decode()})
+
+    def update(self, table: Table, names: list[str], rows: list[list]) -> None:
+        quote = self.conn.dialect.identifier_preparer
+        key = ("update", table.name, tuple(names))
+        sql = _statements.get(key)
+        if sql is None:
+            values = self._values(table, names)
+            at = names.index("id")
+            name = quote.format_table(table)
+            sets = ", ".join(f"{quote.quote(n)} = {v}" for i, (n, v) in enumerate(zip(names, values)) if i != at)
+            sql = _statements[key] = text(
+                f"UPDATE {name} SET {sets} FROM jsonb_array_elements(CAST(:rows AS jsonb)) AS r "
+                f"WHERE {name}.id = {values[at]} AND {name}.tenant_id = :tenant_id")
+        self.conn.execute(sql, {"rows": orjson.dumps(rows).decode(), "tenant_id": self.tenant_id})
+
+    def finish(self) -> None:
+        pass
 
 
 def _advance_sequences(conn: Connection, tables: list[Table]) -> None:

@@ -10,10 +10,11 @@ import zlib
 
 import orjson
 import pytest
-from sqlalchemy import func, select, text, update
+from sqlalchemy import func, literal_column, select, text, update
 
 from polycrm.core import auth, contacts, customers
-from polycrm.core.models import Contact, Customer, IndividualPrice, Product
+from polycrm.core.errors import Conflict
+from polycrm.core.models import Contact, Customer, IndividualPrice, Product, Tenant
 from polycrm.sandbox import snapshots
 from polycrm.sandbox.models import Snapshot
 from tests.sandbox.helpers import state, workspace
@@ -135,22 +136,48 @@ def test_a_restore_after_a_reset_to_empty_brings_everything_back(runtime, client
         assert customers.create(ws, {"name": "After"}).id > world["beta"]
 
 
-def test_a_snapshot_without_digests_is_compared_row_by_row(runtime, tenant, world):
-    """What polycrm saved before row digests (document version 1) restores as exactly."""
+def older_document(runtime, tenant_id: int, version: int) -> bytes:
+    """A snapshot document as polycrm wrote it before version 3: JSON of the
+    Python values (decimals as strings, datetimes as ISO text), and from
+    version 2 each row's digest."""
+    tables = {}
+    with runtime.db.engine.connect() as conn:
+        kind = snapshots._digest_kind(conn)
+        for table in snapshots.tenant_tables():
+            query = select(table, literal_column(snapshots._digest_sql(conn.dialect, table)))
+            rows = conn.execute(query.where(snapshots._scope(table, tenant_id)).order_by(table.c.id)).all()
+            if rows:
+                entry = {"columns": [c.name for c in table.c], "rows": [list(r[:-1]) for r in rows]}
+                if version >= 2:
+                    entry["digests"] = [r[-1] for r in rows]
+                tables[str(table.name)] = entry
+        settings = conn.scalar(select(Tenant.settings).where(Tenant.id == tenant_id))
+    doc = {"version": version, "settings": settings or {}, "tables": tables}
+    if version >= 2:
+        doc["digest"] = kind
+    return zlib.compress(orjson.dumps(doc, default=snapshots._encode))
+
+
+@pytest.mark.parametrize("version", [1, 2])
+def test_a_snapshot_made_by_an_older_version_restores_exactly(runtime, tenant, world, version):
+    """Version 1 (no digests: compared row by row) and version 2 (digests, values as JSON of the Python values)."""
+    raw(runtime, update(Customer.__table__).where(Customer.id == world["acme"])
+        .values(latitude=55.1, extra={"note": "x"}, addresses={"main": {"city": "Aarhus"}}))
     snapshots.save(runtime.db, tenant["tenant_id"], "old")
     before = state(runtime, tenant["tenant_id"])
-
-    def as_version_1(doc):
-        doc["version"] = 1
-        del doc["digest"]
-        for entry in doc["tables"].values():
-            del entry["digests"]
-
-    rewrite_snapshot(runtime, tenant, "old", as_version_1)
+    t = Snapshot.__table__
+    with runtime.db.engine.begin() as conn:
+        conn.execute(update(t).where(t.c.tenant_id == tenant["tenant_id"], t.c.name == "old")
+                     .values(data=older_document(runtime, tenant["tenant_id"], version)))
     with workspace(runtime, tenant) as ws:
         customers.update(ws, ws.get(Customer, world["acme"]), {"name": "Changed"})
         customers.create(ws, {"name": "Added"})
     raw(runtime, text("DELETE FROM contact WHERE id = :id"), {"id": world["boss"]})
+    raw(runtime, text("DELETE FROM individual_price WHERE tenant_id = :t"), {"t": tenant["tenant_id"]})
+    snapshots.restore(runtime.db, tenant["tenant_id"], "old")
+    assert state(runtime, tenant["tenant_id"]) == before
+    # And into the empty tenant: every row from the older document.
+    snapshots.reset(runtime.db, tenant["tenant_id"], "empty")
     snapshots.restore(runtime.db, tenant["tenant_id"], "old")
     assert state(runtime, tenant["tenant_id"]) == before
 
@@ -212,3 +239,55 @@ def test_many_rows_restore_into_an_empty_tenant(runtime, client, tenant):
     snapshots.restore(runtime.db, tenant["tenant_id"], "many")
     assert searched(client, tenant, "accounts", "afterwards") == []
     assert state(runtime, tenant["tenant_id"]) == before
+
+
+def test_a_snapshot_of_another_kind_of_database_is_refused(runtime, tenant, world):
+    """Values in another driver's form cannot go in as they are: 409, and nothing changes."""
+    snapshots.save(runtime.db, tenant["tenant_id"], "elsewhere")
+    other = "postgresql" if runtime.db.is_sqlite else "sqlite"
+    rewrite_snapshot(runtime, tenant, "elsewhere", lambda doc: doc.update(values=other))
+    with workspace(runtime, tenant) as ws:
+        customers.create(ws, {"name": "Kept"})
+    before = state(runtime, tenant["tenant_id"])
+    with pytest.raises(Conflict, match=f"taken on {other}"):
+        snapshots.restore(runtime.db, tenant["tenant_id"], "elsewhere")
+    assert state(runtime, tenant["tenant_id"]) == before
+
+
+def test_a_restore_of_many_customers_keeps_the_spatial_index(runtime, tenant):
+    """Enough customers for the set-wise fill of the R*Tree (SQLite): nearto finds the restored
+    customers at their points, and a customer written afterwards (the trigger is back)."""
+    from polycrm.core import query as q
+    from tests.core.test_spatial_index import index_agrees
+
+    with workspace(runtime, tenant) as ws:
+        for i in range(60):
+            customers.create(ws, {"name": f"Near {i}", "latitude": 55.6 + i / 1000, "longitude": 12.5})
+        customers.create(ws, {"name": "No point"})
+    snapshots.save(runtime.db, tenant["tenant_id"], "points")
+    before = state(runtime, tenant["tenant_id"])
+    snapshots.reset(runtime.db, tenant["tenant_id"], "empty")
+    snapshots.restore(runtime.db, tenant["tenant_id"], "points")
+    assert state(runtime, tenant["tenant_id"]) == before
+    index_agrees(runtime)
+    with workspace(runtime, tenant) as ws:
+        customers.create(ws, {"name": "Written afterwards", "latitude": 55.61, "longitude": 12.5})
+    with workspace(runtime, tenant) as ws:
+        found = q.search(ws, Customer, near_to=q.Near(55.61, 12.5, 0.2), per_page=100)
+        assert sorted(c.name for c in found.items) == ["Near 10", "Near 11", "Near 9", "Written afterwards"]
+    index_agrees(runtime)
+
+
+def test_a_blob_stored_by_sqlite_comes_back_as_a_blob(runtime, tenant, world):
+    """SQLite stores what it is given: a blob written by raw SQL into a text column is restored as that blob."""
+    if not runtime.db.is_sqlite:
+        pytest.skip("PostgreSQL columns keep their types")
+    raw(runtime, text("UPDATE customer SET description = X'00ff10' WHERE id = :id"), {"id": world["acme"]})
+    snapshots.save(runtime.db, tenant["tenant_id"], "blob")
+    before = state(runtime, tenant["tenant_id"])
+    snapshots.reset(runtime.db, tenant["tenant_id"], "empty")
+    snapshots.restore(runtime.db, tenant["tenant_id"], "blob")
+    assert state(runtime, tenant["tenant_id"]) == before
+    with runtime.db.engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT description FROM customer WHERE id = ?", (world["acme"],)).scalar() \
+            == b"\x00\xff\x10"
