@@ -92,3 +92,17 @@ def test_a_bulk_statement_counts_as_writing(runtime, tenant):
         customer = ws.create(Customer, name="Bulk AB")
         ws.session.execute(update(Link).where(Link.id == -1).values(deleted=True))
         assert ws.wrote("link") and not ws.no_referrers("customer", customer.id, "link")
+
+
+def test_a_row_created_with_a_claimed_number_has_no_referrers(runtime, tenant):
+    """Claiming a number takes the tenant's numbering lock (PostgreSQL: an
+    advisory-lock select), which is not a write of any table."""
+    from polycrm.core import numbering
+
+    with ws_of(runtime, tenant) as ws:
+        numbering.lock(ws, Customer.number)
+        customer = ws.create(Customer, name="Numbered AB", number=numbering.next_free(ws, Customer.number))
+        assert not ws.wrote("link") and ws.no_referrers("customer", customer.id, "link")
+        with Statements(runtime.db.engine) as seen:
+            assert q.Loader(ws).children(Contact, "customer_id", customer.id) == []
+        assert seen.selects == []
