@@ -233,3 +233,34 @@ def test_street_line_shortcut_matches_the_full_rule():
         address = {k: rng.choice(values) for k in ("street", "number", "letter", "interior_number", "zip")
                    if rng.random() < 0.5}
         assert street_line(address) == street_line(MappingProxyType(address)), address
+
+
+def test_a_paged_sync_sends_each_customer_as_get_customer_by_id_does(runtime, tenant):
+    """Followed through its resumekeys (pages of 4), the sync sends every
+    customer once, in id order, each object exactly what GetCustomerByID
+    sends for it: names of users, contacts and types, addresses with and
+    without house numbers, stamps, deleted and closed customers."""
+    with paged_client(runtime, 4) as small:
+        mb = MB(small, tenant)
+        parent = mb.customer(name="Parent")["id"]
+        with Workspace(runtime.db, tenant["tenant_id"], tenant["user_id"]) as ws:
+            contact_id = contacts.SERVICE.create(ws, {"name": "Kim", "surname": "Berg", "customer_id": parent}).id
+        type_id = mb.call("GetCustomerTypes")["types"][0]["id"]
+        made = [parent]
+        for i in range(9):
+            made.append(mb.customer(
+                name=f"Paged {i}", customernumber=f"P{i}", ourreference=tenant["user_id"] if i % 2 else 0,
+                theirreference=contact_id if i % 3 == 0 else 0, typeid=type_id if i % 4 else 0,
+                address=f"Algade {i}" if i % 2 else "", invoiceaddress="Postboks 9" if i % 3 else "",
+                isclosed=int(i == 5), isdeleted=int(i == 7), parentcust=parent if i % 2 else 0,
+                latitude=55.25 + i, longitude=12.5, icons=[i] if i % 4 == 1 else [],
+            )["id"])
+        with Workspace(runtime.db, tenant["tenant_id"], tenant["user_id"]) as ws:
+            ws.session.execute(update(Customer).where(Customer.id == made[2]).values(
+                addresses={"visiting": {"street": "Av. Vallarta", "number": "12", "letter": "c"}}))
+        items, pages = sync_all(mb, "GetCustomersByLastChange", "customers", changedate="2000-01-01")
+        assert [len(p["customers"]) for p in pages] == [4, 4, 2]
+        assert ids_of(items) == sorted(made)
+        for item in items:
+            assert [item] == mb.call("GetCustomerByID", customerid=item["id"])["customers"]
+    assert items[2]["address"] == "Av. Vallarta 12c"

@@ -74,6 +74,9 @@ class Field:
     # What ``show`` does, as a Python expression over the value ``v`` (see
     # :func:`_compile_renderer`); None: the renderer calls ``show``.
     inline: str | None = None
+    # An expression over ``v`` that several fields of one value share (the date
+    # and the time of a moment): computed once per row and value, ``s`` in ``inline``.
+    shared: str | None = None
 
 
 class FieldMap:
@@ -138,11 +141,15 @@ class FieldMap:
         :func:`polycrm.core.query.rows.tuples` returns) as wire
         objects: the objects :meth:`many` makes of the same rows, in a fraction
         of its time (the tests compare the two)."""
-        index = {name: i for i, name in enumerate(self.columns)}
-        for field in self.fields:
-            if field.names:
-                ctx.prefetch(field.names, map(_path_reader(field.core, index), rows))
+        for kind, ids in self._name_ids(rows):
+            ctx.prefetch(kind, ids)
         return self._renderer(rows, ctx)
+
+    @functools.cached_property
+    def _name_ids(self) -> Callable[[Sequence[Sequence[Any]]], list[tuple[str, list[Any]]]]:
+        """The values of each field that shows a name, collected from a page in
+        one pass over its rows (in field order, as :meth:`many` prefetches them)."""
+        return _compile_name_ids(self.name, self.fields, self.columns)
 
     @functools.cached_property
     def _renderer(self) -> Callable[[Sequence[Sequence[Any]], RenderContext], list[dict[str, Any]]]:
@@ -150,6 +157,51 @@ class FieldMap:
 
 
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
+
+
+def _container_reader(index: Mapping[str, int], lines: list[str]) -> Callable[[tuple[str, ...]], str]:
+    """For generated code over a row ``r``: the variable holding the JSON object
+    at a path of parts ({} when it is none), its assignment added to ``lines`` once."""
+    containers: dict[tuple[str, ...], str] = {}
+
+    def container(parts: tuple[str, ...]) -> str:
+        if parts not in containers:
+            source = f"r[{index[parts[0]]}]" if len(parts) == 1 else f"{container(parts[:-1])}.get({parts[-1]!r})"
+            var = containers[parts] = f"c{len(containers)}"
+            lines.append(f"{var} = {source}")
+            lines.append(f"if not isinstance({var}, dict): {var} = _EMPTY")
+        return containers[parts]
+
+    return container
+
+
+def _value_source(index: Mapping[str, int], container: Callable[[tuple[str, ...]], str], path: str) -> str:
+    parts = tuple(path.split("."))
+    return f"r[{index[parts[0]]}]" if len(parts) == 1 else f"{container(parts[:-1])}.get({parts[-1]!r})"
+
+
+def _compile_name_ids(
+    name: str, fields: Sequence[Field], columns: Sequence[str]
+) -> Callable[[Sequence[Sequence[Any]]], list[tuple[str, list[Any]]]]:
+    """One Python function collecting, from a page of row tuples, the values
+    of every field that shows a name: ``[(kind, values)]`` in field order
+    (see :func:`_compile_renderer`)."""
+    index = {column: i for i, column in enumerate(columns)}
+    row_lines: list[str] = []
+    container = _container_reader(index, row_lines)
+    named = [field for field in fields if field.names]
+    for j, field in enumerate(named):
+        row_lines.append(f"add{j}({_value_source(index, container, field.core)})")
+    lines = [
+        "def name_ids(rows):",
+        *(f"    ids{j} = []\n    add{j} = ids{j}.append" for j in range(len(named))),
+        "    for r in rows:",
+        *(f"        {line}" for line in row_lines or ["pass"]),
+        f"    return [{', '.join(f'({field.names!r}, ids{j})' for j, field in enumerate(named))}]",
+    ]
+    namespace: dict[str, Any] = {"_EMPTY": _EMPTY}
+    exec(compile("\n".join(lines), f"<name ids of field map {name}>", "exec"), namespace)  # noqa: S102
+    return namespace["name_ids"]
 
 
 def _compile_renderer(
@@ -165,24 +217,23 @@ def _compile_renderer(
     and the face's own maps (wire names and paths are written as literals).
     """
     index = {column: i for i, column in enumerate(columns)}
-    namespace: dict[str, Any] = {"_EMPTY": _EMPTY}
+    namespace: dict[str, Any] = {"_EMPTY": _EMPTY, "street_text": _street_text}
     row_lines: list[str] = []
-    containers: dict[tuple[str, ...], str] = {}
-
-    def container(parts: tuple[str, ...]) -> str:
-        """The variable holding the JSON object at ``parts`` ({} when it is none)."""
-        if parts not in containers:
-            source = f"r[{index[parts[0]]}]" if len(parts) == 1 else f"{container(parts[:-1])}.get({parts[-1]!r})"
-            var = containers[parts] = f"c{len(containers)}"
-            row_lines.append(f"{var} = {source}")
-            row_lines.append(f"if not isinstance({var}, dict): {var} = _EMPTY")
-        return containers[parts]
-
+    container = _container_reader(index, row_lines)
     kinds: set[str] = set()
     values: list[str] = []
+    shared: dict[tuple[str, str], str] = {}  # (source, expression) -> its variable
+    current = None  # the source ``v`` holds now (fields of one value are neighbours)
     for j, field in enumerate(fields):
-        parts = tuple(field.core.split("."))
-        source = f"r[{index[parts[0]]}]" if len(parts) == 1 else f"{container(parts[:-1])}.get({parts[-1]!r})"
+        source = _value_source(index, container, field.core)
+        if source != current:
+            row_lines.append(f"v = {source}")
+            current = source
+        if field.shared is not None:
+            if (source, field.shared) not in shared:
+                var = shared[source, field.shared] = f"s{len(shared)}"
+                row_lines.append(f"{var} = {field.shared}")
+            row_lines.append(f"s = {shared[source, field.shared]}")
         if field.inline is not None:
             expression = field.inline
         elif getattr(field.show, "plain", None) is not None:
@@ -195,12 +246,11 @@ def _compile_renderer(
             if not field.names.isidentifier():
                 raise ValueError(f"{name}.{field.wire}: a kind of names must be an identifier")
             kinds.add(field.names)
-        row_lines.append(f"v = {source}")
         row_lines.append(f"f{j} = {expression}")
         values.append(f"{field.wire!r}: f{j}")
     lines = [
         "def render(rows, ctx):",
-        "    date_of, time_of, name = ctx.clock.date_of, ctx.clock.time_of, ctx.name",
+        "    stamp, name = ctx.clock.formatted, ctx.name",
         *(f"    names_{kind} = ctx.known({kind!r})" for kind in sorted(kinds)),
         "    out = []",
         "    append = out.append",
@@ -277,10 +327,17 @@ def street_line(wire_name: str, kind: str) -> Field:
     the street and clears the separate numbers."""
     path = f"addresses.{kind}"
     return Field(
-        wire_name, path, wire.read_str, _plain(lambda address: wire.out_str(customers.street_line(address))),
+        wire_name, path, wire.read_str, _plain(_street_text),
         expand=lambda line, current: customers.street_line_patch(
             kind, line, get_path(current, path) if current is not None else None),
+        inline="street_text(v)",
     )
+
+
+def _street_text(address: Any) -> str:
+    """``wire.out_str`` of the street line, in one call (a sync renders two a customer)."""
+    line = customers.street_line(address)
+    return "" if line is None else line
 
 
 def integer(wire_name: str, core: str, *, readonly: bool = False) -> Field:
@@ -336,11 +393,11 @@ def name_of(wire_name: str, core: str, kind: str) -> Field:
 
 
 def stamp_date(wire_name: str, core: str) -> Field:
-    return Field(wire_name, core, None, lambda value, ctx: ctx.clock.date_of(value), inline="date_of(v)")
+    return Field(wire_name, core, None, lambda value, ctx: ctx.clock.date_of(value), shared="stamp(v)", inline="s[0]")
 
 
 def stamp_time(wire_name: str, core: str) -> Field:
-    return Field(wire_name, core, None, lambda value, ctx: ctx.clock.time_of(value), inline="time_of(v)")
+    return Field(wire_name, core, None, lambda value, ctx: ctx.clock.time_of(value), shared="stamp(v)", inline="s[1]")
 
 
 def int_list(wire_name: str, core: str) -> Field:

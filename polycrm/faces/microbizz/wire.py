@@ -211,12 +211,13 @@ class Clock:
         return local.astimezone(dt.UTC).replace(tzinfo=None)
 
     def date_of(self, utc: dt.datetime | None) -> str:
-        return self._formatted(utc)[0]
+        return self.formatted(utc)[0]
 
     def time_of(self, utc: dt.datetime | None) -> str:
-        return self._formatted(utc)[1]
+        return self.formatted(utc)[1]
 
-    def _formatted(self, utc: dt.datetime | None) -> tuple[str, str]:
+    def formatted(self, utc: dt.datetime | None) -> tuple[str, str]:
+        """The local date and time of a stored moment ("" and "" for none)."""
         if utc is None:
             return ("", "")
         last = self._last  # one read: other threads may replace it meanwhile
