@@ -29,7 +29,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 
 CHILD = textwrap.dedent('''
-    import json, sys, tempfile, threading, time
+    import json, shutil, sys, tempfile, threading, time
     from pathlib import Path
     from sqlalchemy import text
     from polycrm.core import tenants
@@ -90,6 +90,8 @@ CHILD = textwrap.dedent('''
             idle += max(0.0, after[1] - before[2] - 0.001)
     lat = sorted(e - s for s, _b, e in spans)
     side.sort()
+    db.dispose()
+    shutil.rmtree(folder, ignore_errors=True)
     pick = lambda xs, p: xs[min(len(xs) - 1, int(len(xs) * p / 100))] if xs else float("nan")
     print(json.dumps({"writes_per_s": len(spans) / wall, "p50_ms": pick(lat, 50) * 1000, "p99_ms": pick(lat, 99) * 1000,
                       "side_p99_ms": pick(side, 99) * 1000, "side_writes": len(side), "idle_ms": idle * 1000}))
