@@ -4,7 +4,8 @@ A face (or a core module such as :mod:`polycrm.core.browse` and
 :mod:`polycrm.core.queries`) turns its parameters into
 :class:`~polycrm.core.query.paths.Criterion` objects and :class:`Sort` keys;
 :func:`search` builds the SQL, counts, and fetches one :class:`Page`. No face
-writes SQL itself.
+writes SQL itself. A read-only workspace keeps counts per tenant revision
+(:mod:`polycrm.core.query.counts`).
 
 The paging rule, the same for every list: pages are numbered from 1 and hold
 ``per_page`` rows (the page size is the caller's), ``total`` counts every
@@ -30,7 +31,7 @@ from polycrm.core.models import TenantScoped
 from polycrm.core.query.criteria import condition
 from polycrm.core.query.geo import Near, near_hits
 from polycrm.core.query.paths import Criterion, column
-from polycrm.core.query import rows
+from polycrm.core.query import counts, rows
 from polycrm.core.workspace import Workspace, columns
 
 
@@ -210,7 +211,10 @@ def search(
         return Page(items=[found[i] for i in window if i in found], total=len(hits), page=page, per_page=per_page,
                     distances=dict(hits))
     stmt = select(model).where(*conditions)
-    total = live_count(ws, model) if not criteria and not include_deleted else ws.count(stmt)
+    if not criteria and not include_deleted:
+        total = counts.count(ws, model.__tablename__, criteria, include_deleted, lambda: live_count(ws, model))
+    else:
+        total = counts.count(ws, model.__tablename__, criteria, include_deleted, lambda: ws.count(stmt))
     page = settle_page(page, per_page, total, past_end)
     if (page - 1) * per_page >= total:
         # Nothing matches, or an empty page past the end: no rows to fetch.
