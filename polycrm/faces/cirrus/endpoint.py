@@ -6,10 +6,18 @@ method the table does not list gets 405 with an ``Allow`` header; OPTIONS
 answers with the same header and HEAD runs GET without the body, as Flask
 does. A request runs in one workspace (one transaction): a handler that
 fails leaves nothing behind.
+
+A GET or HEAD that only reads answers with a weak ``ETag`` made of the
+tenant's change revision (core/revision.py) and everything else the answer
+depends on (credential and user, path and query, ``X-Fields``, today's date);
+a request whose ``If-None-Match`` holds it gets 304 without running the
+handler (docs/cirrus2.md, "Conditional GETs").
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -19,7 +27,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from polycrm.core import auth
+from polycrm.core import auth, revision
 from polycrm.core import query as q
 from polycrm.core.errors import CoreError
 from polycrm.faces import json_errors
@@ -40,6 +48,36 @@ UNAUTHORIZED = "Missing or invalid credentials: send X-Token or Authorization: B
 BAD_JSON = "Failed to decode JSON object: the request body is not valid JSON"
 MAX_BODY = 64 * 1024 * 1024
 MAX_MASK = 2000
+
+
+def entity_tag(revision_: int, principal: auth.Principal, request: Request, mask: str | None) -> str:
+    """The weak ETag of a read-only GET: the same while the tenant's data and
+    the request are. The dates are in it for answers that depend on the day
+    (key figures, a call's default day), in UTC and in the server's zone."""
+    digest = hashlib.blake2b(digest_size=12)
+    for part in (principal.tenant_id, principal.credential_id, principal.user_id,
+                 dt.datetime.now(dt.UTC).date(), dt.date.today(), request.url.path, request.url.query,
+                 "" if mask is None else mask):
+        digest.update(str(part).encode("utf-8", "surrogatepass"))
+        digest.update(b"\0")
+    return f'W/"{revision_}-{digest.hexdigest()}"'
+
+
+def none_match(header: str | None, tag: str) -> bool | None:
+    """Whether ``If-None-Match`` names ``tag`` (weak comparison); None for ``*``
+    (any current answer matches, so the handler must say whether there is one)."""
+    if header is None:
+        return False
+    if header.strip() == "*":
+        return None
+    opaque = tag[2:]
+    for candidate in header.split(","):
+        candidate = candidate.strip()
+        if candidate.startswith("W/"):
+            candidate = candidate[2:]
+        if candidate == opaque:
+            return True
+    return False
 
 
 def json_response(status: int, body: Any, headers: dict[str, str] | None = None, *, head: bool = False) -> Response:
@@ -191,8 +229,15 @@ class Face:
                     raise ApiError(400, exc.message) from None
         body = operation.validate_body(body)
         write = request.method.upper() not in ("GET", "HEAD") or operation.binding.writes
+        tag = None
         try:
             with self.rt.workspace(principal, write=write) as ws:
+                if not write:
+                    # The revision before any data is read (core/revision.py).
+                    tag = entity_tag(revision.current(ws), principal, request, request.headers.get("x-fields"))
+                    matched = none_match(request.headers.get("if-none-match"), tag)
+                    if matched:
+                        return Response(status_code=304, headers={"ETag": tag})
                 ctx = Ctx(ws=ws, loader=q.Loader(ws), user_id=principal.user_id, mask=mask)
                 call = Call(op=operation.op, ctx=ctx, path=path_values, query=query, body=body)
                 result = operation.binding.handler(call)
@@ -204,5 +249,9 @@ class Face:
             # Raised while rendering through the mask (the generic handlers) or
             # applying it to the answer: the data does not fit it.
             raise ApiError(400, exc.message) from None
-        return json_response(200, result, head=head)
+        if tag is None:
+            return json_response(200, result, head=head)
+        if matched is None:  # If-None-Match: * and there is a current answer
+            return Response(status_code=304, headers={"ETag": tag})
+        return json_response(200, result, {"ETag": tag}, head=head)
 
