@@ -55,7 +55,19 @@ def json_text(text: str) -> str:
         value = orjson.loads(text)
     except orjson.JSONDecodeError:
         return _JSON_SECRET.sub(lambda m: f'{m.group(1)}"{MASK}"', text)
-    return orjson.dumps(json_value(value)).decode()
+    if _may_name_a_secret(text):
+        value = json_value(value)
+    return orjson.dumps(value).decode()
+
+
+def _may_name_a_secret(text: str) -> bool:
+    """Whether a key of the JSON text can be one of :data:`SECRET_KEYS`: without
+    an escape in the text, such a key lower-cased is in the text lower-cased.
+    Most bodies (every plain read's answer) name none, and skip the walk."""
+    if "\\" in text:
+        return True
+    folded = text.lower()
+    return any(key in folded for key in SECRET_KEYS)
 
 
 def form_text(text: str) -> str:

@@ -170,7 +170,7 @@ def test_the_journal_keeps_the_newest_entries(runtime, tenant):
     from polycrm.core.models import utcnow
 
     for i in range(5):
-        writer.queue.put({"tenant_id": tenant["tenant_id"], "at": utcnow(), "api": "cirrus", "operation": f"op{i}",
+        writer.add({"tenant_id": tenant["tenant_id"], "at": utcnow(), "api": "cirrus", "operation": f"op{i}",
                           "credential_id": None, "method": "GET", "url": "http://x/", "status": 200,
                           "duration_ms": 1.0, "request_headers": [], "request_body": "", "response_headers": [],
                           "response_body": ""})
@@ -263,3 +263,20 @@ def test_requests_that_name_no_tenant_are_not_recorded(client, admin, other_admi
                 headers={"Authorization": "Bearer no-such-token"})
     client.post("/api/endpoint.php", data={"json": json.dumps({"contract": 2_000_000_000, "commands": []})})
     assert entries(admin) == [] and entries(other_admin) == []
+
+
+def test_a_flush_writes_entries_the_writer_is_still_gathering(runtime, tenant):
+    from polycrm.core.models import utcnow
+
+    # A long gathering window: without the flush nothing would be written yet.
+    writer = journal.Writer(runtime.db, 100, gather=30.0)
+    for i in range(3):
+        writer.add({"tenant_id": tenant["tenant_id"], "at": utcnow(), "api": "cirrus", "operation": f"g{i}",
+                    "credential_id": None, "method": "GET", "url": "http://x/", "status": 200,
+                    "duration_ms": 1.0, "request_headers": [], "request_body": "", "response_headers": [],
+                    "response_body": ""})
+    writer.flush()
+    page = journal.entries(runtime.db, tenant["tenant_id"], {})
+    assert [e["operation"] for e in page["entries"]] == ["g2", "g1", "g0"]
+    writer.flush()
+    assert journal.count(runtime.db, tenant["tenant_id"]) == 3
