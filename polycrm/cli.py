@@ -38,10 +38,17 @@ def serve(
     demo: bool = typer.Option(False, "--demo", help="Make sure the demo tenant with sample data exists."),
     workers: int = typer.Option(1, "--workers", min=1,
                                 help="Server processes sharing the port; every piece of state is in the database."),
+    http: str = typer.Option("httptools", "--http", help="HTTP parser: httptools (C, the faster) or h11 (pure Python)."),
 ) -> None:
     """Run the server."""
 
     import uvicorn
+
+    from polycrm.http_limits import HTTP_PARSERS, uvicorn_options
+
+    if http not in HTTP_PARSERS:
+        typer.echo(f"error: --http must be one of {', '.join(HTTP_PARSERS)}", err=True)
+        raise typer.Exit(2)
 
     from polycrm.app import create_app
     from polycrm.core import demo as demo_tenant
@@ -52,19 +59,18 @@ def serve(
         os.environ.setdefault("POLYCRM_WEBHOOK_ALLOW_PRIVATE", "1")
     if demo and demo_tenant.ensure(rt.db, rt.blobs):
         typer.echo("created the demo tenant (Microbizz contract 1000, apikey demo-apikey, user demo/demo)", err=True)
-    from polycrm.http_limits import uvicorn_options
-
+    options = uvicorn_options(rt.settings, http)
     if workers > 1:
         # Each worker process builds its own app from the environment (docs/deployment.md):
         # point them at the database and data folder this process resolved and migrated.
         os.environ["POLYCRM_DATABASE_URL"] = rt.settings.resolved_database_url()
         os.environ["POLYCRM_DATA_DIR"] = str(rt.settings.data_dir.resolve())
         rt.db.dispose()
-        _serve_workers(workers, host, port, uvicorn_options(rt.settings))
+        _serve_workers(workers, host, port, options)
         return
     app = create_app(rt.settings, rt.db)
     _tune_garbage_collector()
-    uvicorn.run(app, host=host, port=port, log_level="info", **uvicorn_options(rt.settings))
+    uvicorn.run(app, host=host, port=port, log_level="info", **options)
 
 
 def _serve_workers(workers: int, host: str, port: int, options: dict) -> None:

@@ -18,6 +18,7 @@ lists them with the others.
 
 from __future__ import annotations
 
+import urllib.parse
 from collections.abc import Callable
 from typing import Any
 
@@ -166,9 +167,82 @@ def _replay(body: bytes, receive: Receive) -> Receive:
     return replay
 
 
-def uvicorn_options(settings: Settings) -> dict[str, Any]:
-    """uvicorn settings that let a too-long URL or header reach the middleware:
-    h11 closes a connection whose request head exceeds its own buffer (16 KiB
-    by default) without an answer, so the buffer is made larger than the
-    limits (four times, so a head somewhat past them is still answered)."""
-    return {"h11_max_incomplete_event_size": 4 * (settings.max_url_bytes + settings.max_header_bytes)}
+HTTP_PARSERS = ("httptools", "h11")
+
+
+def uvicorn_options(settings: Settings, http: str = "httptools") -> dict[str, Any]:
+    """uvicorn settings that let a too-long URL or header reach the middleware.
+
+    Each parser holds a request head in memory until it is complete; both are
+    bounded at four times the limits, so a head somewhat past them is still
+    answered (414/431 by the middleware) and a longer one gets a 400 and a
+    closed connection. h11 has such a buffer of its own (16 KiB by default,
+    below the limits: it closed the connection without an answer), made larger
+    here; httptools has none, so :class:`BoundedHttpToolsProtocol` adds it.
+    httptools is the default: it parses in C and costs less per request than
+    h11 (docs/benchmarks.md); h11 stays selectable (``polycrm serve --http h11``).
+    """
+    if http not in HTTP_PARSERS:
+        raise ValueError(f"http must be one of {', '.join(HTTP_PARSERS)}")
+    return {"http": "polycrm.http_limits:BoundedHttpToolsProtocol" if http == "httptools" else "h11",
+            "h11_max_incomplete_event_size": 4 * (settings.max_url_bytes + settings.max_header_bytes)}
+
+
+try:
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+except ImportError:  # httptools is a dependency; without it only h11 serves
+    HttpToolsProtocol = None  # type: ignore[assignment,misc]
+
+URL_PARSER_MAX = 65535
+
+if HttpToolsProtocol is not None:
+
+    class BoundedHttpToolsProtocol(HttpToolsProtocol):  # type: ignore[misc,valid-type]
+        """uvicorn's httptools protocol with a bound on the request head.
+
+        The bytes received while a head is incomplete are counted (from the
+        first byte after the previous request up to the end of the headers);
+        past ``h11_max_incomplete_event_size`` (the bound h11 applies, see
+        :func:`uvicorn_options`) the request gets a 400 and the connection is
+        closed, as h11 does, instead of the parser buffering without end.
+
+        httptools' URL parser also refuses a request target longer than
+        65,535 bytes (a 400 before any limit is checked); such a target in
+        origin form (``/path?query``) is split here, so the middleware's 414
+        (or the request, under a larger ``POLYCRM_MAX_URL_BYTES``) follows as
+        under h11."""
+
+        def __init__(self, config, *args, **kwargs):
+            super().__init__(config, *args, **kwargs)
+            self.head_bound = config.h11_max_incomplete_event_size
+            self.head_bytes = 0
+            self.reading_head = True
+
+        def data_received(self, data: bytes) -> None:
+            if self.reading_head:
+                self.head_bytes += len(data)
+                if self.head_bytes > self.head_bound:
+                    self.reading_head = False
+                    self.send_400_response("The request head is too large.")
+                    return
+            super().data_received(data)
+
+        def on_headers_complete(self) -> None:
+            self.reading_head = False
+            self.head_bytes = 0
+            target = self.url
+            if len(target) <= URL_PARSER_MAX or not target.startswith(b"/"):
+                super().on_headers_complete()
+                return
+            raw_path, _, query = target.split(b"#", 1)[0].partition(b"?")
+            self.url = b"/"
+            super().on_headers_complete()
+            # The cycle holds this scope and its task has not run yet.
+            path = raw_path.decode("ascii", "replace")
+            self.scope["path"] = self.root_path + (urllib.parse.unquote(path) if "%" in path else path)
+            self.scope["raw_path"] = self.root_path.encode("ascii") + raw_path
+            self.scope["query_string"] = query
+
+        def on_message_complete(self) -> None:
+            self.reading_head = True
+            super().on_message_complete()
