@@ -73,6 +73,9 @@ def serve(
     uvicorn.run(app, host=host, port=port, log_level="info", **options)
 
 
+WORKER_HEALTHCHECK_SECONDS = 60
+
+
 def _serve_workers(workers: int, host: str, port: int, options: dict) -> None:
     """uvicorn's process manager over a listening socket made here.
 
@@ -88,8 +91,11 @@ def _serve_workers(workers: int, host: str, port: int, options: dict) -> None:
     import uvicorn
     from uvicorn.supervisors import Multiprocess
 
+    # A worker answers the supervisor's health check only once it has imported
+    # everything; on a loaded machine that took more than uvicorn's 5 s, and
+    # every worker was killed and restarted in a loop.
     config = uvicorn.Config("polycrm.app:worker_app", factory=True, workers=workers, host=host, port=port,
-                            log_level="info", **options)
+                            log_level="info", timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS, **options)
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
