@@ -224,3 +224,29 @@ def test_a_write_workspace_reads_its_own_unflushed_changes(runtime, tenant):
         created = ws.create(Customer, name="Before")
         created.name = "After"
         assert q.Loader(ws).get(Customer, created.id).name == "After"
+
+
+def test_records_links_and_children_of_any_number_of_ids(client, runtime, tenant):
+    """Few ids take statements of their own (one bind parameter each), more take one
+    expanding parameter: both find the same rows."""
+    accounts = [new_account(client, tenant, name=f"Count {i}")["id"] for i in range(rows.INLINE_VALUES + 2)]
+    with Workspace(runtime.db, tenant["tenant_id"], tenant["user_id"]) as ws:
+        tag = ws.create(Lookup, kind="tag", name="Counted", extra={"type": "account"})
+        for account in accounts:
+            ws.create(Contact, customer_id=account, name=f"Contact of {account}")
+            links.link(ws, links.TAG, "customer", account, "lookup", tag.id)
+            links.link(ws, links.FOLLOW, "app_user", tenant["user_id"], "customer", account)
+    specs = [(links.TAG, True, "lookup"), (links.FOLLOW, False, "app_user")]
+    with Workspace(runtime.db, tenant["tenant_id"], tenant["user_id"], write=False) as ws:
+        for n in (1, 2, rows.INLINE_VALUES, rows.INLINE_VALUES + 1, len(accounts)):
+            wanted = accounts[:n]
+            found = rows.by_ids(ws, Customer, [*wanted, 987654])
+            assert sorted(found) == wanted
+            assert {i: r.name for i, r in found.items()} == {
+                i: o.name for i, o in ws.by_ids(Customer, wanted).items()}
+            kids = rows.children(ws, Contact, "customer_id", wanted, (), lambda: [Contact.__table__.c.id])
+            assert sorted(k.customer_id for k in kids) == wanted
+            linked = rows.links(ws, "customer", wanted, specs)
+            assert linked == {**{(specs[0], i): [tag.id] for i in wanted},
+                              **{(specs[1], i): [tenant["user_id"]] for i in wanted}}
+            assert rows.links(ws, "customer", wanted, specs[:1]) == {(specs[0], i): [tag.id] for i in wanted}

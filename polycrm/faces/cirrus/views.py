@@ -71,7 +71,12 @@ class View:
     @cached_property
     def loads(self) -> bool:
         """Whether any reader loads referenced rows (so a page of it is worth prefetching)."""
-        return any(_loads(reader) for reader in self.readers.values())
+        return bool(self.loading_readers)
+
+    @cached_property
+    def loading_readers(self) -> list[tuple[str, Reader]]:
+        """The readers that load referenced rows, in field order."""
+        return [(name, self.readers[name]) for name, _ in self.fields if _loads(self.readers[name])]
 
 
 def _loads(reader: Reader) -> bool:
@@ -143,13 +148,18 @@ def prefetch(ctx: Ctx, view: View, objs: Sequence[Any], mask: Mask | None = None
     """Load what the view's readers will ask for, for many rows at once: the
     links of every kind in one query, then one query per referenced model
     (and one per kind of child rows), then the same a level down."""
+    if not view.loads:
+        return
     objs = [o for o in objs if o is not None]
-    if not objs or not view.loads:
+    if not objs:
         return
-    readers = [(view.readers[name], sub) for name, sub in selected(view, mask)]
-    readers = [(reader, sub) for reader, sub in readers if _loads(reader)]
-    if not readers:
-        return
+    if mask is None or mask.selects_everything:
+        readers = [(reader, None) for _, reader in view.loading_readers]
+    else:
+        loading = dict(view.loading_readers)
+        readers = [(loading[name], sub) for name, sub in selected(view, mask) if name in loading]
+        if not readers:
+            return
     specs = [reader.link_spec for reader, _ in readers if hasattr(reader, "link_spec")]
     if specs:
         ctx.loader.prime_links_many(q.entity_kind(type(objs[0])), [o.id for o in objs], specs)
