@@ -39,6 +39,9 @@ def serve(
     workers: int = typer.Option(1, "--workers", min=1,
                                 help="Server processes sharing the port; every piece of state is in the database."),
     http: str = typer.Option("httptools", "--http", help="HTTP parser: httptools (C, the faster) or h11 (pure Python)."),
+    access_log: bool = typer.Option(False, "--access-log/--no-access-log",
+                                    help="A line per request on the console (the sandbox journal records every API "
+                                         "request either way)."),
 ) -> None:
     """Run the server."""
 
@@ -59,7 +62,7 @@ def serve(
         os.environ.setdefault("POLYCRM_WEBHOOK_ALLOW_PRIVATE", "1")
     if demo and demo_tenant.ensure(rt.db, rt.blobs):
         typer.echo("created the demo tenant (Microbizz contract 1000, apikey demo-apikey, user demo/demo)", err=True)
-    options = uvicorn_options(rt.settings, http)
+    options = {**uvicorn_options(rt.settings, http), "access_log": access_log}
     if workers > 1:
         # Each worker process builds its own app from the environment (docs/deployment.md):
         # point them at the database and data folder this process resolved and migrated.

@@ -1,7 +1,8 @@
 """``polycrm serve`` on a real socket with each HTTP parser (httptools, the
 default, and h11): the request limits are answered by the middleware, the
-sandbox's reset fault drops the connection, and a request head is bounded
-(docs/deployment.md, docs/limits.md)."""
+sandbox's reset fault drops the connection, a request head is bounded, and
+a line per request is logged only with ``--access-log`` (docs/deployment.md,
+docs/limits.md)."""
 
 from __future__ import annotations
 
@@ -143,3 +144,13 @@ def test_httptools_counts_each_head_of_a_kept_alive_connection_alone():
     assert not transport.closed
     assert transport.written.count(b"HTTP/1.1 204 ") == 3
     loop.close()
+
+
+@pytest.mark.parametrize("flag", [None, "--access-log"])
+def test_the_access_log_is_off_unless_asked_for(cli_db, tmp_path, flag):
+    with server(tmp_path, *([flag] if flag else [])) as base:
+        assert httpx.get(f"{base}/signin", timeout=30).status_code == 200
+        log = tmp_path / f"serve-{_port(base)}.log"
+    text = log.read_text(errors="replace")
+    assert "Uvicorn running on" in text  # the server's own messages stay
+    assert ('"GET /signin HTTP/1.1" 200' in text) == (flag is not None)
