@@ -51,6 +51,10 @@ from polycrm.core.workspace import Workspace
 
 BATCH_SIZE = 2000
 LOAD_CACHE_KIB = 32_768
+# The FTS5 index's in-memory buffer for the load (its default is 1 MiB): fewer, larger
+# segments to write and merge (measured: 1.15 s -> 0.75 s of CPU for 100,000 rows).
+LOAD_FTS_HASH_BYTES = 32 * 1024 * 1024
+FTS_DEFAULT_HASH_BYTES = 1024 * 1024
 
 _name_required = required_text("name")
 _JSON_COLUMNS = ("addresses", "extra")
@@ -94,7 +98,13 @@ class CustomerBatches:
         self._insert_sql: str | None = None
         self._processors: list[tuple[str, Any]] = []
         self._fts_trigger: str | None = None
+        self._fts_hash: Any = _UNSET
         self._cache_size: int | None = None
+        # How many rows the load will bring, about (the loader's estimate from how far into the
+        # file the first batch took it); None: as many as the first batch.
+        self.expected_rows: Any = None
+        self._indexes_aside: list[str] = []
+        self._first_id: int | None = None
 
     # -- the row ----------------------------------------------------------------
     def add(self, values: Mapping[str, Any], where: str) -> int:
@@ -178,7 +188,7 @@ class CustomerBatches:
             if self._next_id is None:
                 # The writing workspace holds SQLite's write lock: no other id can appear meanwhile.
                 highest = self.ws.session.connection().exec_driver_sql("SELECT max(id) FROM customer").scalar()
-                self._next_id = (highest or 0) + 1
+                self._next_id = self._first_id = (highest or 0) + 1
             self._next_id += 1
             return self._next_id - 1
         if not self._free_ids:
@@ -195,6 +205,8 @@ class CustomerBatches:
         if not self._pending:
             return
         batch, self._pending = self._pending, []
+        if self.ws.db.is_sqlite and self._insert_sql is None:
+            self._prepare_sqlite(full=len(batch) >= self.batch_size)
         self._check_references(batch)
         self._check_parents(batch)
         self._check_numbers(batch)
@@ -208,11 +220,20 @@ class CustomerBatches:
         self.written += len(rows)
 
     def finish(self) -> None:
-        """Write what is pending and put back what the load set aside (the FTS insert trigger)."""
+        """Write what is pending and put back what the load set aside (the indexes, the FTS insert
+        trigger and buffer size), in the load's transaction."""
         self.flush()
+        conn = self.ws.session.connection()
+        for sql in self._indexes_aside:
+            conn.exec_driver_sql(sql)
+        self._indexes_aside = []
         if self._fts_trigger is not None:
-            self.ws.session.connection().exec_driver_sql(self._fts_trigger)
+            conn.exec_driver_sql(self._fts_trigger)
             self._fts_trigger = None
+        if self._fts_hash is not _UNSET:
+            conn.exec_driver_sql("INSERT INTO customer_fts(customer_fts, rank) VALUES ('hashsize', ?)",
+                                 (self._fts_hash or FTS_DEFAULT_HASH_BYTES,))
+            self._fts_hash = _UNSET
         self.release()
 
     def release(self) -> None:
@@ -222,24 +243,58 @@ class CustomerBatches:
             size, self._cache_size = int(self._cache_size), None
             self.ws.session.connection().exec_driver_sql(f"PRAGMA cache_size = {size}")
 
+    def _prepare_sqlite(self, full: bool) -> None:
+        """Before the first insert: the statement, the bind processors and the load's settings."""
+        conn = self.ws.session.connection()
+        dialect = conn.dialect
+        # sqlite3 takes text, numbers, booleans and None as they are; dates and JSON need SQLAlchemy's form.
+        self._processors = [
+            (i, c.key, process) for i, c in enumerate(self.table.columns)
+            if not isinstance(c.type, Boolean) and (process := c.type._cached_bind_processor(dialect)) is not None
+        ]
+        self._row_tuple = itemgetter(*(c.key for c in self.table.columns))
+        names = ", ".join(dialect.identifier_preparer.quote(c.key) for c in self.table.columns)
+        marks = ", ".join("?" for _ in self.table.columns)
+        self._insert_sql = f"INSERT INTO customer ({names}) VALUES ({marks})"
+        self._cache_size = conn.exec_driver_sql("PRAGMA cache_size").scalar()
+        # A larger page cache for the load's connection: the rows go into a dozen
+        # indexes in as many orders (measured: a fifth less time at 100,000 rows).
+        conn.exec_driver_sql(f"PRAGMA cache_size = -{LOAD_CACHE_KIB}")
+        if full and self._rebuild_pays(conn):
+            self._set_indexes_aside(conn)
+        self._set_fts_trigger_aside(conn)
+        if self._fts_trigger is not None:
+            self._fts_hash = conn.exec_driver_sql(
+                "SELECT v FROM customer_fts_config WHERE k = 'hashsize'").scalar()
+            conn.exec_driver_sql("INSERT INTO customer_fts(customer_fts, rank) VALUES ('hashsize', ?)",
+                                 (LOAD_FTS_HASH_BYTES,))
+
+    def _rebuild_pays(self, conn: Any) -> bool:
+        """Whether building the table's indexes once after the load costs less than keeping them
+        row by row: so when the load brings at least as many rows as the table (every tenant's)
+        holds already (measured, 100,000 rows into an empty table: 1.2 s less of 3.9 s)."""
+        expected = self.expected_rows() if callable(self.expected_rows) else self.batch_size
+        stored = conn.exec_driver_sql("SELECT count(*) FROM customer").scalar()
+        return expected >= stored
+
+    def _set_indexes_aside(self, conn: Any) -> None:
+        """Drop the customer table's indexes for the load; :meth:`finish` creates them again.
+
+        As for the FTS trigger: inside the load's transaction, which holds
+        SQLite's write lock; readers keep the schema (and indexes) of the last
+        commit, and a failed load's rollback brings the indexes back unchanged.
+        The load's own queries meanwhile need none of them (ids, lookups, and
+        numbers of rows stored before the load: see :meth:`_check_numbers`)."""
+        found = conn.exec_driver_sql(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'customer' "
+            "AND sql IS NOT NULL ORDER BY name").all()
+        quote = conn.dialect.identifier_preparer.quote
+        for name, sql in found:
+            conn.exec_driver_sql(f"DROP INDEX {quote(name)}")
+        self._indexes_aside = [sql for _, sql in found]
+
     def _executemany(self, rows: list[dict[str, Any]]) -> None:
         conn = self.ws.session.connection()
-        if self._insert_sql is None:
-            dialect = conn.dialect
-            # sqlite3 takes text, numbers, booleans and None as they are; dates and JSON need SQLAlchemy's form.
-            self._processors = [
-                (i, c.key, process) for i, c in enumerate(self.table.columns)
-                if not isinstance(c.type, Boolean) and (process := c.type._cached_bind_processor(dialect)) is not None
-            ]
-            self._row_tuple = itemgetter(*(c.key for c in self.table.columns))
-            names = ", ".join(dialect.identifier_preparer.quote(c.key) for c in self.table.columns)
-            marks = ", ".join("?" for _ in self.table.columns)
-            self._insert_sql = f"INSERT INTO customer ({names}) VALUES ({marks})"
-            self._set_fts_trigger_aside(conn)
-            self._cache_size = conn.exec_driver_sql("PRAGMA cache_size").scalar()
-            # A larger page cache for the load's connection: the rows go into a dozen
-            # indexes in as many orders (measured: a fifth less time at 100,000 rows).
-            conn.exec_driver_sql(f"PRAGMA cache_size = -{LOAD_CACHE_KIB}")
         params = []
         for row in rows:
             values = list(self._row_tuple(row))
@@ -358,8 +413,13 @@ class CustomerBatches:
         if not self._locked:
             numbering.lock(self.ws, Customer.number)
             self._locked = True
-        taken = self.ws.scalars(select(customers.folded(Customer.number)).where(
-            customers.folded(Customer.number).in_(numbered), Customer.deleted.is_(False)))
+        stored_before = select(customers.folded(Customer.number)).where(
+            customers.folded(Customer.number).in_(numbered), Customer.deleted.is_(False))
+        if self._first_id is not None:
+            # SQLite: this load's rows are the ids from _first_id on, and their numbers are in
+            # self._numbers; the rows before are few when the indexes are set aside.
+            stored_before = stored_before.where(Customer.id < self._first_id)
+        taken = self.ws.scalars(stored_before)
         for key in taken:
             where, number = numbered[key]
             holder = customers.number_holder(self.ws, number)

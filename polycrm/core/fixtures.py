@@ -151,6 +151,8 @@ class Loader:
             if section not in present:
                 continue
             done = 0
+            if model is Customer:
+                self.customers.expected_rows = lambda: _rows_expected(source, section, done + 1)
             try:
                 for where, item in source.items(section):
                     with _at(where):
@@ -337,6 +339,16 @@ def coerce(sqltype: Any, value: Any, key: str) -> Any:
     except (TypeError, ValueError, ArithmeticError):
         raise Invalid(f"{key}: {value!r} is not a valid value", field=key) from None
     return value
+
+
+def _rows_expected(source: Any, section: str, done: int) -> int:
+    """About how many items ``section`` has, once ``done`` are read: a section in memory says;
+    for a file, from how far into it they took the pass (as if the section filled the file)."""
+    data = getattr(source, "data", None)
+    if data is not None:
+        return len(data.get(section) or ())
+    position = source.position()
+    return done * source.size // position if position else done
 
 
 def load(ws: Workspace, data: Mapping[str, Any]) -> dict[str, int]:

@@ -179,3 +179,80 @@ def test_a_failed_load_gives_the_connection_its_page_cache_back(runtime, tenant,
             loader.load_source(fixture_files.open_source(path, "customers"))
         assert ws.session.connection().exec_driver_sql("PRAGMA cache_size").scalar() == before
         ws.rollback()
+
+
+def customer_schema(runtime) -> set:
+    """The customer table's indexes and triggers, as the database describes them."""
+    with runtime.db.engine.connect() as conn:
+        if runtime.db.is_sqlite:
+            rows = conn.exec_driver_sql(
+                "SELECT type, name, sql FROM sqlite_master WHERE tbl_name = 'customer' AND type IN ('index', 'trigger')")
+            hash_size = conn.exec_driver_sql("SELECT v FROM customer_fts_config WHERE k = 'hashsize'").scalar()
+            return {*rows, ("fts hashsize", hash_size)}
+        return set(conn.exec_driver_sql("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'customer'"))
+
+
+@pytest.fixture(params=["indexes set aside", "indexes kept"])
+def index_rebuild(request, monkeypatch):
+    """Both ways of a load: indexes dropped and built once after the rows, or kept row by row."""
+    aside = request.param == "indexes set aside"
+    monkeypatch.setattr(bulk.CustomerBatches, "_rebuild_pays", lambda self, conn: aside)
+    return aside
+
+
+def test_a_load_leaves_the_customer_indexes_as_they_were(runtime, tenant, tmp_path, index_rebuild):
+    before = customer_schema(runtime)
+    path = tmp_path / "c.csv"
+    path.write_text("name,number,addresses.visiting.city\n" + "".join(f"Kund {i},N{i},Lund {i}\n" for i in range(8)))
+    assert load_file(runtime, tenant, path, "customers") == {"customers": 8}
+    assert customer_schema(runtime) == before
+    assert found_by_fulltext(runtime, tenant, "lund 7") == {"Kund 7"}
+    with Workspace(runtime.db, tenant["tenant_id"], write=False) as ws:
+        # A number lookup after the load, through the rebuilt index.
+        assert ws.scalars(select(Customer.name).where(Customer.number == "N5")) == ["Kund 5"]
+    fts_ok(runtime)
+
+
+def test_a_failed_load_leaves_the_schema_and_other_tenants_untouched(runtime, tenant, tmp_path, index_rebuild):
+    other = new_tenant(runtime)
+    keep = tmp_path / "keep.csv"
+    keep.write_text("name,number\nAnnan,A-1\n")
+    load_file(runtime, other, keep, "customers")
+    before = customer_schema(runtime)
+    path = tmp_path / "bad.csv"
+    # Two batches of three are written (indexes set aside), then line 8 fails.
+    path.write_text("name,number\n" + "".join(f"Kund {i},N{i}\n" for i in range(6)) + ",N6\n")
+    with pytest.raises(CoreError) as caught:
+        load_file(runtime, tenant, path, "customers")
+    assert caught.value.message == "line 8: name must not be empty"
+    assert customer_schema(runtime) == before
+    assert stored(runtime, tenant) == {}
+    assert set(stored(runtime, other)) == {"Annan"}
+    assert found_by_fulltext(runtime, other, "annan") == {"Annan"}
+    load_file(runtime, tenant, keep, "customers")  # the table takes writes again
+    assert set(stored(runtime, tenant)) == {"Annan"}
+    fts_ok(runtime)
+
+
+def test_a_load_checks_numbers_against_rows_stored_before_it(runtime, tenant, tmp_path, index_rebuild):
+    path = tmp_path / "first.csv"
+    path.write_text("name,number\nFörst,K-1\n")
+    load_file(runtime, tenant, path, "customers")
+    clash = tmp_path / "clash.csv"
+    clash.write_text("name,number\nA,K-2\nB,K-3\nC,K-4\nD, k-1\n")  # the clash is in the second batch
+    with pytest.raises(CoreError) as caught:
+        load_file(runtime, tenant, clash, "customers")
+    assert caught.value.message == "line 5: number  k-1 is already used"
+    assert set(stored(runtime, tenant)) == {"Först"}
+
+
+def test_indexes_are_set_aside_when_the_load_is_larger_than_the_table(runtime, tenant, monkeypatch):
+    with tenants.workspace(runtime.db, tenant["tenant"]) as ws:
+        conn = ws.session.connection()
+        stored_rows = conn.execute(select(func.count()).select_from(Customer)).scalar()
+        batches = bulk.CustomerBatches(ws)
+        batches.expected_rows = lambda: stored_rows
+        assert batches._rebuild_pays(conn)
+        batches.expected_rows = lambda: stored_rows - 1
+        assert not batches._rebuild_pays(conn)
+        ws.rollback()
