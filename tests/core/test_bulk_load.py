@@ -19,6 +19,7 @@ from polycrm.core.errors import CoreError
 from polycrm.core.models import Contact, Customer, User
 from polycrm.core.workspace import Workspace
 from tests.conftest import new_tenant
+from tests.core.test_spatial_index import index_agrees as spatial_index_agrees
 
 
 @pytest.fixture(autouse=True)
@@ -274,3 +275,23 @@ def test_indexes_are_set_aside_when_the_load_is_larger_than_the_table(runtime, t
         batches.expected_rows = lambda: stored_rows - 1
         assert not batches._rebuild_pays(conn)
         ws.rollback()
+
+
+def test_a_load_fills_the_spatial_index_a_batch_at_a_time(runtime, tenant, tmp_path, index_rebuild):
+    """SQLite: the R*Tree's insert trigger is set aside for the load and its work done per batch."""
+    path = tmp_path / "points.csv"
+    path.write_text("name,latitude,longitude\n" + "".join(f"Punkt {i},{55.6 + i / 100},12.5\n" for i in range(7))
+                    + "Utan punkt,,\n")
+    assert load_file(runtime, tenant, path, "customers") == {"customers": 8}
+    centre = q.Near(55.63, 12.5, 3)  # Punkt 1 .. Punkt 5
+    with Workspace(runtime.db, tenant["tenant_id"], write=False) as ws:
+        assert {c.name for c in q.search(ws, Customer, near_to=centre, per_page=100).items} == {
+            f"Punkt {i}" for i in range(1, 6)}
+    spatial_index_agrees(runtime)
+    bad = tmp_path / "bad.csv"
+    bad.write_text("name,latitude,longitude\n" + "".join(f"Ny {i},55.63,12.5\n" for i in range(6)) + ",55.63,12.5\n")
+    with pytest.raises(CoreError):
+        load_file(runtime, tenant, bad, "customers")
+    with Workspace(runtime.db, tenant["tenant_id"], write=False) as ws:
+        assert len(q.search(ws, Customer, near_to=centre, per_page=100).items) == 5
+    spatial_index_agrees(runtime)
