@@ -382,16 +382,22 @@ def _saves(ws: Workspace, model: type[TenantScoped], record_id: int, wanted: int
 
     events: list[TimelineEvent] = []
     group: list[Any] = []
+    lines = [line.id for line in line_rows(ws, model, record_id)]
+
+    def field(change: Any) -> str:
+        # A line's change names the line: "quote_line.<id>.<field>" (see line_labels).
+        return change.field if change.entity == model.__tablename__ else \
+            f"{change.entity}.{change.record_id}.{change.field}"
 
     def close() -> None:
         first = group[0]
         events.append(TimelineEvent(first.created_at, "changed", user_id=first.user_id, source=first.source,
-                                    changes=tuple((c.field, c.old_value, c.new_value) for c in reversed(group))))
+                                    changes=tuple((field(c), c.old_value, c.new_value) for c in reversed(group))))
         group.clear()
 
     before = None
     while True:
-        batch = history.of_record(ws, model, record_id, limit=_CHANGE_BATCH, before_id=before)
+        batch = history.of_record(ws, model, record_id, limit=_CHANGE_BATCH, before_id=before, lines=lines)
         for change in batch:
             if group and (change.created_at, change.user_id, change.source) != (
                     group[0].created_at, group[0].user_id, group[0].source):
@@ -405,6 +411,39 @@ def _saves(ws: Workspace, model: type[TenantScoped], record_id: int, wanted: int
     if group:
         close()
     return events[:wanted]
+
+
+def line_rows(ws: Workspace, model: type[TenantScoped], record_id: int) -> list[Any]:
+    """Every line of a document of :data:`history.LINES`, removed ones too, in their order
+    (none for other records)."""
+    from polycrm.core import history
+
+    for line, (document, fk) in history.LINES.items():
+        if document is model:
+            return every(ws, line, [Criterion("eq", fk, record_id)], sort=(Sort("sortorder"), Sort("id")),
+                         include_deleted=True)
+    return []
+
+
+def line_labels(ws: Workspace, model: type[TenantScoped], record_id: int,
+                field_labels: Mapping[str, str]) -> dict[str, str]:
+    """Timeline labels of the document's line changes (``quote_line.<id>.<field>``):
+    "Line 2 (Consulting): quantity"; the line's number among the live lines, "removed
+    line" for one that is gone; an added line is "New line"."""
+    from polycrm.core import history
+
+    labels: dict[str, str] = {}
+    live = 0
+    for line in line_rows(ws, model, record_id):
+        if not line.deleted:
+            live += 1
+        name = f"Line {live} ({line.text or line.product_number or 'no text'})" if not line.deleted else \
+            f"Removed line ({line.text or line.product_number or 'no text'})"
+        prefix = f"{line.__tablename__}.{line.id}."
+        labels[prefix + history.ADDED] = "New line"
+        for key, label in field_labels.items():
+            labels[prefix + key] = f"{name}: {label.lower()}"
+    return labels
 
 
 def timeline(ws: Workspace, model: type[TenantScoped], record: TenantScoped, *, related: Sequence[Any] = (),

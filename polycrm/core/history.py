@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -27,13 +27,25 @@ from sqlalchemy import Index, Integer, String, Text, event, inspect, select, tex
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from polycrm.core.models import (
-    Activity, Contact, Credential, Customer, Opportunity, Order, Product, Quote, TenantScoped, Ticket, utcnow,
+    Activity, Contact, Credential, Customer, Opportunity, Order, Product, Quote, QuoteLine, TenantScoped, Ticket,
+    utcnow,
 )
 
 # Values longer than this are cut (with an ellipsis) in the history.
 VALUE_MAX = 1000
 TRACKED: tuple[type[TenantScoped], ...] = (Customer, Contact, Product, Activity, Opportunity, Quote, Order, Ticket)
-_TRACKED_NAMES = {m.__tablename__ for m in TRACKED}
+# Lines recorded for their document's timeline: the line model -> (its document, the key to it).
+# A changed line records its fields like a main record; a line added to a document
+# that existed before the transaction records one row, field ``added``, whose new
+# value sums the line up (:func:`line_summary`); a removed line is ``deleted`` -> yes.
+LINES: dict[type[TenantScoped], tuple[type[TenantScoped], str]] = {QuoteLine: (Quote, "quote_id")}
+_TRACKED_NAMES = {m.__tablename__ for m in (*TRACKED, *LINES)}
+ADDED = "added"
+# Session info keys: lines added in this flush (recorded once they have ids), and
+# the one moment of the transaction's history rows (so that one save, flushed in
+# several steps, is one timeline entry).
+_ADDED_LINES = "polycrm_history_added_lines"
+_MOMENT = "polycrm_history_moment"
 NOT_RECORDED = {"id", "tenant_id", "created_at", "changed_at", "search_text", "name_folded"}
 # credential kind prefix -> source
 SOURCES = {"microbizz": "microbizz", "cirrus": "cirrus", "centia": "centia"}
@@ -126,33 +138,83 @@ def _source(session: Session) -> str:
     return info["source"]
 
 
+def line_summary(line: Any) -> str:
+    """A line in a few words: its text (or product number), quantity and unit price."""
+    what = line.text or line.product_number or "(no text)"
+    quantity = _text(line.quantity) if line.quantity is not None else "1"
+    price = f" × {_text(line.price)}" if line.price is not None else ""
+    return f"{what} · {quantity}{price}"
+
+
+def _moment(session: Session) -> dt.datetime:
+    if _MOMENT not in session.info:
+        session.info[_MOMENT] = utcnow()
+    return session.info[_MOMENT]
+
+
+def _change(session: Session, obj: TenantScoped, name: str, old: Any, new: Any) -> FieldChange:
+    now = _moment(session)
+    return FieldChange(
+        tenant_id=obj.tenant_id, entity=type(obj).__tablename__, record_id=obj.id, user_id=session.info.get("user_id"),
+        source=_source(session), field=name[:255], old_value=_text(old), new_value=_text(new),
+        created_at=now, changed_at=now, deleted=False, extra={},
+    )
+
+
+def _added_to_older_document(session: Session, obj: Any) -> bool:
+    """A new line of a document this transaction did not create (nor is creating now)."""
+    document, fk = LINES[type(obj)]
+    parent_id = getattr(obj, fk)
+    if parent_id is None or any(type(o) is document and o.id == parent_id for o in session.new):
+        return False
+    from polycrm.core.workspace import created_in_session
+
+    return not created_in_session(session, document.__tablename__, parent_id)
+
+
 @event.listens_for(Session, "before_flush")
 def _record_changes(session: Session, _ctx, _instances) -> None:
-    dirty = [o for o in session.dirty if type(o).__tablename__ in _TRACKED_NAMES and o.id is not None]
-    if not dirty:
-        return
-    now = utcnow()
-    user_id = session.info.get("user_id")
+    added = [o for o in session.new if type(o) in LINES and _added_to_older_document(session, o)]
+    if added:
+        session.info.setdefault(_ADDED_LINES, []).extend(added)
+    from polycrm.core.workspace import created_in_session
+
+    # A row this transaction created is "Created", however it was filled in (a
+    # quote's price follows the lines added after it).
+    dirty = [o for o in session.dirty if type(o).__tablename__ in _TRACKED_NAMES and o.id is not None
+             and not created_in_session(session, type(o).__tablename__, o.id)]
     for obj in dirty:
-        fields = changed_fields(obj)
-        if not fields:
-            continue
-        source = _source(session)
-        for name, old, new in fields:
-            session.add(FieldChange(
-                tenant_id=obj.tenant_id, entity=type(obj).__tablename__, record_id=obj.id, user_id=user_id,
-                source=source, field=name[:255], old_value=_text(old), new_value=_text(new),
-                created_at=now, changed_at=now, deleted=False, extra={},
-            ))
+        for name, old, new in changed_fields(obj):
+            session.add(_change(session, obj, name, old, new))
+
+
+@event.listens_for(Session, "after_flush_postexec")
+def _record_added_lines(session: Session, _ctx) -> None:
+    # The new lines have their ids now; the rows go into the next flush (a commit
+    # flushes until nothing is left).
+    added = session.info.pop(_ADDED_LINES, None)
+    for obj in added or ():
+        if obj.id is not None:
+            session.add(_change(session, obj, ADDED, None, line_summary(obj)))
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_moment(session: Session, transaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_MOMENT, None)
+        session.info.pop(_ADDED_LINES, None)
 
 
 def of_record(ws: Any, model: type[TenantScoped], record_id: int, limit: int = 200,
-              before_id: int | None = None) -> list[FieldChange]:
+              before_id: int | None = None, lines: Sequence[int] = ()) -> list[FieldChange]:
     """A record's field changes, newest first (tenant-scoped like every query);
-    ``before_id``: only those older than that change (the next batch)."""
-    stmt = (select(FieldChange)
-            .where(FieldChange.entity == model.__tablename__, FieldChange.record_id == record_id)
-            .order_by(FieldChange.id.desc()).limit(limit))
+    ``before_id``: only those older than that change (the next batch); ``lines``:
+    the ids of the record's lines (of :data:`LINES`), whose changes come along."""
+    mine = (FieldChange.entity == model.__tablename__) & (FieldChange.record_id == record_id)
+    line_model = next((line for line, (document, _) in LINES.items() if document is model), None)
+    if lines and line_model is not None:
+        mine = mine | ((FieldChange.entity == line_model.__tablename__) & FieldChange.record_id.in_(list(lines)))
+    stmt = select(FieldChange).where(mine).order_by(FieldChange.id.desc()).limit(limit)
     if before_id is not None:
         stmt = stmt.where(FieldChange.id < before_id)
     return ws.scalars(stmt)

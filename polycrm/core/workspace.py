@@ -258,6 +258,11 @@ _WRITTEN = "polycrm_written"
 _ANY_TABLE = "*"
 
 
+def created_in_session(session: Session, kind: str, id_: Any) -> bool:
+    """:meth:`Workspace.created_here` for a bare session (the history's session events)."""
+    return (kind, id_) in session.info.get(_CREATED, ())
+
+
 @event.listens_for(Session, "after_flush")
 def _note_flushed(session: Session, _ctx) -> None:
     # Still the pre-flush lists here, with the new rows' ids assigned.

@@ -557,6 +557,13 @@ def activity_done(ctx: Ctx) -> Response:
 # -- quotes ------------------------------------------------------------------------------------------
 
 
+# The columns of a quote line, as its changes show on the quote's timeline.
+QUOTE_LINE_LABELS = {"product_id": "Product", "product_number": "Product number", "text": "Text",
+                     "quantity": "Quantity", "unit": "Unit", "unit_id": "Unit", "price": "Unit price",
+                     "cost_price": "Cost price", "discountpercent": "Discount %", "discountamount": "Discount amount",
+                     "sortorder": "Position", "deleted": "Removed"}
+
+
 def quote_detail(ctx: Ctx) -> Response:
     quote_ = ctx.ws.require(Quote, ctx.request.path_params["id"], "quote")
     lines = browse.quote_lines(ctx.ws, quote_.id)
@@ -566,7 +573,8 @@ def quote_detail(ctx: Ctx) -> Response:
                                       "user": ("user_id",)})
     units = browse.lookup_names(ctx.ws, {line.unit_id for line in lines})
     labels = {**{f.path: f.label for f in QUOTE_FIELDS}, "price": "Quote price", "number": "Number",
-              "user_id": "Salesperson", "deleted": "Deleted"}
+              "user_id": "Salesperson", "deleted": "Deleted",
+              **browse.line_labels(ctx.ws, Quote, quote_.id, QUOTE_LINE_LABELS)}
     return ctx.render("quote.html", q=quote_, lines=list(zip(lines, totals)), n=n, units=units,
                       total=sales.document_total(lines) if lines else None,
                       **records.timeline_values(ctx, Quote, quote_, labels))

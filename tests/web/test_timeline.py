@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from polycrm.core import customers, documents, history
+from polycrm.core import browse, customers, documents, history
 from polycrm.core.models import Activity, Customer, Opportunity, Quote, Ticket
 from tests.microbizz.helpers import MB
 from tests.web.test_pages import post_form, signed_in, web, workspace  # noqa: F401 (fixtures)
@@ -156,3 +156,55 @@ def test_the_customer_page_shows_its_timeline_once_and_not_in_the_title(signed_i
     assert page.count('id="timeline-h"') == 1
     title = page[page.index("<title>"):page.index("</title>")]
     assert "Titled" in title and "Timeline" not in title
+
+
+def test_quote_line_changes_through_an_api_show_on_the_quote_timeline(client, signed_in, runtime, tenant):
+    from tests.cirrus.sales_helpers import lookup, post, put, seed
+
+    s = seed(runtime, tenant)
+    created = post(client, tenant, "/quotes/", {
+        "placedate": "2026-04-01", "status": {"id": lookup(runtime, tenant, "quote_status", "Sent")},
+        "deliveryterm": {"id": lookup(runtime, tenant, "delivery_term")},
+        "paymentterm": {"id": lookup(runtime, tenant, "payment_term")},
+        "deliverytype": {"id": lookup(runtime, tenant, "delivery_type")},
+        "account": {"id": s["account"]}, "contact": {"id": s["contact"]}, "user": {"id": s["user"]},
+        "rows": [{"article": {"id": s["product"]}, "quantity": 2}]})
+    with workspace(runtime, tenant) as ws:
+        # Creating the quote with its line records nothing: "Created" says it.
+        assert history.of_record(ws, Quote, created["id"], lines=[created["rows"][0]["id"]]) == []
+    row = created["rows"][0]
+    put(client, tenant, f"/quotes/{created['id']}", {"rows": [{"id": row["id"], "quantity": 5},
+                                                               {"specification": "Fitting", "quantity": 1,
+                                                                "price": 40}]})
+    page = signed_in.get(f"/quotes/{created['id']}").text
+    timeline = page[page.index('id="timeline-h"'):]
+    # One save: the line's new quantity, the new line and the quote's price, through the Cirrus API.
+    assert timeline.count("<strong>Changed</strong>") == 1 and "through the Cirrus API" in timeline
+    assert '<span class="field">Line 1 (Widget): quantity</span>: <del>2</del>' in timeline and "<ins>5</ins>" in timeline
+    assert '<span class="field">New line</span>: <del>(empty)</del>' in timeline and "<ins>Fitting · 1 × 40</ins>" in timeline
+    assert '<span class="field">Quote price</span>: <del>200</del>' in timeline
+
+
+def test_a_removed_quote_line_and_a_web_edit_show_on_the_quote_timeline(signed_in, runtime, tenant):
+    from polycrm.core import quotes as core_quotes
+    from polycrm.core.models import Customer as CustomerModel
+
+    with workspace(runtime, tenant) as ws:
+        customer = ws.create(CustomerModel, name="Line Buyer")
+        quote = core_quotes.create(ws, {"title": "Lines", "customer_id": customer.id},
+                                   [{"text": "Design", "quantity": 1, "price": 100},
+                                    {"text": "Print", "quantity": 2, "price": 10}])
+        quote_id = quote.id
+    with workspace(runtime, tenant) as ws:
+        design, printing = browse.quote_lines(ws, quote_id)
+        # The web form's save: the first line's price changes, the second is left out (removed).
+        core_quotes.update(ws, ws.get(Quote, quote_id), {}, [(design, {"text": "Design", "quantity": 1, "price": 120})])
+    with workspace(runtime, tenant) as ws:
+        changes = history.of_record(ws, Quote, quote_id, lines=[design.id, printing.id])
+        assert {(c.entity, c.field, c.old_value, c.new_value) for c in changes} >= {
+            ("quote_line", "price", "100", "120"), ("quote_line", "deleted", "no", "yes")}
+        assert len({(c.created_at, c.user_id, c.source) for c in changes}) == 1
+    timeline = signed_in.get(f"/quotes/{quote_id}").text.split('id="timeline-h"')[1]
+    assert '<span class="field">Line 1 (Design): unit price</span>: <del>100</del>' in timeline
+    assert '<span class="field">Removed line (Print): removed</span>: <del>no</del>' in timeline
+    assert "through the command line or import" in timeline
