@@ -161,20 +161,28 @@ def _change(session: Session, obj: TenantScoped, name: str, old: Any, new: Any) 
     )
 
 
-def _added_to_older_document(session: Session, obj: Any) -> bool:
-    """A new line of a document this transaction did not create (nor is creating now)."""
-    document, fk = LINES[type(obj)]
-    parent_id = getattr(obj, fk)
-    if parent_id is None or any(type(o) is document and o.id == parent_id for o in session.new):
-        return False
+def _added_to_older_documents(session: Session) -> list[Any]:
+    """The new lines of documents this transaction did not create (nor is creating now)."""
     from polycrm.core.workspace import created_in_session
 
-    return not created_in_session(session, document.__tablename__, parent_id)
+    lines = [o for o in session.new if type(o) in LINES]
+    if not lines:
+        return []
+    # A line of a document in this flush has no parent id yet, or one of these.
+    new_documents = {(type(o), o.id) for o in session.new if o.id is not None}
+    found = []
+    for line in lines:
+        document, fk = LINES[type(line)]
+        parent_id = getattr(line, fk)
+        if parent_id is not None and (document, parent_id) not in new_documents \
+                and not created_in_session(session, document.__tablename__, parent_id):
+            found.append(line)
+    return found
 
 
 @event.listens_for(Session, "before_flush")
 def _record_changes(session: Session, _ctx, _instances) -> None:
-    added = [o for o in session.new if type(o) in LINES and _added_to_older_document(session, o)]
+    added = _added_to_older_documents(session)
     if added:
         session.info.setdefault(_ADDED_LINES, []).extend(added)
     from polycrm.core.workspace import created_in_session

@@ -31,6 +31,10 @@ def assert_styled_page(response, status: int) -> None:
 @pytest.mark.parametrize("path", [
     f"/customers/{HUGE}", f"/customers/{HUGE}/edit", f"/customers/{HUGE}/contacts/new", f"/quotes/{HUGE}",
     f"/products/{HUGE}/edit", f"/documents/{HUGE}/download", f"/customers/-{HUGE}",
+    # Every other page of docs/web.md with an id in its address.
+    f"/products/{HUGE}", f"/quotes/{HUGE}/edit", f"/quotes/{HUGE}/pdf", f"/import/customers/{HUGE}",
+    f"/import/contacts/{HUGE}", f"/import/jobs/{HUGE}", *(f"/{kind}/{HUGE}{tail}" for kind in (
+        "contacts", "activities", "tickets", "opportunities") for tail in ("", "/edit", "/delete")),
 ])
 def test_a_huge_id_in_a_page_address_is_a_styled_404(signed_in, path):
     response = signed_in.get(path)
@@ -40,6 +44,10 @@ def test_a_huge_id_in_a_page_address_is_a_styled_404(signed_in, path):
 
 @pytest.mark.parametrize("path", [
     f"/activities/{HUGE}/done", f"/customers/{HUGE}/edit", f"/customers/{HUGE}/contacts/new", f"/products/{HUGE}/edit",
+    f"/quotes/{HUGE}/edit", f"/opportunities/{HUGE}/stage", f"/import/customers/{HUGE}/preview",
+    f"/import/customers/{HUGE}/run", f"/customers/views/{HUGE}/delete",
+    *(f"/{kind}/{HUGE}{tail}" for kind in ("contacts", "activities", "tickets", "opportunities")
+      for tail in ("/edit", "/delete")),
 ])
 def test_a_huge_id_in_a_form_address_is_a_styled_404(signed_in, path):
     token = csrf_of(signed_in.get("/customers"))
