@@ -3,15 +3,17 @@
 Every flush of a unit of work records, for each changed main record
 (:data:`TRACKED`), one :class:`FieldChange` row per field whose value really
 changed: the column (a JSON column part by part, ``addresses.visiting.city``),
-the old and new value as text, the acting user, the moment (the record's new
-``changed_at``) and the source: ``web`` for the web pages, else the API the
+the old and new value as text, the acting user, the moment (one per
+transaction, so one save is one entry however many flushes it takes) and the source: ``web`` for the web pages, else the API the
 request's credential belongs to (``microbizz``, ``cirrus``, ``centia``), else
 ``core`` (the command line, fixtures). It is a session event, so every service
 and every API records the same way without doing anything.
 
-Creating a record writes no rows (the record's own ``created_at`` says when;
-a bulk load stays one insert per record); a soft delete is the change of
-``deleted`` to true. Derived fields (folded names, search text) and the
+Creating a record writes no rows, nor does filling it in within the
+transaction that created it (the record's own ``created_at`` says when; a bulk
+load stays one insert per record); a soft delete is the change of ``deleted``
+to true. The lines of a quote (:data:`LINES`) are recorded for the quote's
+timeline: their changed fields, and one ``added`` row for a line added later. Derived fields (folded names, search text) and the
 timestamps are not recorded.
 """
 
