@@ -197,14 +197,11 @@ def _row_digest(*values: Any) -> str:
 
 
 def _digest_kind(conn: Connection) -> str:
-    """Which digest this database computes."""
-    name = conn.dialect.name
-    if name == "sqlite":
+    """Which digest this database computes (polycrm runs on SQLite and PostgreSQL only)."""
+    if conn.dialect.name == "sqlite":
         conn.connection.dbapi_connection.create_function(DIGEST_FUNCTION, -1, _row_digest, deterministic=True)
         return "sqlite-md5"
-    if name == "postgresql":
-        return "postgresql-md5"
-    raise NotImplementedError(f"snapshots on {name}")
+    return "postgresql-md5"
 
 
 def _digest_sql(dialect, table: Table) -> str:

@@ -70,6 +70,10 @@ def normalise_url(url: str) -> str:
 
 def make_engine(url: str) -> Engine:
     url = normalise_url(url)
+    if not url.startswith(("sqlite", "postgresql")):
+        # Every SQL the core and the sandbox write is for these two (the search,
+        # spatial and digest functions): refuse another database here, once.
+        raise ValueError(f"polycrm runs on SQLite or PostgreSQL, not {url.split(':', 1)[0]!r}")
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
@@ -132,7 +136,8 @@ def _give_writers_turns(engine: Engine) -> None:
 
     def info_of(dbapi_conn):
         # The pool's proxy of a connection; a bare one (the dialect's first
-        # connect) has no info and never held a turn.
+        # connect: no attribute) or SQLAlchemy's ad-hoc proxy (its ``info``
+        # raises NotImplementedError) never held a turn.
         try:
             return dbapi_conn.info
         except (AttributeError, NotImplementedError):

@@ -16,6 +16,7 @@ from polycrm.core.models import Customer
 from polycrm.core.throttle import LoginThrottle
 from polycrm.core.workspace import Workspace
 from polycrm.core.write_turns import WriteTurns
+from tests.core.test_races import run_clients
 
 
 def ws_of(runtime, tenant) -> Workspace:
@@ -114,26 +115,6 @@ def _throttle_keys(runtime, prefix: str) -> set[str]:
         return set(session.scalars(select(LoginThrottle.key).where(LoginThrottle.key.like(prefix + "%"))))
 
 
-def _run_threads(work, count: int) -> None:
-    barrier = threading.Barrier(count)
-    errors: list[BaseException] = []
-
-    def run(i: int) -> None:
-        try:
-            barrier.wait(30)
-            work(i)
-        except BaseException as exc:  # reported below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(120)
-    assert not [t for t in threads if t.is_alive()], "a writer did not finish"
-    assert not errors, errors
-
-
 def test_concurrent_writes_from_threads_all_land(runtime, tenant):
     """Workspaces and writers outside them (the login throttle's upserts, as the
     request journal writes) in eight threads at once: every write is there."""
@@ -148,7 +129,7 @@ def test_concurrent_writes_from_threads_all_land(runtime, tenant):
                 with ws_of(runtime, tenant) as ws:
                     ws.create(Customer, name=f"{prefix}{i}-{n}")
 
-    _run_threads(work, 8)
+    run_clients(work, 8)
     assert _names(runtime, tenant, prefix) == {f"{prefix}{i}-{n}" for i in range(0, 8, 2) for n in range(each)}
     assert _throttle_keys(runtime, prefix) == {f"{prefix}{i}-{n}" for i in range(1, 8, 2) for n in range(each)}
     turns = write_turns.turns_of(runtime.db)
@@ -237,6 +218,6 @@ def test_two_writers_that_read_then_write_do_not_deadlock(runtime, tenant):
                 count = customer.extra["count"]
                 ws.update(customer, {"name": f"Counter {count + 1}", "extra": {"count": count + 1}})
 
-    _run_threads(work, 2)
+    run_clients(work, 2)
     with Workspace(runtime.db, tenant["tenant_id"], write=False) as ws:
         assert ws.get(Customer, customer_id).extra["count"] == 2 * rounds
