@@ -237,6 +237,11 @@ class Customer(TenantScoped):
               postgresql_where=text("deleted IS false AND active IS true")),
         Index("ix_customer_name", "tenant_id", "name_folded"),
         Index("ix_customer_parent", "tenant_id", "parent_id"),
+        # Deleting a customer makes the database look for its children by
+        # parent_id alone (ON DELETE SET NULL): without an index leading with it,
+        # a scan of every tenant's customers per deleted row (migration 0024).
+        Index("ix_customer_parent_ref", "parent_id", sqlite_where=text("parent_id IS NOT NULL"),
+              postgresql_where=text("parent_id IS NOT NULL")),
         Index("ix_customer_type", "tenant_id", "type_id"),
         Index("ix_customer_user", "tenant_id", "user_id"),
         Index("ix_customer_externalkey", "tenant_id", "externalkey"),
@@ -285,7 +290,12 @@ class Contact(TenantScoped):
     __tablename__ = "contact"
     __table_args__ = _with_feed(
         "contact",
-        Index("ix_contact_customer", "tenant_id", "customer_id"),
+        # The customer first: deleting a customer looks for its contacts by
+        # customer_id alone (ON DELETE SET NULL), as does deleting a contact for
+        # the contacts reporting to it (migration 0024).
+        Index("ix_contact_customer", "customer_id", "tenant_id"),
+        Index("ix_contact_superior", "superior_id", sqlite_where=text("superior_id IS NOT NULL"),
+              postgresql_where=text("superior_id IS NOT NULL")),
         Index("ix_contact_email", "tenant_id", "email"),
         Index("ix_contact_externalkey", "tenant_id", "externalkey"),
     )

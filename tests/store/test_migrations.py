@@ -136,3 +136,28 @@ def test_0022_gives_existing_tenants_a_revision_that_writes_move(fresh_db):
         # The downgrade kept every row that hangs off the tenant.
         assert conn.execute(sa.text("SELECT count(*) FROM credential WHERE tenant_id = :t"),
                             {"t": made["tenant_id"]}).scalar() > 0
+
+
+# (referencing table, column, the index that finds its rows: migration 0024)
+FOREIGN_KEY_LOOKUPS = [("contact", "customer_id", "ix_contact_customer"),
+                       ("contact", "superior_id", "ix_contact_superior"),
+                       ("customer", "parent_id", "ix_customer_parent_ref")]
+
+
+@pytest.mark.parametrize("table, column, index", FOREIGN_KEY_LOOKUPS)
+def test_0024_a_delete_finds_the_rows_pointing_at_it_through_an_index(fresh_db, table, column, index):
+    """Deleting a customer or contact looks for the rows pointing at it by that column alone (ON DELETE
+    SET NULL): through an index, after an upgrade from 0022 as on a new database."""
+    migrate(fresh_db, "0022")
+    migrate(fresh_db, "head")
+    with fresh_db.engine.connect() as conn:
+        if fresh_db.is_sqlite:
+            # What SQLite's foreign-key action runs for one deleted parent row.
+            plan = " ".join(str(r[-1]) for r in conn.exec_driver_sql(
+                f"EXPLAIN QUERY PLAN UPDATE {table} SET {column} = NULL WHERE {column} = 1"))
+            assert f"INDEX {index} ({column}=?)" in plan, plan
+        else:
+            # The query PostgreSQL's RI trigger runs for one deleted parent row.
+            plan = " ".join(r[0] for r in conn.exec_driver_sql(
+                f"EXPLAIN SELECT 1 FROM ONLY {table} x WHERE {column} = 1 FOR KEY SHARE OF x"))
+            assert index in plan and f"Index Cond: ({column} = 1)" in plan, plan
