@@ -44,9 +44,14 @@ _READ = select(Tenant.revision).where(Tenant.id == bindparam("tenant_id"))
 _BUMP = update(Tenant).where(Tenant.id == bindparam("tenant_id")).values(revision=Tenant.revision + 1)
 
 
-def bump(conn: Any, tenant_id: int) -> None:
-    """Count one more write of the tenant, in ``conn``'s transaction."""
-    conn.execute(_BUMP, {"tenant_id": tenant_id})
+def bump(conn: Any, tenant_id: int, **columns: Any) -> None:
+    """Count one more write of the tenant, in ``conn``'s transaction; ``columns``:
+    other values of the tenant row to set in the same statement (a restore's
+    settings), so the row is written once."""
+    if columns:
+        conn.execute(_BUMP.values(**columns), {"tenant_id": tenant_id})
+    else:
+        conn.execute(_BUMP, {"tenant_id": tenant_id})
 
 
 def read(conn: Any, tenant_id: int) -> int:

@@ -29,7 +29,6 @@ from typing import Any, Callable
 import orjson
 from sqlalchemy import (
     JSON, Boolean, Date, DateTime, Integer, LargeBinary, Numeric, String, Table, Text, delete, insert, select, text,
-    update,
 )
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
@@ -75,16 +74,6 @@ def _tenant_tables() -> list[Table]:
             if "tenant_id" in t.c and not t.info.get("sandbox") and t.name not in NOT_STATE
         ]
     return found
-
-
-def _scope(table: Table, tenant_id: int):
-    where = table.c.tenant_id == tenant_id
-    if table.name == "credential":
-        # The admin key and web sign-ins stay as they are through every restore
-        # and reset: the developer is not locked out of the admin API or signed
-        # out of the pages that restored.
-        where = where & table.c.kind.not_in(KEPT_CREDENTIALS)
-    return where
 
 
 def _self_references(table: Table) -> list[str]:
@@ -215,6 +204,9 @@ def _digest_sql(dialect, table: Table) -> str:
 def _scope_sql(table: Table) -> str:
     where = "tenant_id = :tenant_id"
     if table.name == "credential":
+        # The admin key and web sign-ins stay as they are through every restore
+        # and reset: the developer is not locked out of the admin API or signed
+        # out of the pages that restored.
         where += " AND kind NOT IN (" + ", ".join(f":kept_{k}" for k in range(len(KEPT_CREDENTIALS))) + ")"
     return where
 
@@ -258,6 +250,26 @@ def _digest_query(dialect, tables: list[Table]):
             f"SELECT {i}, id, {_digest_sql(dialect, table)} FROM {quote.format_table(table)} "
             f"WHERE {_scope_sql(table)}" for i, table in enumerate(tables)))
     return found
+
+
+def _delete_statement(dialect, table: Table):
+    """DELETE of the tenant's rows of a table whose ids are in :ids (one parameter: see _id_list)."""
+    key = ("delete", dialect.name, table.name)
+    found = _statements.get(key)
+    if found is None:
+        ids = ("id IN (SELECT value FROM json_each(:ids))" if dialect.name == "sqlite"
+               else "id = ANY(CAST(:ids AS bigint[]))")
+        found = _statements[key] = text(
+            f"DELETE FROM {dialect.identifier_preparer.format_table(table)} WHERE {_scope_sql(table)} AND {ids}")
+    return found
+
+
+def _id_list(dialect, ids: list[int]) -> str:
+    """Ids as one parameter (a JSON array for SQLite, an array literal for PostgreSQL): a
+    statement with a parameter per id costs more to build than the delete itself."""
+    if dialect.name == "sqlite":
+        return orjson.dumps(ids).decode()
+    return "{" + ",".join(map(str, ids)) + "}"
 
 
 def capture(conn: Connection, tenant_id: int) -> tuple[bytes, int]:
@@ -305,7 +317,7 @@ def _current_digests(conn: Connection, tables: list[Table], tenant_id: int) -> d
     """The digests of the tenant's rows of these tables, by table and id."""
     found: dict[str, dict[int, str]] = {t.name: {} for t in tables}
     if tables:
-        for which, row_id, digest in conn.execute(_digest_query(conn.dialect, tables), _scope_params(tenant_id)):
+        for which, row_id, digest in conn.execute(_digest_query(conn.dialect, tables), _scope_params(tenant_id)).all():
             found[tables[which].name][row_id] = digest
     return found
 
@@ -347,7 +359,9 @@ def apply(conn: Connection, tenant_id: int, data: bytes) -> None:
     rows that differ get the snapshot's values. A test that changed ten rows
     costs ten writes, not a rewrite of the tenant (every customer or contact
     write also updates its search index). What differs is found by comparing
-    row digests where the snapshot has them, without reading the rows.
+    row digests where the snapshot has them, without reading the rows. The
+    tenant's revision moves with its settings (the data changed, past any
+    workspace: core/revision.py).
     """
     doc = orjson.loads(zlib.decompress(data))
     saved_tables = doc["tables"]
@@ -375,12 +389,12 @@ def apply(conn: Connection, tenant_id: int, data: bytes) -> None:
         return found
 
     current = read(tables)
+    params = _scope_params(tenant_id)
     emptied: set[str] = set()
     for table in reversed(tables):
         extra = [i for i in current[table.name] if i not in saved[table.name].rows]
         if extra:
-            for chunk in range(0, len(extra), 500):
-                conn.execute(delete(table).where(_scope(table, tenant_id), table.c.id.in_(extra[chunk:chunk + 500])))
+            conn.execute(_delete_statement(conn.dialect, table), {**params, "ids": _id_list(conn.dialect, extra)})
             emptied.add(table.name)
     if emptied:
         # ON DELETE CASCADE / SET NULL may have changed rows of the tables
@@ -413,9 +427,11 @@ def apply(conn: Connection, tenant_id: int, data: bytes) -> None:
     for table, kept, rows in changed:
         writer.update(table, kept.names, rows)
     writer.finish()
-    conn.execute(update(Tenant.__table__).where(Tenant.id == tenant_id).values(settings=doc.get("settings") or {}))
     if conn.dialect.name == "postgresql":
         _advance_sequences(conn, inserted)
+    # The settings and the write's count in one write of the tenant row, the
+    # transaction's last statement (core/revision.py).
+    revision.bump(conn, tenant_id, settings=doc.get("settings") or {})
 
 
 # From how many rows a SQLite table's insert triggers that keep an index (FTS,
@@ -642,8 +658,6 @@ def restore(db: Database, tenant_id: int, name: str, *, kind: str = USER) -> dic
             raise NotFound(f"no snapshot named {name!r}", "name")
         try:
             apply(conn, tenant_id, found.data)
-            # Written past any workspace: the tenant's data changed (core/revision.py).
-            revision.bump(conn, tenant_id)
         except IntegrityError:
             # See docs/sandbox.md, "Known limit": an id reused by another tenant (SQLite).
             raise Conflict("a row of the snapshot cannot come back: its id or unique key is taken; "

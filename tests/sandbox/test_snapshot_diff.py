@@ -145,7 +145,8 @@ def older_document(runtime, tenant_id: int, version: int) -> bytes:
         kind = snapshots._digest_kind(conn)
         for table in snapshots.tenant_tables():
             query = select(table, literal_column(snapshots._digest_sql(conn.dialect, table)))
-            rows = conn.execute(query.where(snapshots._scope(table, tenant_id)).order_by(table.c.id)).all()
+            rows = conn.execute(query.where(text(snapshots._scope_sql(table))).order_by(table.c.id),
+                                snapshots._scope_params(tenant_id)).all()
             if rows:
                 entry = {"columns": [c.name for c in table.c], "rows": [list(r[:-1]) for r in rows]}
                 if version >= 2:
@@ -291,3 +292,56 @@ def test_a_blob_stored_by_sqlite_comes_back_as_a_blob(runtime, tenant, world):
     with runtime.db.engine.connect() as conn:
         assert conn.exec_driver_sql("SELECT description FROM customer WHERE id = ?", (world["acme"],)).scalar() \
             == b"\x00\xff\x10"
+
+
+def test_a_restore_over_many_other_rows_deletes_them_all_and_only_them(runtime, client, tenant, other_tenant):
+    """More rows to delete than one statement took before (500 ids): every row of the tenant the
+    snapshot lacks goes (contacts pointing at deleted customers and at a deleted superior among
+    them), the search indexes with them, and nothing of the other tenant."""
+    with workspace(runtime, tenant) as ws:
+        kept = customers.create(ws, {"name": "Kept"})
+    snapshots.save(runtime.db, tenant["tenant_id"], "small")
+    before = state(runtime, tenant["tenant_id"])
+    with workspace(runtime, other_tenant) as ws:
+        theirs = customers.create(ws, {"name": "Theirs"})
+        contacts.create(ws, {"name": "Their contact", "customer_id": theirs.id})
+    others = state(runtime, other_tenant["tenant_id"])
+    with workspace(runtime, tenant) as ws:
+        boss = contacts.create(ws, {"name": "Boss", "customer_id": kept.id})
+        for i in range(520):
+            made = customers.create(ws, {"name": f"Later {i}"})
+            contacts.create(ws, {"name": f"Later contact {i}", "customer_id": made.id, "superior_id": boss.id})
+    snapshots.restore(runtime.db, tenant["tenant_id"], "small")
+    assert state(runtime, tenant["tenant_id"]) == before
+    assert state(runtime, other_tenant["tenant_id"]) == others
+    assert searched(client, tenant, "accounts", "later") == []
+    assert searched(client, tenant, "contacts", "later") == []
+
+
+def test_a_restore_writes_the_tenant_row_once(runtime, tenant, world):
+    """The settings and the revision in one UPDATE of the tenant row, as the transaction's last statement."""
+    from sqlalchemy import event
+
+    with workspace(runtime, tenant) as ws:
+        customers.update(ws, ws.get(Customer, world["acme"]), {"name": "Changed"})
+    snapshots.save(runtime.db, tenant["tenant_id"], "settings")
+    with runtime.db.engine.begin() as conn:
+        conn.execute(update(Tenant.__table__).where(Tenant.id == tenant["tenant_id"]).values(settings={"x": 1}))
+        revision = conn.scalar(select(Tenant.revision).where(Tenant.id == tenant["tenant_id"]))
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, *args) -> None:
+        statements.append(" ".join(statement.split()))
+
+    event.listen(runtime.db.engine, "before_cursor_execute", seen)
+    try:
+        snapshots.restore(runtime.db, tenant["tenant_id"], "settings")
+    finally:
+        event.remove(runtime.db.engine, "before_cursor_execute", seen)
+    writes = [s for s in statements if s.upper().startswith("UPDATE TENANT ")]
+    assert len(writes) == 1, writes
+    assert statements[-1] == writes[0]
+    with runtime.db.engine.connect() as conn:
+        row = conn.execute(select(Tenant.settings, Tenant.revision).where(Tenant.id == tenant["tenant_id"])).one()
+    assert row.settings == state(runtime, tenant["tenant_id"])["settings"] != {"x": 1}
+    assert row.revision == revision + 1
