@@ -17,10 +17,10 @@ row:
   (trimmed, case ignored), under the numbering lock held for the whole load.
 
 The rows then go in through the bulk path of the database: one
-``executemany`` on SQLite (with the row-by-row insert triggers of the FTS5
-and R*Tree indexes set aside for the load, each index filled by one statement
-per batch), ``COPY`` on PostgreSQL (whose GIN trigram and GiST indexes are
-maintained by the server). Ids are assigned before the insert, so a
+``executemany`` on SQLite (with the row-by-row insert triggers of the FTS5,
+short-gram and R*Tree indexes set aside for the load, each index filled by one
+statement per batch: :mod:`polycrm.store.index_fill`), ``COPY`` on PostgreSQL
+(whose GIN and GiST indexes are maintained by the server). Ids are assigned before the insert, so a
 later row can name an earlier one as its parent before either is written: on
 SQLite the writing workspace holds the database's write lock (``BEGIN
 IMMEDIATE``), so ``max(id) + 1`` onwards are free; on PostgreSQL they are
@@ -49,17 +49,15 @@ from polycrm.core.models import Customer, Lookup, utcnow
 from polycrm.core import limits
 from polycrm.core.service import Write, required_text
 from polycrm.core.workspace import Workspace
+from polycrm.store import index_fill
 
 BATCH_SIZE = 2000
 LOAD_CACHE_KIB = 32_768
-# The FTS5 index's in-memory buffer for the load (its default is 1 MiB): fewer, larger
-# segments to write and merge (measured: 1.15 s -> 0.75 s of CPU for 100,000 rows).
+# The in-memory buffer of each FTS5 index (trigram, short grams) for the load (its default
+# is 1 MiB): fewer, larger segments to write and merge (measured on the trigram index:
+# 1.15 s -> 0.75 s of CPU for 100,000 rows).
 LOAD_FTS_HASH_BYTES = 32 * 1024 * 1024
 FTS_DEFAULT_HASH_BYTES = 1024 * 1024
-
-# The customer table's row-by-row insert triggers a load sets aside (see _set_triggers_aside).
-FTS_TRIGGER = "customer_fts_insert"
-GEO_TRIGGER = "customer_geo_insert"
 
 _name_required = required_text("name")
 _JSON_COLUMNS = ("addresses", "extra")
@@ -102,9 +100,9 @@ class CustomerBatches:
         self._default_type: Any = _UNSET
         self._insert_sql: str | None = None
         self._processors: list[tuple[str, Any]] = []
-        # The insert triggers set aside for the load (name -> the SQL that makes it again).
-        self._triggers_aside: dict[str, str] = {}
-        self._fts_hash: Any = _UNSET
+        # The index insert triggers set aside for the load, and the FTS5 buffer sizes it changed.
+        self._triggers_aside: list[index_fill.SetAside] = []
+        self._fts_hashes: dict[str, Any] = {}
         self._cache_size: int | None = None
         # How many rows the load will bring, about (the loader's estimate from how far into the
         # file the first batch took it); None: as many as the first batch.
@@ -233,13 +231,12 @@ class CustomerBatches:
         for sql in self._indexes_aside:
             conn.exec_driver_sql(sql)
         self._indexes_aside = []
-        for sql in self._triggers_aside.values():
-            conn.exec_driver_sql(sql)
-        self._triggers_aside = {}
-        if self._fts_hash is not _UNSET:
-            conn.exec_driver_sql("INSERT INTO customer_fts(customer_fts, rank) VALUES ('hashsize', ?)",
-                                 (self._fts_hash or FTS_DEFAULT_HASH_BYTES,))
-            self._fts_hash = _UNSET
+        index_fill.put_back(conn, self._triggers_aside)
+        self._triggers_aside = []
+        for fts, size in self._fts_hashes.items():
+            conn.exec_driver_sql(f"INSERT INTO {fts}({fts}, rank) VALUES ('hashsize', ?)",
+                                 (size or FTS_DEFAULT_HASH_BYTES,))
+        self._fts_hashes = {}
         self.release()
 
     def release(self) -> None:
@@ -268,12 +265,13 @@ class CustomerBatches:
         conn.exec_driver_sql(f"PRAGMA cache_size = -{LOAD_CACHE_KIB}")
         if full and self._rebuild_pays(conn):
             self._set_indexes_aside(conn)
-        self._set_triggers_aside(conn)
-        if FTS_TRIGGER in self._triggers_aside:
-            self._fts_hash = conn.exec_driver_sql(
-                "SELECT v FROM customer_fts_config WHERE k = 'hashsize'").scalar()
-            conn.exec_driver_sql("INSERT INTO customer_fts(customer_fts, rank) VALUES ('hashsize', ?)",
-                                 (LOAD_FTS_HASH_BYTES,))
+        # Inside the load's transaction, which holds SQLite's write lock: no other
+        # connection writes a customer before finish() creates the triggers again,
+        # and a failed load's rollback brings them back with everything else.
+        self._triggers_aside = index_fill.set_aside(conn, "customer")
+        for fts in (a.fts_table for a in self._triggers_aside if a.fts_table):
+            self._fts_hashes[fts] = conn.exec_driver_sql(f"SELECT v FROM {fts}_config WHERE k = 'hashsize'").scalar()
+            conn.exec_driver_sql(f"INSERT INTO {fts}({fts}, rank) VALUES ('hashsize', ?)", (LOAD_FTS_HASH_BYTES,))
 
     def _rebuild_pays(self, conn: Any) -> bool:
         """Whether building the table's indexes once after the load costs less than keeping them
@@ -317,32 +315,9 @@ class CustomerBatches:
                     values[i] = process(value)
             params.append(tuple(values))
         conn.exec_driver_sql(self._insert_sql, params)
-        # The triggers' work, for the whole batch in one statement each (for the FTS index
+        # The triggers' work, for the whole batch in one statement per index (for the FTS index
         # about ten times faster than row by row); the batch's ids are a run no other writer can enter.
-        ids = (rows[0]["id"], rows[-1]["id"])
-        if FTS_TRIGGER in self._triggers_aside:
-            conn.exec_driver_sql(
-                "INSERT INTO customer_fts(rowid, search_text) SELECT id, search_text FROM customer "
-                "WHERE id BETWEEN ? AND ?", ids)
-        if GEO_TRIGGER in self._triggers_aside:
-            conn.exec_driver_sql(
-                "INSERT INTO customer_geo SELECT id, latitude, latitude, longitude, longitude FROM customer "
-                "WHERE id BETWEEN ? AND ? AND latitude IS NOT NULL AND longitude IS NOT NULL", ids)
-
-    def _set_triggers_aside(self, conn: Any) -> None:
-        """Drop the row-by-row insert triggers of the FTS index (migrations 0002/0008) and of the
-        spatial index (0021) for the load, noting how to make them again; :meth:`_executemany`
-        does their work a batch at a time.
-
-        Inside the load's transaction, which holds SQLite's write lock: no other
-        connection writes a customer before :meth:`finish` creates them again, and
-        a failed load's rollback brings them back with everything else."""
-        found = conn.exec_driver_sql(
-            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name IN (?, ?) ORDER BY rowid",
-            (FTS_TRIGGER, GEO_TRIGGER)).all()
-        for name, sql in found:
-            conn.exec_driver_sql(f"DROP TRIGGER {name}")
-            self._triggers_aside[name] = sql
+        index_fill.fill(conn, self._triggers_aside, "t.id BETWEEN ? AND ?", (rows[0]["id"], rows[-1]["id"]))
 
     def _copy(self, rows: list[dict[str, Any]]) -> None:
         dbapi = self.ws.session.connection().connection.driver_connection

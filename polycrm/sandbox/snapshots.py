@@ -39,6 +39,7 @@ from polycrm.core.models import Base, Tenant, utcnow
 from polycrm.core.signin import WEB_SESSION
 from polycrm.sandbox.admin import ADMIN_KEY
 from polycrm.sandbox.models import Snapshot
+from polycrm.store import index_fill
 from polycrm.store.engine import Database
 
 KEPT_CREDENTIALS = (ADMIN_KEY, WEB_SESSION)
@@ -435,34 +436,9 @@ def apply(conn: Connection, tenant_id: int, data: bytes) -> None:
 
 
 # From how many rows a SQLite table's insert triggers that keep an index (FTS,
-# R*Tree) are set aside and the index filled in one statement (about 4x less
-# work for 500 rows).
+# short grams, R*Tree) are set aside and the index filled in one statement
+# (about 4x less work for 500 rows).
 SET_WISE_FROM = 50
-
-# SQLite triggers that only add an inserted row to an index, each with the
-# statement that adds a set of rows (the ids in :ids, a JSON array) instead.
-_INDEX_TRIGGERS: dict[str, list[tuple[str, Callable[[Connection, Table], str | None]]]] = {}
-
-
-def _fts_fill(conn: Connection, table: Table) -> str:
-    fts = f"{table.name}_fts"
-    # An external-content FTS5 table's columns are the content table's, by name.
-    columns = ", ".join(f'"{r[1]}"' for r in conn.exec_driver_sql(f'PRAGMA table_info("{fts}")'))
-    return (f'INSERT INTO "{fts}"(rowid, {columns}) SELECT id, {columns} FROM "{table.name}" '
-            f"WHERE id IN (SELECT value FROM json_each(?))")
-
-
-def _geo_fill(conn: Connection, table: Table) -> str:
-    # As the trigger of migration 0021: customers with both coordinates.
-    return ("INSERT INTO customer_geo SELECT id, latitude, latitude, longitude, longitude FROM customer "
-            "WHERE id IN (SELECT value FROM json_each(?)) AND latitude IS NOT NULL AND longitude IS NOT NULL")
-
-
-def _index_triggers(table: Table) -> list[tuple[str, Callable[[Connection, Table], str]]]:
-    found = [(f"{table.name}_fts_insert", _fts_fill)]
-    if table.name == "customer":
-        found.append(("customer_geo_insert", _geo_fill))
-    return found
 
 
 class _SQLiteWriter:
@@ -498,24 +474,16 @@ class _SQLiteWriter:
         if len(rows) < SET_WISE_FROM:
             self.conn.exec_driver_sql(sql, params)
             return
-        conn = self.conn
-        marks = ", ".join("?" * len(triggers := _index_triggers(table)))
-        present = dict(conn.exec_driver_sql(
-            f"SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name IN ({marks})",
-            tuple(name for name, _ in triggers)).all())
         # Set aside the index triggers for the insert, fill their indexes in one
         # statement each, put the triggers back as they were (their own SQL).
         # DDL is transactional in SQLite: a failed restore rolls the triggers
         # back too, and the restore holds the write lock throughout.
-        fills = [(name, fill(conn, table)) for name, fill in triggers if name in present]
-        for name, _ in fills:
-            conn.exec_driver_sql(f'DROP TRIGGER "{name}"')
-        conn.exec_driver_sql(sql, params)
-        if fills:
+        aside = index_fill.set_aside(self.conn, table.name)
+        self.conn.exec_driver_sql(sql, params)
+        if aside:
             ids = orjson.dumps([r[names.index("id")] for r in rows]).decode()
-            for name, statement in fills:
-                conn.exec_driver_sql(statement, (ids,))
-                conn.exec_driver_sql(present[name])
+            index_fill.fill(self.conn, aside, "t.id IN (SELECT value FROM json_each(?))", (ids,))
+            index_fill.put_back(self.conn, aside)
 
     def update(self, table: Table, names: list[str], rows: list[list]) -> None:
         quote = self.conn.dialect.identifier_preparer

@@ -15,10 +15,14 @@ from polycrm.store.write_turns import WriteTurns
 # SQLite FTS5 tables that migrations 0002 and 0008 make where the library supports
 # them; ``polycrm.core.query.fulltext`` searches through the ones a database has.
 FTS_TABLES = ("customer_fts", "contact_fts", "product_fts")
+# The SQLite FTS5 tables of one- and two-character grams (migration 0025), and
+# the positions table their triggers cut the grams by.
+SHORT_TABLES = ("customer_short", "contact_short", "product_short")
+SHORT_POSITIONS = "search_position"
 # The SQLite R*Tree of customer points (migration 0021, where the library has the
 # module); ``polycrm.core.query.geo`` finds nearto candidates through it.
 RTREE_TABLES = ("customer_geo",)
-INDEX_TABLES = FTS_TABLES + RTREE_TABLES
+INDEX_TABLES = FTS_TABLES + SHORT_TABLES + RTREE_TABLES
 
 
 def fts_tables(dialect) -> frozenset[str]:

@@ -44,6 +44,14 @@ def searched(client, tenant, kind: str, term: str) -> list[str]:
     return sorted(item["name"] for item in response.json()["items"])
 
 
+def scanned_names(runtime, tenant, model, term: str) -> list[str]:
+    """Names of the tenant's live rows whose search text holds ``term`` (Python's substring test), as sorted() does."""
+    with auth.system_session(runtime.db) as session:
+        rows = session.execute(select(model.name, model.search_text).where(
+            model.tenant_id == tenant["tenant_id"], model.deleted.is_(False))).all()
+    return sorted(name for name, text in rows if term.casefold() in text)
+
+
 @pytest.fixture
 def world(runtime, tenant, other_tenant):
     """A tenant with customers, contacts (one reporting to another), a product and a price."""
@@ -234,11 +242,18 @@ def test_many_rows_restore_into_an_empty_tenant(runtime, client, tenant):
                               .where(Contact.tenant_id == tenant["tenant_id"])) == 120
     assert searched(client, tenant, "accounts", "customer 117") == ["Customer 117"]
     assert searched(client, tenant, "contacts", "contact 42") == ["Contact 42"]
+    # 1-2 character terms: the short-gram index (migration 0025), filled set-wise too.
+    assert searched(client, tenant, "accounts", "17") == scanned_names(runtime, tenant, Customer, "17")
+    assert "Customer 117" in searched(client, tenant, "accounts", "17")
+    assert searched(client, tenant, "contacts", "42") == scanned_names(runtime, tenant, Contact, "42")
+    assert "Contact 42" in searched(client, tenant, "contacts", "42")
     with workspace(runtime, tenant) as ws:
         customers.create(ws, {"name": "Written afterwards"})
     assert searched(client, tenant, "accounts", "afterwards") == ["Written afterwards"]
+    assert searched(client, tenant, "accounts", "w") == ["Written afterwards"]
     snapshots.restore(runtime.db, tenant["tenant_id"], "many")
     assert searched(client, tenant, "accounts", "afterwards") == []
+    assert searched(client, tenant, "accounts", "w") == []
     assert state(runtime, tenant["tenant_id"]) == before
 
 

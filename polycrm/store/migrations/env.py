@@ -4,16 +4,18 @@ from alembic import context
 from sqlalchemy import create_engine
 
 from polycrm.core.models import Base
-from polycrm.store.engine import INDEX_TABLES
+from polycrm.store.engine import INDEX_TABLES, SHORT_POSITIONS
 
 config = context.config
 target_metadata = Base.metadata
 
-# Search indexes made by hand in 0002, 0008, 0018 and 0021 (dialect-specific, not in the
+# Search indexes made by hand in 0002, 0008, 0018, 0021 and 0025 (dialect-specific, not in the
 # models): the SQLite FTS5 and R*Tree tables with their shadow tables, and the PostgreSQL
 # GIN and GiST indexes.
-HAND_MADE_TABLES = INDEX_TABLES
+HAND_MADE_TABLES = INDEX_TABLES + (SHORT_POSITIONS,)
 HAND_MADE_INDEXES = frozenset({
+    "ix_customer_search_short", "ix_contact_search_short", "ix_product_search_short",  # 0025, PostgreSQL
+    "ix_customer_long_search", "ix_contact_long_search", "ix_product_long_search",  # 0025, SQLite
     "ix_customer_search_trgm", "ix_contact_search_trgm", "ix_product_search_trgm",
     "ix_customer_name_prefix",  # 0018, PostgreSQL only
     "ix_customer_geo_point",  # 0021, PostgreSQL only
