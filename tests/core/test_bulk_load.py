@@ -192,7 +192,8 @@ def customer_schema(runtime) -> Any:
                 "SELECT name, sql FROM sqlite_master WHERE tbl_name = 'customer' AND type = 'index' ORDER BY rowid"))
             triggers = set(conn.exec_driver_sql(
                 "SELECT name, sql FROM sqlite_master WHERE tbl_name = 'customer' AND type = 'trigger'"))
-            hash_size = conn.exec_driver_sql("SELECT v FROM customer_fts_config WHERE k = 'hashsize'").scalar()
+            hash_size = tuple(conn.exec_driver_sql(f"SELECT v FROM {fts}_config WHERE k = 'hashsize'").scalar()
+                              for fts in ("customer_fts", "customer_short"))
             return indexes, triggers, hash_size
         return set(conn.exec_driver_sql("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'customer'"))
 
@@ -226,6 +227,7 @@ def test_a_load_leaves_the_customer_indexes_as_they_were(runtime, tenant, tmp_pa
         plan = count_plan(runtime, tenant)
         assert "ix_customer_live" in plan or "ix_customer_number_sort" in plan, plan
     assert found_by_fulltext(runtime, tenant, "lund 7") == {"Kund 7"}
+    assert found_by_fulltext(runtime, tenant, "7") == {"Kund 7"}  # the short-gram index, filled per batch
     with Workspace(runtime.db, tenant["tenant_id"], write=False) as ws:
         # A number lookup after the load, through the rebuilt index.
         assert ws.scalars(select(Customer.name).where(Customer.number == "N5")) == ["Kund 5"]
