@@ -317,7 +317,8 @@ class CustomerBatches:
         conn.exec_driver_sql(self._insert_sql, params)
         # The triggers' work, for the whole batch in one statement per index (for the FTS index
         # about ten times faster than row by row); the batch's ids are a run no other writer can enter.
-        index_fill.fill(conn, self._triggers_aside, "t.id BETWEEN ? AND ?", (rows[0]["id"], rows[-1]["id"]))
+        index_fill.fill(conn, self._triggers_aside, "t.id BETWEEN ? AND ?", (rows[0]["id"], rows[-1]["id"]),
+                        [(row["id"], row["search_text"]) for row in rows])
 
     def _copy(self, rows: list[dict[str, Any]]) -> None:
         dbapi = self.ws.session.connection().connection.driver_connection

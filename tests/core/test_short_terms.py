@@ -153,6 +153,14 @@ def test_a_bulk_load_indexes_its_customers(runtime, tenant, tmp_path):
         assert len(found(ws, "qö")) == 30 and len(found(ws, "ö 1")) == 12  # 1, 10-19, 21
         assert found(ws, "qö") == expected(ws, "qö")
     short_index_agrees(runtime)
+    # The load's tokens are the triggers': a changed and a deleted row leave none of theirs behind.
+    with Workspace(runtime.db, tenant["tenant_id"]) as ws:
+        ws.session.execute(update(Customer).where(Customer.number == "L3").values(search_text="zz"))
+        ws.session.execute(delete(Customer).where(Customer.number == "L4"))
+    with Workspace(runtime.db, tenant["tenant_id"], write=False) as ws:
+        assert len(found(ws, "qö")) == 28 and found(ws, "qö") == expected(ws, "qö")
+        assert len(found(ws, "ö")) == 28 and found(ws, "ö") == expected(ws, "ö")
+    short_index_agrees(runtime)
 
 
 def test_cirrus_fulltext_with_short_terms(client, runtime, tenant):
@@ -199,3 +207,17 @@ def test_0025_indexes_the_rows_made_before_it(fresh_db):  # noqa: F811
             assert "customer_short" in fts_tables(db.engine.dialect)
     finally:
         db.dispose()
+
+
+def test_the_loads_python_tokens_are_the_triggers(runtime):
+    """polycrm load cuts the short-gram tokens in Python (index_fill.short_tokens); they must be
+    exactly those of the triggers' SQL, or a later delete of the row would leave its grams behind."""
+    if not runtime.db.is_sqlite:
+        pytest.skip("SQLite's short index")
+    texts = [n.casefold() for n in NAMES] + [LONG_STREET.casefold(), "😀 emoji 𝔘", "x" * 1024, "y" * 1025, "a\tb\nc"]
+    with runtime.db.engine.connect() as conn:
+        for t in texts:
+            in_sql = conn.exec_driver_sql(
+                f"SELECT {index_fill.short_grams('?1')} FROM search_position WHERE n <= length(?1)", (t,)).scalar()
+            assert index_fill.short_tokens(t) == in_sql, t
+    assert index_fill.SHORT_INDEXED_CHARS == ft.SHORT_INDEXED_CHARS

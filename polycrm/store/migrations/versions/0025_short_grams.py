@@ -110,16 +110,15 @@ def _try(statement: str) -> bool:
     return True
 
 
-def grams_select(text: str, row_id: str, source: str = "") -> str:
+def grams_select(text: str, row_id: str) -> str:
     """SELECT of (row id, the grams of ``text`` as FTS tokens) for the short index.
 
     Each position gives its two-character gram (one character at the end), as
     the hex of its UTF-8 (hex digits are tokens to every tokenizer; UTF-8
-    decodes one way, so no two grams share a token). ``source``: the FROM of a
-    set-wise fill. ``polycrm.store.index_fill.short_grams`` is the same expression."""
-    tokens = _tokens(text)
-    return (f"SELECT {row_id}, {tokens} FROM {source}{POSITIONS} "
-            f"WHERE n <= length({text})" + (f" GROUP BY {row_id}" if source else ""))
+    decodes one way, so no two grams share a token). An aggregate of no rows is
+    one row: an empty text gets its (empty) row too. ``polycrm.store.index_fill``
+    fills with the same expression."""
+    return f"SELECT {row_id}, {_tokens(text)} FROM {POSITIONS} WHERE n <= length({text})"
 
 
 def create_sqlite_short_index(table: str) -> None:
@@ -139,8 +138,9 @@ def create_sqlite_short_index(table: str) -> None:
     op.execute(f"CREATE INDEX IF NOT EXISTS ix_{table}_long_search ON {table} (id) "
                f"WHERE length(search_text) > {INDEXED_CHARS}")
     if not existed:  # an index that is there already holds its rows: filling it again would double them
-        op.execute(f"INSERT INTO {short}(rowid, grams) "
-                   f"{grams_select('t.search_text', 't.id', f'{table} AS t JOIN ')}")
+        op.execute(f"INSERT INTO {short}(rowid, grams) SELECT t.id, "
+                   f"(SELECT {_tokens('t.search_text')} FROM {POSITIONS} WHERE n <= length(t.search_text)) "
+                   f"FROM {table} AS t")
 
 
 def _deleted(text: str, row_id: str, short: str) -> str:
