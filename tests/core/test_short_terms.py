@@ -191,7 +191,7 @@ def test_set_wise_fills_give_the_tokens_of_the_triggers(runtime):
 
 def test_0025_indexes_the_rows_made_before_it(fresh_db):  # noqa: F811
     made = tenants.create(fresh_db, tenants.NewTenant(name="before-0025"))
-    migrate(fresh_db, "0022")
+    migrate(fresh_db, "0024")
     with Workspace(fresh_db, made["tenant_id"]) as ws:
         make(ws)
         ws.create(Product, name="Åsa zq", number="P1")

@@ -1,7 +1,7 @@
 """search indexes for 1- and 2-character terms of the text searches
 
 Revision ID: 0025
-Revises: 0022
+Revises: 0024
 Create Date: 2026-12-03 10:30:00
 
 A trigram index (0002, 0008) finds only terms of three or more characters;
@@ -38,7 +38,7 @@ from alembic import op
 from sqlalchemy.exc import DBAPIError
 
 revision = '0025'
-down_revision = '0022'
+down_revision = '0024'
 branch_labels = None
 depends_on = None
 
