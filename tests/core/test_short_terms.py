@@ -102,8 +102,7 @@ def test_short_terms_use_the_index(runtime, tenant):
         assert "customer_short VIRTUAL TABLE" in plan and "ix_customer_long_search" in plan
         assert "SCAN customer" not in plan.replace("SCAN customer_", "")
     else:
-        # One overlap per short term, which GIN answers without rechecking each row (@> rechecks).
-        assert sql.count("polycrm_short_grams(customer.search_text) &&") == 2 and "@>" not in sql
+        assert "polycrm_short_grams(customer.search_text) @>" in sql
         with Workspace(runtime.db, tenant["tenant_id"], write=False) as ws:
             short = select(Customer.id).where(q.condition(Customer, q.Criterion("fulltext", "search_text", "qv")))
             compiled = short.compile(runtime.db.engine, compile_kwargs={"literal_binds": True})

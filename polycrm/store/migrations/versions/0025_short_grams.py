@@ -27,7 +27,7 @@ databases with the same matching as before (the term occurs in the text):
   when the library has no FTS5.
 - PostgreSQL: ``polycrm_short_grams(text)``, the one- and two-character
   grams of ``lower(text)`` (an immutable SQL function), and a GIN index on it per
-  table, which ``polycrm_short_grams(search_text) && ARRAY[lower(term)]`` uses
+  table, which ``polycrm_short_grams(search_text) @> ARRAY[lower(term)]`` uses
   (``ILIKE`` compares ``lower()`` of both sides).
 
 None of this is in the models' metadata; ``env.py`` keeps autogenerate away.
