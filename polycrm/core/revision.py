@@ -36,6 +36,7 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from polycrm.core.models import Tenant
+from polycrm.store import prebuilt
 
 # session.info key: the revision a read-only transaction saw (read once per transaction).
 SEEN = "polycrm_revision"
@@ -56,7 +57,9 @@ def bump(conn: Any, tenant_id: int, **columns: Any) -> None:
 
 def read(conn: Any, tenant_id: int) -> int:
     """The tenant's revision as ``conn`` sees it now."""
-    return conn.execute(_READ, {"tenant_id": tenant_id}).scalar() or 0
+    for row in prebuilt.run(conn, ("revision",), _READ, {"tenant_id": tenant_id}):
+        return row[0] or 0
+    return 0
 
 
 def current(ws: Any) -> int:

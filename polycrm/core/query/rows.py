@@ -14,8 +14,8 @@ unchanged (``q.entity_kind(type(record))`` works too). Records are read-only.
 Tenancy: these statements do not pass through the session's ORM execution,
 so the session does not scope them; every statement here is built by
 :func:`_select`, which adds ``tenant_id = :tenant_id``, and run by
-:func:`_execute`, which binds the workspace's tenant (and refuses a workspace
-of no tenant). Nothing else in this module builds a statement, and nothing
+:func:`_execute` or :func:`_run`, which bind the workspace's tenant (and refuse
+a workspace of no tenant). Nothing else in this module builds a statement, and nothing
 outside it runs Core selects of tenant rows.
 """
 
@@ -32,6 +32,7 @@ from polycrm.core import limits
 from polycrm.core.errors import TenancyError
 from polycrm.core.models import Link, TenantScoped
 from polycrm.core.workspace import Workspace
+from polycrm.store import prebuilt
 
 _RECORD_TYPES: dict[type, type] = {}
 _COLUMNS: dict[type, list[Any]] = {}
@@ -68,7 +69,7 @@ def _select(model: type[TenantScoped], *where: Any, columns: Sequence[Any] | Non
     return select(*(columns or table_columns(model))).where(table.c.tenant_id == bindparam("tenant_id"), *where)
 
 
-def _execute(ws: Workspace, stmt: Select, params: dict[str, Any]) -> Result:
+def _connection(ws: Workspace) -> Any:
     if ws.tenant_id is None:
         raise TenancyError("tenant-scoped query outside a tenant")
     session = ws.session
@@ -83,9 +84,19 @@ def _execute(ws: Workspace, stmt: Select, params: dict[str, Any]) -> Result:
     if transaction is None or kept is None or kept[0] is not transaction:
         connection = session.connection()
         session.info["lean_connection"] = (session.get_transaction(), connection)
-    else:
-        connection = kept[1]
-    return connection.execute(stmt, {"tenant_id": ws.tenant_id, **params})
+        return connection
+    return kept[1]
+
+
+def _run(ws: Workspace, key: tuple, stmt: Select, params: dict[str, Any]) -> Any:
+    """Rows of a prebuilt statement (:func:`_statement`'s ``key``): on the DBAPI
+    cursor when it can be compiled once, unless statement listeners are watching
+    this connection (tests count statements), else through SQLAlchemy."""
+    return prebuilt.run(_connection(ws), key, stmt, {"tenant_id": ws.tenant_id, **params})
+
+
+def _execute(ws: Workspace, stmt: Select, params: dict[str, Any]) -> Result:
+    return _connection(ws).execute(stmt, {"tenant_id": ws.tenant_id, **params})
 
 
 # Up to this many values, ``column IN (...)`` is a statement of its own with
@@ -134,8 +145,9 @@ def by_ids(ws: Workspace, model: type[TenantScoped], ids: Iterable[Any]) -> dict
         return {}
     table = model.__table__
     count = len(wanted)
-    stmt = _statement(("by_ids", model, _shape(count)), lambda: _select(model, _in(table.c.id, "ids", count)))
-    return {rec.id: rec for rec in records(model, _execute(ws, stmt, _in_params("ids", wanted)))}
+    key = ("by_ids", model, _shape(count))
+    stmt = _statement(key, lambda: _select(model, _in(table.c.id, "ids", count)))
+    return {rec.id: rec for rec in records(model, _run(ws, key, stmt, _in_params("ids", wanted)))}
 
 
 def tuples(ws: Workspace, model: type[TenantScoped], names: Sequence[str], where: Sequence[Any] = (), *,
@@ -165,8 +177,9 @@ def children(ws: Workspace, model: type[TenantScoped], fk: str, parent_ids: Iter
     def build() -> Select:
         return _select(model, table.c.deleted.is_(False), _in(table.c[fk], "ids", count)).order_by(*order())
 
-    stmt = _statement(("children", model, fk, sort_key, _shape(count)), build)
-    return records(model, _execute(ws, stmt, _in_params("ids", wanted)))
+    key = ("children", model, fk, sort_key, _shape(count))
+    stmt = _statement(key, build)
+    return records(model, _run(ws, key, stmt, _in_params("ids", wanted)))
 
 
 # (kind, outgoing, other kind): links of ``kind`` whose source (outgoing) or
@@ -202,12 +215,13 @@ def links(ws: Workspace, me_kind: str, ids: Iterable[int],
                                  _in(t.c.source_id, "ids", len(wanted))))
         return _select(Link, t.c.deleted.is_(False), or_(*branches), columns=cols).order_by(t.c.id)
 
-    stmt = _statement(("links", shape), build)
+    key = ("links", shape)
+    stmt = _statement(key, build)
     params = {"me": me_kind, **_in_params("ids", wanted), **_in_params("incoming", incoming),
               **_in_params("outgoing", outgoing)}
     mine = set(wanted)
     found: dict[tuple[LinkSpec, int], list[int]] = {}
-    for kind, source_kind, source_id, target_kind, target_id in _execute(ws, stmt, params):
+    for kind, source_kind, source_id, target_kind, target_id in _run(ws, key, stmt, params):
         # A link between two records of this kind may count in both directions.
         if source_kind == me_kind and source_id in mine and (kind, True, target_kind) in specs:
             found.setdefault(((kind, True, target_kind), source_id), []).append(target_id)
