@@ -136,3 +136,75 @@ def test_errors_come_before_the_tag(client, tenant, tagged_path):
     r = client.get(url("/accounts/"), headers={"If-None-Match": tag} if tagged_path else {"If-None-Match": "*"})
     assert r.status_code == 401
     assert r.json() == {"message": endpoint.UNAUTHORIZED}
+
+
+@pytest.fixture
+def customer_reads(runtime):
+    """Statements that read customers, run while the block is open."""
+    from sqlalchemy import event
+
+    seen: list[str] = []
+
+    def note(_conn, _cursor, statement, *_args):
+        if "FROM customer" in statement:
+            seen.append(statement)
+
+    event.listen(runtime.db.engine, "before_cursor_execute", note)
+    yield seen
+    event.remove(runtime.db.engine, "before_cursor_execute", note)
+
+
+def test_an_answer_is_kept_by_its_tag(client, tenant, customer_reads):
+    account = new_account(client, tenant, name="Kept")
+    for path in ("/accounts/", f"/accounts/{account['id']}"):
+        tag, first = tagged(client, tenant, path)
+        customer_reads.clear()
+        r = client.get(url(path), headers=auth(tenant))
+        assert r.status_code == 200 and r.json() == first and r.headers["ETag"] == tag
+        assert customer_reads == []  # sent again, not read again
+        head = client.head(url(path), headers=auth(tenant))
+        assert head.status_code == 200 and head.content == b"" and head.headers["ETag"] == tag
+    _, page = tagged(client, tenant, "/accounts/", headers={"X-Fields": "{total}"})
+    assert page == {"total": 1}  # another mask: another answer
+    client.put(url(f"/accounts/{account['id']}"), json={"name": "Renamed"}, headers=auth(tenant))
+    customer_reads.clear()
+    renamed = client.get(url(f"/accounts/{account['id']}"), headers=auth(tenant))
+    assert renamed.json()["name"] == "Renamed" and customer_reads  # a new revision: read again
+
+
+def test_another_credentials_answer_is_not_theirs(client, tenant, other_tenant):
+    mine = new_account(client, tenant, name="Mine only")
+    assert client.get(url(f"/accounts/{mine['id']}"), headers=auth(tenant)).status_code == 200
+    theirs = client.get(url(f"/accounts/{mine['id']}"), headers=auth(other_tenant))
+    assert theirs.status_code == 404
+    assert theirs.json() == {"message": f"Account {mine['id']} not found"}
+
+
+def test_the_answer_budget_is_read_from_the_environment(monkeypatch):
+    from polycrm.faces.answers import Answers, budget_from_environment
+
+    monkeypatch.setenv("POLYCRM_ANSWER_CACHE_MB", "0")
+    off = Answers(budget_from_environment())
+    off.put("a", b"x")
+    assert off.get("a") is None and len(off) == 0
+    monkeypatch.setenv("POLYCRM_ANSWER_CACHE_MB", "0.5")
+    assert budget_from_environment() == 512 * 1024
+    for bad in ("lots", "-1"):
+        monkeypatch.setenv("POLYCRM_ANSWER_CACHE_MB", bad)
+        with pytest.raises(ValueError, match="POLYCRM_ANSWER_CACHE_MB must"):
+            budget_from_environment()
+
+
+def test_the_least_recently_used_answers_go_first():
+    from polycrm.faces.answers import OVERHEAD, Answers
+
+    kept = Answers(8 * (100 + OVERHEAD))
+    for name in "abcdefgh":
+        kept.put(name, b"x" * 100)
+    assert kept.get("a") == b"x" * 100  # now the most recently used
+    kept.put("i", b"y" * 100)
+    assert kept.get("b") is None and kept.get("a") is not None and len(kept) == 8
+    kept.put("big", b"z" * (100 + OVERHEAD))  # more than an eighth of the budget: not kept
+    assert kept.get("big") is None
+    kept.put("a", b"w" * 50)
+    assert kept.get("a") == b"w" * 50 and kept.used == 7 * (100 + OVERHEAD) + 50 + OVERHEAD

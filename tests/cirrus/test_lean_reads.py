@@ -250,3 +250,32 @@ def test_records_links_and_children_of_any_number_of_ids(client, runtime, tenant
             assert linked == {**{(specs[0], i): [tag.id] for i in wanted},
                               **{(specs[1], i): [tenant["user_id"]] for i in wanted}}
             assert rows.links(ws, "customer", wanted, specs[:1]) == {(specs[0], i): [tag.id] for i in wanted}
+
+
+def test_a_record_by_id_is_read_on_the_event_loop_on_sqlite(client, runtime, backend, tenant, monkeypatch):
+    """A GET of one record skips the thread hand-over on SQLite (WAL reads never wait);
+    lists, writes and every request on PostgreSQL still run in the thread pool."""
+    from polycrm.faces.cirrus import endpoint
+
+    account = new_account(client, tenant, name="Inline")
+    pooled: list[str] = []
+    plain = endpoint.run_in_threadpool
+
+    async def noted(fn, request, *args):
+        pooled.append(f"{request.method} {request.url.path}")
+        return await plain(fn, request, *args)
+
+    monkeypatch.setattr(endpoint, "run_in_threadpool", noted)
+    got = client.get(url(f"/accounts/{account['id']}"), headers=auth(tenant))
+    assert got.status_code == 200 and got.json()["name"] == "Inline"
+    missing = client.get(url("/accounts/999999999"), headers=auth(tenant))
+    assert missing.status_code == 404 and "message" in missing.json()
+    unauthorised = client.get(url(f"/accounts/{account['id']}"), headers={"X-Token": "nope"})
+    assert unauthorised.status_code == 401
+    listed = client.get(url("/accounts/"), headers=auth(tenant))
+    assert listed.status_code == 200
+    item = "GET " + url(f"/accounts/{account['id']}")
+    if backend == "sqlite":
+        assert pooled == [f"GET {url('/accounts/')}"]
+    else:
+        assert pooled.count(item) == 2 and len(pooled) == 4

@@ -257,6 +257,12 @@ class Operation:
         return [Param(p) for p in self.op.get("query", [])]
 
     @cached_property
+    def inline(self) -> bool:
+        """A GET of one record by its id (and nothing that writes)."""
+        return self.binding.result == "object" and not self.binding.writes and self.op["method"] == "GET" \
+            and bool(self.op.get("path_params"))
+
+    @cached_property
     def path_params(self) -> list[str]:
         return [p["name"] for p in self.op.get("path_params", [])]
 
