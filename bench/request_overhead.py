@@ -2,7 +2,8 @@
 
     .venv/bin/python bench/request_overhead.py --data-dir DIR --token X_TOKEN [--requests 2000] [--concurrency 16]
 
-Sends ``GET /cirrus/accounts/{random id}`` (X-Token) straight into the app
+Sends ``GET /cirrus/accounts/{random id}`` (or ``--path``, the same GET each
+time, e.g. a list page) with X-Token straight into the app
 this checkout's ``create_app`` builds over a data folder made by ``polycrm
 load`` (no socket, no HTTP parser): middleware, routing, authentication,
 the request journal, the handler and the JSON answer. ``--concurrency``
@@ -29,10 +30,11 @@ sys.path.insert(0, str(REPO))
 from common import data_folder_runtime  # noqa: E402
 
 
-async def _get(app, path: str, token: bytes) -> int:
+async def _get(app, target: str, token: bytes) -> int:
+    path, _, query = target.partition("?")
     scope = {
         "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "scheme": "http",
-        "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "",
+        "path": path, "raw_path": path.encode(), "query_string": query.encode(), "root_path": "",
         "headers": [(b"host", b"127.0.0.1"), (b"x-token", token), (b"accept", b"*/*")],
         "client": ("127.0.0.1", 50000), "server": ("127.0.0.1", 8000), "state": {},
     }
@@ -78,6 +80,8 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--path", help="send this GET every time instead of random accounts (a query after '?'), "
+                                       "e.g. '/cirrus/accounts/?name=Company%%2099%%25&page=2&per_page=50'")
     args = parser.parse_args()
 
     from polycrm.app import create_app
@@ -92,11 +96,14 @@ def main() -> None:
     rnd = random.Random(args.seed)
     loop = asyncio.new_event_loop()
     # The app's lifespan (webhook delivery) is left out: it does nothing per request.
-    warm = [f"/cirrus/accounts/{rnd.randint(low, high)}" for _ in range(50)]
+    def target() -> str:
+        return args.path or f"/cirrus/accounts/{rnd.randint(low, high)}"
+
+    warm = [target() for _ in range(50)]
     loop.run_until_complete(_run(app, warm, token, args.concurrency))
     _flush_journal(rt)
     for n in range(args.rounds):
-        paths = [f"/cirrus/accounts/{rnd.randint(low, high)}" for _ in range(args.requests)]
+        paths = [target() for _ in range(args.requests)]
         started, wall = time.process_time(), time.perf_counter()
         statuses = loop.run_until_complete(_run(app, paths, token, args.concurrency))
         _flush_journal(rt)
