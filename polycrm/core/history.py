@@ -12,8 +12,9 @@ and every API records the same way without doing anything.
 Creating a record writes no rows, nor does filling it in within the
 transaction that created it (the record's own ``created_at`` says when; a bulk
 load stays one insert per record); a soft delete is the change of ``deleted``
-to true. The lines of a quote (:data:`LINES`) are recorded for the quote's
-timeline: their changed fields, and one ``added`` row for a line added later. Derived fields (folded names, search text) and the
+to true. The lines of a quote or an order (:data:`LINES`) are recorded for
+their document's timeline: their changed fields, and one ``added`` row for a
+line added later. Derived fields (folded names, search text) and the
 timestamps are not recorded.
 """
 
@@ -29,8 +30,8 @@ from sqlalchemy import Index, Integer, String, Text, event, inspect, select, tex
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from polycrm.core.models import (
-    Activity, Contact, Credential, Customer, Opportunity, Order, Product, Quote, QuoteLine, TenantScoped, Ticket,
-    utcnow,
+    Activity, Contact, Credential, Customer, Opportunity, Order, OrderLine, Product, Quote, QuoteLine, TenantScoped,
+    Ticket, utcnow,
 )
 
 # Values longer than this are cut (with an ellipsis) in the history.
@@ -40,7 +41,9 @@ TRACKED: tuple[type[TenantScoped], ...] = (Customer, Contact, Product, Activity,
 # A changed line records its fields like a main record; a line added to a document
 # that existed before the transaction records one row, field ``added``, whose new
 # value sums the line up (:func:`line_summary`); a removed line is ``deleted`` -> yes.
-LINES: dict[type[TenantScoped], tuple[type[TenantScoped], str]] = {QuoteLine: (Quote, "quote_id")}
+LINES: dict[type[TenantScoped], tuple[type[TenantScoped], str]] = {
+    QuoteLine: (Quote, "quote_id"), OrderLine: (Order, "order_id"),
+}
 _TRACKED_NAMES = {m.__tablename__ for m in (*TRACKED, *LINES)}
 ADDED = "added"
 # Session info keys: lines added in this flush (recorded once they have ids), and

@@ -132,3 +132,70 @@ def test_mask_on_item_and_page(client, runtime, tenant, s):
     assert r.json() == {"price": 1.0, "rows": [{"specification": "x"}]}
     r = client.get(url("/orders/"), headers={**auth(tenant), "X-Fields": "{page,items{id}}"})
     assert r.json() == {"page": 1, "items": [{"id": created["id"]}]}
+
+
+def _line_history(runtime, tenant, order_id: int):
+    """The order's field changes (its lines' with them) and its timeline's change entries."""
+    from polycrm.core import browse, history
+
+    with core(runtime, tenant) as ws:
+        lines = [line.id for line in browse.line_rows(ws, Order, order_id)]
+        changes = {(c.entity, c.record_id, c.field, c.old_value, c.new_value, c.source)
+                   for c in history.of_record(ws, Order, order_id, lines=lines)}
+        events = [e for e in browse.timeline(ws, Order, ws.get(Order, order_id)).events if e.kind == "changed"]
+        return changes, events
+
+
+def test_order_line_changes_through_an_api_are_on_the_order_history(client, runtime, tenant, other_tenant, s):
+    created = post(client, tenant, "/orders/", body(runtime, tenant, s, rows=[
+        {"specification": "One", "quantityordered": 1, "price": 10}, {"specification": "Two", "quantityordered": 1, "price": 20}]))
+    gone, kept = created["rows"]
+    # The order created with its lines in one request records nothing: "Created" says it.
+    assert _line_history(runtime, tenant, created["id"]) == (set(), [])
+    updated = put(client, tenant, f"/orders/{created['id']}", {
+        "rows": [{"id": kept["id"], "quantityordered": 5}, {"specification": "Three", "quantityordered": 1, "price": 1}]})
+    added = updated["rows"][1]["id"]
+    changes, events = _line_history(runtime, tenant, created["id"])
+    assert changes == {
+        ("order_line", kept["id"], "quantity", "1", "5", "cirrus"),
+        ("order_line", added, "added", None, "Three · 1 × 1", "cirrus"),
+        ("order_line", gone["id"], "deleted", "no", "yes", "cirrus"),
+        ("sales_order", created["id"], "price", "30", "101", "cirrus"),
+    }
+    # One request, one entry on the order's timeline, each line's change named by the line.
+    (event,) = events
+    assert event.source == "cirrus" and event.user_id == tenant["user_id"]
+    assert {field for field, _, _ in event.changes} == {
+        f"order_line.{kept['id']}.quantity", f"order_line.{added}.added", f"order_line.{gone['id']}.deleted", "price"}
+    # Another tenant's order history does not read these lines.
+    from polycrm.core import history
+
+    with core(runtime, other_tenant) as ws:
+        assert history.of_record(ws, Order, created["id"], lines=[kept["id"], added, gone["id"]]) == []
+
+
+def test_a_microbizz_direct_order_records_nothing_until_changed(client, runtime, tenant, s):
+    mb = MB(client, tenant)
+    mb.call("CreateDirectOrder", customerid=s["account"], lines=[{"productid": s["product"], "count": 2}], note="web")
+    (order,) = get(client, tenant, "/orders/", accountids=str(s["account"]))["items"]
+    # Created and filled in (lines, price) in one transaction: no changes recorded.
+    assert _line_history(runtime, tenant, order["id"]) == (set(), [])
+    (row,) = order["rows"]
+    put(client, tenant, f"/orders/{order['id']}", {"rows": [{"id": row["id"], "quantityordered": 3, "price": 90}]})
+    changes, events = _line_history(runtime, tenant, order["id"])
+    assert changes == {
+        ("order_line", row["id"], "quantity", "2", "3", "cirrus"), ("order_line", row["id"], "price", "100", "90", "cirrus"),
+        ("sales_order", order["id"], "price", "200", "270", "cirrus"),
+    }
+    assert len(events) == 1
+
+
+def test_a_refused_order_line_change_records_nothing(client, runtime, tenant, s):
+    created = post(client, tenant, "/orders/", body(runtime, tenant, s, rows=[
+        {"specification": "One", "quantityordered": 1, "price": 10}]))
+    row = created["rows"][0]
+    r = client.put(url(f"/orders/{created['id']}"), json={
+        "rows": [{"id": row["id"], "quantityordered": 4}, {"article": {"id": 99999}}]}, headers=auth(tenant))
+    assert (r.status_code, r.json()) == (404, {"errors": {"rows": "Article 99999 not found"},
+                                               "message": "Article 99999 not found"})
+    assert _line_history(runtime, tenant, created["id"]) == (set(), [])
