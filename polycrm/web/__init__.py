@@ -8,21 +8,27 @@ before these keep their own 404/405 answers. See docs/web.md.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Match, Mount, Route
-from starlette.types import Scope
 from starlette.staticfiles import StaticFiles
+from starlette.types import Scope
 
 from polycrm.web import lists as web_lists
 from polycrm.web import pages, records
 from polycrm.web import bulk as web_bulk
 from polycrm.web import imports as web_imports
 from polycrm.web import quotes as web_quotes
-from polycrm.web.handler import HERE, Web
+from polycrm.web.handler import HERE, SECURITY_HEADERS, Web
 
 
 def routes(rt) -> list:
     web = Web(rt)
     page = web.page
+    not_found = page(pages.not_found, public=True, reads_only=True)
     get, post = ["GET"], ["POST"]
     lists = []
     for spec in pages.LISTS.values():
@@ -71,8 +77,8 @@ def routes(rt) -> list:
         Route("/opportunities/{id:int}/edit", page(pages.opportunity_update), methods=post),
         Route("/opportunities/{id:int}/stage", page(pages.opportunity_move), methods=post),
         *lists,
-        Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
-        Fallback(page(pages.not_found, public=True, reads_only=True)),
+        Mount("/static", StaticAssets(HERE / "static", not_found=not_found), name="static"),
+        Fallback(not_found),
     ]
 
 
@@ -96,3 +102,28 @@ class Fallback(Route):
             if route is not self and route.matches(scope)[0] != Match.NONE:
                 return Match.NONE, {}
         return Match.FULL, {"endpoint": self.endpoint, "path_params": {}}
+
+
+class StaticAssets(StaticFiles):
+    """The package's stylesheet and scripts, sent with the pages' security headers
+    (``nosniff`` is what keeps a browser from running a mistyped answer as a script
+    or stylesheet). A file that is not there is the styled "Page not found" of any
+    unknown address, not Starlette's plain-text 404; a method other than GET or
+    HEAD stays a 405, with the headers too."""
+
+    def __init__(self, directory, *, not_found: Callable[[Request], Awaitable[Response]]) -> None:
+        super().__init__(directory=directory)
+        self.not_found = not_found
+
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        try:
+            response = await super().get_response(path, scope)
+        except HTTPException as exc:
+            if exc.status_code != 404:
+                response = PlainTextResponse(exc.detail, exc.status_code, headers=exc.headers)
+            else:
+                # The fallback page reads no body (reads_only): the request needs no receive channel.
+                response = await self.not_found(Request(scope))
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response

@@ -88,6 +88,34 @@ def test_an_unknown_address_without_a_session_is_a_styled_404_not_a_sign_in(web)
     assert "Page not found" in response.text and '<nav aria-label="Main">' not in response.text
 
 
+@pytest.mark.parametrize("path", ["/static/nope.css", "/static/", "/static/%2e%2e/__init__.py", "/static/style.css/x"])
+def test_a_missing_static_file_is_the_styled_404_with_the_security_headers(signed_in, path):
+    response = signed_in.get(path)
+    assert_styled_page(response, 404)
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert '<nav aria-label="Main">' in response.text and "Page not found" in response.text
+    assert response.headers["cache-control"] == "no-store"
+
+
+def test_a_missing_static_file_without_a_session_is_the_styled_404_not_a_sign_in(web):
+    response = web.get("/static/nope.js")
+    assert_styled_page(response, 404)
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert "Page not found" in response.text and '<nav aria-label="Main">' not in response.text
+
+
+def test_static_files_and_a_wrong_method_on_them_carry_the_security_headers(web):
+    for path, kind in (("/static/style.css", "text/css"), ("/static/board.js", "javascript")):
+        response = web.get(path)
+        assert response.status_code == 200 and kind in response.headers["content-type"], path
+        assert response.headers["x-content-type-options"] == "nosniff", path
+        assert response.headers["x-frame-options"] == "DENY", path
+    refused = web.post("/static/style.css")
+    assert (refused.status_code, refused.headers["allow"]) == (405, "GET, HEAD")
+    assert refused.headers["x-content-type-options"] == "nosniff"
+    assert web.head("/static/nope.css").status_code == 404
+
+
 def test_a_known_address_with_another_method_and_api_paths_keep_their_answers(web):
     assert web.post("/api-access").status_code == 405  # GET only: not the fallback's 404
     api = web.get("/api/endpoint.php")
