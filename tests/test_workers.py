@@ -3,7 +3,11 @@
 Two separate ``polycrm serve`` processes on the same database: an account
 written through one is read through the other at once (on PostgreSQL, the
 way N machines share one server; on SQLite, N processes on one machine).
-``serve --workers 2`` runs two processes behind one port.
+What a process keeps of the data is keyed by the tenant's revision, read from
+the database by each request: a Cirrus ETag handed out by one process is
+stale in the other right after a write, and a list count one process cached
+is recounted after another's write. ``serve --workers 2`` runs two processes
+behind one port.
 """
 
 from __future__ import annotations
@@ -75,6 +79,52 @@ def test_a_write_through_one_process_is_read_through_another(cli_db, tmp_path):
         assert again.json()["name"] == "Renamed by two"
         missing = httpx.get(f"{two}/cirrus/accounts/{account_id + 1000}", headers=headers, timeout=30)
         assert missing.status_code == 404
+
+
+def test_an_etag_and_a_cached_count_of_one_process_follow_a_write_through_another(cli_db, tmp_path):
+    creds = new_tenant_in(cli_db)
+    headers = {"X-Token": creds["cirrus"]["x_token"]}
+    with server(tmp_path) as one, server(tmp_path) as two:
+        created = httpx.post(f"{one}/cirrus/accounts/", json=account_body(cli_db, creds, "Tagged"),
+                             headers=headers, timeout=30)
+        assert created.status_code == 200, created.text
+        path = f"/cirrus/accounts/{created.json()['id']}"
+        first = httpx.get(one + path, headers=headers, timeout=30)
+        assert first.status_code == 200 and first.headers["ETag"].startswith('W/"'), first.text
+        tag = first.headers["ETag"]
+        # Both processes make the same tag for the same revision and request.
+        unchanged = httpx.get(two + path, headers={**headers, "If-None-Match": tag}, timeout=30)
+        assert (unchanged.status_code, unchanged.headers["ETag"]) == (304, tag)
+
+        # (a) A write through one: the other answers the old tag with the new content.
+        renamed = httpx.put(one + path, json={"name": "Renamed by one"}, headers=headers, timeout=30)
+        assert renamed.status_code == 200, renamed.text
+        fresh = httpx.get(two + path, headers={**headers, "If-None-Match": tag}, timeout=30)
+        assert fresh.status_code == 200, fresh.text
+        assert fresh.json()["name"] == "Renamed by one" and fresh.headers["ETag"] != tag
+        assert httpx.get(one + path, headers={**headers, "If-None-Match": fresh.headers["ETag"]},
+                         timeout=30).status_code == 304
+
+        # (b) The second process counts the list and keeps the count for this revision...
+        counted = [httpx.get(f"{two}/cirrus/accounts/", headers=headers, timeout=30) for _ in range(2)]
+        assert [r.status_code for r in counted] == [200, 200], counted[-1].text
+        total = counted[-1].json()["total"]
+        assert total == counted[0].json()["total"] == 1
+        list_tag = counted[-1].headers["ETag"]
+        # ...and a create through the first moves the revision: the count is made again.
+        added = httpx.post(f"{one}/cirrus/accounts/", json=account_body(cli_db, creds, "Counted"),
+                           headers=headers, timeout=30)
+        assert added.status_code == 200, added.text
+        recounted = httpx.get(f"{two}/cirrus/accounts/", headers=headers, timeout=30)
+        assert recounted.status_code == 200 and recounted.json()["total"] == total + 1, recounted.text
+        conditional = httpx.get(f"{two}/cirrus/accounts/", headers={**headers, "If-None-Match": list_tag}, timeout=30)
+        assert conditional.status_code == 200 and conditional.json()["total"] == total + 1
+        # A refused write through the first moves nothing: the second's newest tag still holds.
+        refused = httpx.post(f"{one}/cirrus/accounts/", json={"name": ""}, headers=headers, timeout=30)
+        assert refused.status_code == 400, refused.text
+        still = httpx.get(f"{two}/cirrus/accounts/", headers={**headers, "If-None-Match": recounted.headers["ETag"]},
+                          timeout=30)
+        assert still.status_code == 304
 
 
 def test_serve_workers_runs_processes_behind_one_port(cli_db, tmp_path):
