@@ -72,6 +72,25 @@ DEFAULT_ORDER: dict[type[TenantScoped], tuple[Sort, ...]] = {
 }
 
 
+# Paths whose text is part of the model's folded ``search_text`` (core/derived.py):
+# a row whose path contains a term has it in its search text too, so a filter
+# by the path is narrowed by the trigram index of the search text first and
+# then tested on the path itself (a city that no customer has reads no rows).
+IN_SEARCH_TEXT: dict[type[TenantScoped], frozenset[str]] = {
+    Customer: frozenset(f"addresses.{kind}.{part}" for kind in ("visiting", "postal", "delivery", "invoice")
+                        for part in ("name", "street", "zip", "city")),
+    Contact: frozenset(("city", "jobtitle", "email")),
+}
+
+
+def contains_criteria(model: type[TenantScoped], path: str, value: str) -> list[Criterion]:
+    """The path holds the whole value (any case): :data:`IN_SEARCH_TEXT` narrowed where it can be."""
+    found = [Criterion("contains", path, value)]
+    if path in IN_SEARCH_TEXT.get(model, ()):
+        found.insert(0, Criterion("contains", "search_text", value))
+    return found
+
+
 def text_criteria(model: type[TenantScoped], query: str | None) -> list[Criterion]:
     """Every whitespace-separated term of ``query`` occurs in one of the model's search paths."""
     # A handful of terms is plenty for a person typing; more only costs time.
@@ -90,12 +109,19 @@ def search(
     order_by: Sequence[Sort] | None = None,
 ) -> Page:
     """A page of live records of ``model`` matching a free-text query; a page
-    out of range shows the nearest one (``past_end="last"``)."""
+    out of range shows the nearest one (``past_end="last"``). A filtered or
+    searched list counts its matches up to :data:`COUNT_LIMIT` (or the end of
+    the page asked for): past that the page says "more than" (``Page.more``)."""
     per_page = max(1, min(MAX_PER_PAGE, per_page))
     return query_search(
         ws, model, [*criteria, *text_criteria(model, query)], sort=order_by or DEFAULT_ORDER.get(model, ()),
-        page=page, per_page=per_page, past_end="last",
+        page=page, per_page=per_page, past_end="last", count_limit=COUNT_LIMIT,
     )
+
+
+# How far a person's list counts its matches: "1–25 of more than 1,000" says
+# all a reader needs, and counting 40,000 matches reads 40,000 rows.
+COUNT_LIMIT = 1000
 
 
 # What the global search looks through, in the order its results are shown.

@@ -129,7 +129,7 @@ def criteria(spec: ListPage, state: ListState) -> tuple[list[Criterion], dict[st
             else:
                 found.append(Criterion("eq", f.path, key))
         elif f.kind == "text":
-            found.append(Criterion("contains", f.path, value))
+            found.extend(browse.contains_criteria(spec.model, f.path, value))
         elif f.kind == "choice":
             option = next((o for o in f.options if o[0] == value), None)
             if option is None:
@@ -278,6 +278,10 @@ def _back(ctx: Ctx, spec: ListPage) -> str:
 # -- the lists ------------------------------------------------------------------------------------
 
 
+# A user column sorts as it shows the user, "name surname" (index ix_app_user_name_sort).
+USER_SORT = (Sort("user_id->app_user.name", mode="text"), Sort("user_id->app_user.surname", mode="text"))
+
+
 def _city(c: Customer) -> str:
     return ((c.addresses or {}).get("visiting") or {}).get("city") or ""
 
@@ -293,8 +297,7 @@ CUSTOMERS = ListPage(
         Column("city", "City", lambda ctx, c, n: Cell(_city(c)), (Sort("addresses.visiting.city", mode="text"),)),
         Column("phone", "Phone", lambda ctx, c, n: Cell(c.phone or "")),
         Column("email", "E-mail", lambda ctx, c, n: Cell(c.email or ""), (Sort("email", mode="text"),), shown=False),
-        Column("owner", "Responsible", lambda ctx, c, n: Cell(n["user"].get(c.user_id, "")),
-               (Sort("user_id->app_user.name", mode="text"),)),
+        Column("owner", "Responsible", lambda ctx, c, n: Cell(n["user"].get(c.user_id, "")), USER_SORT),
         Column("created", "Created", lambda ctx, c, n: Cell(ctx.local(c.created_at).strftime("%Y-%m-%d")),
                (Sort("created_at"),), shown=False),
     ),
@@ -351,7 +354,7 @@ QUOTES = ListPage(
         Column("status", "Status", lambda ctx, q, n: Cell(n["lookup"].get(q.status_id, "")),
                (Sort("status_id->lookup.name", mode="text"),)),
         Column("seller", "Salesperson", lambda ctx, q, n: Cell(n["user"].get(q.user_id, "")),
-               (Sort("user_id->app_user.name", mode="text"),), shown=False),
+               USER_SORT, shown=False),
         Column("placed", "Placed", lambda ctx, q, n: Cell(q.placedate.isoformat() if q.placedate else ""),
                (Sort("placedate", mode="nulls_last"),)),
         Column("price", "Price", lambda ctx, q, n: Cell(ctx.amount(q.price, q.currencycode), numeric=True),
@@ -376,7 +379,7 @@ OPPORTUNITIES = ListPage(
                (Sort("stage_id->lookup.sortorder"),)),
         Column("status", "Status", lambda ctx, o, n: Cell(o.status or ""), (Sort("status"),)),
         Column("seller", "Salesperson", lambda ctx, o, n: Cell(n["user"].get(o.user_id, "")),
-               (Sort("user_id->app_user.name", mode="text"),), shown=False),
+               USER_SORT, shown=False),
         Column("close", "Expected close", lambda ctx, o, n: Cell(o.estimated_end.isoformat() if o.estimated_end else ""),
                (Sort("estimated_end", mode="nulls_last"),)),
         Column("value", "Value", lambda ctx, o, n: Cell(ctx.amount(o.value), numeric=True), (Sort("value"),)),
@@ -403,8 +406,7 @@ TICKETS = ListPage(
         Column("priority", "Priority", lambda ctx, t, n: Cell(n["lookup"].get(t.priority_id, "")),
                (Sort("priority_id->lookup.sortorder"),)),
         Column("status", "Status", lambda ctx, t, n: Cell(t.status or ""), (Sort("status"),)),
-        Column("owner", "Assigned to", lambda ctx, t, n: Cell(n["user"].get(t.user_id, "")),
-               (Sort("user_id->app_user.name", mode="text"),)),
+        Column("owner", "Assigned to", lambda ctx, t, n: Cell(n["user"].get(t.user_id, "")), USER_SORT),
         Column("due", "Due", lambda ctx, t, n: Cell(t.estimated_end.isoformat() if t.estimated_end else ""),
                (Sort("estimated_end", mode="nulls_last"),), shown=False),
     ),

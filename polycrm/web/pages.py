@@ -673,11 +673,11 @@ def global_search(ctx: Ctx) -> Response:
     n = display_names(ctx, items, {"customer": ("customer_id",)}) if items else {"customer": {}}
     groups = [
         (kind, SEARCH_TITLES[kind], page.total, [_hit(kind, item, n) for item in page.items],
-         f"{SEARCH_LISTS[kind]}?{urlencode({'q': query})}" if kind in SEARCH_LISTS else None)
+         f"{SEARCH_LISTS[kind]}?{urlencode({'q': query})}" if kind in SEARCH_LISTS else None, page.more)
         for kind, page in found.items() if page.total
     ]
     return ctx.render("search.html", query=query, global_query=query, groups=groups,
-                      total=sum(g[2] for g in groups))
+                      total=sum(g[2] for g in groups), more=any(g[5] for g in groups))
 
 
 # -- not found ------------------------------------------------------------------------------------------

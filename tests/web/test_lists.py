@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 from starlette.testclient import TestClient
 
-from polycrm.core import auth, customers, list_views, lookups
+from polycrm.core import auth, browse, customers, list_views, lookups
 from polycrm.core.models import Customer, Opportunity, Quote, Record, Ticket, User
 from tests.web.test_pages import csrf_of, post_form, sign_in, signed_in, web, workspace  # noqa: F401 (fixtures)
 
@@ -189,3 +189,27 @@ def test_the_unfiltered_total_counts_live_rows_of_this_tenant_only(signed_in, ru
     page = signed_in.get("/customers").text
     assert "1–2 of 2" in page and "Gone" not in page
     assert ">2</span> <span class=\"label\">Customers" in signed_in.get("/").text
+
+
+def test_a_filtered_list_counts_up_to_its_limit_and_says_more(signed_in, runtime, tenant, monkeypatch):
+    monkeypatch.setattr(browse, "COUNT_LIMIT", 10)
+    with workspace(runtime, tenant) as ws:
+        for i in range(27):
+            customers.create(ws, {"name": f"Row {i:02d}", "addresses": {"visiting": {"city": "Vejle"}}})
+        customers.create(ws, {"name": "Other", "addresses": {"visiting": {"city": "Odense"}}})
+    first = signed_in.get("/customers", params={"f_city": "vejle"}).text
+    # Counted up to the end of the page (25 rows, more than the limit of 10), then "more than".
+    assert "1–25 of more than 25" in first and "Page 1<" in first and 'rel="next"' in first
+    second = signed_in.get("/customers", params={"f_city": "vejle", "page": "2"}).text
+    assert "26–27 of 27" in second and "Page 2 of 2" in second and 'rel="next"' not in second
+    # Unfiltered, the list counts every customer (from the indexes, no limit).
+    assert "1–25 of 28" in signed_in.get("/customers").text
+    found = signed_in.get("/search", params={"q": "row"}).text
+    assert "More than 10 matches for" in found and "(more than 10)" in found and "All customers<" in found
+
+
+def test_a_list_of_thousands_shows_its_counts_grouped(signed_in, runtime, tenant):
+    with workspace(runtime, tenant) as ws:
+        ws.add_all([Customer(name=f"Bulk {i:04d}", profile_id=tenant["profile_id"]) for i in range(1030)])
+    page = signed_in.get("/customers", params={"page": "41"}).text
+    assert "1,001–1,025 of 1,030" in page and "Page 41 of 42" in page

@@ -9,7 +9,7 @@ from polycrm.store.engine import INDEX_TABLES, SHORT_POSITIONS
 config = context.config
 target_metadata = Base.metadata
 
-# Search indexes made by hand in 0002, 0008, 0018, 0021 and 0025 (dialect-specific, not in the
+# Search and sort indexes made by hand in 0002, 0008, 0018, 0021, 0025 and 0026 (dialect-specific, not in the
 # models): the SQLite FTS5 and R*Tree tables with their shadow tables, and the PostgreSQL
 # GIN and GiST indexes.
 HAND_MADE_TABLES = INDEX_TABLES + (SHORT_POSITIONS,)
@@ -19,6 +19,9 @@ HAND_MADE_INDEXES = frozenset({
     "ix_customer_search_trgm", "ix_contact_search_trgm", "ix_product_search_trgm",
     "ix_customer_name_prefix",  # 0018, PostgreSQL only
     "ix_customer_geo_point",  # 0021, PostgreSQL only
+    # 0022: expressions written per dialect
+    "ix_customer_number_all_sort", "ix_customer_city_sort", "ix_customer_email_sort", "ix_customer_created",
+    "ix_app_user_name_sort", "ix_lookup_name_sort", "ix_customer_type_id_walk", "ix_customer_user_id_walk",
 })
 
 
