@@ -1,8 +1,8 @@
 """Indexes that serve the web lists' sorts: customers by number, city, e-mail and
 creation, and the names a list sorts by through a join (users, lookup entries)
 
-Revision ID: 0022
-Revises: 0021
+Revision ID: 0023
+Revises: 0022
 Create Date: 2026-12-03 13:20:00
 
 A list page of 25 sorted by a column no index orders reads and sorts every
@@ -30,8 +30,8 @@ autogenerate away from them).
 """
 from alembic import op
 
-revision = '0022'
-down_revision = '0021'
+revision = '0023'
+down_revision = '0022'
 branch_labels = None
 depends_on = None
 
