@@ -191,3 +191,12 @@ def test_a_city_filter_narrowed_by_the_search_text_finds_what_the_city_alone_fin
     # A path outside the search text is filtered as it is.
     assert browse.contains_criteria(Customer, "extra.trade", term) == [q.Criterion("contains", "extra.trade", term)]
     assert len(browse.contains_criteria(Contact, "city", term)) == 2
+
+
+def test_a_sort_by_a_json_number_reads_it_as_text_on_every_database(ws):
+    # As before the sort's JSON part was written into the SQL: digits compare as text (10 before 9).
+    for value in (9, 10, 100):
+        ws.create(Customer, name=f"N{value}", extra={"team": value})
+    ws.flush()
+    found = q.search(ws, Customer, [q.Criterion("set", "extra.team", True)], sort=(q.Sort("extra.team"),), per_page=10)
+    assert [c.name for c in found.items] == ["N10", "N100", "N9"]

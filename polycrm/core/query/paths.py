@@ -97,7 +97,8 @@ def _compile_json_text(element: JsonText, compiler: Any, **kw: Any) -> str:
 
 @compiles(JsonText, "sqlite")
 def _compile_json_text_sqlite(element: JsonText, compiler: Any, **kw: Any) -> str:
-    return f"json_extract({compiler.process(element.element, **kw)}, '$.{'.'.join(element.parts)}')"
+    # As text, as column() reads it: a JSON number sorts as its digits, as on PostgreSQL.
+    return f"CAST(json_extract({compiler.process(element.element, **kw)}, '$.{'.'.join(element.parts)}') AS VARCHAR)"
 
 
 def sort_column(model: type[TenantScoped], path: str) -> Any:

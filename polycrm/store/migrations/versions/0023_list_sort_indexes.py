@@ -36,7 +36,7 @@ branch_labels = None
 depends_on = None
 
 _NUMBER = "length(coalesce(number, '')), coalesce(number, '')"
-_CITY = {"sqlite": "lower(json_extract(addresses, '$.visiting.city'))",
+_CITY = {"sqlite": "lower(CAST(json_extract(addresses, '$.visiting.city') AS VARCHAR))",
          "postgresql": "lower((addresses #>> '{visiting,city}'))"}
 # name -> (table, the indexed expressions after tenant_id; None: the city's, per dialect)
 INDEXES = {
