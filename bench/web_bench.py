@@ -98,6 +98,8 @@ def copy_database(url: str, name: str, data_dir: Path) -> str:
 def drop_database(url: str) -> None:
     parsed = make_url(normalise_url(url))
     if parsed.get_backend_name() == "sqlite":
+        for suffix in ("", "-wal", "-shm"):
+            Path(parsed.database + suffix).unlink(missing_ok=True)
         return
     admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
@@ -192,6 +194,9 @@ def main(argv: list[str] | None = None) -> None:
                     finally:
                         server.stop()
                     print(f"  round {round_no + 1} {path}: done (load {os.getloadavg()[0]:.1f})", flush=True)
+                if round_no + 1 < args.rounds:
+                    # So far, in case a long run on a busy machine is cut short.
+                    report(meta, checkouts, results, args, rounds=round_no + 1)
         finally:
             for url in copies:
                 drop_database(url)
@@ -200,10 +205,12 @@ def main(argv: list[str] | None = None) -> None:
         report(meta, checkouts, results, args)
 
 
-def report(meta: dict, checkouts: list[Path], results: dict, args: argparse.Namespace) -> None:
+def report(meta: dict, checkouts: list[Path], results: dict, args: argparse.Namespace,
+           rounds: int | None = None) -> None:
     first = checkouts[0]
+    rounds = rounds or args.rounds
     print(f"\n{meta['customers']:,} customers ({make_url(normalise_url(meta['url'])).get_backend_name()}), "
-          f"/customers unless named; median wall and mean CPU of {args.repeat} requests, median over {args.rounds} round(s) (ms)")
+          f"/customers unless named; median wall and mean CPU of {args.repeat} requests, median over {rounds} round(s) (ms)")
     head = f"{'page':34}" + "".join(f" {p.name[:12]:>12} wall {'cpu':>5}" for p in checkouts)
     if len(checkouts) > 1:
         head += "".join(f" {'x wall':>7} {'x cpu':>6}" for _ in checkouts[1:])
