@@ -161,3 +161,33 @@ def test_0024_a_delete_finds_the_rows_pointing_at_it_through_an_index(fresh_db, 
             plan = " ".join(r[0] for r in conn.exec_driver_sql(
                 f"EXPLAIN SELECT 1 FROM ONLY {table} x WHERE {column} = 1 FOR KEY SHARE OF x"))
             assert index in plan and f"Index Cond: ({column} = 1)" in plan, plan
+
+
+SORT_INDEXES = {"ix_customer_number_all_sort", "ix_customer_city_sort", "ix_customer_email_sort",
+                "ix_customer_created", "ix_app_user_name_sort", "ix_lookup_name_sort"}
+
+
+def index_names(db: Database) -> set[str]:
+    # Not sa.inspect: it leaves out SQLite's indexes of expressions.
+    sql = ("SELECT name FROM sqlite_master WHERE type = 'index'" if db.is_sqlite
+           else "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema()")
+    with db.engine.connect() as conn:
+        return set(conn.exec_driver_sql(sql).scalars())
+
+
+def test_0023_an_upgrade_from_0024_makes_the_sort_indexes_and_counts_through_ix_customer_live(fresh_db):
+    """0023 came after 0024 (which landed first): a database made at 0024 gets the list
+    sort indexes, and on SQLite the live-and-active indexes stay the newest (the planner,
+    without statistics, takes the newest of equally good indexes)."""
+    migrate(fresh_db, "0024")
+    assert not SORT_INDEXES & index_names(fresh_db)
+    migrate(fresh_db, "head")
+    assert SORT_INDEXES <= index_names(fresh_db)
+    if fresh_db.is_sqlite:
+        with fresh_db.engine.connect() as conn:
+            order = [name for (name,) in conn.exec_driver_sql(
+                "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'customer' ORDER BY rowid")]
+            assert order[-2:] == ["ix_customer_number_sort", "ix_customer_live"], order
+            plan = " ".join(str(r[-1]) for r in conn.exec_driver_sql(
+                "EXPLAIN QUERY PLAN SELECT count(*) FROM customer WHERE deleted IS 0 AND active IS 1 AND tenant_id = 1"))
+            assert "ix_customer_live" in plan, plan

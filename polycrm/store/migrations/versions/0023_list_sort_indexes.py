@@ -2,7 +2,8 @@
 creation, and the names a list sorts by through a join (users, lookup entries)
 
 Revision ID: 0023
-Revises: 0022
+Revises: 0024 (which landed first: after it, so that there is one head and a
+database made at 0024 gets these too)
 Create Date: 2026-12-03 13:20:00
 
 A list page of 25 sorted by a column no index orders reads and sorts every
@@ -44,7 +45,7 @@ autogenerate away from them).
 from alembic import op
 
 revision = '0023'
-down_revision = '0022'
+down_revision = '0024'
 branch_labels = None
 depends_on = None
 
