@@ -6,9 +6,10 @@ narrowed by the search text's index (``browse.contains_criteria``)."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import event, select, text
 
 from polycrm.core import browse, lookups
 from polycrm.core import query as q
@@ -200,3 +201,64 @@ def test_a_sort_by_a_json_number_reads_it_as_text_on_every_database(ws):
     ws.flush()
     found = q.search(ws, Customer, [q.Criterion("set", "extra.team", True)], sort=(q.Sort("extra.team"),), per_page=10)
     assert [c.name for c in found.items] == ["N10", "N100", "N9"]
+
+
+@pytest.fixture
+def dated(ws, crowd):
+    """The crowd's customers created a day apart, from 2026-01-01 on."""
+    start = dt.datetime(2026, 1, 1, 12)
+    for n, customer in enumerate(ws.scalars(select(Customer).order_by(Customer.id.desc()))):
+        customer.created_at = start + dt.timedelta(days=n)
+    ws.flush()
+    return crowd
+
+
+def page_statements(runtime, run) -> list[tuple[str, Any]]:
+    """The SELECTs of customer rows (not counts) that ``run()`` sends, with their parameters."""
+    sent = []
+
+    def seen(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().startswith("SELECT customer."):
+            sent.append((statement, parameters))
+
+    event.listen(runtime.db.engine, "before_cursor_execute", seen)
+    try:
+        result = run()
+    finally:
+        event.remove(runtime.db.engine, "before_cursor_execute", seen)
+    return result, sent
+
+
+@pytest.mark.parametrize("sort", [(q.Sort("name_folded"),), (q.Sort("name_folded", descending=True),),
+                                  (q.Sort("created_at"),), (q.Sort("number", mode="numeric_text"),)])
+@pytest.mark.parametrize("criteria", [[q.Criterion("from", "created_at", dt.date(2026, 1, 10))],
+                                      [q.Criterion("to", "created_at", dt.date(2026, 1, 20))],
+                                      [q.Criterion("from", "created_at", dt.date(2026, 1, 5)),
+                                       q.Criterion("to", "created_at", dt.date(2026, 1, 30))]])
+def test_a_date_range_of_many_matches_pages_as_one_of_few(runtime, ws, backend, dated, monkeypatch, sort, criteria):
+    """Many matches (FEW_MATCHES lowered): the range is tested on the rows a walk of the
+    sort's index meets (``listing.TestWhileWalking``), unless a sort key is the ranged
+    column; the pages are those of few matches (the range found first, then sorted)."""
+    sorted_after = every_page(ws, Customer, sort, 4, criteria)
+    monkeypatch.setattr(listing, "FEW_MATCHES", -1)
+    walked_pages, sent = page_statements(runtime, lambda: every_page(ws, Customer, sort, 4, criteria))
+    assert walked_pages == sorted_after and sorted_after
+    ranged_by_sort = any(key.path == "created_at" for key in sort)
+    tested = "+customer.created_at" in sent[0][0]
+    assert tested == (backend == "sqlite" and not ranged_by_sort), sent[0][0]
+    if backend == "sqlite":
+        statement, parameters = sent[0]
+        with runtime.db.engine.connect() as conn:
+            plan = " ".join(r[-1] for r in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters))
+        if sort[0].path == "name_folded":
+            assert "ix_customer_name" in plan and "TEMP B-TREE" not in plan, plan
+
+
+def test_a_range_beside_a_sort_no_index_walks_is_left_to_the_database(ws, dated, monkeypatch):
+    monkeypatch.setattr(listing, "FEW_MATCHES", -1)
+    criteria = [q.Criterion("from", "created_at", dt.date(2026, 1, 10))]
+    conditions = [listing.condition(Customer, c) for c in criteria]
+    assert listing.ranges_tested_while_walking(Customer, criteria, (q.Sort("phone"),), conditions) == conditions
+    assert listing.ranges_tested_while_walking(Customer, criteria, (), conditions) == conditions
+    walked = listing.ranges_tested_while_walking(Customer, criteria, (q.Sort("name_folded"),), conditions)
+    assert walked != conditions and len(walked) == 1

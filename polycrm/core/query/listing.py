@@ -26,7 +26,7 @@ from sqlalchemy import case, func, literal, literal_column, select, true
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.expression import ColumnElement, Join
-from sqlalchemy.sql.visitors import InternalTraversal
+from sqlalchemy.sql.visitors import InternalTraversal, replacement_traverse
 
 from polycrm.core.models import ENTITIES, TenantScoped
 from polycrm.core.query.criteria import condition
@@ -171,6 +171,68 @@ def _compile_sort_after_finding_sqlite(element: SortAfterFinding, compiler: Any,
 FEW_MATCHES = 1000
 
 
+class TestWhileWalking(SortAfterFinding):
+    """A column that no index may serve in a filter, so that the rows are found
+    by walking the sort's index and tested one by one (``+column`` on SQLite).
+
+    Without statistics SQLite takes a range of an indexed column (``created_at
+    >= ?``, ``ix_customer_created``) over an index that walks the sort, then
+    reads and sorts every row in the range: 58 ms for a page of 25 when most
+    of 100,000 customers were created in it. With many matches (more than
+    :data:`FEW_MATCHES`) a walk of the sort's index meets a page of them soon.
+    """
+
+    inherit_cache = True
+
+
+@compiles(TestWhileWalking)
+def _compile_test_while_walking(element: TestWhileWalking, compiler: Any, **kw: Any) -> str:
+    return compiler.process(element.element, **kw)
+
+
+@compiles(TestWhileWalking, "sqlite")
+def _compile_test_while_walking_sqlite(element: TestWhileWalking, compiler: Any, **kw: Any) -> str:
+    return "+" + compiler.process(element.element.self_group(), **kw)
+
+
+# The range criteria a page of many matches tests row by row while it walks an index
+# of the sort (:class:`TestWhileWalking`).
+RANGE_OPS = frozenset({"from", "to", "ge", "le", "gte", "lte"})
+
+# (table, first sort key's path) that an index of the table walks in order, after the
+# tenant: the sorts a range filter may leave to that walk.
+SORT_INDEXED = frozenset({
+    ("customer", "name_folded"), ("customer", "number"), ("customer", "email"),
+    ("customer", "addresses.visiting.city"), ("customer", "created_at"),
+})
+
+
+def ranges_tested_while_walking(model: type[TenantScoped], criteria: Sequence[Criterion], sort: Sequence[Sort],
+                                conditions: list[Any]) -> list[Any]:
+    """``conditions`` (built from ``criteria``, after the deleted test when there is
+    one), with each range on a plain column that no sort key reads tested while
+    walking the sort's index, when an index serves the sort (:data:`SORT_INDEXED`)."""
+    if not sort or (model.__tablename__, sort[0].path) not in SORT_INDEXED:
+        return conditions
+    sorted_by = {key.path for key in sort}
+    table = model.__table__
+    first = len(conditions) - len(criteria)
+    out = list(conditions)
+    for i, crit in enumerate(criteria):
+        plain = table.c.get(crit.path)
+        if crit.op not in RANGE_OPS or plain is None or crit.path in sorted_by:
+            continue
+
+        def walked(element: Any, plain: Any = plain) -> Any:
+            if isinstance(element, ColumnElement) and getattr(element, "table", None) is table \
+                    and getattr(element, "key", None) == plain.key:
+                return TestWhileWalking(element)
+            return None
+
+        out[first + i] = replacement_traverse(out[first + i], {}, walked)
+    return out
+
+
 def search(
     ws: Workspace,
     model: type[TenantScoped],
@@ -251,6 +313,8 @@ def search(
 
     offset = (page - 1) * per_page
     if walk is None:
+        if not few:
+            conditions = ranges_tested_while_walking(model, criteria, sort, conditions)
         items = fetch(conditions, order_by(model, sort, from_matches=few), offset, per_page)
     else:
         items = walk.page(ws, conditions, fetch, offset, per_page)
