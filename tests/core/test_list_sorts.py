@@ -1,6 +1,6 @@
 """The listing engine's fast list pages: a sort by a looked-up name walked through a
 join (``listing.LinkWalk``), sorts by JSON parts and columns through the indexes of
-migration 0023, counts that stop at a limit (``count_limit``), and a path filter
+migration 0026, counts that stop at a limit (``count_limit``), and a path filter
 narrowed by the search text's index (``browse.contains_criteria``)."""
 
 from __future__ import annotations

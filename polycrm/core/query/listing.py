@@ -333,7 +333,7 @@ def limited_count(ws: Workspace, stmt: Any, limit: int) -> int:
 
 
 # (table, foreign key) with a PostgreSQL index on (tenant_id, fk, id) of live rows
-# (``ix_<table>_<fk>_walk``, migration 0023), which LinkWalk reads per referenced row.
+# (``ix_<table>_<fk>_walk``, migration 0026), which LinkWalk reads per referenced row.
 WALK_INDEXED = frozenset({("customer", "type_id"), ("customer", "user_id")})
 
 

@@ -75,7 +75,7 @@ def column(model: type[TenantScoped], path: str, cast: str = "str") -> Any:
 
 class JsonText(ColumnElement[str]):
     """The text at a JSON path written into the SQL itself, not sent as a parameter:
-    an index on the same expression (``ix_customer_city_sort``, migration 0023)
+    an index on the same expression (``ix_customer_city_sort``, migration 0026)
     can then serve a sort by it. Used for sorting; the parts are checked names."""
 
     inherit_cache = True

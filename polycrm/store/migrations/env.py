@@ -19,7 +19,7 @@ HAND_MADE_INDEXES = frozenset({
     "ix_customer_search_trgm", "ix_contact_search_trgm", "ix_product_search_trgm",
     "ix_customer_name_prefix",  # 0018, PostgreSQL only
     "ix_customer_geo_point",  # 0021, PostgreSQL only
-    # 0023: expressions written per dialect
+    # 0026: expressions written per dialect
     "ix_customer_number_all_sort", "ix_customer_city_sort", "ix_customer_email_sort", "ix_customer_created",
     "ix_app_user_name_sort", "ix_lookup_name_sort", "ix_customer_type_id_walk", "ix_customer_user_id_walk",
 })

@@ -1,9 +1,8 @@
 """Indexes that serve the web lists' sorts: customers by number, city, e-mail and
 creation, and the names a list sorts by through a join (users, lookup entries)
 
-Revision ID: 0023
-Revises: 0024 (which landed first: after it, so that there is one head and a
-database made at 0024 gets these too)
+Revision ID: 0026
+Revises: 0025
 Create Date: 2026-12-03 13:20:00
 
 A list page of 25 sorted by a column no index orders reads and sorts every
@@ -44,8 +43,8 @@ autogenerate away from them).
 """
 from alembic import op
 
-revision = '0023'
-down_revision = '0024'
+revision = '0026'
+down_revision = '0025'
 branch_labels = None
 depends_on = None
 
