@@ -32,6 +32,12 @@ APIS = ("microbizz", "cirrus", "centia", "oauth")
 MAX_PAGE = 1000
 # How long the journal writer gathers entries before it writes them (see Writer).
 GATHER_SECONDS = 0.02
+# How many bytes of bodies may wait for the writer before a request that would
+# add more waits for room (see Writer.wait_for_room): a server answering faster
+# than its journal can be written keeps its memory, not an unbounded backlog.
+MAX_PENDING_BYTES = 4 * 1024 * 1024
+# What an entry costs beside its bodies (headers, the other fields), roughly.
+ENTRY_OVERHEAD_BYTES = 1024
 
 _current: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar("polycrm_journal", default=None)
 
@@ -116,20 +122,44 @@ class Writer:
     reader of the journal calls :meth:`flush` first and so still sees every
     entry of its own process."""
 
-    def __init__(self, db: Database, size: int, prepare=lambda raw: raw, gather: float | None = None):
+    def __init__(self, db: Database, size: int, prepare=lambda raw: raw, gather: float | None = None,
+                 max_pending_bytes: int | None = None):
         self.db, self.size, self.prepare = db, size, prepare
         self.gather = GATHER_SECONDS if gather is None else gather
+        self.max_pending_bytes = MAX_PENDING_BYTES if max_pending_bytes is None else max_pending_bytes
         self.pending: list[dict[str, Any]] = []
+        self.pending_bytes = 0
         self.arrived = threading.Condition(threading.Lock())
+        # Notified when the writer takes what waits: a request waiting for room goes on.
+        self.room = threading.Condition(self.arrived)
         # Held while a batch is taken and written: a flush waits for a batch in progress.
         self.lock = threading.Lock()
         self.thread: threading.Thread | None = None
         self.start_lock = threading.Lock()
 
+    def full(self) -> bool:
+        """Whether more bodies wait than :attr:`max_pending_bytes` allows."""
+        return self.pending_bytes >= self.max_pending_bytes
+
+    def wait_for_room(self, timeout: float = 30.0) -> None:
+        """Block until the writer has taken the waiting entries (or ``timeout``
+        passed: a journal that cannot write must not stop the server)."""
+        deadline = time.monotonic() + timeout
+        with self.room:
+            while self.full():
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return
+                self.room.wait(left)
+
     def add(self, entry: dict[str, Any]) -> None:
+        """Queue an entry; it never blocks (a caller that must not outrun the
+        writer checks :meth:`full` and waits with :meth:`wait_for_room` first)."""
+        size = ENTRY_OVERHEAD_BYTES + _body_bytes(entry.get("request_body")) + _body_bytes(entry.get("response_body"))
         with self.arrived:
             self.pending.append(entry)
-            if len(self.pending) == 1:
+            self.pending_bytes += size
+            if len(self.pending) == 1 or self.full():
                 self.arrived.notify()
         if self.thread is None:
             with self.start_lock:
@@ -142,8 +172,9 @@ class Writer:
             with self.arrived:
                 while not self.pending:
                     self.arrived.wait()
-            if self.gather:
-                time.sleep(self.gather)
+                if self.gather:
+                    # Gather, unless the queue fills first (then requests wait for it).
+                    self.arrived.wait_for(self.full, timeout=self.gather)
             with self.lock:
                 waiting = self._take()
                 if waiting:
@@ -151,7 +182,8 @@ class Writer:
 
     def _take(self) -> list[dict[str, Any]]:
         with self.arrived:
-            taken, self.pending = self.pending, []
+            taken, self.pending, self.pending_bytes = self.pending, [], 0
+            self.room.notify_all()
         return taken
 
     def flush(self) -> None:
@@ -173,6 +205,15 @@ class Writer:
             import logging
 
             logging.getLogger("polycrm.journal").exception("could not write %d journal entries", len(entries))
+
+
+def _body_bytes(body: Any) -> int:
+    """The size of a captured body: chunks (as the middleware hands them) or text."""
+    if not body:
+        return 0
+    if isinstance(body, (str, bytes)):
+        return len(body)
+    return sum(len(chunk) for chunk in body)
 
 
 def _trim(conn, tenant_id: int, size: int) -> None:

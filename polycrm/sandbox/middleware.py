@@ -136,6 +136,12 @@ class JournalMiddleware:
                         await run_in_threadpool(
                             idempotency.complete, self.rt.db, note.pop("idempotency_claim"), response["status"],
                             idempotency.stored_headers(response["headers"]), b"".join(full_body))
+                    if not done and "tenant_id" in note and self.recording:
+                        writer = writer_for(self.rt)
+                        if writer.full():
+                            # The journal is behind: this answer waits (off the
+                            # event loop) rather than the backlog growing.
+                            await run_in_threadpool(writer.wait_for_room)
                     finish()
             await send(message)
 

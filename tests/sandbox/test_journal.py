@@ -280,3 +280,37 @@ def test_a_flush_writes_entries_the_writer_is_still_gathering(runtime, tenant):
     assert [e["operation"] for e in page["entries"]] == ["g2", "g1", "g0"]
     writer.flush()
     assert journal.count(runtime.db, tenant["tenant_id"]) == 3
+
+
+# -- a bounded queue ----------------------------------------------------------------------
+def _entry(tenant, operation, body=""):
+    from polycrm.core.models import utcnow
+
+    return {"tenant_id": tenant["tenant_id"], "at": utcnow(), "api": "cirrus", "operation": operation,
+            "credential_id": None, "method": "GET", "url": "http://x/", "status": 200, "duration_ms": 1.0,
+            "request_headers": [], "request_body": "", "response_headers": [], "response_body": body}
+
+
+def test_a_full_queue_is_written_at_once_and_makes_room(runtime, tenant):
+    # A gathering window far longer than the wait: only a full queue waking the
+    # writer lets wait_for_room return with room.
+    writer = journal.Writer(runtime.db, 100, gather=30.0, max_pending_bytes=4_000)
+    writer.add(_entry(tenant, "small"))
+    assert not writer.full()
+    writer.add(_entry(tenant, "big", "x" * 5_000))
+    assert writer.full()
+    writer.wait_for_room(timeout=10.0)
+    assert not writer.full() and writer.pending_bytes == 0
+    writer.flush()
+    assert journal.count(runtime.db, tenant["tenant_id"]) == 2
+
+
+def test_requests_wait_for_a_full_journal_and_every_one_is_recorded(runtime, client, admin, tenant):
+    writer = writer_for(runtime)
+    writer.max_pending_bytes = 1  # every entry fills the queue: each answer waits for the writer
+    try:
+        for _ in range(3):
+            assert client.get("/cirrus/accounts/", headers=cirrus(client, tenant)).status_code == 200
+        assert len(entries(admin)) == 3
+    finally:
+        writer.max_pending_bytes = journal.MAX_PENDING_BYTES
