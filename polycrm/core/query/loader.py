@@ -16,10 +16,13 @@ from sqlalchemy import select
 
 from polycrm.core import limits
 from polycrm.core.models import Link, TenantScoped
-from polycrm.core.query import rows
+from polycrm.core.query import rows, shared_rows
 from polycrm.core.query.listing import Sort, every, order_by
 from polycrm.core.query.paths import Criterion
 from polycrm.core.workspace import Workspace
+
+
+_MISSING = object()
 
 
 class Loader:
@@ -58,9 +61,24 @@ class Loader:
         ids = [i for i in ids if (model, i) not in self._rows]
         if not ids:
             return
+        shared = shared_rows.for_workspace(self.ws) if model in shared_rows.SHARED_MODELS else None
+        if shared is not None:
+            missing = []
+            for i in ids:
+                rec = shared.get((model, i), _MISSING)
+                if rec is _MISSING:
+                    missing.append(i)
+                else:
+                    self._rows[(model, i)] = rec
+            if not missing:
+                return
+            ids = missing
         found = rows.by_ids(self.ws, model, ids)
         for i in ids:
             self._rows[(model, i)] = found.get(i)
+        if shared is not None:
+            for i in ids:
+                shared[(model, i)] = found.get(i)
 
     def get(self, model: type[TenantScoped], id_: Any) -> Any:
         """The record of a row (deleted or not), or None."""
