@@ -20,7 +20,7 @@ from polycrm.core import lookups, profiles
 from polycrm.core.customers import fold, write_inputs, written
 from polycrm.core.errors import Invalid, NotFound
 from polycrm.core.models import Contact, Customer, Profile
-from polycrm.core.query import same_text
+from polycrm.core.query import rows, same_text
 from polycrm.core.service import Service, Write, required_text
 from polycrm.core.workspace import Workspace
 
@@ -79,7 +79,7 @@ def _references(write: Write) -> None:
     """The customer, the superior and the lookups, when written with a new value."""
     ws = write.ws
     customer_id = write.values.get("customer_id")
-    if customer_id and written(write, "customer_id") and ws.get(Customer, customer_id, include_deleted=False) is None:
+    if customer_id and written(write, "customer_id") and not rows.is_live(ws, Customer, customer_id):
         raise NotFound(f"customer_id {customer_id} does not exist", field="customer_id")
     superior_id = write.values.get("superior_id")
     if superior_id and written(write, "superior_id"):
@@ -90,7 +90,7 @@ def _references(write: Write) -> None:
             raise Invalid(f"superior_id {superior_id} is the contact itself", field="superior_id")
     for path, kind in LOOKUPS.items():
         value = write.values.get(path)
-        if value and written(write, path) and lookups.get(ws, kind, value) is None:
+        if value and written(write, path) and not lookups.exists(ws, kind, value):
             raise NotFound(f"{path} {value} not found", field=path)
 
 

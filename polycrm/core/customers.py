@@ -34,6 +34,7 @@ from polycrm.core.derived import (  # noqa: F401  (part of this module's interfa
 )
 from polycrm.core.errors import Conflict, Invalid, NotFound
 from polycrm.core.models import Contact, Customer, Profile, User, folded
+from polycrm.core.query import rows
 from polycrm.core.service import Service, Write, required_text
 from polycrm.core.workspace import Workspace
 
@@ -221,11 +222,11 @@ def _references(write: Write) -> None:
     ws = write.ws
     for path, kind in LOOKUPS.items():
         value = write.values.get(path)
-        if value and written(write, path) and lookups.get(ws, kind, value) is None:
+        if value and written(write, path) and not lookups.exists(ws, kind, value):
             raise NotFound(f"{path} {value} not found", field=path)
     for path, model in REFERENCES.items():
         value = write.values.get(path)
-        if value and written(write, path) and ws.get(model, value, include_deleted=False) is None:
+        if value and written(write, path) and not rows.is_live(ws, model, value):
             raise NotFound(f"{path} {value} does not exist", field=path)
 
 

@@ -216,6 +216,14 @@ def get(ws: Workspace, kind: str, id_: Any) -> Lookup | None:
     return obj
 
 
+def exists(ws: Workspace, kind: str, id_: Any) -> bool:
+    """Whether ``id_`` is a live entry of the list ``kind`` (what a write's
+    checks ask: one indexed lookup, no object built)."""
+    from polycrm.core.query import rows  # here: the query package imports modules that import this one
+
+    return rows.is_live(ws, Lookup, id_, kind=kind)
+
+
 def require(ws: Workspace, kind: str, id_: Any, what: str | None = None) -> Lookup:
     obj = get(ws, kind, id_)
     if obj is None:

@@ -21,7 +21,7 @@ import weakref
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import event, insert, inspect, select, update
+from sqlalchemy import bindparam, event, insert, inspect, update
 from sqlalchemy.orm import Session
 
 from polycrm.core.models import (
@@ -116,10 +116,10 @@ def _tenant_hooked(session: Session, tenant_id: int) -> bool:
                 hooked[tenant_id] = False
                 return False
             _HAS_TABLES.add(engine)
-        found = session.execute(
-            select(Webhook.id).where(Webhook.tenant_id == tenant_id, Webhook.active.is_(True)).limit(1)
-        ).first()
-        hooked[tenant_id] = found is not None
+        from polycrm.core.query import rows  # here: rows imports the workspace, which imports this module
+
+        hooked[tenant_id] = rows.any_row(session, tenant_id, Webhook, ("active",),
+                                         lambda: [Webhook.__table__.c.active == bindparam("active")], active=True)
     return hooked[tenant_id]
 
 

@@ -72,8 +72,11 @@ def _select(model: type[TenantScoped], *where: Any, columns: Sequence[Any] | Non
 def _connection(ws: Workspace) -> Any:
     if ws.tenant_id is None:
         raise TenancyError("tenant-scoped query outside a tenant")
-    session = ws.session
-    if session.info.get("write"):
+    return _session_connection(ws.session)
+
+
+def _session_connection(session: Any, *, flush: bool = True) -> Any:
+    if flush and session.info.get("write"):
         # Rows changed in memory are written first, as an autoflush would, so
         # that a record read here agrees with the ORM object of the same row.
         session.flush()
@@ -228,3 +231,38 @@ def links(ws: Workspace, me_kind: str, ids: Iterable[int],
         if target_kind == me_kind and target_id in mine and (kind, False, source_kind) in specs:
             found.setdefault(((kind, False, source_kind), target_id), []).append(source_id)
     return found
+
+
+def is_live(ws: Workspace, model: type[TenantScoped], id_: Any, **equal: Any) -> bool:
+    """Whether the tenant has a live (not deleted) row ``id_`` of ``model`` whose
+    columns ``equal`` name hold those values: one indexed lookup in the
+    workspace's transaction (what the workspace changed and did not write yet
+    is written first), for the checks of a write that only need to know."""
+    key = limits.id_in_range(id_) if id_ else None
+    if key is None:
+        return False
+    table = model.__table__
+    names = tuple(sorted(equal))
+    stmt = _statement(("is_live", model, names), lambda: _select(
+        model, table.c.id == bindparam("id"), table.c.deleted.is_(False),
+        *(table.c[name] == bindparam(f"eq_{name}") for name in names), columns=[table.c.id]))
+    params = {"id": key, **{f"eq_{name}": equal[name] for name in names}}
+    return bool(_run(ws, ("is_live", model, names), stmt, params))
+
+
+def any_row(session: Any, tenant_id: int, model: type[TenantScoped], key: tuple,
+            where: Callable[[], Sequence[Any]], **params: Any) -> bool:
+    """Whether the tenant has any row of ``model`` meeting ``where()`` (built once
+    per ``key``; its bind parameters are ``params``), in the session's
+    transaction: for the listeners of a session that have no workspace at hand
+    (the outbox's webhook check). For small tables: every matching id is read."""
+    if tenant_id is None:
+        raise TenancyError("tenant-scoped query outside a tenant")
+    table = model.__table__
+    full_key = ("any_row", model, key)
+    # No LIMIT: SQLite renders one with an OFFSET parameter of its own, which a
+    # prebuilt statement cannot bind; the tables asked about are small.
+    stmt = _statement(full_key, lambda: _select(model, *where(), columns=[table.c.id]))
+    # Not flushed first: the listeners that ask run inside a flush.
+    return bool(prebuilt.run(_session_connection(session, flush=False), full_key, stmt,
+                             {**params, "tenant_id": tenant_id}))
