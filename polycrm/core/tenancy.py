@@ -33,9 +33,26 @@ def _scope_to_tenant(state) -> None:
         ):
             raise TenancyError("tenant-scoped query outside a tenant")
         return
-    state.statement = state.statement.options(
-        with_loader_criteria(TenantScoped, lambda cls: cls.tenant_id == tenant_id, include_aliases=True)
-    )
+    state.statement = state.statement.options(_tenant_criteria(tenant_id))
+
+
+# One option object per tenant: building it (a lambda element and its
+# tracking) cost as much as a primary-key read; options are immutable.
+_CRITERIA: dict[int, object] = {}
+_MAX_CRITERIA = 10_000
+
+
+def _tenant_criteria(tenant_id: int):
+    found = _CRITERIA.get(tenant_id)
+    if found is None:
+        if len(_CRITERIA) >= _MAX_CRITERIA:
+            _CRITERIA.clear()
+        found = _CRITERIA[tenant_id] = _criteria_for(tenant_id)
+    return found
+
+
+def _criteria_for(tenant_id: int):
+    return with_loader_criteria(TenantScoped, lambda cls: cls.tenant_id == tenant_id, include_aliases=True)
 
 
 def _entities(state) -> list[dict]:
