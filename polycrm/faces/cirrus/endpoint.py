@@ -55,12 +55,14 @@ def entity_tag(revision_: int, principal: auth.Principal, request: Request, mask
     """The weak ETag of a read-only GET: the same while the tenant's data and
     the request are. The dates are in it for answers that depend on the day
     (key figures, a call's default day), in UTC and in the server's zone."""
-    digest = hashlib.blake2b(digest_size=12)
-    for part in (principal.tenant_id, principal.credential_id, principal.user_id,
-                 dt.datetime.now(dt.UTC).date(), dt.date.today(), request.url.path, request.url.query,
-                 "" if mask is None else mask):
-        digest.update(str(part).encode("utf-8", "surrogatepass"))
-        digest.update(b"\0")
+    # The path and query straight from the ASGI scope: building request.url
+    # for them cost a fifth of the tag.
+    scope = request.scope
+    text = "\0".join(map(str, (principal.tenant_id, principal.credential_id, principal.user_id,
+                                dt.datetime.now(dt.UTC).date(), dt.date.today(), scope.get("root_path", ""),
+                                scope["path"], "" if mask is None else mask)))
+    digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=12)
+    digest.update(b"\0" + scope.get("query_string", b""))
     return f'W/"{revision_}-{digest.hexdigest()}"'
 
 
