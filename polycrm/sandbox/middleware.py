@@ -36,6 +36,7 @@ def writer_for(rt) -> journal.Writer:
 def masked(raw: dict[str, Any]) -> dict[str, Any]:
     """A raw capture as a journal row: secrets masked, bodies as text."""
     limit = raw.pop("limit")
+    request_cut, response_cut = raw.pop("request_cut", False), raw.pop("response_cut", False)
     request_headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in raw.pop("request_headers")]
     response_headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in raw.pop("response_headers")]
     request_type = journal_header(request_headers, "content-type")
@@ -49,9 +50,9 @@ def masked(raw: dict[str, Any]) -> dict[str, Any]:
         **raw,
         "url": url,
         "request_headers": masking.headers(request_headers),
-        "request_body": masking.body(request_body, request_type),
+        "request_body": masking.body(request_body, request_type, cut=request_cut),
         "response_headers": masking.headers(response_headers),
-        "response_body": masking.body(response_body, response_type),
+        "response_body": masking.body(response_body, response_type, cut=response_cut),
     }
 
 
@@ -114,6 +115,7 @@ class JournalMiddleware:
                 "duration_ms": (time.perf_counter() - started) * 1000,
                 "request_headers": list(scope.get("headers", [])), "request_body": request_body,
                 "response_headers": response["headers"], "response_body": response_body, "limit": limit,
+                "request_cut": sizes["request"] > limit, "response_cut": sizes["response"] > limit,
             })
 
         async def capture_send(message):
