@@ -191,3 +191,25 @@ def test_0026_an_upgrade_from_0025_makes_the_sort_indexes_and_counts_through_ix_
             plan = " ".join(str(r[-1]) for r in conn.exec_driver_sql(
                 "EXPLAIN QUERY PLAN SELECT count(*) FROM customer WHERE deleted IS 0 AND active IS 1 AND tenant_id = 1"))
             assert "ix_customer_live" in plan, plan
+
+
+def test_the_recorded_head_is_the_migrations_head():
+    from alembic.script import ScriptDirectory
+
+    from polycrm.store import migrate as migrate_module
+
+    script = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    assert script.get_heads() == [migrate_module.HEAD]
+
+
+def test_a_database_at_the_head_is_not_migrated_again_and_an_older_one_is(fresh_db, monkeypatch):
+    from polycrm.store import migrate as migrate_module
+
+    assert migrate_module.at_head(fresh_db)
+    migrate(fresh_db, "0025")
+    assert not migrate_module.at_head(fresh_db)
+    fresh_db.upgrade()
+    assert migrate_module.at_head(fresh_db)
+    # At the head, upgrade() does not reach Alembic at all.
+    monkeypatch.setattr(migrate_module, "alembic_config", lambda url: (_ for _ in ()).throw(AssertionError("ran")))
+    fresh_db.upgrade()
