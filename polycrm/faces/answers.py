@@ -23,8 +23,8 @@ OVERHEAD = 200
 
 
 def budget_from_environment() -> int:
-    """Bytes of answers to keep: ``POLYCRM_ANSWER_CACHE_MB`` (default 16)."""
-    raw = os.environ.get("POLYCRM_ANSWER_CACHE_MB", "16").strip()
+    """Bytes of answers to keep: ``POLYCRM_ANSWER_CACHE_MB`` (default 8: a fuller cache took the server past 150 MB under random reads)."""
+    raw = os.environ.get("POLYCRM_ANSWER_CACHE_MB", "8").strip()
     try:
         megabytes = float(raw)
     except ValueError:
