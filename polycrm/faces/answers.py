@@ -23,7 +23,8 @@ OVERHEAD = 200
 
 
 def budget_from_environment() -> int:
-    """Bytes of answers to keep: ``POLYCRM_ANSWER_CACHE_MB`` (default 8: a fuller cache took the server past 150 MB under random reads)."""
+    """Bytes of answers to keep: ``POLYCRM_ANSWER_CACHE_MB`` (default 8; 16 took
+    a server under random reads past 150 MB)."""
     raw = os.environ.get("POLYCRM_ANSWER_CACHE_MB", "8").strip()
     try:
         megabytes = float(raw)
