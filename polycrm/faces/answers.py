@@ -23,9 +23,10 @@ OVERHEAD = 200
 
 
 def budget_from_environment() -> int:
-    """Bytes of answers to keep: ``POLYCRM_ANSWER_CACHE_MB`` (default 8; 16 took
-    a server under random reads past 150 MB)."""
-    raw = os.environ.get("POLYCRM_ANSWER_CACHE_MB", "8").strip()
+    """Bytes of answers to keep: ``POLYCRM_ANSWER_CACHE_MB`` (default 4:
+    with 16 a server under random reads went past 150 MB; 4 keeps the pages a
+    client polls, and a kept answer costs about twice its size in memory)."""
+    raw = os.environ.get("POLYCRM_ANSWER_CACHE_MB", "4").strip()
     try:
         megabytes = float(raw)
     except ValueError:
