@@ -20,7 +20,7 @@ import time
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import bindparam, delete, func, insert, select
 
 from polycrm.core import auth
 from polycrm.core.errors import Invalid
@@ -198,7 +198,7 @@ class Writer:
             # Masked before the transaction, which on SQLite holds the write lock.
             entries = [self.prepare(e) for e in entries]
             with self.db.engine.connect().execution_options(polycrm_write=True) as conn, conn.begin():
-                conn.execute(insert(JournalEntry.__table__), entries)
+                conn.execute(_INSERT, entries)
                 for tenant_id in {e["tenant_id"] for e in entries}:
                     _trim(conn, tenant_id, self.size)
         except Exception:  # noqa: BLE001 - a journal that cannot write must not stop the server
@@ -216,13 +216,19 @@ def _body_bytes(body: Any) -> int:
     return sum(len(chunk) for chunk in body)
 
 
+_TABLE = JournalEntry.__table__
+# Built once: building them for every batch was half of the writer's time.
+_INSERT = insert(_TABLE)
+_OLDEST_KEPT = (select(_TABLE.c.id).where(_TABLE.c.tenant_id == bindparam("tenant_id"))
+                .order_by(_TABLE.c.id.desc()).limit(1).offset(bindparam("skip")))
+_DROP_OLDER = delete(_TABLE).where(_TABLE.c.tenant_id == bindparam("tenant_id"),
+                                   _TABLE.c.id < bindparam("oldest_kept"))
+
+
 def _trim(conn, tenant_id: int, size: int) -> None:
-    t = JournalEntry.__table__
-    oldest_kept = conn.scalar(
-        select(t.c.id).where(t.c.tenant_id == tenant_id).order_by(t.c.id.desc()).offset(size - 1).limit(1)
-    )
+    oldest_kept = conn.scalar(_OLDEST_KEPT, {"tenant_id": tenant_id, "skip": size - 1})
     if oldest_kept is not None:
-        conn.execute(delete(t).where(t.c.tenant_id == tenant_id, t.c.id < oldest_kept))
+        conn.execute(_DROP_OLDER, {"tenant_id": tenant_id, "oldest_kept": oldest_kept})
 
 
 # -- reading -----------------------------------------------------------------------
