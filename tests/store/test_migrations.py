@@ -213,3 +213,27 @@ def test_a_database_at_the_head_is_not_migrated_again_and_an_older_one_is(fresh_
     # At the head, upgrade() does not reach Alembic at all.
     monkeypatch.setattr(migrate_module, "alembic_config", lambda url: (_ for _ in ()).throw(AssertionError("ran")))
     fresh_db.upgrade()
+
+
+OTHER_LIST_INDEXES = {
+    "ix_contact_name_sort", "ix_contact_name_text_sort", "ix_contact_jobtitle_sort", "ix_contact_email_sort",
+    "ix_ticket_customer_id_walk", "ix_ticket_priority_id_walk", "ix_ticket_user_id_walk",
+    "ix_opportunity_stage_id_walk", "ix_opportunity_user_id_walk", "ix_quote_status_id_walk",
+    "ix_quote_user_id_walk", "ix_lookup_sortorder_sort", "ix_activity_list_sort",
+}
+
+
+def test_0027_an_upgrade_from_0026_makes_the_other_lists_sort_and_walk_indexes(fresh_db):
+    """A database made at 0026 gets the contact sort indexes and the walk indexes of the
+    ticket, opportunity and quote lists; a downgrade takes them away again."""
+    made = OTHER_LIST_INDEXES
+    migrate(fresh_db, "0026")
+    assert not made & index_names(fresh_db)
+    migrate(fresh_db, "head")
+    assert made <= index_names(fresh_db)
+    if fresh_db.is_sqlite:
+        with fresh_db.engine.connect() as conn:
+            plan = " ".join(str(r[-1]) for r in conn.exec_driver_sql(
+                "EXPLAIN QUERY PLAN SELECT id FROM contact WHERE deleted IS 0 AND tenant_id = 1 "
+                "ORDER BY name, surname, id LIMIT 25"))
+            assert "ix_contact_name_sort" in plan and "TEMP B-TREE" not in plan, plan
