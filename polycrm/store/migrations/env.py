@@ -26,7 +26,8 @@ HAND_MADE_INDEXES = frozenset({
     "ix_contact_name_sort", "ix_contact_name_text_sort", "ix_contact_jobtitle_sort", "ix_contact_email_sort",
     "ix_ticket_customer_id_walk", "ix_ticket_priority_id_walk", "ix_opportunity_stage_id_walk",
     "ix_quote_status_id_walk", "ix_quote_user_id_walk", "ix_opportunity_user_id_walk", "ix_ticket_user_id_walk",
-    "ix_lookup_sortorder_sort", "ix_activity_list_sort",
+    "ix_lookup_sortorder_sort", "ix_activity_list_sort", "ix_contact_live", "ix_ticket_live",
+    "ix_opportunity_live", "ix_quote_live", "ix_activity_live",
 })
 
 

@@ -31,7 +31,15 @@ contact page sorted by any column.
 
 The listed tables' indexes are partial on live rows, which every list asks for
 (and SQLite's planner, without statistics, then never takes one for a query it
-does not suit). Written per dialect, so not in the models' metadata (``env.py``
+does not suit). On SQLite ``ix_<table>_live`` (tenant_id) of the live rows is
+made after them, for the same reason as ``ix_customer_live`` in 0026: SQLite
+breaks a tie between equally good indexes in favour of the one made last, and
+every partial index of live rows is as good as any other for a query of the
+live rows with a condition on an unindexed column. Without it a count of
+contacts created before a date (none) read every contact in e-mail order
+through ``ix_contact_email_sort``, 103 ms against 21 ms in row order through
+``ix_contact_sync`` before 0027; with it the rows are read in row order, and a
+count of all live contacts needs the index alone (39 -> 9 ms). Written per dialect, so not in the models' metadata (``env.py``
 keeps autogenerate away from them).
 """
 from alembic import op
@@ -61,6 +69,11 @@ INDEXES = {
 }
 
 
+# SQLite: made after the indexes above, the narrowest index of each table's live rows
+# (tenant_id, then the row id), so that it wins the planner's ties (see the docstring).
+LIVE_INDEXES = {f"ix_{table}_live": table for table in ("contact", "ticket", "opportunity", "quote", "activity")}
+
+
 def upgrade() -> None:
     dialect = op.get_bind().dialect.name
     tail = ", id" if dialect == "postgresql" else ""
@@ -70,8 +83,11 @@ def upgrade() -> None:
         where = "" if table == "lookup" else f" WHERE {live}"
         last = "" if expressions.endswith("id DESC") else tail
         op.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {table} (tenant_id, {expressions}{last}){where}")
+    if dialect == "sqlite":
+        for name, table in LIVE_INDEXES.items():
+            op.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {table} (tenant_id) WHERE {live}")
 
 
 def downgrade() -> None:
-    for name in INDEXES:
+    for name in [*INDEXES, *LIVE_INDEXES]:
         op.execute(f"DROP INDEX IF EXISTS {name}")
