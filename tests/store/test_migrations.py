@@ -235,6 +235,16 @@ def test_0027_an_upgrade_from_0026_makes_the_other_lists_sort_and_walk_indexes(f
     live = {f"ix_{table}_live" for table in ("contact", "ticket", "opportunity", "quote", "activity")}
     if not fresh_db.is_sqlite:
         assert not live & index_names(fresh_db)
+
+        def statistics() -> set[str]:
+            with fresh_db.engine.connect() as conn:
+                return set(conn.exec_driver_sql("SELECT stxname FROM pg_statistic_ext").scalars())
+
+        # The planner's statistics of the visiting city (PostgreSQL 14 and later).
+        if fresh_db.engine.dialect.server_version_info >= (14,):
+            assert "st_customer_visiting_city" in statistics()
+            migrate(fresh_db, "0026")
+            assert "st_customer_visiting_city" not in statistics()
         return
     assert live <= index_names(fresh_db)
     with fresh_db.engine.connect() as conn:
