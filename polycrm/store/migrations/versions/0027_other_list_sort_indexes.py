@@ -39,13 +39,15 @@ live rows with a condition on an unindexed column. Without it a count of
 contacts created before a date (none) read every contact in e-mail order
 through ``ix_contact_email_sort``, 103 ms against 21 ms in row order through
 ``ix_contact_sync`` before 0027; with it the rows are read in row order, and a
-count of all live contacts needs the index alone (39 -> 9 ms). On PostgreSQL (14 and later) ``st_customer_visiting_city`` gives the planner
+count of all live contacts needs the index alone (39 -> 9 ms).
+
+On PostgreSQL (14 and later) ``st_customer_visiting_city`` gives the planner
 statistics of the visiting address's city (``addresses #>> '{visiting,city}'``,
-the expression of the web list's city filter; ``ANALYZE customer`` fills them,
-run here when there are customers).
-Without them it guessed a handful of customers for ``f_city=aalborg`` (8,277
-of 100,000 match) and sorted all the trigram index found (30 ms) instead of
-walking ``ix_customer_name`` (0.6 ms with them).
+the expression of the web list's city filter; ``ANALYZE customer``, run here
+when there are customers, fills them). Without them it guessed a handful of
+customers for ``f_city=aalborg`` (8,277 of 100,000 match) and sorted all the
+trigram index found (30 ms) instead of walking ``ix_customer_name`` (0.6 ms
+with them).
 
 Written per dialect, so not in the models' metadata (``env.py``
 keeps autogenerate away from them).
