@@ -262,3 +262,181 @@ def test_a_range_beside_a_sort_no_index_walks_is_left_to_the_database(ws, dated,
     assert listing.ranges_tested_while_walking(Customer, criteria, (), conditions) == conditions
     walked = listing.ranges_tested_while_walking(Customer, criteria, (q.Sort("name_folded"),), conditions)
     assert walked != conditions and len(walked) == 1
+
+
+# -- the other lists (migration 0027) ------------------------------------------------------------
+
+
+@pytest.fixture
+def desk(ws, crowd):
+    """Tickets, opportunities and quotes pointing at the crowd's customers, users and list
+    entries (two of equal list order, some of none), and contacts of equal names (any case)."""
+    from polycrm.core.models import Opportunity, Quote, Ticket
+
+    priorities = [lookups.by_name(ws, "priority", name, create=True) for name in ("P-late", "P-early", "P-tie")]
+    for entry, order in zip(priorities, (9, -5, 9)):
+        entry.sortorder = order
+    stages = [lookups.by_name(ws, "stage", name, create=True) for name in ("S-b", "S-a")]
+    for entry, order in zip(stages, (3, 3)):
+        entry.sortorder = order
+    statuses = [lookups.by_name(ws, "quote_status", name, create=True) for name in ("zz", "Aa", "mm")]
+    customers = crowd["ids"]
+    for i in range(30):
+        customer = None if i % 6 == 0 else customers[(i * 7) % len(customers)]
+        user = None if i % 5 == 0 else crowd["users"][i % len(crowd["users"])]
+        ws.create(Ticket, title=f"T{i}", customer_id=customer, user_id=user,
+                  priority_id=None if i % 4 == 0 else priorities[i % 3].id)
+        ws.create(Opportunity, title=f"O{i}", customer_id=customer, user_id=user,
+                  stage_id=None if i % 4 == 1 else stages[i % 2].id)
+        ws.create(Quote, title=f"Q{i}", customer_id=customer, user_id=user,
+                  status_id=None if i % 4 == 2 else statuses[i % 3].id)
+        ws.create(Contact, name=["anna", "Anna", "Bo", "", "åse"][i % 5], surname=["Berg", "berg", "Ek"][i % 3],
+                  jobtitle=[None, "Buyer", "buyer", "CEO"][i % 4], email=f"{'ABc'[i % 3]}{i % 4}@example.com",
+                  customer_id=customer)
+    for model in (Ticket, Opportunity, Quote, Contact):
+        for row in ws.scalars(select(model).order_by(model.id))[::8]:
+            row.deleted = True
+    ws.flush()
+    return crowd
+
+
+def live_ids(ws, model) -> list[int]:
+    return [r.id for r in ws.scalars(select(model).where(model.deleted.is_(False)).order_by(model.id))]
+
+
+@pytest.mark.parametrize("descending", [False, True])
+@pytest.mark.parametrize("table, path, mode", [
+    ("ticket", "customer_id->customer.name_folded", "plain"), ("ticket", "priority_id->lookup.sortorder", "plain"),
+    ("ticket", "user_id->app_user.name", "text"), ("opportunity", "stage_id->lookup.sortorder", "plain"),
+    ("opportunity", "user_id->app_user.name", "text"), ("quote", "status_id->lookup.name", "text"),
+    ("quote", "user_id->app_user.name", "text"),
+])
+def test_the_other_lists_walks_give_every_row_once_in_order(ws, backend, desk, walked, descending, table, path, mode):
+    """The walks of migration 0027's indexes (on PostgreSQL each referenced row's rows
+    through its (tenant_id, fk, id) index, ``listing.WALK_INDEXED``): the looked-up value,
+    the referenced row's id, the row's id; rows without a reference where NULLs sort."""
+    from polycrm.core.models import ENTITIES
+
+    model = ENTITIES[table]
+    fk, _, rest = path.partition("->")
+    other_table, _, column = rest.partition(".")
+    assert (table, fk) in listing.WALK_INDEXED
+    other = ENTITIES[other_table]
+    values = {r.id: getattr(r, column) for r in ws.scalars(select(other))}
+    rows = {r.id: r for r in ws.scalars(select(model))}
+    ids = live_ids(ws, model)
+
+    def key(row):
+        ref = getattr(row, fk)
+        if ref is None:
+            return None
+        value = values[ref]
+        return (value.lower() if mode == "text" else value, ref)
+
+    linked = sorted((i for i in ids if key(rows[i]) is not None), key=lambda i: (key(rows[i]), i), reverse=descending)
+    unlinked = sorted((i for i in ids if key(rows[i]) is None), reverse=descending)
+    nulls_first = (backend == "sqlite") != descending
+    want = unlinked + linked if nulls_first else linked + unlinked
+    for per_page in (1, 4, 50):
+        assert every_page(ws, model, (q.Sort(path, descending, mode),), per_page) == want, per_page
+
+
+@pytest.mark.parametrize("keys", [
+    ((q.Sort("name"), q.Sort("surname"))),
+    ((q.Sort("name", mode="text"), q.Sort("surname", mode="text"))),
+    ((q.Sort("jobtitle", mode="text"),)), ((q.Sort("email", mode="text"),)),
+])
+def test_the_contact_sorts_page_like_a_python_sort(ws, desk, keys):
+    rows = {c.id: c for c in ws.scalars(select(Contact))}
+
+    def value(c, key):
+        v = getattr(c, key.path)
+        return v.lower() if key.mode == "text" and v is not None else v
+
+    for descending in (False, True):
+        sort = tuple(q.Sort(k.path, descending, k.mode) for k in keys)
+        got = every_page(ws, Contact, sort, 4)
+        assert sorted(got) == live_ids(ws, Contact)
+        valued = [i for i in got if all(value(rows[i], k) is not None for k in keys)]
+        assert valued == sorted(valued, key=lambda i: (tuple(value(rows[i], k) for k in keys), i),
+                                reverse=descending)
+
+
+def test_sqlite_serves_the_contact_sorts_and_the_walks_from_their_indexes(ws, backend, desk):
+    if backend != "sqlite":
+        pytest.skip("the plan of SQLite's planner (PostgreSQL chooses by its statistics)")
+    from polycrm.core.models import Ticket
+
+    def plan_of(stmt) -> str:
+        compiled = stmt.compile(ws.session.get_bind(), compile_kwargs={"literal_binds": True})
+        return " ".join(r[-1] for r in ws.session.execute(text(f"EXPLAIN QUERY PLAN {compiled}")))
+
+    live = (Contact.deleted.is_(False), Contact.tenant_id == ws.tenant_id)
+    for keys, index in [((q.Sort("name"), q.Sort("surname")), "ix_contact_name_sort"),
+                        ((q.Sort("name", mode="text"), q.Sort("surname", mode="text")), "ix_contact_name_text_sort"),
+                        ((q.Sort("jobtitle", mode="text"),), "ix_contact_jobtitle_sort"),
+                        ((q.Sort("email", mode="text", descending=True),), "ix_contact_email_sort")]:
+        plan = plan_of(select(Contact.id).where(*live).order_by(*listing.order_by(Contact, keys)).limit(25))
+        assert index in plan and "TEMP B-TREE" not in plan, (keys, plan)
+    # A walk by a priority's list order: the entries in order, each one's tickets by its index.
+    walk = listing.LinkWalk.of(Ticket, (q.Sort("priority_id->lookup.sortorder"),))
+    seen = []
+
+    def fetch(where, order, offset, limit, source=None):
+        stmt = select(Ticket.id)
+        stmt = stmt if source is None else source(stmt)
+        seen.append(plan_of(stmt.where(*where).order_by(*order).limit(limit).offset(offset)))
+        return []
+
+    walk.page(ws, [Ticket.deleted.is_(False), Ticket.tenant_id == ws.tenant_id], fetch, 0, 25)
+    joined = next(p for p in seen if "lookup" in p)
+    assert "ix_lookup_sortorder_sort" in joined and "ix_ticket_priority_id_walk" in joined, joined
+    assert "TEMP B-TREE" not in joined, joined
+
+
+def test_a_date_range_beside_a_contact_sort_is_tested_while_walking(runtime, ws, backend, desk, monkeypatch):
+    monkeypatch.setattr(listing, "FEW_MATCHES", -1)
+    start = dt.datetime(2026, 1, 1, 12)
+    for n, contact in enumerate(ws.scalars(select(Contact).order_by(Contact.id))):
+        contact.created_at = start + dt.timedelta(days=n)
+    ws.flush()
+    criteria = [q.Criterion("from", "created_at", dt.date(2026, 1, 10))]
+    rows = {c.id: c for c in ws.scalars(select(Contact))}
+    want = sorted((i for i in live_ids(ws, Contact) if rows[i].created_at >= dt.datetime(2026, 1, 10)),
+                  key=lambda i: (rows[i].name, rows[i].surname, i))
+    sent = []
+
+    def seen(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().startswith("SELECT contact."):
+            sent.append(statement)
+
+    event.listen(runtime.db.engine, "before_cursor_execute", seen)
+    try:
+        got = every_page(ws, Contact, (q.Sort("name"), q.Sort("surname")), 4, criteria)
+    finally:
+        event.remove(runtime.db.engine, "before_cursor_execute", seen)
+    assert got == want and want
+    assert ("+contact.created_at" in sent[0]) == (backend == "sqlite"), sent[0]
+
+
+def test_the_activity_list_pages_in_its_order_through_its_index(ws, backend, crowd):
+    """``browse.ACTIVITY_ORDER`` (open first, newest date first, undated last, newest id)
+    pages like a Python sort; on SQLite a page of many walks ``ix_activity_list_sort``."""
+    from polycrm.core.models import Activity
+
+    for i in range(40):
+        ws.create(Activity, description=f"A{i}", closed=i % 3 == 0,
+                  date=None if i % 7 == 0 else dt.date(2026, 1, 1) + dt.timedelta(days=(i * 5) % 11))
+    for row in ws.scalars(select(Activity).order_by(Activity.id))[::9]:
+        row.deleted = True
+    ws.flush()
+    rows = {a.id: a for a in ws.scalars(select(Activity).where(Activity.deleted.is_(False)))}
+    want = sorted(rows, key=lambda i: (rows[i].closed, rows[i].date is None,
+                                       -(rows[i].date or dt.date.min).toordinal(), -i))
+    assert every_page(ws, Activity, browse.ACTIVITY_ORDER, 6) == want
+    if backend == "sqlite":
+        stmt = (select(Activity.id).where(Activity.deleted.is_(False), Activity.tenant_id == ws.tenant_id)
+                .order_by(*listing.order_by(Activity, browse.ACTIVITY_ORDER)).limit(25).offset(50))
+        compiled = stmt.compile(ws.session.get_bind(), compile_kwargs={"literal_binds": True})
+        plan = " ".join(r[-1] for r in ws.session.execute(text(f"EXPLAIN QUERY PLAN {compiled}")))
+        assert "ix_activity_list_sort" in plan and "TEMP B-TREE" not in plan, plan

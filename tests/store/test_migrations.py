@@ -213,3 +213,52 @@ def test_a_database_at_the_head_is_not_migrated_again_and_an_older_one_is(fresh_
     # At the head, upgrade() does not reach Alembic at all.
     monkeypatch.setattr(migrate_module, "alembic_config", lambda url: (_ for _ in ()).throw(AssertionError("ran")))
     fresh_db.upgrade()
+
+
+OTHER_LIST_INDEXES = {
+    "ix_contact_name_sort", "ix_contact_name_text_sort", "ix_contact_jobtitle_sort", "ix_contact_email_sort",
+    "ix_ticket_customer_id_walk", "ix_ticket_priority_id_walk", "ix_ticket_user_id_walk",
+    "ix_opportunity_stage_id_walk", "ix_opportunity_user_id_walk", "ix_quote_status_id_walk",
+    "ix_quote_user_id_walk", "ix_lookup_sortorder_sort", "ix_activity_list_sort",
+}
+
+
+def test_0027_an_upgrade_from_0026_makes_the_other_lists_sort_and_walk_indexes(fresh_db):
+    """A database made at 0026 gets the contact sort indexes and the walk indexes of the
+    ticket, opportunity and quote lists (and on SQLite each table's live-row index, made
+    last); a downgrade takes them away again."""
+    made = OTHER_LIST_INDEXES
+    migrate(fresh_db, "0026")
+    assert not made & index_names(fresh_db)
+    migrate(fresh_db, "head")
+    assert made <= index_names(fresh_db)
+    live = {f"ix_{table}_live" for table in ("contact", "ticket", "opportunity", "quote", "activity")}
+    if not fresh_db.is_sqlite:
+        assert not live & index_names(fresh_db)
+
+        def statistics() -> set[str]:
+            with fresh_db.engine.connect() as conn:
+                return set(conn.exec_driver_sql("SELECT stxname FROM pg_statistic_ext").scalars())
+
+        # The planner's statistics of the visiting city (PostgreSQL 14 and later).
+        if fresh_db.engine.dialect.server_version_info >= (14,):
+            assert "st_customer_visiting_city" in statistics()
+            migrate(fresh_db, "0026")
+            assert "st_customer_visiting_city" not in statistics()
+        return
+    assert live <= index_names(fresh_db)
+    with fresh_db.engine.connect() as conn:
+        def plan(sql: str) -> str:
+            return " ".join(str(r[-1]) for r in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}"))
+
+        for table in ("contact", "ticket", "opportunity", "quote", "activity"):
+            order = [name for (name,) in conn.exec_driver_sql(
+                f"SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = '{table}' ORDER BY rowid")]
+            assert order[-1] == f"ix_{table}_live", order
+        # A sort walks its index; a condition on an unindexed column reads the live rows in
+        # row order, and a count of them the index alone (the newest of equally good indexes).
+        sorted_page = plan("SELECT id FROM contact WHERE deleted IS 0 AND tenant_id = 1 ORDER BY name, surname, id LIMIT 25")
+        assert "ix_contact_name_sort" in sorted_page and "TEMP B-TREE" not in sorted_page, sorted_page
+        ranged = plan("SELECT count(*) FROM contact WHERE deleted IS 0 AND created_at < '2000-01-01' AND tenant_id = 1")
+        assert "ix_contact_live" in ranged, ranged
+        assert "ix_contact_live" in plan("SELECT count(*) FROM contact WHERE deleted IS 0 AND tenant_id = 1")

@@ -204,6 +204,8 @@ RANGE_OPS = frozenset({"from", "to", "ge", "le", "gte", "lte"})
 SORT_INDEXED = frozenset({
     ("customer", "name_folded"), ("customer", "number"), ("customer", "email"),
     ("customer", "addresses.visiting.city"), ("customer", "created_at"),
+    # migration 0027: the contact list's default order and its Name, Job title and E-mail sorts
+    ("contact", "name"), ("contact", "jobtitle"), ("contact", "email"),
 })
 
 
@@ -333,8 +335,12 @@ def limited_count(ws: Workspace, stmt: Any, limit: int) -> int:
 
 
 # (table, foreign key) with a PostgreSQL index on (tenant_id, fk, id) of live rows
-# (``ix_<table>_<fk>_walk``, migration 0026), which LinkWalk reads per referenced row.
-WALK_INDEXED = frozenset({("customer", "type_id"), ("customer", "user_id")})
+# (``ix_<table>_<fk>_walk``, migrations 0026 and 0027), which LinkWalk reads per referenced row.
+WALK_INDEXED = frozenset({
+    ("customer", "type_id"), ("customer", "user_id"), ("ticket", "customer_id"), ("ticket", "priority_id"),
+    ("ticket", "user_id"), ("opportunity", "stage_id"), ("opportunity", "user_id"), ("quote", "status_id"),
+    ("quote", "user_id"),
+})
 
 
 class WalkJoin(Join):

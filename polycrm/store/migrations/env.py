@@ -22,6 +22,12 @@ HAND_MADE_INDEXES = frozenset({
     # 0026: expressions written per dialect
     "ix_customer_number_all_sort", "ix_customer_city_sort", "ix_customer_email_sort", "ix_customer_created",
     "ix_app_user_name_sort", "ix_lookup_name_sort", "ix_customer_type_id_walk", "ix_customer_user_id_walk",
+    # 0027: the other lists' sorts and walks
+    "ix_contact_name_sort", "ix_contact_name_text_sort", "ix_contact_jobtitle_sort", "ix_contact_email_sort",
+    "ix_ticket_customer_id_walk", "ix_ticket_priority_id_walk", "ix_opportunity_stage_id_walk",
+    "ix_quote_status_id_walk", "ix_quote_user_id_walk", "ix_opportunity_user_id_walk", "ix_ticket_user_id_walk",
+    "ix_lookup_sortorder_sort", "ix_activity_list_sort", "ix_contact_live", "ix_ticket_live",
+    "ix_opportunity_live", "ix_quote_live", "ix_activity_live",
 })
 
 
