@@ -20,9 +20,11 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import gc
 import hashlib
 import re
 import zlib
+from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any, Callable
 
@@ -352,7 +354,7 @@ class _Saved:
             self.digests = dict(zip(self.rows, entry["digests"])) if entry else {}
 
 
-def apply(conn: Connection, tenant_id: int, data: bytes) -> None:
+def apply(conn: Connection, tenant_id: int, data: bytes, *, checks_aside: bool = False) -> None:
     """Make the tenant's state equal to a captured one, inside the caller's transaction.
 
     Only what differs is written: rows the snapshot lacks are deleted
@@ -363,6 +365,15 @@ def apply(conn: Connection, tenant_id: int, data: bytes) -> None:
     row digests where the snapshot has them, without reading the rows. The
     tenant's revision moves with its settings (the data changed, past any
     workspace: core/revision.py).
+
+    ``checks_aside``: the database's per-row foreign-key work is off for these
+    writes (SQLite: the connection's ``foreign_keys`` off around the
+    transaction; PostgreSQL: this sets ``session_replication_role`` to
+    ``replica`` for them, see :func:`_may_set_checks_aside`); the same
+    constraints are then checked set-wise over what was written and deleted,
+    and :class:`_Unchecked` is raised (the caller rolls back and restores again
+    with the checks on) where a foreign key's action or check would have had
+    something to do.
     """
     doc = orjson.loads(zlib.decompress(data))
     saved_tables = doc["tables"]
@@ -391,19 +402,34 @@ def apply(conn: Connection, tenant_id: int, data: bytes) -> None:
 
     current = read(tables)
     params = _scope_params(tenant_id)
-    emptied: set[str] = set()
+    deleted: dict[str, list[int]] = {}
     for table in reversed(tables):
         extra = [i for i in current[table.name] if i not in saved[table.name].rows]
         if extra:
+            deleted[table.name] = extra
+    keys = _foreign_keys(conn) if checks_aside else None
+    if checks_aside:
+        if keys is None or any(pointed != "id" for name in deleted for _, _, pointed in keys.pointing_at(name)):
+            # A foreign key this restore cannot check set-wise: with the checks.
+            raise _Unchecked
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql("SET LOCAL session_replication_role = replica")
+    for table in reversed(tables):
+        extra = deleted.get(table.name)
+        if extra:
             conn.execute(_delete_statement(conn.dialect, table), {**params, "ids": _id_list(conn.dialect, extra)})
-            emptied.add(table.name)
-    if emptied:
+    if deleted and not checks_aside:
         # ON DELETE CASCADE / SET NULL may have changed rows of the tables
-        # pointing at the deleted ones: read those again.
-        again = [t for t in tables if any(fk.column.table.name in emptied for fk in t.foreign_keys)]
+        # pointing at the deleted ones: read those again. (With the checks
+        # aside no action ran; the check below sees that none had to.)
+        again = [t for t in tables if any(fk.column.table.name in deleted for fk in t.foreign_keys)]
         current.update(read(again))
 
-    writer = _SQLiteWriter(conn, tenant_id) if conn.dialect.name == "sqlite" else _PostgresWriter(conn, tenant_id)
+    if conn.dialect.name == "sqlite":
+        writer: _SQLiteWriter | _PostgresWriter = _SQLiteWriter(conn, tenant_id, self_references=not checks_aside)
+    else:
+        writer = _PostgresWriter(conn, tenant_id)
+    written: dict[str, list[int]] = {}
     changed: list[tuple[Table, _Saved, list[list]]] = []
     inserted: list[Table] = []
     for table in tables:
@@ -425,14 +451,159 @@ def apply(conn: Connection, tenant_id: int, data: bytes) -> None:
             inserted.append(table)
         if differ:
             changed.append((table, kept, differ))
+        if checks_aside and (missing or differ):
+            at = kept.id_at
+            written[table.name] = [r[at] for r in missing] + [r[at] for r in differ]
     for table, kept, rows in changed:
         writer.update(table, kept.names, rows)
     writer.finish()
+    if checks_aside:
+        if keys.violated(conn, written, deleted):
+            raise _Unchecked
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql("SET LOCAL session_replication_role = DEFAULT")
     if conn.dialect.name == "postgresql":
         _advance_sequences(conn, inserted)
     # The settings and the write's count in one write of the tenant row, the
     # transaction's last statement (core/revision.py).
     revision.bump(conn, tenant_id, settings=doc.get("settings") or {})
+
+
+class _Unchecked(Exception):
+    """A restore with the per-row foreign-key work aside cannot stand as it is:
+    a foreign key's action or check would have had something to do (or one
+    cannot be checked set-wise). The caller rolls back and restores again with
+    the checks on, which then does what the database does for every write."""
+
+
+# -- foreign keys, checked set-wise ------------------------------------------------
+# A restore writes the rows of a consistent snapshot of the tenant itself, so
+# the database's per-row foreign-key work (PostgreSQL: an after-trigger event
+# per row and key, a lookup of the parent or, for a deleted row, a query per
+# key pointing at it; SQLite: the same lookups and actions per row) finds
+# nothing to do in the usual case and costs a third of a large restore. With
+# it aside, one statement checks what the keys would have checked: every row
+# written points at rows that exist, and no row anywhere (any tenant, any
+# table, the credentials a restore keeps) points at a row deleted. If one
+# does, an action (CASCADE, SET NULL) or a refusal was due: the restore runs
+# again with the checks on. The keys come from the database's own catalog.
+class _ForeignKeys:
+    """The database's single-column foreign keys: (child table, its SQL, column SQL,
+    parent table, its SQL, the parent column, its SQL) each."""
+
+    def __init__(self, dialect, keys: list[tuple[str, str, str, str, str, str, str]]):
+        self.dialect = dialect
+        self.of: dict[str, list[tuple]] = {}
+        self.into: dict[str, list[tuple]] = {}
+        for key in keys:
+            self.of.setdefault(key[0], []).append(key)
+            self.into.setdefault(key[3], []).append(key)
+
+    def pointing_at(self, table: str) -> list[tuple[str, str, str]]:
+        """(child table, column SQL, parent column) of the keys pointing at ``table``."""
+        return [(k[0], k[2], k[5]) for k in self.into.get(table, [])]
+
+    def violated(self, conn: Connection, written: dict[str, list[int]], deleted: dict[str, list[int]]) -> bool:
+        """Whether a row written points at no row, or a row points at a row deleted (one statement)."""
+        sqlite = self.dialect.name == "sqlite"
+
+        def ids(name: str) -> str:
+            return f"json_each(:{name})" if sqlite else f"unnest(CAST(:{name} AS bigint[]))"
+
+        tests, params = [], {}
+        for n, (table, rows) in enumerate(written.items()):
+            keys = self.of.get(table, [])
+            if not keys:
+                continue
+            params[f"w{n}"] = _id_list(self.dialect, rows)
+            own = keys[0][1]
+            rows_of = f"{ids(f'w{n}')} AS w JOIN {own} AS c ON c.id = w.value" if sqlite else \
+                f"{ids(f'w{n}')} AS w(id) JOIN {own} AS c ON c.id = w.id"
+            for _, _, column, _, parent, _, pointed in keys:
+                tests.append(f"EXISTS (SELECT 1 FROM {rows_of} "
+                             f"WHERE c.{column} IS NOT NULL AND NOT EXISTS "
+                             f"(SELECT 1 FROM {parent} AS p WHERE p.{pointed} = c.{column}))")
+        for n, (table, rows) in enumerate(deleted.items()):
+            keys = self.into.get(table, [])
+            if not keys:
+                continue
+            params[f"d{n}"] = _id_list(self.dialect, rows)
+            for _, child, column, _, _, _, _ in keys:
+                if sqlite:
+                    tests.append(f"EXISTS (SELECT 1 FROM {child} AS c WHERE c.{column} IN "
+                                 f"(SELECT value FROM json_each(:d{n})))")
+                else:
+                    tests.append(f"EXISTS (SELECT 1 FROM {child} AS c JOIN {ids(f'd{n}')} AS d(id) "
+                                 f"ON c.{column} = d.id)")
+        if not tests:
+            return False
+        return bool(conn.execute(text("SELECT " + " OR ".join(tests)), params).scalar())
+
+
+def _foreign_keys(conn: Connection) -> _ForeignKeys | None:
+    """The database's foreign keys, read from its catalog at each restore (a migration
+    may have added some); None if one has several columns or no named parent column."""
+    quote = conn.dialect.identifier_preparer.quote
+    if conn.dialect.name == "sqlite":
+        rows = conn.exec_driver_sql(
+            'SELECT m.name, f.id, f.seq, f."from", f."table", f."to" FROM sqlite_master AS m '
+            "JOIN pragma_foreign_key_list(m.name) AS f WHERE m.type = 'table'").all()
+        if any(seq or to is None for _, _, seq, _, _, to in rows):
+            return None
+        keys = [(child, quote(child), quote(column), parent, quote(parent), to, quote(to))
+                for child, _, _, column, parent, to in rows]
+    else:
+        rows = conn.exec_driver_sql(
+            "SELECT cl.relname, CAST(c.conrelid AS regclass)::text, quote_ident(a.attname), pcl.relname, "
+            "CAST(c.confrelid AS regclass)::text, pa.attname, quote_ident(pa.attname), cardinality(c.conkey) "
+            "FROM pg_constraint AS c JOIN pg_class AS cl ON cl.oid = c.conrelid "
+            "JOIN pg_class AS pcl ON pcl.oid = c.confrelid "
+            "JOIN pg_attribute AS a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1] "
+            "JOIN pg_attribute AS pa ON pa.attrelid = c.confrelid AND pa.attnum = c.confkey[1] "
+            "WHERE c.contype = 'f'").all()
+        if any(r[7] != 1 for r in rows):
+            return None
+        keys = [tuple(r[:7]) for r in rows]
+    return _ForeignKeys(conn.dialect, keys)
+
+
+_MAY_SET_ASIDE = "polycrm_replication_role"
+
+
+def _may_set_checks_aside(conn: Connection) -> bool:
+    """PostgreSQL: whether this connection's role may set ``session_replication_role`` (a
+    superuser, or from PostgreSQL 15 a role granted SET on it); noted once per connection.
+    (SQLite's ``foreign_keys`` is the connection's own setting.)"""
+    info = conn.connection.info
+    found = info.get(_MAY_SET_ASIDE)
+    if found is None:
+        superuser, version = conn.exec_driver_sql(
+            "SELECT current_setting('is_superuser') = 'on', current_setting('server_version_num')::int").one()
+        found = bool(superuser) or (version >= 150000 and bool(conn.exec_driver_sql(
+            "SELECT has_parameter_privilege('session_replication_role', 'SET')").scalar()))
+        info[_MAY_SET_ASIDE] = found
+    return found
+
+
+@contextmanager
+def _foreign_keys_off(conn: Connection, wanted: bool):
+    """SQLite: the connection's foreign keys off for the transaction begun inside (the
+    pragma is a no-op within one), on again after it, whatever happened. Yields
+    whether the checks are aside (PostgreSQL: apply sets them aside itself)."""
+    if not wanted or conn.dialect.name != "sqlite":
+        yield wanted
+        return
+    raw = conn.connection.dbapi_connection
+    raw.execute("PRAGMA foreign_keys=OFF")
+    try:
+        yield True
+    finally:
+        try:
+            raw.execute("PRAGMA foreign_keys=ON")
+        except Exception:
+            # A pooled connection must never stay without its foreign keys.
+            conn.invalidate()
+            raise
 
 
 # From how many rows a SQLite table's insert triggers that keep an index (FTS,
@@ -447,12 +618,14 @@ class _SQLiteWriter:
     afterwards (SQLite checks a row's foreign keys at the end of its statement,
     and each row of an executemany is a statement)."""
 
-    def __init__(self, conn: Connection, tenant_id: int):
+    def __init__(self, conn: Connection, tenant_id: int, *, self_references: bool = True):
         self.conn, self.tenant_id = conn, tenant_id
+        # Whether rows pointing into their own table need the fix-up (not with foreign keys off).
+        self.self_references = self_references
         self.fixups: list[tuple[Table, list[str], list[list]]] = []
 
     def insert(self, table: Table, names: list[str], rows: list[list]) -> None:
-        later = [names.index(c) for c in _self_references(table) if c in names]
+        later = [names.index(c) for c in _self_references(table) if c in names] if self.self_references else []
         if later:
             pointing = [r for r in rows if any(r[i] is not None for i in later)]
             if pointing:
@@ -481,8 +654,16 @@ class _SQLiteWriter:
         aside = index_fill.set_aside(self.conn, table.name)
         self.conn.exec_driver_sql(sql, params)
         if aside:
-            ids = orjson.dumps([r[names.index("id")] for r in rows]).decode()
-            index_fill.fill(self.conn, aside, "t.id IN (SELECT value FROM json_each(?))", (ids,))
+            at = names.index("id")
+            ids = orjson.dumps([r[at] for r in rows]).decode()
+            # The short-gram tokens cut in Python from the rows at hand (half the CPU of
+            # SQL's); a value that is not text (raw SQL may store any) is left to SQL.
+            texts = None
+            if "search_text" in names:
+                i = names.index("search_text")
+                if all(isinstance(r[i], str) for r in rows):
+                    texts = [(r[at], r[i]) for r in rows]
+            index_fill.fill(self.conn, aside, "t.id IN (SELECT value FROM json_each(?))", (ids,), texts)
             index_fill.put_back(self.conn, aside)
 
     def update(self, table: Table, names: list[str], rows: list[list]) -> None:
@@ -614,9 +795,32 @@ def remove(db: Database, tenant_id: int, name: str) -> None:
 
 
 def restore(db: Database, tenant_id: int, name: str, *, kind: str = USER) -> dict[str, Any]:
-    """Put the tenant back into the state saved under ``name``, in one transaction."""
+    """Put the tenant back into the state saved under ``name``, in one transaction
+    (with the per-row foreign-key work aside where it may be, see apply)."""
+    try:
+        return _restore(db, tenant_id, name, kind, checks_aside=True)
+    except _Unchecked:
+        return _restore(db, tenant_id, name, kind, checks_aside=False)
+
+
+@contextmanager
+def _no_collections():
+    """Python's cyclic garbage collector off meanwhile: a document's tens of thousands
+    of values (no cycles among them, refcounting frees them) would otherwise set off
+    collections that walk every object of the process (a full one costs ~10 ms in a
+    server's process)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _restore(db: Database, tenant_id: int, name: str, kind: str, *, checks_aside: bool) -> dict[str, Any]:
     t = Snapshot.__table__
-    with _begin(db) as conn, conn.begin():
+    with _begin(db) as conn, _foreign_keys_off(conn, checks_aside) as aside, conn.begin():
         found = conn.execute(
             select(t.c.data, t.c.rows).where(t.c.tenant_id == tenant_id, t.c.name == name, t.c.kind == kind)
         ).first()
@@ -625,7 +829,10 @@ def restore(db: Database, tenant_id: int, name: str, *, kind: str = USER) -> dic
                 raise Conflict("this tenant was created before snapshots existed: it has no empty state to reset to")
             raise NotFound(f"no snapshot named {name!r}", "name")
         try:
-            apply(conn, tenant_id, found.data)
+            if aside and conn.dialect.name == "postgresql":
+                aside = _may_set_checks_aside(conn)
+            with _no_collections():
+                apply(conn, tenant_id, found.data, checks_aside=aside)
         except IntegrityError:
             # See docs/sandbox.md, "Known limit": an id reused by another tenant (SQLite).
             raise Conflict("a row of the snapshot cannot come back: its id or unique key is taken; "
