@@ -26,7 +26,7 @@ import re
 import zlib
 from contextlib import contextmanager
 from decimal import Decimal
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 import orjson
 from sqlalchemy import (
@@ -409,7 +409,7 @@ def apply(conn: Connection, tenant_id: int, data: bytes, *, checks_aside: bool =
             deleted[table.name] = extra
     keys = _foreign_keys(conn) if checks_aside else None
     if checks_aside:
-        if keys is None or any(pointed != "id" for name in deleted for _, _, pointed in keys.pointing_at(name)):
+        if keys is None or any(key.pointed != "id" for name in deleted for key in keys.pointing_at(name)):
             # A foreign key this restore cannot check set-wise: with the checks.
             raise _Unchecked
         if conn.dialect.name == "postgresql":
@@ -429,7 +429,7 @@ def apply(conn: Connection, tenant_id: int, data: bytes, *, checks_aside: bool =
         writer: _SQLiteWriter | _PostgresWriter = _SQLiteWriter(conn, tenant_id, self_references=not checks_aside)
     else:
         writer = _PostgresWriter(conn, tenant_id)
-    written: dict[str, list[int]] = {}
+    written: dict[str, tuple[list[str], list[list]]] = {}
     changed: list[tuple[Table, _Saved, list[list]]] = []
     inserted: list[Table] = []
     for table in tables:
@@ -452,8 +452,7 @@ def apply(conn: Connection, tenant_id: int, data: bytes, *, checks_aside: bool =
         if differ:
             changed.append((table, kept, differ))
         if checks_aside and (missing or differ):
-            at = kept.id_at
-            written[table.name] = [r[at] for r in missing] + [r[at] for r in differ]
+            written[table.name] = (kept.names, missing + differ)
     for table, kept, rows in changed:
         writer.update(table, kept.names, rows)
     writer.finish()
@@ -487,54 +486,73 @@ class _Unchecked(Exception):
 # table, the credentials a restore keeps) points at a row deleted. If one
 # does, an action (CASCADE, SET NULL) or a refusal was due: the restore runs
 # again with the checks on. The keys come from the database's own catalog.
+class _Key(NamedTuple):
+    """A single-column foreign key: names as the catalog has them and as SQL."""
+
+    child: str
+    child_sql: str
+    column: str
+    column_sql: str
+    parent: str
+    parent_sql: str
+    pointed: str
+    pointed_sql: str
+    pointed_type: str  # PostgreSQL: the pointed column's type, to cast JSON values to
+
+
 class _ForeignKeys:
-    """The database's single-column foreign keys: (child table, its SQL, column SQL,
-    parent table, its SQL, the parent column, its SQL) each."""
+    """The database's foreign keys, by table and by the table they point at."""
 
-    def __init__(self, dialect, keys: list[tuple[str, str, str, str, str, str, str]]):
+    def __init__(self, dialect, keys: list[_Key]):
         self.dialect = dialect
-        self.of: dict[str, list[tuple]] = {}
-        self.into: dict[str, list[tuple]] = {}
+        self.of: dict[str, list[_Key]] = {}
+        self.into: dict[str, list[_Key]] = {}
         for key in keys:
-            self.of.setdefault(key[0], []).append(key)
-            self.into.setdefault(key[3], []).append(key)
+            self.of.setdefault(key.child, []).append(key)
+            self.into.setdefault(key.parent, []).append(key)
 
-    def pointing_at(self, table: str) -> list[tuple[str, str, str]]:
-        """(child table, column SQL, parent column) of the keys pointing at ``table``."""
-        return [(k[0], k[2], k[5]) for k in self.into.get(table, [])]
+    def pointing_at(self, table: str) -> list[_Key]:
+        return self.into.get(table, [])
 
-    def violated(self, conn: Connection, written: dict[str, list[int]], deleted: dict[str, list[int]]) -> bool:
-        """Whether a row written points at no row, or a row points at a row deleted (one statement)."""
+    def violated(self, conn: Connection, written: dict[str, tuple[list[str], list[list]]],
+                 deleted: dict[str, list[int]]) -> bool:
+        """Whether a row written points at no row, or a row points at a row deleted (one statement).
+
+        The rows written are at hand: each key's distinct values among them must
+        each find their row (the pointed column is unique, so as many rows as
+        values), one index lookup per value instead of a join per key."""
         sqlite = self.dialect.name == "sqlite"
-
-        def ids(name: str) -> str:
-            return f"json_each(:{name})" if sqlite else f"unnest(CAST(:{name} AS bigint[]))"
-
         tests, params = [], {}
-        for n, (table, rows) in enumerate(written.items()):
-            keys = self.of.get(table, [])
-            if not keys:
-                continue
-            params[f"w{n}"] = _id_list(self.dialect, rows)
-            own = keys[0][1]
-            rows_of = f"{ids(f'w{n}')} AS w JOIN {own} AS c ON c.id = w.value" if sqlite else \
-                f"{ids(f'w{n}')} AS w(id) JOIN {own} AS c ON c.id = w.id"
-            for _, _, column, _, parent, _, pointed in keys:
-                tests.append(f"EXISTS (SELECT 1 FROM {rows_of} "
-                             f"WHERE c.{column} IS NOT NULL AND NOT EXISTS "
-                             f"(SELECT 1 FROM {parent} AS p WHERE p.{pointed} = c.{column}))")
-        for n, (table, rows) in enumerate(deleted.items()):
+        for table, (names, rows) in written.items():
+            for key in self.of.get(table, []):
+                if key.column not in names:
+                    continue
+                at = names.index(key.column)
+                values = {r[at] for r in rows} - {None}
+                if not values:
+                    continue
+                name = f"v{len(params)}"
+                params[name] = orjson.dumps(list(values)).decode()
+                if sqlite:
+                    found = f"SELECT value FROM json_each(:{name})"
+                else:
+                    found = (f"SELECT CAST(v AS {key.pointed_type}) "
+                             f"FROM jsonb_array_elements_text(CAST(:{name} AS jsonb)) AS v")
+                tests.append(f"(SELECT count(*) FROM {key.parent_sql} AS p WHERE p.{key.pointed_sql} IN ({found}))"
+                             f" < {len(values)}")
+        for table, ids in deleted.items():
             keys = self.into.get(table, [])
             if not keys:
                 continue
-            params[f"d{n}"] = _id_list(self.dialect, rows)
-            for _, child, column, _, _, _, _ in keys:
+            name = f"d{len(params)}"
+            params[name] = _id_list(self.dialect, ids)
+            for key in keys:
                 if sqlite:
-                    tests.append(f"EXISTS (SELECT 1 FROM {child} AS c WHERE c.{column} IN "
-                                 f"(SELECT value FROM json_each(:d{n})))")
+                    tests.append(f"EXISTS (SELECT 1 FROM {key.child_sql} AS c WHERE c.{key.column_sql} IN "
+                                 f"(SELECT value FROM json_each(:{name})))")
                 else:
-                    tests.append(f"EXISTS (SELECT 1 FROM {child} AS c JOIN {ids(f'd{n}')} AS d(id) "
-                                 f"ON c.{column} = d.id)")
+                    tests.append(f"EXISTS (SELECT 1 FROM {key.child_sql} AS c JOIN "
+                                 f"unnest(CAST(:{name} AS bigint[])) AS d(id) ON c.{key.column_sql} = d.id)")
         if not tests:
             return False
         return bool(conn.execute(text("SELECT " + " OR ".join(tests)), params).scalar())
@@ -550,20 +568,21 @@ def _foreign_keys(conn: Connection) -> _ForeignKeys | None:
             "JOIN pragma_foreign_key_list(m.name) AS f WHERE m.type = 'table'").all()
         if any(seq or to is None for _, _, seq, _, _, to in rows):
             return None
-        keys = [(child, quote(child), quote(column), parent, quote(parent), to, quote(to))
+        keys = [_Key(child, quote(child), column, quote(column), parent, quote(parent), to, quote(to), "")
                 for child, _, _, column, parent, to in rows]
     else:
         rows = conn.exec_driver_sql(
-            "SELECT cl.relname, CAST(c.conrelid AS regclass)::text, quote_ident(a.attname), pcl.relname, "
-            "CAST(c.confrelid AS regclass)::text, pa.attname, quote_ident(pa.attname), cardinality(c.conkey) "
+            "SELECT cl.relname, CAST(c.conrelid AS regclass)::text, a.attname, quote_ident(a.attname), pcl.relname, "
+            "CAST(c.confrelid AS regclass)::text, pa.attname, quote_ident(pa.attname), "
+            "format_type(pa.atttypid, pa.atttypmod), cardinality(c.conkey) "
             "FROM pg_constraint AS c JOIN pg_class AS cl ON cl.oid = c.conrelid "
             "JOIN pg_class AS pcl ON pcl.oid = c.confrelid "
             "JOIN pg_attribute AS a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1] "
             "JOIN pg_attribute AS pa ON pa.attrelid = c.confrelid AND pa.attnum = c.confkey[1] "
             "WHERE c.contype = 'f'").all()
-        if any(r[7] != 1 for r in rows):
+        if any(r[9] != 1 for r in rows):
             return None
-        keys = [tuple(r[:7]) for r in rows]
+        keys = [_Key(*r[:9]) for r in rows]
     return _ForeignKeys(conn.dialect, keys)
 
 

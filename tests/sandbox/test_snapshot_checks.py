@@ -172,7 +172,7 @@ def test_the_catalog_has_every_key_of_the_models(runtime):
     with runtime.db.engine.connect() as conn:
         keys = snapshots._foreign_keys(conn)
     assert keys is not None
-    found = {(k[0], k[2].strip('"'), k[3], k[5]) for ks in keys.of.values() for k in ks}
+    found = {(k.child, k.column, k.parent, k.pointed) for ks in keys.of.values() for k in ks}
     expected = {(t.name, fk.parent.name, fk.column.table.name, fk.column.name)
                 for t in Base.metadata.tables.values() for fk in t.foreign_keys}
     assert expected <= found
