@@ -407,56 +407,66 @@ def apply(conn: Connection, tenant_id: int, data: bytes, *, checks_aside: bool =
         extra = [i for i in current[table.name] if i not in saved[table.name].rows]
         if extra:
             deleted[table.name] = extra
-    keys = _foreign_keys(conn) if checks_aside else None
+
+    def plan() -> list[tuple[Table, _Saved, list[list], list[list]]]:
+        """Per table (parents first): the snapshot's rows that are gone, and those that differ."""
+        found = []
+        for table in tables:
+            kept = saved[table.name]
+            have = current[table.name]
+            if not have:
+                missing, differ = list(kept.rows.values()), []
+            else:
+                missing, differ = [], []
+                by_digest = kept.digests
+                for row_id, row in kept.rows.items():
+                    now = have.get(row_id)
+                    if now is None:
+                        missing.append(row)
+                    elif (by_digest[row_id] if by_digest is not None else row) != now:
+                        differ.append(row)
+            if missing or differ:
+                found.append((table, kept, missing, differ))
+        return found
+
+    keys = None
     if checks_aside:
-        if keys is None or any(key.pointed != "id" for name in deleted for key in keys.pointing_at(name)):
-            # A foreign key this restore cannot check set-wise: with the checks.
-            raise _Unchecked
-        if conn.dialect.name == "postgresql":
-            conn.exec_driver_sql("SET LOCAL session_replication_role = replica")
+        # No action runs with the checks aside, so what to write is known before the deletes.
+        todo = plan()
+        if deleted or todo:
+            keys = _foreign_keys(conn)
+            if keys is None or any(key.pointed != "id" for name in deleted for key in keys.pointing_at(name)):
+                # A foreign key this restore cannot check set-wise: with the checks.
+                raise _Unchecked
+            if conn.dialect.name == "postgresql":
+                conn.exec_driver_sql("SET LOCAL session_replication_role = replica")
     for table in reversed(tables):
         extra = deleted.get(table.name)
         if extra:
             conn.execute(_delete_statement(conn.dialect, table), {**params, "ids": _id_list(conn.dialect, extra)})
-    if deleted and not checks_aside:
-        # ON DELETE CASCADE / SET NULL may have changed rows of the tables
-        # pointing at the deleted ones: read those again. (With the checks
-        # aside no action ran; the check below sees that none had to.)
-        again = [t for t in tables if any(fk.column.table.name in deleted for fk in t.foreign_keys)]
-        current.update(read(again))
+    if not checks_aside:
+        if deleted:
+            # ON DELETE CASCADE / SET NULL may have changed rows of the tables
+            # pointing at the deleted ones: read those again.
+            again = [t for t in tables if any(fk.column.table.name in deleted for fk in t.foreign_keys)]
+            current.update(read(again))
+        todo = plan()
 
     if conn.dialect.name == "sqlite":
         writer: _SQLiteWriter | _PostgresWriter = _SQLiteWriter(conn, tenant_id, self_references=not checks_aside)
     else:
         writer = _PostgresWriter(conn, tenant_id)
-    written: dict[str, tuple[list[str], list[list]]] = {}
-    changed: list[tuple[Table, _Saved, list[list]]] = []
     inserted: list[Table] = []
-    for table in tables:
-        kept = saved[table.name]
-        have = current[table.name]
-        if not have:
-            missing, differ = list(kept.rows.values()), []
-        else:
-            missing, differ = [], []
-            by_digest = kept.digests
-            for row_id, row in kept.rows.items():
-                now = have.get(row_id)
-                if now is None:
-                    missing.append(row)
-                elif (by_digest[row_id] if by_digest is not None else row) != now:
-                    differ.append(row)
+    for table, kept, missing, _ in todo:
         if missing:
             writer.insert(table, kept.names, missing)
             inserted.append(table)
+    for table, kept, _, differ in todo:
         if differ:
-            changed.append((table, kept, differ))
-        if checks_aside and (missing or differ):
-            written[table.name] = (kept.names, missing + differ)
-    for table, kept, rows in changed:
-        writer.update(table, kept.names, rows)
+            writer.update(table, kept.names, differ)
     writer.finish()
-    if checks_aside:
+    if keys is not None:
+        written = {table.name: (kept.names, missing + differ) for table, kept, missing, differ in todo}
         if keys.violated(conn, written, deleted):
             raise _Unchecked
         if conn.dialect.name == "postgresql":
@@ -571,6 +581,14 @@ def _foreign_keys(conn: Connection) -> _ForeignKeys | None:
         keys = [_Key(child, quote(child), column, quote(column), parent, quote(parent), to, quote(to), "")
                 for child, _, _, column, parent, to in rows]
     else:
+        # The catalog's join costs ~2 ms of the server's CPU: kept per connection while
+        # the database's foreign-key constraints are the same ones (a constraint added,
+        # dropped or made again changes their count or their highest oid).
+        marker = tuple(conn.exec_driver_sql(
+            "SELECT count(*), max(oid) FROM pg_constraint WHERE contype = 'f'").one())
+        kept = conn.connection.info.get(_KEYS)
+        if kept is not None and kept[0] == marker:
+            return kept[1]
         rows = conn.exec_driver_sql(
             "SELECT cl.relname, CAST(c.conrelid AS regclass)::text, a.attname, quote_ident(a.attname), pcl.relname, "
             "CAST(c.confrelid AS regclass)::text, pa.attname, quote_ident(pa.attname), "
@@ -580,10 +598,13 @@ def _foreign_keys(conn: Connection) -> _ForeignKeys | None:
             "JOIN pg_attribute AS a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1] "
             "JOIN pg_attribute AS pa ON pa.attrelid = c.confrelid AND pa.attnum = c.confkey[1] "
             "WHERE c.contype = 'f'").all()
-        if any(r[9] != 1 for r in rows):
-            return None
-        keys = [_Key(*r[:9]) for r in rows]
+        found = None if any(r[9] != 1 for r in rows) else _ForeignKeys(conn.dialect, [_Key(*r[:9]) for r in rows])
+        conn.connection.info[_KEYS] = (marker, found)
+        return found
     return _ForeignKeys(conn.dialect, keys)
+
+
+_KEYS = "polycrm_foreign_keys"
 
 
 _MAY_SET_ASIDE = "polycrm_replication_role"

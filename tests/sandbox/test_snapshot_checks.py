@@ -209,3 +209,29 @@ def test_postgresql_has_no_trigger_a_replica_role_would_skip(runtime):
         found = conn.exec_driver_sql("SELECT tgrelid::regclass::text, tgname FROM pg_trigger "
                                      "WHERE NOT tgisinternal").all()
     assert found == []
+
+
+def test_postgresql_reads_the_keys_again_when_its_constraints_change(runtime):
+    """The catalog's keys are kept per connection while the foreign-key constraints are the same:
+    a key added or dropped meanwhile is seen at once."""
+    if runtime.db.is_sqlite:
+        pytest.skip("PostgreSQL's kept catalog")
+
+    def probe_keys(conn) -> set:
+        keys = snapshots._foreign_keys(conn)
+        conn.rollback()
+        return {(k.child, k.column) for k in keys.into.get("restore_probe", [])}
+
+    with runtime.db.engine.connect() as conn:
+        assert probe_keys(conn) == set()
+        assert snapshots._foreign_keys(conn) is snapshots._foreign_keys(conn)  # kept
+        conn.rollback()
+        raw(runtime, text("CREATE TABLE restore_probe (id integer PRIMARY KEY)"))
+        try:
+            raw(runtime, text("ALTER TABLE contact ADD CONSTRAINT fk_contact_probe FOREIGN KEY (profile_id) "
+                              "REFERENCES restore_probe (id) NOT VALID"))
+            assert probe_keys(conn) == {("contact", "profile_id")}
+        finally:
+            raw(runtime, text("ALTER TABLE contact DROP CONSTRAINT IF EXISTS fk_contact_probe"))
+            raw(runtime, text("DROP TABLE restore_probe"))
+        assert probe_keys(conn) == set()
