@@ -244,14 +244,16 @@ def _capture_query(dialect, table: Table):
 
 
 def _digest_query(dialect, tables: list[Table]):
-    """SELECT table number, id, digest of the tenant's rows of these tables: one statement."""
+    """SELECT table number, id, digest of the tenant's rows of these tables: one statement.
+    A row whose id is outside the snapshot's ids of its table (:lo_N to :hi_N) cannot be in
+    it and gets no digest (a restore over other rows deletes them unread)."""
     key = ("digests", dialect.name, tuple(t.name for t in tables))
     found = _statements.get(key)
     if found is None:
         quote = dialect.identifier_preparer
         found = _statements[key] = text(" UNION ALL ".join(
-            f"SELECT {i}, id, {_digest_sql(dialect, table)} FROM {quote.format_table(table)} "
-            f"WHERE {_scope_sql(table)}" for i, table in enumerate(tables)))
+            f"SELECT {i}, id, CASE WHEN id BETWEEN :lo_{i} AND :hi_{i} THEN {_digest_sql(dialect, table)} END "
+            f"FROM {quote.format_table(table)} WHERE {_scope_sql(table)}" for i, table in enumerate(tables)))
     return found
 
 
@@ -316,11 +318,22 @@ def _current_rows(conn: Connection, table: Table, tenant_id: int, names: list[st
     return {row[at]: list(row) for row in rows}
 
 
-def _current_digests(conn: Connection, tables: list[Table], tenant_id: int) -> dict[str, dict[int, str]]:
-    """The digests of the tenant's rows of these tables, by table and id."""
-    found: dict[str, dict[int, str]] = {t.name: {} for t in tables}
+def _current_digests(conn: Connection, tables: list[Table], tenant_id: int,
+                     ids: dict[str, Any] | None = None) -> dict[str, dict[int, str | None]]:
+    """The digests of the tenant's rows of these tables, by table and id. ``ids``: per table
+    the snapshot's ids (a collection); a row outside their range gets None (no digest)."""
+    found: dict[str, dict[int, str | None]] = {t.name: {} for t in tables}
     if tables:
-        for which, row_id, digest in conn.execute(_digest_query(conn.dialect, tables), _scope_params(tenant_id)).all():
+        params = _scope_params(tenant_id)
+        for i, table in enumerate(tables):
+            kept = None if ids is None else ids.get(table.name)
+            if kept is None:
+                params[f"lo_{i}"], params[f"hi_{i}"] = -(2 ** 63), 2 ** 63 - 1
+            elif kept:
+                params[f"lo_{i}"], params[f"hi_{i}"] = min(kept), max(kept)
+            else:
+                params[f"lo_{i}"], params[f"hi_{i}"] = 1, 0
+        for which, row_id, digest in conn.execute(_digest_query(conn.dialect, tables), params).all():
             found[tables[which].name][row_id] = digest
     return found
 
@@ -394,7 +407,8 @@ def apply(conn: Connection, tenant_id: int, data: bytes, *, checks_aside: bool =
     def read(which: list[Table]) -> dict[str, dict[int, Any]]:
         """The tenant's current rows: digests where they count, else the rows."""
         by_digest = [t for t in which if saved[t.name].digests is not None]
-        found: dict[str, dict[int, Any]] = dict(_current_digests(conn, by_digest, tenant_id))
+        found: dict[str, dict[int, Any]] = dict(_current_digests(
+            conn, by_digest, tenant_id, {t.name: saved[t.name].rows.keys() for t in by_digest}))
         for t in which:
             if t.name not in found:
                 found[t.name] = _current_rows(conn, t, tenant_id, saved[t.name].names)
