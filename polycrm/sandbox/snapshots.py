@@ -555,6 +555,8 @@ class _ForeignKeys:
                 values = {r[at] for r in rows} - {None}
                 if not values:
                     continue
+                if not all(isinstance(v, (int, float, str)) for v in values):
+                    return True  # a value raw SQL stored that JSON cannot carry: with the checks
                 name = f"v{len(params)}"
                 params[name] = orjson.dumps(list(values)).decode()
                 if sqlite:
@@ -888,6 +890,9 @@ def _restore(db: Database, tenant_id: int, name: str, kind: str, *, checks_aside
             with _no_collections():
                 apply(conn, tenant_id, found.data, checks_aside=aside)
         except IntegrityError:
+            if aside:
+                # Whatever the database refused, it is refused with its own checks on.
+                raise _Unchecked from None
             # See docs/sandbox.md, "Known limit": an id reused by another tenant (SQLite).
             raise Conflict("a row of the snapshot cannot come back: its id or unique key is taken; "
                            "nothing was restored") from None
