@@ -118,6 +118,14 @@ def short_tokens(text: str) -> str | None:
     text = text[:SHORT_INDEXED_CHARS + 1]  # the gram at the last position is two characters long
     if not text:
         return None
+    if text.isascii():
+        # One byte, two hex digits a character: the grams are slices of the text's hex
+        # (half the time of the hex looked up per character).
+        hexed = text.encode().hex().upper()
+        grams = [hexed[i:i + 4] for i in range(0, len(hexed) - 2, 2)]
+        if len(text) <= SHORT_INDEXED_CHARS:
+            grams.append(hexed[-2:])
+        return " ".join(grams)
     try:
         hexes = [_HEX[c] for c in text]
     except KeyError:

@@ -209,11 +209,13 @@ def test_0025_indexes_the_rows_made_before_it(fresh_db):  # noqa: F811
 
 
 def test_the_loads_python_tokens_are_the_triggers(runtime):
-    """polycrm load cuts the short-gram tokens in Python (index_fill.short_tokens); they must be
-    exactly those of the triggers' SQL, or a later delete of the row would leave its grams behind."""
+    """polycrm load and large snapshot restores cut the short-gram tokens in Python
+    (index_fill.short_tokens, ASCII texts by slicing their hex); they must be exactly those of
+    the triggers' SQL, or a later delete of the row would leave its grams behind."""
     if not runtime.db.is_sqlite:
         pytest.skip("SQLite's short index")
-    texts = [n.casefold() for n in NAMES] + [LONG_STREET.casefold(), "😀 emoji 𝔘", "x" * 1024, "y" * 1025, "a\tb\nc"]
+    texts = [n.casefold() for n in NAMES] + [LONG_STREET.casefold(), "😀 emoji 𝔘", "x" * 1024, "y" * 1025, "z" * 1030,
+             "a\tb\nc", "q", "ab", "é", "aé", "~\x7f "]
     with runtime.db.engine.connect() as conn:
         for t in texts:
             in_sql = conn.exec_driver_sql(
