@@ -18,6 +18,18 @@ LABEL_WIDTH = 120
 BAR_WIDTH = 260
 VALUE_WIDTH = 110
 COLOURS = ("#1f5fbf", "#b3261e")
+# About how wide a character of the 12-unit value text is (digits, separators).
+CHAR_WIDTH = 7
+
+
+def _value_text(text: str, width: float, y: float) -> str:
+    """The value after its bar or, where it would run past the chart's right
+    edge (the longest bar), inside the bar's end in white."""
+    needed = len(text) * CHAR_WIDTH
+    if width + 4 + needed > BAR_WIDTH + VALUE_WIDTH and width > needed + 8:
+        return (f'<text x="{LABEL_WIDTH + width - 4:.1f}" y="{y + ROW / 2 + 1}" font-size="12" '
+                f'text-anchor="end" fill="#fff">{escape(text)}</text>')
+    return f'<text x="{LABEL_WIDTH + width + 4:.1f}" y="{y + ROW / 2 + 1}" font-size="12">{escape(text)}</text>'
 
 
 def bars(title: str, rows: Sequence[tuple[str, Sequence[Decimal | int], Sequence[str]]],
@@ -47,7 +59,6 @@ def bars(title: str, rows: Sequence[tuple[str, Sequence[Decimal | int], Sequence
             name = f"{series[i]} " if series else ""
             out.append(f'<rect x="{LABEL_WIDTH}" y="{by}" width="{width:.1f}" height="{ROW - 6}" '
                        f'fill="{COLOURS[i % 2]}"><title>{escape(label)}: {escape(name)}{escape(text)}</title></rect>'
-                       f'<text x="{LABEL_WIDTH + width + 4:.1f}" y="{by + ROW / 2 + 1}" font-size="12">'
-                       f"{escape(text)}</text>")
+                       + _value_text(text, width, by))
     out.append("</svg>")
     return Markup("".join(out))

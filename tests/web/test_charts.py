@@ -34,3 +34,15 @@ def test_labels_are_escaped_and_an_empty_chart_draws():
     svg = str(bars("T <x>", [("<script>", [Decimal(0)], ["0"])]))
     assert "<script>" not in svg and "&lt;script&gt;" in svg and svg.startswith("<svg")
     assert str(bars("Empty", [])).endswith("</svg>")
+
+
+def test_a_long_value_of_the_longest_bar_is_written_inside_it():
+    from decimal import Decimal
+
+    from polycrm.web import charts
+
+    svg = str(charts.bars("Pipeline", [("Prospecting", [Decimal("125900")], ["125,900.00 DKK (2)"]),
+                                       ("Closing", [Decimal("900")], ["900.00 DKK (1)"])]))
+    inside = '<text x="376.0" y="21.0" font-size="12" text-anchor="end" fill="#fff">125,900.00 DKK (2)</text>'
+    assert inside in svg  # the longest bar ends at 120 + 260: its value would run past 490
+    assert 'text-anchor="end" fill="#fff">900.00' not in svg  # a short bar keeps its value after it
