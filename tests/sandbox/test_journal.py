@@ -314,3 +314,29 @@ def test_requests_wait_for_a_full_journal_and_every_one_is_recorded(runtime, cli
         assert len(entries(admin)) == 3
     finally:
         writer.max_pending_bytes = journal.MAX_PENDING_BYTES
+
+
+# -- a GET answered from the answers kept by ETag ---------------------------------------
+def test_a_repeated_get_from_the_kept_answers_is_recorded_faulted_and_refused_as_any(runtime, client, admin,
+                                                                                    tenant):
+    from polycrm.core import auth
+
+    headers = cirrus(client, tenant)
+    client.post("/cirrus/accounts/", json={"name": "Kept", "typeid": 1, "userid": tenant["user_id"]},
+                headers=headers)
+    first = client.get("/cirrus/accounts/", headers=headers)
+    again = client.get("/cirrus/accounts/", headers=headers)  # the same tag: the kept answer
+    assert again.status_code == 200 and again.content == first.content
+    assert again.headers["ETag"] == first.headers["ETag"]
+    assert [e["operation"] for e in entries(admin, operation="get_account_collection")] == [
+        "get_account_collection", "get_account_collection"]
+    # A fault rule applies to it as to any request.
+    admin.put("/faults", {"rules": [{"api": "cirrus", "operation": "get_account_collection", "status": 503,
+                                     "error": "Service unavailable", "times": 1}]})
+    failed = client.get("/cirrus/accounts/", headers=headers)
+    assert failed.status_code == 503 and failed.json() == {"message": "Service unavailable"}
+    admin.delete("/faults")
+    # A revoked token is refused, kept answer or not.
+    assert auth.revoke_token(runtime.db, auth.CIRRUS_XTOKEN, tenant["cirrus"]["x_token"])
+    refused = client.get("/cirrus/accounts/", headers=headers)
+    assert refused.status_code == 401
