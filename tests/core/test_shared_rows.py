@@ -100,3 +100,26 @@ def test_tenants_share_nothing(runtime, tenant, other_tenant):
         assert Loader(ws).get(Lookup, lookup_id) is not None
     with reading(runtime, other_tenant) as ws:
         assert Loader(ws).get(Lookup, lookup_id) is None
+
+
+def test_two_databases_with_the_same_tenant_id_share_nothing(tmp_path):
+    """A process serving two databases (as this suite does) keeps each one's records apart."""
+    from polycrm.core import tenants
+    from polycrm.store.engine import Database
+
+    shared_rows.clear()
+    made = []
+    for name in ("one", "two"):
+        db = Database(f"sqlite:///{tmp_path / name}.sqlite3")
+        db.upgrade()
+        made.append((db, tenants.create(db, tenants.NewTenant(name=name))))
+    (first, a), (second, b) = made
+    assert a["tenant_id"] == b["tenant_id"]
+    for db, tenant, name in ((first, a, "In one"), (second, b, "In two")):
+        with Workspace(db, tenant["tenant_id"], tenant["user_id"]) as ws:
+            lookup_id = lookups.SERVICE.create(ws, {"kind": "customer_type", "name": name}).id
+    for db, tenant, name in ((first, a, "In one"), (second, b, "In two"), (first, a, "In one")):
+        with Workspace(db, tenant["tenant_id"], write=False) as ws:
+            assert Loader(ws).get(Lookup, lookup_id).name == name
+    first.dispose()
+    second.dispose()

@@ -6,8 +6,8 @@ a user (the responsible seller) or a profile, and a read of one record used
 to look each of them up again. Their records are the same for every reader
 of the tenant at revision R (:mod:`polycrm.core.revision`: any committed
 write moves R), so a read-only transaction takes them from here and leaves
-what it had to load for the next one. A process keeps them for the newest
-revision it has seen of each tenant; a write anywhere (any process, any
+what it had to load for the next one. A process keeps them per database for the
+newest revision it has seen of each tenant; a write anywhere (any process, any
 server) moves the revision, and the next reader starts afresh. Records are
 read-only named tuples, so sharing them across threads is safe.
 
@@ -20,6 +20,7 @@ records kept under R.
 from __future__ import annotations
 
 import threading
+import weakref
 from typing import Any
 
 from polycrm.core import revision
@@ -30,7 +31,10 @@ SHARED_MODELS = frozenset({Lookup, User, Profile})
 MAX_TENANTS = 256
 MAX_RECORDS = 10_000
 
-_by_tenant: dict[int, tuple[int, dict[tuple[type, int], Any]]] = {}
+# Per database (a process may serve several: the test suite's SQLite and
+# PostgreSQL, whose tenant ids and revisions overlap), then per tenant.
+_by_database: "weakref.WeakKeyDictionary[Any, dict[int, tuple[int, dict[tuple[type, int], Any]]]]" = (
+    weakref.WeakKeyDictionary())
 _lock = threading.Lock()
 
 
@@ -40,6 +44,10 @@ def for_workspace(ws: Any) -> dict[tuple[type, int], Any] | None:
     if ws.tenant_id is None or ws.session.info.get("write", True):
         return None
     seen = revision.current(ws)
+    _by_tenant = _by_database.get(ws.db)
+    if _by_tenant is None:
+        with _lock:
+            _by_tenant = _by_database.setdefault(ws.db, {})
     entry = _by_tenant.get(ws.tenant_id)
     if entry is not None and entry[0] == seen:
         return entry[1] if len(entry[1]) < MAX_RECORDS else None
@@ -56,4 +64,4 @@ def for_workspace(ws: Any) -> dict[tuple[type, int], Any] | None:
 def clear() -> None:
     """Forget every shared record (tests)."""
     with _lock:
-        _by_tenant.clear()
+        _by_database.clear()
