@@ -197,18 +197,23 @@ class _Entry:
 
 
 class _Cache:
+    # Keyed by (database, tenant): a process may serve several databases (the
+    # suite's SQLite and PostgreSQL runtimes), whose tenant ids overlap.
     def __init__(self):
-        self.entries: dict[int, _Entry] = {}
+        self.entries: dict[tuple[int, int], _Entry] = {}
         self.lock = threading.Lock()
 
     def forget(self, tenant_id: int) -> None:
+        """Forget the tenant's rules in every database (forgetting more than needed is harmless)."""
         with self.lock:
-            self.entries.pop(tenant_id, None)
+            for key in [k for k in self.entries if k[1] == tenant_id]:
+                del self.entries[key]
 
     def get(self, db: Database, tenant_id: int) -> _Entry:
         now = time.monotonic()
+        key = (id(db), tenant_id)
         with self.lock:
-            found = self.entries.get(tenant_id)
+            found = self.entries.get(key)
         if found is not None and found.until > now:
             return found
         f, lim = FaultRule.__table__, RateLimit.__table__
@@ -220,7 +225,7 @@ class _Cache:
                        {r.api: (r.id, {"per_second": r.per_second, "per_minute": r.per_minute, "burst": r.burst})
                         for r in limits})
         with self.lock:
-            self.entries[tenant_id] = entry
+            self.entries[key] = entry
         return entry
 
 

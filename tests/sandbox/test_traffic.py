@@ -190,3 +190,25 @@ def test_the_admin_api_needs_its_key_for_faults_and_limits(client, tenant):
     for path in ("/_polycrm/faults", "/_polycrm/limits"):
         assert client.put(path, json=[]).status_code == 401
         assert client.get(path).status_code == 401
+
+
+def test_rules_are_kept_per_database_not_only_per_tenant_id(tmp_path):
+    """A process serving two databases (as this suite does) applies each one's rules only to it."""
+    from polycrm.core import tenants
+    from polycrm.sandbox import traffic
+    from polycrm.store.engine import Database
+
+    made = []
+    for name in ("one", "two"):
+        db = Database(f"sqlite:///{tmp_path / name}.sqlite3")
+        db.upgrade()
+        made.append((db, tenants.create(db, tenants.NewTenant(name=name))["tenant_id"]))
+    (first, a), (second, b) = made
+    assert a == b
+    traffic.set_faults(first, a, [{"api": "cirrus", "operation": "*", "status": 503}])
+    assert traffic.CACHE.get(first, a).faults
+    assert not traffic.CACHE.get(second, b).faults
+    traffic.clear_faults(first, a)
+    assert not traffic.CACHE.get(first, a).faults
+    first.dispose()
+    second.dispose()
