@@ -62,6 +62,13 @@ def read(conn: Any, tenant_id: int) -> int:
     return 0
 
 
+def stored(db: Any, tenant_id: int) -> int:
+    """The tenant's committed revision, outside any workspace (a face checking
+    whether what it kept under a revision is still current)."""
+    with db.engine.connect() as conn:
+        return read(conn, tenant_id)
+
+
 def current(ws: Any) -> int:
     """The revision of the workspace's tenant.
 

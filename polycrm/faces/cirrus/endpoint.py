@@ -226,9 +226,8 @@ class Face:
         principal = self.principal(request)
         if principal is None:
             return None
-        with self.rt.db.engine.connect() as conn:
-            seen = revision.read(conn, principal.tenant_id)
-        tag = entity_tag(seen, principal, request, request.headers.get("x-fields"))
+        tag = entity_tag(revision.stored(self.rt.db, principal.tenant_id), principal, request,
+                         request.headers.get("x-fields"))
         kept = self.answers.get(tag)
         if kept is None:
             return None
