@@ -297,3 +297,37 @@ def test_a_load_fills_the_spatial_index_a_batch_at_a_time(runtime, tenant, tmp_p
     with Workspace(runtime.db, tenant["tenant_id"], write=False) as ws:
         assert len(q.search(ws, Customer, near_to=centre, per_page=100).items) == 5
     spatial_index_agrees(runtime)
+
+
+def fts_segments(runtime) -> dict[str, int]:
+    """How many segments each customer FTS5 index has (every segment has a row in ``_idx``)."""
+    with runtime.db.engine.connect() as conn:
+        return {fts: conn.exec_driver_sql(f"SELECT count(DISTINCT segid) FROM {fts}_idx").scalar()
+                for fts in ("customer_fts", "customer_short")}
+
+
+def test_a_large_load_leaves_its_fts_indexes_merged(runtime, tenant, tmp_path, monkeypatch):
+    """SQLite: a load that brings a large share of the table ends with each FTS5 index in
+    one segment, so later single writes do not pay for finishing the load's merges."""
+    if not runtime.db.is_sqlite:
+        pytest.skip("FTS5 is SQLite's")
+    monkeypatch.setattr(bulk, "MERGE_MIN_ROWS", 5)
+    monkeypatch.setattr(bulk, "LOAD_FTS_HASH_BYTES", 2048)  # a flush every few rows: many segments
+    merged = {"customer_fts": 1, "customer_short": 1}
+
+    def load(name: str, rows: int, share: int) -> dict[str, int]:
+        monkeypatch.setattr(bulk, "MERGE_SHARE", share)
+        path = tmp_path / f"{name}.csv"
+        path.write_text("name,addresses.visiting.city\n" + "".join(f"{name} {i},Lund {i}\n" for i in range(rows)))
+        load_file(runtime, tenant, path, "customers")
+        return fts_segments(runtime)
+
+    assert load("Tidig", 10, 10**9) == merged  # a share of the table above 1 / 10**9
+    kept = load("Kund", 30, 1)  # under all of the table (it held rows before): left as written
+    assert kept != merged and min(kept.values()) > 1, kept
+    assert min(load("Sen", 4, 10**9).values()) > 1  # under MERGE_MIN_ROWS: not merged either
+    assert load("Sist", 6, 10**9) == merged
+    assert found_by_fulltext(runtime, tenant, "kund 29") == {"Kund 29"}
+    assert found_by_fulltext(runtime, tenant, "lund 29") == {"Kund 29"}
+    assert found_by_fulltext(runtime, tenant, "sen 3") == {"Sen 3"}
+    fts_ok(runtime)
