@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -74,15 +75,29 @@ class JsonStream:
 
     def _sections(self) -> list[str]:
         names: list[str] = []
+        # Per section, how many items (or keys, for a section of kinds) it has: a later pass
+        # stops after the last one instead of parsing the rest of the file.
+        self._counts: dict[str, int] = {}
+        counts = self._counts
+        not_an_item = ("end_map", "end_array", "map_key")  # an item starts with one other event
         with self.path.open("rb") as f:
             try:
                 events = ijson.parse(f)
                 first = next(events, None)
                 if first is None or first[1] != "start_map":
                     raise Invalid("a fixture file holds one JSON object of sections")
+                item = section = None
                 for prefix, event, value in events:
-                    if event == "map_key" and prefix == "":
+                    if prefix == item:
+                        if event not in not_an_item:
+                            counts[section] += 1
+                    elif prefix == section:
+                        if event == "map_key":
+                            counts[section] += 1
+                    elif event == "map_key" and prefix == "":
                         names.append(value)
+                        section, item = value, f"{value}.item"
+                        counts.setdefault(section, 0)
             except ijson.JSONError as exc:
                 raise FileError(str(exc)) from None
         return names
@@ -91,17 +106,18 @@ class JsonStream:
         f = self._file
         return f.tell() if f is not None and not f.closed else self.size
 
-    def _stream(self, prefix: str, reader: Any) -> Iterator[Any]:
+    def _stream(self, section: str, prefix: str, reader: Any) -> Iterator[Any]:
         with self.path.open("rb") as f:
             self._file = f
-            yield from reader(f, prefix, use_float=True)
+            # The first pass counted the section's entries; the rest of the file holds no more of them.
+            yield from itertools.islice(reader(f, prefix, use_float=True), self._counts.get(section, 0))
 
     def items(self, section: str) -> Iterable[tuple[str, Any]]:
-        for i, item in enumerate(self._stream(f"{section}.item", ijson.items), start=1):
+        for i, item in enumerate(self._stream(section, f"{section}.item", ijson.items), start=1):
             yield f"{section} item {i}", item
 
     def kinds(self, section: str) -> Iterable[tuple[str, list[Any]]]:
-        return self._stream(section, ijson.kvitems)
+        return self._stream(section, section, ijson.kvitems)
 
 
 class LinesSource:

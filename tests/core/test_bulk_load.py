@@ -331,3 +331,31 @@ def test_a_large_load_leaves_its_fts_indexes_merged(runtime, tenant, tmp_path, m
     assert found_by_fulltext(runtime, tenant, "lund 29") == {"Kund 29"}
     assert found_by_fulltext(runtime, tenant, "sen 3") == {"Sen 3"}
     fts_ok(runtime)
+
+
+def test_a_streamed_section_is_read_up_to_its_last_item(tmp_path, monkeypatch):
+    """The first pass counts each section's items: a later pass stops after the last one
+    instead of parsing the rest of the file; a section given twice keeps both parts."""
+    parsed_to_the_end = []
+
+    def recording(read):
+        def reader(*args, **kwargs):
+            yield from read(*args, **kwargs)
+            parsed_to_the_end.append(True)
+        return reader
+
+    monkeypatch.setattr(fixture_files.ijson, "items", recording(fixture_files.ijson.items))
+    monkeypatch.setattr(fixture_files.ijson, "kvitems", recording(fixture_files.ijson.kvitems))
+    path = tmp_path / "sections.json"
+    customers = ",".join(json.dumps({"name": f"Kund {i}", "extra": {"item": [i]}}) for i in range(3000))
+    path.write_text('{"customer_types": ["A", {"name": "B"}], "lookups": {"industry": ["Vvs"], "unit": []}, '
+                    f'"customers": [{customers}], "tags": ["x"], "tags": ["y", "z"], "end": 1}}', encoding="utf-8")
+    source = fixture_files.open_source(path)
+    assert source.sections == ["customer_types", "lookups", "customers", "tags", "tags", "end"]
+    assert [item for _, item in source.items("customer_types")] == ["A", {"name": "B"}]
+    assert [kind for kind, _ in source.kinds("lookups")] == ["industry", "unit"]
+    assert [where for where, _ in source.items("customers")][-1] == "customers item 3000"
+    assert [item for _, item in source.items("tags")] == ["x", "y", "z"]
+    assert parsed_to_the_end == []
+    assert list(source.items("none")) == [] and parsed_to_the_end == []
+
