@@ -113,13 +113,14 @@ def _serve_workers(workers: int, host: str, port: int, options: dict) -> None:
 
 
 def _tune_garbage_collector() -> None:
-    """Fewer cyclic GC passes while serving.
+    """Fewer cyclic GC passes while serving or loading.
 
     A page of a sync builds tens of thousands of short-lived objects (ORM rows,
     JSON dicts), which with the default threshold (700) trigger a collection
     every few rows; each pass also walks the long-lived objects of the loaded
     code unless they are frozen first. Measured on a 20,000-customer
-    ``GetCustomersByLastChange`` sync in-process: 2.18 s -> 1.83 s.
+    ``GetCustomersByLastChange`` sync in-process: 2.18 s -> 1.83 s. A load
+    keeps a batch of rows (dicts, tuples) alive while it makes the next.
     """
     import gc
 
@@ -179,6 +180,7 @@ def load(
         typer.echo(f"error: {exc.message}", err=True)
         raise typer.Exit(1) from None
     rt = open_runtime(database)
+    _tune_garbage_collector()
     try:
         with _load_progress(source) as progress, tenants.workspace(rt.db, tenant, rt.blobs) as ws:
             counts = fixtures.Loader(ws, progress=progress).load_source(source)
