@@ -7,7 +7,7 @@ imports only the models and the session events (no import circle).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from polycrm.core.models import Contact, Customer, Opportunity, Product
@@ -26,12 +26,17 @@ def fold(text: str | None) -> str:
 
 @on_save(Customer)
 def _derive_customer(c: Customer) -> None:
-    c.name_folded = fold(c.name)[:255]
-    parts = [getattr(c, f) or "" for f in _SEARCH_FIELDS]
-    for address in (c.addresses or {}).values():
+    c.name_folded, c.search_text = customer_texts(c.__getattribute__)
+
+
+def customer_texts(get: Callable[[str], Any]) -> tuple[str, str]:
+    """A customer's ``name_folded`` and ``search_text`` from its fields (``get(name)``):
+    the ORM's save hook reads an object's attributes, the bulk load a row's dict."""
+    parts = [get(f) for f in _SEARCH_FIELDS]
+    for address in (get("addresses") or {}).values():
         if isinstance(address, dict):
             parts.extend(str(address.get(p) or "") for p in _SEARCH_ADDRESS_PARTS)
-    c.search_text = fold(" ".join(p for p in parts if p))
+    return fold(get("name"))[:255], fold(" ".join(p for p in parts if p))
 
 
 @on_save(Contact)

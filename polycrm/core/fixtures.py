@@ -269,6 +269,7 @@ class Loader:
         """The entry named ``name`` of list ``kind`` (created if missing), looked up once per load."""
         found = self._lookup_ids.get((kind, name))
         if found is None:
+            self.customers.wait()  # the load's connection is the customers' index thread's meanwhile
             found = self._lookup_ids[(kind, name)] = lookups.by_name(self.ws, kind, name, create=True).id
             if kind == "customer_type":
                 self.customers.default_type_changed()

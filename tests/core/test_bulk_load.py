@@ -359,3 +359,38 @@ def test_a_streamed_section_is_read_up_to_its_last_item(tmp_path, monkeypatch):
     assert parsed_to_the_end == []
     assert list(source.items("none")) == [] and parsed_to_the_end == []
 
+
+def test_a_type_named_first_in_a_later_batch_is_made_while_the_rows_are_indexed(runtime, tenant, tmp_path):
+    path = tmp_path / "types.csv"
+    path.write_text("name,type_name\n" + "".join(f"Kund {i},Typ {i // 4}\n" for i in range(10)))
+    assert load_file(runtime, tenant, path, "customers") == {"customers": 10}
+    rows = stored(runtime, tenant)
+    with Workspace(runtime.db, tenant["tenant_id"], write=False) as ws:
+        types = {n: lookups.by_name(ws, "customer_type", n).id for n in ("Typ 0", "Typ 1", "Typ 2")}
+    assert {rows[f"Kund {i}"].type_id for i in range(8, 10)} == {types["Typ 2"]}
+    assert found_by_fulltext(runtime, tenant, "kund 9") == {"Kund 9"}
+    fts_ok(runtime)
+
+
+def test_a_failed_index_statement_fails_the_load(runtime, tenant, tmp_path, monkeypatch):
+    """SQLite runs a batch's index statements in a thread while the next batch is made; their
+    error ends the load like any other, and its rollback leaves nothing."""
+    if not runtime.db.is_sqlite:
+        pytest.skip("PostgreSQL maintains its indexes itself")
+    made = bulk.index_fill.fill_statements
+    calls = []
+
+    def failing_second(*args, **kwargs):
+        calls.append(1)
+        statements = made(*args, **kwargs)
+        return statements + [("SELECT no_such_function()", ())] if len(calls) == 2 else statements
+
+    monkeypatch.setattr(bulk.index_fill, "fill_statements", failing_second)
+    path = tmp_path / "c.csv"
+    path.write_text("name,number\n" + "".join(f"Kund {i},N{i}\n" for i in range(9)))
+    with pytest.raises(Exception, match="no_such_function"):
+        load_file(runtime, tenant, path, "customers")
+    assert stored(runtime, tenant) == {}
+    fts_ok(runtime)
+    monkeypatch.setattr(bulk.index_fill, "fill_statements", made)
+    assert load_file(runtime, tenant, path, "customers") == {"customers": 9}
