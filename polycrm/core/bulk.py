@@ -88,8 +88,12 @@ def _with_path(root: dict | None, path: list[str], value: Any) -> dict:
 class CustomerBatches:
     """Collects new customers and writes them a batch at a time (module docstring)."""
 
-    def __init__(self, ws: Workspace, batch_size: int | None = None) -> None:
+    def __init__(self, ws: Workspace, batch_size: int | None = None, index_thread: bool = False) -> None:
+        """``index_thread``: on SQLite, index each batch in a thread while the caller makes the
+        next (:meth:`_executemany`); a caller that uses the workspace's connection between
+        :meth:`add` calls must call :meth:`wait` first (the loader does, for a lookup)."""
         self.ws = ws
+        self.index_thread = index_thread
         self.batch_size = batch_size or BATCH_SIZE
         self.table = Customer.__table__
         self.columns = [c.key for c in self.table.columns]
@@ -367,10 +371,12 @@ class CustomerBatches:
             self._triggers_aside, "t.id BETWEEN ? AND ?", (rows[0]["id"], rows[-1]["id"]),
             [(row["id"], row["search_text"]) for row in rows])
         # Each statement is one step of SQLite's, which runs without Python's lock: in a thread,
-        # the indexing of this batch overlaps the parsing and checking of the next one (a third
-        # of the load's time on two cores). Nothing else uses the connection meanwhile: every
-        # other use of it waits for the thread first (wait), and the load's order of statements
-        # stays as it was.
+        # the indexing of this batch (about a quarter of a load's CPU) overlaps the parsing and
+        # checking of the next one. Nothing else uses the connection meanwhile: every other use
+        # of it waits for the thread first (wait), so the order of the statements stays as it was.
+        if not self.index_thread:
+            _run_statements(conn, statements)
+            return
         if self._indexer is None:
             self._indexer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="polycrm-load-index")
         self._indexing = self._indexer.submit(_run_statements, conn, statements)

@@ -125,7 +125,8 @@ class Loader:
             self.refs[(User.__tablename__, ACTING_USER_REF)] = ws.user_id
         self.counts: dict[str, int] = {}
         self.progress = progress
-        self.customers = CustomerBatches(ws)
+        # Its connection is used here only for lookups, which wait for the index thread first.
+        self.customers = CustomerBatches(ws, index_thread=True)
         self._lookup_ids: dict[tuple[str, str], int] = {}
 
     def load(self, data: Mapping[str, Any]) -> dict[str, int]:
