@@ -17,11 +17,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 
 from polycrm.core import custom_fields, lookups, numbering
 from polycrm.core.errors import Conflict
 from polycrm.core.models import Customer, Favorite, IndividualPrice, Product, folded
+from polycrm.core.query import rows
 from polycrm.core.service import Service, Write, required_text
 from polycrm.core.workspace import Workspace
 
@@ -40,10 +41,10 @@ def number_holder(ws: Workspace, number: Any, exclude: int | None = None) -> Pro
     key = number_key(number)
     if not key:
         return None
-    stmt = select(Product).where(folded(Product.number) == key, Product.deleted.is_(False))
-    if exclude is not None:
-        stmt = stmt.where(Product.id != exclude)
-    return ws.first(stmt.order_by(Product.id))
+    ids = rows.live_ids(ws, Product, ("number",), lambda: [folded(Product.__table__.c.number) == bindparam("number")],
+                        number=key)
+    holder = next((id_ for id_ in ids if id_ != exclude), None)
+    return None if holder is None else ws.get(Product, holder)
 
 
 def _lookup_rule(write: Write) -> None:

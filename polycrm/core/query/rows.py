@@ -250,6 +250,20 @@ def is_live(ws: Workspace, model: type[TenantScoped], id_: Any, **equal: Any) ->
     return bool(_run(ws, ("is_live", model, names), stmt, params))
 
 
+def live_ids(ws: Workspace, model: type[TenantScoped], key: tuple, where: Callable[[], Sequence[Any]],
+             **params: Any) -> list[int]:
+    """Ids, in order, of the tenant's live rows of ``model`` meeting ``where()``
+    (built once per ``key``; its bind parameters are ``params``), in the
+    workspace's transaction: for a write's checks that ask which row holds a
+    value (a number) and nearly always find none. For conditions an index
+    narrows to a few rows: every matching id is read."""
+    table = model.__table__
+    full_key = ("live_ids", model, key)
+    stmt = _statement(full_key, lambda: _select(
+        model, table.c.deleted.is_(False), *where(), columns=[table.c.id]).order_by(table.c.id))
+    return [row[0] for row in _run(ws, full_key, stmt, params)]
+
+
 def any_row(session: Any, tenant_id: int, model: type[TenantScoped], key: tuple,
             where: Callable[[], Sequence[Any]], **params: Any) -> bool:
     """Whether the tenant has any row of ``model`` meeting ``where()`` (built once
