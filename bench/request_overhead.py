@@ -92,6 +92,8 @@ def main() -> None:
     parser.add_argument("--post", action="store_true",
                         help="POST a new account to /cirrus/accounts/ each time (a write: one customer more per "
                              "request, so run it on a copy of the data folder)")
+    parser.add_argument("--number", action="store_true",
+                        help="with --post: each new account carries a new number (the write checks it is free)")
     parser.add_argument("--path", help="send this GET every time instead of random accounts (a query after '?'), "
                                        "e.g. '/cirrus/accounts/?name=Company%%2099%%25&page=2&per_page=50'")
     args = parser.parse_args()
@@ -109,13 +111,15 @@ def main() -> None:
     loop = asyncio.new_event_loop()
     # The app's lifespan (webhook delivery) is left out: it does nothing per request.
     counter = iter(range(10**9))
+    stamp = int(time.time())  # numbers new to the folder on every run
 
     def target() -> str | tuple[str, bytes]:
         if args.post:
             n = next(counter)
             return ("/cirrus/accounts/", orjson.dumps({
                 "name": f"Written {args.seed}-{n}", "typeid": 1, "userid": 1, "email": f"written{n}@example.se", "phone": "+46700000000",
-                "addresses": {"visiting": {"street": "Gatan 1", "zip": "11000", "city": "Stockholm"}}}))
+                "addresses": {"visiting": {"street": "Gatan 1", "zip": "11000", "city": "Stockholm"}},
+                **({"number": f"W{args.seed}-{n}-{stamp}"} if args.number else {})}))
         return args.path or f"/cirrus/accounts/{rnd.randint(low, high)}"
 
     warm = [target() for _ in range(50)]

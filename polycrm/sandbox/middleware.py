@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import threading
 import time
 import weakref
 from typing import Any
@@ -43,7 +44,6 @@ def masked(raw: dict[str, Any]) -> dict[str, Any]:
     response_type = journal_header(response_headers, "content-type")
     query = raw.pop("query")
     request_body = _text(raw.pop("request_body"), limit)
-    response_body = _text(raw.pop("response_body"), limit)
     host = journal_header(request_headers, "host") or "localhost"
     url = f"{raw.pop('scheme')}://{host}{raw.pop('path')}" + (f"?{masking.form_text(query)}" if query else "")
     return {
@@ -52,8 +52,33 @@ def masked(raw: dict[str, Any]) -> dict[str, Any]:
         "request_headers": masking.headers(request_headers),
         "request_body": masking.body(request_body, request_type, cut=request_cut),
         "response_headers": masking.headers(response_headers),
-        "response_body": masking.body(response_body, response_type, cut=response_cut),
+        "response_body": _masked_answer(raw.pop("response_body"), limit, response_type, response_cut),
     }
+
+
+# The masked text of the last few answers recorded, by the identity of their bytes:
+# an answer sent again as the very same object (a repeated page from the answers
+# cache) is decoded and masked once, not on every request (for a page of 50
+# accounts, most of the journal's work). The entry holds the bytes, so their id
+# cannot be reused while it is kept; looking up by id costs no hashing of the body.
+_MASKED_ANSWERS: dict[int, tuple[bytes, int, str, bool, str]] = {}
+MASKED_ANSWERS_KEPT = 16
+_MASKED_ANSWERS_LOCK = threading.Lock()
+
+
+def _masked_answer(chunks: list[bytes], limit: int, content_type: str, cut: bool) -> str:
+    whole = chunks[0] if len(chunks) == 1 else None
+    if whole is None or len(whole) > limit:
+        return masking.body(_text(chunks, limit), content_type, cut=cut)
+    kept = _MASKED_ANSWERS.get(id(whole))
+    if kept is not None and kept[0] is whole and kept[1:4] == (limit, content_type, cut):
+        return kept[4]
+    text = masking.body(whole.decode("utf-8", "replace"), content_type, cut=cut)
+    with _MASKED_ANSWERS_LOCK:  # the writer's thread, and a response's when the queue is full
+        while len(_MASKED_ANSWERS) >= MASKED_ANSWERS_KEPT:
+            _MASKED_ANSWERS.pop(next(iter(_MASKED_ANSWERS)))
+        _MASKED_ANSWERS[id(whole)] = (whole, limit, content_type, cut, text)
+    return text
 
 
 def journal_header(pairs: list[tuple[str, str]], name: str) -> str:

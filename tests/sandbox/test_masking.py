@@ -62,3 +62,38 @@ def test_a_key_spelled_with_a_kelvin_sign_is_masked():
     text = '{"name": "G\u00f6teborg", "api_\u212aey": "s-1"}'
     masked = masking.json_text(text)
     assert "s-1" not in masked and masking.MASK in masked
+
+
+def test_an_answer_sent_again_as_the_same_bytes_is_masked_once(monkeypatch):
+    from polycrm.sandbox import middleware
+
+    calls = []
+    real = masking.body
+    monkeypatch.setattr(masking, "body", lambda text, kind, cut=False: calls.append(text) or real(text, kind, cut=cut))
+    monkeypatch.setattr(middleware, "_MASKED_ANSWERS", {})
+    page = orjson.dumps({"items": [{"name": "Åkeri AB", "token": "s3cret"}]})
+    first = middleware._masked_answer([page], 65536, "application/json", False)
+    assert "s3cret" not in first and "Åkeri AB" in first
+    assert middleware._masked_answer([page], 65536, "application/json", False) == first
+    assert len(calls) == 1  # the same object: masked once
+    # Equal bytes in another object, another limit or type: masked again, and the same way.
+    assert middleware._masked_answer([bytes(bytearray(page))], 65536, "application/json", False) == first
+    assert middleware._masked_answer([page], 65535, "application/json", False) == first
+    text_page = middleware._masked_answer([page], 65536, "text/plain", False)
+    assert "s3cret" not in text_page
+    assert len(calls) == 4
+    # A body cut at the limit, or sent in chunks, is not kept.
+    assert "s3cret" not in middleware._masked_answer([page], 20, "application/json", True)
+    assert middleware._masked_answer([page[:10], page[10:]], 65536, "application/json", False) == first
+    assert len(calls) == 6
+
+
+def test_the_masked_answers_kept_are_bounded(monkeypatch):
+    from polycrm.sandbox import middleware
+
+    monkeypatch.setattr(middleware, "_MASKED_ANSWERS", {})
+    pages = [orjson.dumps({"n": n}) for n in range(middleware.MASKED_ANSWERS_KEPT + 5)]
+    for page in pages:
+        assert middleware._masked_answer([page], 65536, "application/json", False) == page.decode()
+    assert len(middleware._MASKED_ANSWERS) == middleware.MASKED_ANSWERS_KEPT
+    assert all(entry[0] in pages[5:] for entry in middleware._MASKED_ANSWERS.values())
