@@ -52,7 +52,8 @@ def masked(raw: dict[str, Any]) -> dict[str, Any]:
         "request_headers": masking.headers(request_headers),
         "request_body": masking.body(request_body, request_type, cut=request_cut),
         "response_headers": masking.headers(response_headers),
-        "response_body": _masked_answer(raw.pop("response_body"), limit, response_type, response_cut),
+        "response_body": _masked_answer(raw.pop("response_body"), raw.pop("response_whole", None), limit,
+                                        response_type, response_cut),
     }
 
 
@@ -63,17 +64,20 @@ def masked(raw: dict[str, Any]) -> dict[str, Any]:
 # cannot be reused while it is kept; looking up by id costs no hashing of the body.
 _MASKED_ANSWERS: dict[int, tuple[bytes, int, str, bool, str]] = {}
 MASKED_ANSWERS_KEPT = 16
+# Larger answers are not kept here (at most 16 x 256 KB alive beyond the answers cache).
+MASKED_ANSWER_MAX_BYTES = 256 * 1024
 _MASKED_ANSWERS_LOCK = threading.Lock()
 
 
-def _masked_answer(chunks: list[bytes], limit: int, content_type: str, cut: bool) -> str:
-    whole = chunks[0] if len(chunks) == 1 else None
-    if whole is None or len(whole) > limit:
+def _masked_answer(chunks: list[bytes], whole: bytes | None, limit: int, content_type: str, cut: bool) -> str:
+    """The masked text of an answer's recorded ``chunks`` (cut at ``limit``); ``whole``:
+    the answer as sent, when it went in one piece (what its text is kept by)."""
+    if whole is None:
         return masking.body(_text(chunks, limit), content_type, cut=cut)
     kept = _MASKED_ANSWERS.get(id(whole))
     if kept is not None and kept[0] is whole and kept[1:4] == (limit, content_type, cut):
         return kept[4]
-    text = masking.body(whole.decode("utf-8", "replace"), content_type, cut=cut)
+    text = masking.body(_text(chunks, limit), content_type, cut=cut)
     with _MASKED_ANSWERS_LOCK:  # the writer's thread, and a response's when the queue is full
         while len(_MASKED_ANSWERS) >= MASKED_ANSWERS_KEPT:
             _MASKED_ANSWERS.pop(next(iter(_MASKED_ANSWERS)))
@@ -140,6 +144,7 @@ class JournalMiddleware:
                 "duration_ms": (time.perf_counter() - started) * 1000,
                 "request_headers": list(scope.get("headers", [])), "request_body": request_body,
                 "response_headers": response["headers"], "response_body": response_body, "limit": limit,
+                "response_whole": response.get("whole"),
                 "request_cut": sizes["request"] > limit, "response_cut": sizes["response"] > limit,
             })
 
@@ -151,6 +156,9 @@ class JournalMiddleware:
                 response["headers"] = list(message.get("headers", []))
             elif message["type"] == "http.response.body":
                 chunk = message.get("body", b"")
+                if (not sizes["response"] and not message.get("more_body", False)
+                        and len(chunk) <= MASKED_ANSWER_MAX_BYTES):
+                    response["whole"] = chunk  # the whole answer in one: its masked text may be kept
                 if sizes["response"] < limit:
                     response_body.append(chunk[: limit - sizes["response"]])
                 sizes["response"] += len(chunk)

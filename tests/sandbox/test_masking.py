@@ -64,6 +64,13 @@ def test_a_key_spelled_with_a_kelvin_sign_is_masked():
     assert "s-1" not in masked and masking.MASK in masked
 
 
+def masked_answer(page: bytes, limit: int, kind: str, cut: bool) -> str:
+    """As the journal's middleware hands an answer sent in one piece to the masking."""
+    from polycrm.sandbox import middleware
+
+    return middleware._masked_answer([page[:limit]], page, limit, kind, cut)
+
+
 def test_an_answer_sent_again_as_the_same_bytes_is_masked_once(monkeypatch):
     from polycrm.sandbox import middleware
 
@@ -72,20 +79,25 @@ def test_an_answer_sent_again_as_the_same_bytes_is_masked_once(monkeypatch):
     monkeypatch.setattr(masking, "body", lambda text, kind, cut=False: calls.append(text) or real(text, kind, cut=cut))
     monkeypatch.setattr(middleware, "_MASKED_ANSWERS", {})
     page = orjson.dumps({"items": [{"name": "Åkeri AB", "token": "s3cret"}]})
-    first = middleware._masked_answer([page], 65536, "application/json", False)
+    first = masked_answer(page, 65536, "application/json", False)
     assert "s3cret" not in first and "Åkeri AB" in first
-    assert middleware._masked_answer([page], 65536, "application/json", False) == first
+    assert masked_answer(page, 65536, "application/json", False) == first
     assert len(calls) == 1  # the same object: masked once
     # Equal bytes in another object, another limit or type: masked again, and the same way.
-    assert middleware._masked_answer([bytes(bytearray(page))], 65536, "application/json", False) == first
-    assert middleware._masked_answer([page], 65535, "application/json", False) == first
-    text_page = middleware._masked_answer([page], 65536, "text/plain", False)
+    assert masked_answer(bytes(bytearray(page)), 65536, "application/json", False) == first
+    assert masked_answer(page, 65535, "application/json", False) == first
+    text_page = masked_answer(page, 65536, "text/plain", False)
     assert "s3cret" not in text_page
     assert len(calls) == 4
-    # A body cut at the limit, or sent in chunks, is not kept.
-    assert "s3cret" not in middleware._masked_answer([page], 20, "application/json", True)
-    assert middleware._masked_answer([page[:10], page[10:]], 65536, "application/json", False) == first
-    assert len(calls) == 6
+    # A body cut at the journal's limit is kept cut.
+    cut = masked_answer(page, 30, "application/json", True)
+    assert "s3cret" not in cut and cut.startswith('{"items":[{"name":"')
+    assert masked_answer(page, 30, "application/json", True) == cut
+    assert len(calls) == 5
+    # Sent in chunks (or larger than MASKED_ANSWER_MAX_BYTES: the middleware gives no whole): masked every time.
+    for _ in range(2):
+        assert middleware._masked_answer([page[:10], page[10:]], None, 65536, "application/json", False) == first
+    assert len(calls) == 7
 
 
 def test_the_masked_answers_kept_are_bounded(monkeypatch):
@@ -94,6 +106,6 @@ def test_the_masked_answers_kept_are_bounded(monkeypatch):
     monkeypatch.setattr(middleware, "_MASKED_ANSWERS", {})
     pages = [orjson.dumps({"n": n}) for n in range(middleware.MASKED_ANSWERS_KEPT + 5)]
     for page in pages:
-        assert middleware._masked_answer([page], 65536, "application/json", False) == page.decode()
+        assert masked_answer(page, 65536, "application/json", False) == page.decode()
     assert len(middleware._MASKED_ANSWERS) == middleware.MASKED_ANSWERS_KEPT
     assert all(entry[0] in pages[5:] for entry in middleware._MASKED_ANSWERS.values())
