@@ -125,21 +125,26 @@ def _tenant_hooked(session: Session, tenant_id: int) -> bool:
 
 @event.listens_for(Session, "after_flush")
 def _record_changes(session: Session, _ctx) -> None:
+    # Only the rows of a tenant with a webhook are looked at (most writes: none, and
+    # a created row's snapshot was the costliest part of this listener).
+    def hooked(obj: Any) -> bool:
+        return type(obj) in TRACKED and _tenant_hooked(session, obj.tenant_id)
+
     found: list[tuple[Any, str, dict[str, list[Any]]]] = []
     for obj in session.new:
-        if type(obj) in TRACKED:
+        if hooked(obj):
             found.append((obj, "created", {
                 k: [None, v] for k, v in snapshot(obj).items() if v not in (None, {}, []) and k not in UNTRACKED_FIELDS
             }))
     for obj in session.dirty:
-        if type(obj) in TRACKED and session.is_modified(obj, include_collections=False):
+        if hooked(obj) and session.is_modified(obj, include_collections=False):
             changes = _history_changes(obj)
             if not changes:
                 continue
             op = "deleted" if changes.get("deleted") == [False, True] else "updated"
             found.append((obj, op, changes))
     for obj in session.deleted:
-        if type(obj) in TRACKED:
+        if hooked(obj):
             found.append((obj, "deleted", {}))
     if not found:
         return
@@ -147,8 +152,6 @@ def _record_changes(session: Session, _ctx) -> None:
     quiet = session.info.get(QUIET_CREDENTIAL)
     conn = session.connection()
     for obj, op, changes in found:
-        if not _tenant_hooked(session, obj.tenant_id):
-            continue
         key = (TRACKED[type(obj)], obj.id)
         earlier = pending.get(key)
         if earlier is not None:
