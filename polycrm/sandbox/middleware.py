@@ -130,9 +130,13 @@ class JournalMiddleware:
                 sizes["request"] += len(chunk)
             return message
 
+        def to_record() -> bool:
+            """Whether this request is yet to be recorded (it named a tenant; the journal is on)."""
+            return not done and "tenant_id" in note and self.recording
+
         def finish() -> None:
             nonlocal done
-            if done or "tenant_id" not in note or not self.recording:
+            if not to_record():
                 return
             done = True
             writer_for(self.rt).add({
@@ -171,7 +175,7 @@ class JournalMiddleware:
                         await run_in_threadpool(
                             idempotency.complete, self.rt.db, note.pop("idempotency_claim"), response["status"],
                             idempotency.stored_headers(response["headers"]), b"".join(full_body))
-                    if not done and "tenant_id" in note and self.recording:
+                    if to_record():
                         writer = writer_for(self.rt)
                         if writer.full():
                             # The journal is behind: this answer waits (off the

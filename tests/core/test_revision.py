@@ -21,8 +21,7 @@ from tests.test_cli import polycrm_command
 
 
 def stored_revision(db, tenant) -> int:
-    with db.engine.connect() as conn:
-        return revision.read(conn, tenant["tenant_id"])
+    return revision.stored(db, tenant["tenant_id"])
 
 
 def writing(runtime, tenant) -> Workspace:
