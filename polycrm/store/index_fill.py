@@ -124,8 +124,17 @@ def fill_statements(aside: list[SetAside], where: str, params: tuple,
     return statements
 
 
-# The hex of each character's UTF-8, as SQLite's hex() gives it, kept as met.
-_HEX: dict[str, str] = {}
+class _Spread(dict):
+    """Code point -> its character's UTF-8 as SQLite's hex() gives it, twice, with a blank
+    between ("C3B6 C3B6"), made as met."""
+
+    def __missing__(self, code: int) -> str:
+        hexed = chr(code).encode("utf-8").hex().upper()
+        self[code] = spread = f"{hexed} {hexed}"
+        return spread
+
+
+_SPREAD = _Spread()
 
 
 def short_tokens(text: str) -> str | None:
@@ -135,25 +144,14 @@ def short_tokens(text: str) -> str | None:
     text = text[:SHORT_INDEXED_CHARS + 1]  # the gram at the last position is two characters long
     if not text:
         return None
-    if text.isascii():
-        # One byte, two hex digits a character: the grams are slices of the text's hex
-        # (half the time of the hex looked up per character).
-        hexed = text.encode().hex().upper()
-        grams = [hexed[i:i + 4] for i in range(0, len(hexed) - 2, 2)]
-        if len(text) <= SHORT_INDEXED_CHARS:
-            grams.append(hexed[-2:])
-        return " ".join(grams)
-    try:
-        hexes = [_HEX[c] for c in text]
-    except KeyError:
-        for c in text:
-            if c not in _HEX:
-                _HEX[c] = c.encode("utf-8").hex().upper()
-        hexes = [_HEX[c] for c in text]
-    grams = list(map(str.__add__, hexes, hexes[1:]))
-    if len(text) <= SHORT_INDEXED_CHARS:
-        grams.append(hexes[-1])
-    return " ".join(grams)
+    # Each character becomes "H H" (H its hex), so the text becomes "H0 H0H1 H1H2 ... Hn":
+    # after the first blank, each position's two-character gram and the last character's
+    # one, made in one str.translate (C) instead of a string per gram (half the time).
+    spread = text.translate(_SPREAD)
+    grams = spread[spread.index(" ") + 1:]
+    if len(text) > SHORT_INDEXED_CHARS:
+        grams = grams[:grams.rindex(" ")]  # no one-character gram after the indexed positions
+    return grams
 
 
 def put_back(conn: Any, aside: list[SetAside]) -> None:

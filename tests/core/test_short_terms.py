@@ -11,6 +11,7 @@ No timings here: bench/scale_bench.py prints those.
 from __future__ import annotations
 
 import json
+import random
 
 import pytest
 from sqlalchemy import delete, select, text, update
@@ -210,12 +211,14 @@ def test_0025_indexes_the_rows_made_before_it(fresh_db):  # noqa: F811
 
 def test_the_loads_python_tokens_are_the_triggers(runtime):
     """polycrm load and large snapshot restores cut the short-gram tokens in Python
-    (index_fill.short_tokens, ASCII texts by slicing their hex); they must be exactly those of
+    (index_fill.short_tokens, one str.translate a text); they must be exactly those of
     the triggers' SQL, or a later delete of the row would leave its grams behind."""
     if not runtime.db.is_sqlite:
         pytest.skip("SQLite's short index")
     texts = [n.casefold() for n in NAMES] + [LONG_STREET.casefold(), "😀 emoji 𝔘", "x" * 1024, "y" * 1025, "z" * 1030,
-             "a\tb\nc", "q", "ab", "é", "aé", "~\x7f "]
+             "a\tb\nc", "q", "ab", "é", "aé", "~\x7f ", "é" * 1024, "é" * 1025, "😀" * 1030, " ", "  a "]
+    mixed = random.Random(12)
+    texts += ["".join(mixed.choice("ab 1-.@øÅ€😀\t") for _ in range(mixed.randrange(1, 40))) for _ in range(200)]
     with runtime.db.engine.connect() as conn:
         for t in texts:
             in_sql = conn.exec_driver_sql(
