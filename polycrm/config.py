@@ -23,6 +23,9 @@ class Settings:
     microbizz_max_rows: int = field(default_factory=lambda: _env_int("POLYCRM_MICROBIZZ_MAX_ROWS", 20_000))
     microbizz_max_bytes: int = field(
         default_factory=lambda: _env_int("POLYCRM_MICROBIZZ_MAX_RESPONSE_BYTES", 32 * 1024 * 1024))
+    # A sync's next resumekey page is made while the client reads this one (docs/microbizz.md).
+    microbizz_prepare_pages: bool = field(
+        default_factory=lambda: os.environ.get("POLYCRM_MICROBIZZ_PREPARE_PAGES", "1") not in ("0", "false", "no"))
 
     # The sandbox request journal: entries kept per tenant (0: no journal), bytes kept of each body.
     journal_size: int = field(default_factory=lambda: int(os.environ.get("POLYCRM_JOURNAL_SIZE", "10000")))

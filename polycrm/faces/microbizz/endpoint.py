@@ -9,7 +9,10 @@ JSON body. Every answer is HTTP 200 with a JSON envelope; failures are
 from __future__ import annotations
 
 import logging
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -19,7 +22,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from polycrm.core import auth, throttle
+from polycrm.core import auth, revision, throttle
 from polycrm.core.errors import CoreError
 from polycrm.core.workspace import Workspace
 from polycrm.faces import json_errors
@@ -33,6 +36,8 @@ from polycrm.sandbox import journal
 log = logging.getLogger("polycrm.microbizz")
 
 MAX_COMMANDS = 1000
+# Next sync pages made ahead and not yet asked for, at most (one per sync in progress).
+PREPARED_PAGES = 4
 
 
 class EnvelopeError(Exception):
@@ -101,6 +106,7 @@ class MicrobizzAPI:
     def __init__(self, rt: Runtime):
         self.rt = rt
         self.clock = wire.Clock(rt.settings.timezone)
+        self.pages = NextPages(self, PREPARED_PAGES) if rt.settings.microbizz_prepare_pages else None
 
     async def __call__(self, request: Request) -> Response:
         try:
@@ -197,7 +203,28 @@ class MicrobizzAPI:
         journal.note("microbizz", principal, [raw.get("command") for raw in commands if isinstance(raw, Mapping)])
         plan = [(raw, table.find(raw.get("command")) if isinstance(raw, Mapping) else None) for raw in commands]
         writes = any(cmd is not None and cmd.writes for _raw, cmd in plan)
+        pages = self.pages if not writes and len(plan) == 1 and plan[0][1] is not None else None
+        if pages is not None:
+            ready = pages.take(principal, plan[0][0], halt)
+            if ready is not None:
+                results, refused, next_raw = ready
+                pages.prepare(principal, next_raw, halt)
+                return results, refused
+        results, refused, next_raw, _seen = self.run_plan(principal, plan, writes, halt, quiet)
+        if pages is not None:
+            pages.prepare(principal, next_raw, halt)
+        return results, refused
+
+    def run_plan(
+        self, principal: auth.Principal, plan: list[tuple[Any, table.Command | None]], writes: bool, halt: bool,
+        quiet: bool = False, *, with_revision: bool = False,
+    ) -> tuple[list[bytes], str | None, dict[str, Any] | None, int | None]:
+        """:meth:`run` of a planned batch; also the command that asks for the next page of a
+        one-command sync (None if there is none) and, ``with_revision``, the tenant's revision
+        the batch read (read first, see core/revision.py)."""
         max_rows, max_bytes = self.rt.settings.microbizz_max_rows, self.rt.settings.microbizz_max_bytes
+        next_raw: dict[str, Any] | None = None
+        seen: int | None = None
         results: list[bytes] = []
         rows = size = 0
         # Display names fetched by one command serve the next ones, until a
@@ -205,6 +232,8 @@ class MicrobizzAPI:
         names: dict[str, dict[int, str]] = {}
         refused: str | None = None
         with self.rt.workspace(principal, write=writes) as ws:
+            if with_revision:
+                seen = revision.current(ws)
             if quiet:
                 # disable_callbacks: these changes fire no event hook of the sending app.
                 ws.session.info[outbox.QUIET_CREDENTIAL] = principal.credential_id
@@ -227,7 +256,9 @@ class MicrobizzAPI:
                     # A finished command stands on its own (docs/microbizz.md): a long
                     # batch lets waiting writers in between commands.
                     ws.share_write_lock()
-        return results, refused
+                elif len(plan) == 1 and result["status"] and isinstance(result.get("resumekey"), str):
+                    next_raw = {**raw, "resumekey": result["resumekey"]}
+        return results, refused, next_raw, seen
 
     def run_one(
         self, ws: Workspace, raw: Any, cmd: table.Command | None, names: dict[str, dict[int, str]] | None = None
@@ -251,6 +282,91 @@ class MicrobizzAPI:
             log.exception("command %s failed", cmd.name)
             return {"status": 0, "msg": f"Internal error while running {cmd.name}"}
         return {"status": 1, **(output or {})}
+
+
+class NextPages:
+    """The next page of a resumekey sync, made while the client reads this one.
+
+    A sync client asks for page N+1 only once it has parsed page N; meanwhile
+    one thread of this process runs the command of page N+1 in a read
+    workspace of its own, noting the tenant's revision it read. The request for
+    that page (same credential and user, same command, same resumekey, and
+    either the same other arguments or none) takes it if the tenant's stored
+    revision is still the same, so it is what the request would have read
+    itself (a page still being made is waited for: the request would do the
+    same work). If anything was written meanwhile, or making the page failed,
+    the request runs as usual. At most ``size`` pages are kept, the oldest
+    dropped first; a page is taken once.
+
+    Under a resumekey a sync command reads its start and its filters from the
+    key alone (``commands._shared.sync_page``): ``changedate`` and
+    ``changetime`` are not read, so they are left out of the comparison, and a
+    request that sends only the key reads what the page was made from.
+    """
+
+    IGNORED_UNDER_A_KEY = ("changedate", "changetime")
+
+    def __init__(self, api: MicrobizzAPI, size: int):
+        self.api = api
+        self.size = size
+        self._pages: OrderedDict[tuple, tuple[bytes, Future]] = OrderedDict()
+        self._lock = threading.Lock()
+        self._maker: ThreadPoolExecutor | None = None
+
+    @classmethod
+    def _arguments(cls, raw: Mapping[str, Any]) -> bytes | None:
+        """The command's arguments as compared: canonical JSON, without those a key overrides."""
+        try:
+            return orjson.dumps({k: v for k, v in raw.items() if k not in cls.IGNORED_UNDER_A_KEY},
+                                option=orjson.OPT_SORT_KEYS)
+        except TypeError:
+            return None
+
+    @staticmethod
+    def _key(principal: auth.Principal, raw: Mapping[str, Any], halt: bool) -> tuple | None:
+        name, resumekey = raw.get("command"), raw.get("resumekey")
+        if not isinstance(name, str) or not isinstance(resumekey, str):
+            return None
+        return (principal.tenant_id, principal.user_id, principal.credential_id, halt, name, resumekey)
+
+    def prepare(self, principal: auth.Principal, raw: dict[str, Any] | None, halt: bool) -> None:
+        key = None if raw is None else self._key(principal, raw, halt)
+        arguments = None if key is None else self._arguments(raw)
+        if arguments is None:
+            return
+        plan = [(raw, table.find(raw.get("command")))]
+
+        def make() -> tuple[list[bytes], str | None, dict[str, Any] | None, int | None]:
+            return self.api.run_plan(principal, plan, False, halt, with_revision=True)
+
+        with self._lock:
+            if self._maker is None:
+                self._maker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="polycrm-next-page")
+            self._pages[key] = (arguments, self._maker.submit(make))
+            while len(self._pages) > self.size:
+                _key, (_arguments, dropped) = self._pages.popitem(last=False)
+                dropped.cancel()
+
+    def take(self, principal: auth.Principal, raw: Any, halt: bool
+             ) -> tuple[list[bytes], str | None, dict[str, Any] | None] | None:
+        key = self._key(principal, raw, halt) if isinstance(raw, Mapping) else None
+        if key is None:
+            return None
+        with self._lock:
+            found = self._pages.pop(key, None)
+        if found is None:
+            return None
+        arguments, page = found
+        asked = self._arguments(raw)
+        if asked != arguments and asked != self._arguments({"command": key[4], "resumekey": key[5]}):
+            return None
+        try:
+            results, refused, next_raw, seen = page.result()
+        except Exception:  # noqa: BLE001 - the request runs the command itself and meets the error there
+            return None
+        if seen is None or revision.stored(self.api.rt.db, principal.tenant_id) != seen:
+            return None
+        return results, refused, next_raw
 
 
 def core_message(exc: CoreError) -> str:
