@@ -351,7 +351,8 @@ class Server:
 class Profiler:
     """py-spy attached to the server for one measurement (optional)."""
 
-    def __init__(self, pid: int, output: str | None):
+    def __init__(self, pid: int, output: str | None, *, subprocesses: bool = False):
+        # ``subprocesses``: the worker processes of ``serve --workers N`` too.
         self.proc = None
         if not output:
             return
@@ -360,7 +361,8 @@ class Profiler:
             raise SystemExit("--py-spy needs the py-spy executable on PATH (or PY_SPY=/path/to/py-spy)")
         fmt = "raw" if output.endswith(".txt") else "flamegraph"
         self.proc = subprocess.Popen(
-            [exe, "record", "--pid", str(pid), "--rate", "200", "--format", fmt, "--output", output],
+            [exe, "record", "--pid", str(pid), "--rate", "200", "--format", fmt, "--output", output,
+             *(["--subprocesses"] if subprocesses else [])],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
         time.sleep(1.0)  # let it attach before the measurement starts
