@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import socket
 import sys
 from pathlib import Path
 from typing import Optional
@@ -80,7 +81,7 @@ WORKER_HEALTHCHECK_SECONDS = 60
 
 
 def _serve_workers(workers: int, host: str, port: int, options: dict) -> None:
-    """uvicorn's process manager over a listening socket made here.
+    """uvicorn's process manager over listening sockets made here.
 
     ``uvicorn.run(workers=N)`` binds ``socket.socket(family)``, whose protocol
     number is 0; asyncio then leaves TCP_NODELAY off on the connections it
@@ -88,9 +89,15 @@ def _serve_workers(workers: int, host: str, port: int, options: dict) -> None:
     response on a kept-alive connection waited about 40 ms for the client's
     delayed ACK (measured: 48 ms a request with 2 workers, 15 ms with 1). A
     socket made with the protocol given gets TCP_NODELAY like a single
-    server's connections."""
-    import socket
+    server's connections.
 
+    On Linux each worker listens on a socket of its own (SO_REUSEPORT, see
+    :class:`_SocketOfEachWorker`): the kernel spreads new connections over
+    the workers. On one shared socket every worker is woken for a new
+    connection and the first to run accepts all that wait, so a client that
+    opens its kept-alive connections at once (a proxy's pool, wrk) had them
+    all on one process while the other idled (docs/benchmarks.md, issue 12,
+    2026-12-04)."""
     import uvicorn
     from uvicorn.supervisors import Multiprocess
 
@@ -100,16 +107,58 @@ def _serve_workers(workers: int, host: str, port: int, options: dict) -> None:
     config = uvicorn.Config("polycrm.app:worker_app", factory=True, workers=workers, host=host, port=port,
                             log_level="info", timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS, **options)
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    per_worker = sys.platform.startswith("linux") and hasattr(socket, "SO_REUSEPORT")
     try:
-        sock.bind((host, port))
+        # With a socket per worker this one only holds the address (and the
+        # port, when 0 asked for any): bound, never listening, it is given no
+        # connections.
+        sock = _tcp_socket(family, host, port, reuse_port=per_worker)
     except OSError as exc:
         typer.echo(f"error: cannot listen on {host}:{port}: {exc.strerror}", err=True)
         raise typer.Exit(1) from None
-    sock.set_inheritable(True)
-    typer.echo(f"polycrm: {workers} worker processes on http://{host}:{sock.getsockname()[1]}", err=True)
-    Multiprocess(config, sockets=[sock]).run()
+    bound = sock.getsockname()[1]
+    typer.echo(f"polycrm: {workers} worker processes on http://{host}:{bound}", err=True)
+    if per_worker:
+        sockets: list[socket.socket] = _SocketOfEachWorker(sock, family, host, bound)
+    else:
+        sock.set_inheritable(True)
+        sockets = [sock]
+    Multiprocess(config, sockets=sockets).run()
+
+
+def _tcp_socket(family: int, host: str, port: int, *, reuse_port: bool) -> socket.socket:
+    """A TCP socket bound to ``(host, port)``, its protocol named (TCP_NODELAY, above)."""
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if reuse_port:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        sock.bind((host, port))
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
+class _SocketOfEachWorker(list):
+    """The supervisor's socket list, which each worker unpickles (uvicorn's
+    workers are spawned, their arguments pickled) as a new SO_REUSEPORT
+    socket bound to the same address: every worker then listens on its own
+    socket, and the kernel hands each new connection to one of them (by a
+    hash of its addresses). A worker restarted by the supervisor binds a new
+    one; connections still waiting in a stopped worker's queue are reset,
+    as with any SO_REUSEPORT server."""
+
+    def __init__(self, holder: socket.socket, family: int, host: str, port: int):
+        super().__init__([holder])
+        self.address = (family, host, port)
+
+    def __reduce__(self):
+        return _worker_sockets, self.address
+
+
+def _worker_sockets(family: int, host: str, port: int) -> list[socket.socket]:
+    return [_tcp_socket(family, host, port, reuse_port=True)]
 
 
 def _tune_garbage_collector() -> None:

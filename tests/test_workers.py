@@ -15,10 +15,13 @@ from __future__ import annotations
 import contextlib
 import os
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
+import pytest
 
 from polycrm.core import lookups
 from polycrm.core.workspace import Workspace
@@ -142,3 +145,43 @@ def test_serve_workers_runs_processes_behind_one_port(cli_db, tmp_path):
             assert r.status_code == 200 and r.json()["name"] == f"Worker {i}", r.text
         bad = httpx.get(f"{base}/cirrus/accounts/", headers={"X-Token": "wrong"}, timeout=30)
         assert bad.status_code == 401
+
+
+def _listening_sockets(port: int) -> dict[int, int]:
+    """The listening TCP sockets (IPv4) on a port: inode -> the pid holding it."""
+    inodes = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == "0A":  # 0A: LISTEN
+            inodes.add(int(fields[9]))
+    owners = {}
+    for fd in Path("/proc").glob("[0-9]*/fd/*"):
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue
+        if target.startswith("socket:[") and int(target[8:-1]) in inodes:
+            owners[int(target[8:-1])] = int(fd.parts[2])
+    return owners
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="SO_REUSEPORT spreads connections on Linux")
+def test_serve_workers_listen_on_a_socket_each(cli_db, tmp_path):
+    """One shared socket let the first worker to wake accept every waiting
+    connection (a client opening its kept-alive connections at once had them
+    all on one process); a socket per worker has the kernel spread them."""
+    creds = new_tenant_in(cli_db)
+    headers = {"X-Token": creds["cirrus"]["x_token"]}
+    with server(tmp_path, "--workers", "2") as base:
+        port = int(base.rsplit(":", 1)[1])
+        deadline = time.monotonic() + 120  # the second worker may still be starting
+        while len(owners := _listening_sockets(port)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.25)
+        assert len(owners) == 2 and len(set(owners.values())) == 2, owners
+        # Both answer: 32 connections at once (each its own client) all get through.
+        clients = [httpx.Client(base_url=base, headers=headers, timeout=30) for _ in range(32)]
+        try:
+            assert {c.get("/cirrus/accounts/").status_code for c in clients} == {200}
+        finally:
+            for c in clients:
+                c.close()
