@@ -7,6 +7,7 @@ from pathlib import Path
 
 import orjson
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from polycrm.store.write_turns import WriteTurns
@@ -114,7 +115,9 @@ def make_engine(url: str) -> Engine:
             # Let SQLAlchemy own transactions; BEGIN IMMEDIATE avoids lock upgrades.
             dbapi_conn.isolation_level = None
 
-        _give_writers_turns(engine)
+        database = make_url(url).database
+        _give_writers_turns(engine, f"{database}-writer" if database and database != ":memory:"
+                            and not database.startswith("file:") else None)
         return engine
     return create_engine(
         url,
@@ -132,13 +135,15 @@ def make_engine(url: str) -> Engine:
 _HOLDS_TURN = "polycrm_write_turn"
 
 
-def _give_writers_turns(engine: Engine) -> None:
+def _give_writers_turns(engine: Engine, lock_path: str | None) -> None:
     """Writing transactions (``polycrm_write``) begin ``BEGIN IMMEDIATE``, so
     they never upgrade a read lock; before it they take a turn of the engine's
     :class:`~polycrm.store.write_turns.WriteTurns`, given to the next writer as
     soon as their ``COMMIT`` or ``ROLLBACK`` has returned, so the writers of
-    this process queue in order instead of polling in SQLite's busy handler."""
-    turns = engine.polycrm_write_turns = WriteTurns()
+    this process queue in order instead of polling in SQLite's busy handler;
+    a turn on a database file also holds the lock (``lock_path``) that orders
+    the writers of different processes."""
+    turns = engine.polycrm_write_turns = WriteTurns(lock_path)
     dialect = engine.dialect
     plain_commit, plain_rollback = dialect.do_commit, dialect.do_rollback
 

@@ -4,9 +4,12 @@ batch lets waiting writers in (polycrm/core/write_turns.py)."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 import time
 import uuid
+from pathlib import Path
 
 import pytest
 from sqlalchemy import delete, select
@@ -221,3 +224,104 @@ def test_two_writers_that_read_then_write_do_not_deadlock(runtime, tenant):
     run_clients(work, 2)
     with Workspace(runtime.db, tenant["tenant_id"], write=False) as ws:
         assert ws.get(Customer, customer_id).extra["count"] == 2 * rounds
+
+
+# -- between processes: the lock file beside the database -------------------------
+# A POSIX record lock belongs to a process, so another process is needed to see it.
+_OTHER_PROCESS = """
+import fcntl, os, sys
+fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT)
+if sys.argv[2] == "probe":
+    try:
+        fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        print("free")
+    except OSError:
+        print("locked")
+else:  # hold it until told to let go
+    fcntl.lockf(fd, fcntl.LOCK_EX)
+    print("held", flush=True)
+    sys.stdin.readline()
+"""
+
+
+def _other_process(path: str, what: str) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-c", _OTHER_PROCESS, path, what], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, text=True)
+
+
+def _seen_by_another_process(path: str) -> str:
+    probe = _other_process(path, "probe")
+    out, _ = probe.communicate(timeout=60)
+    return out.strip()
+
+
+def test_a_write_on_a_database_file_holds_the_lock_between_processes(runtime, backend):
+    if backend != "sqlite":
+        return
+    turns = write_turns.turns_of(runtime.db)
+    path = turns._process_lock.path
+    assert path == str(Path(runtime.db.engine.url.database).resolve()) + "-writer"
+    prefix = f"between-{uuid.uuid4().hex[:8]}-"
+    with runtime.db.write_engine.connect() as conn:
+        with conn.begin():
+            conn.execute(LoginThrottle.__table__.insert().values(
+                key=prefix + "1", failures=1, last_failure=0.0, blocked_until=0.0))
+            assert _seen_by_another_process(path) == "locked"
+        assert _seen_by_another_process(path) == "free"
+    assert _throttle_keys(runtime, prefix) == {prefix + "1"}
+
+
+def test_a_writer_waits_for_another_processes_write_and_then_goes_on(runtime, backend):
+    """The other process holds only the lock file, not SQLite's lock: without
+    the lock file the write would go straight through."""
+    if backend != "sqlite":
+        return
+    turns = write_turns.turns_of(runtime.db)
+    prefix = f"waits-{uuid.uuid4().hex[:8]}-"
+    other = _other_process(turns._process_lock.path, "hold")
+    try:
+        assert other.stdout.readline().strip() == "held"
+        done = threading.Event()
+
+        def write() -> None:
+            throttle.record_failure(runtime.db, [(prefix + "after", 5)])
+            done.set()
+
+        thread = threading.Thread(target=write)
+        thread.start()
+        _wait_until(lambda: turns._held)  # its turn taken, now at the other process's lock
+        assert not done.is_set() and _throttle_keys(runtime, prefix) == set()
+    finally:
+        other.communicate("go\n", timeout=60)
+    thread.join(30)
+    assert done.is_set() and not turns._held
+    assert _throttle_keys(runtime, prefix) == {prefix + "after"}
+
+
+def test_a_lock_between_processes_not_got_in_time_leaves_the_writer_to_sqlite(tmp_path):
+    turns = WriteTurns(str(tmp_path / "db.sqlite3-writer"))
+    other = _other_process(turns._process_lock.path, "hold")
+    try:
+        assert other.stdout.readline().strip() == "held"
+        assert turns.acquire(timeout=0.05) is True  # the turn, without the other process's lock
+        assert turns._held and not turns._process_held
+        turns.release()
+        assert not turns._held
+    finally:
+        other.communicate("go\n", timeout=60)
+    assert turns.acquire() and turns._process_held
+    turns.release()
+    assert _seen_by_another_process(turns._process_lock.path) == "free"
+
+
+def test_engines_of_one_process_share_its_lock_between_processes(tmp_path):
+    """A record lock is the process's: two engines on one file hold it together,
+    and it is let go when the last of them lets go (not when the first does)."""
+    path = str(tmp_path / "db.sqlite3-writer")
+    first, second = WriteTurns(path), WriteTurns(path)
+    assert first._process_lock is second._process_lock
+    assert first.acquire() and second.acquire()  # the second does not wait for the first
+    first.release()
+    assert _seen_by_another_process(path) == "locked"
+    second.release()
+    assert _seen_by_another_process(path) == "free"
