@@ -111,10 +111,15 @@ def prepare(checkout: Path, folder: Path, database: str | None, accounts: int) -
 # -- measuring -----------------------------------------------------------------------
 
 def tree(pid: int) -> list[int]:
-    """A process and its living descendants."""
+    """A process and its living descendants (but multiprocessing's resource tracker)."""
     found, todo = [], [pid]
     while todo:
         p = todo.pop()
+        try:
+            if b"resource_tracker" in Path(f"/proc/{p}/cmdline").read_bytes():
+                continue
+        except OSError:
+            continue
         found.append(p)
         try:
             for task in Path(f"/proc/{p}/task").iterdir():
@@ -146,15 +151,38 @@ def _ms(text: str) -> float:
     return float(number) * _UNITS[unit]
 
 
-def wrk(url: str, seconds: float, connections: int, threads: int, token: str, script: Path | None = None
-        ) -> dict[str, float]:
-    """One wrk run; its figures and its own CPU seconds."""
+def connections_of(port: int, pids: list[int]) -> list[int]:
+    """How many established connections to ``port`` each of ``pids`` holds."""
+    inodes = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == "01":  # 01: ESTABLISHED
+            inodes.add(f"socket:[{fields[9]}]")
+    counts = []
+    for pid in pids:
+        try:
+            counts.append(sum(os.readlink(fd) in inodes for fd in Path(f"/proc/{pid}/fd").iterdir()))
+        except OSError:
+            counts.append(0)
+    return counts
+
+
+def wrk(url: str, seconds: float, connections: int, threads: int, token: str, script: Path | None = None,
+        during=None) -> dict[str, float]:
+    """One wrk run; its figures and its own CPU seconds (``during``: called halfway, its answer kept)."""
     cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds:g}s", "--latency", "-H", f"X-Token: {token}"]
     if script:
         cmd += ["-s", str(script)]
     before = children_cpu()
-    out = subprocess.run([*cmd, url], capture_output=True, text=True, check=True).stdout
-    figures = {"client_cpu": children_cpu() - before,
+    run = subprocess.Popen([*cmd, url], stdout=subprocess.PIPE, text=True)
+    seen = None
+    if during:
+        time.sleep(seconds / 2)
+        seen = during()
+    out = run.communicate()[0]
+    if run.returncode:
+        raise SystemExit(f"wrk failed ({run.returncode})")
+    figures = {"client_cpu": children_cpu() - before, "seen": seen,
                "requests": float(re.search(r"(\d+) requests in", out).group(1)),
                "rate": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
                "non2xx": float(m.group(1)) if (m := re.search(r"Non-2xx or 3xx responses: (\d+)", out)) else 0.0,
@@ -199,6 +227,11 @@ def measure(checkout: Path, data_dir: Path, database: str | None, token: str, wo
         url = f"http://127.0.0.1:{port}"
         try:
             first = wait_ready(url, token, proc, log_path)
+            # Every worker started (a worker still importing gets no connections).
+            deadline = time.monotonic() + 180
+            while (log_path.read_text(errors="replace").count("Application startup complete") < workers
+                   and time.monotonic() < deadline):
+                time.sleep(0.25)
             ids = [a["id"] for a in first["items"]]
             low, high = min(ids), min(ids) + int(first.get("total") or args.accounts) - 1
             script = Path(tmp) / "random_id.lua"
@@ -213,11 +246,13 @@ def measure(checkout: Path, data_dir: Path, database: str | None, token: str, wo
                 py_spy = None
                 pids = tree(proc.pid)
                 cpu0 = {p: cpu(p) for p in pids}
+                spread = (lambda: connections_of(port, pids[1:])) if workers > 1 else None
                 if part == "byid":
-                    f = wrk(url + "/", args.seconds, args.connections, args.threads, token, script)
+                    f = wrk(url + "/", args.seconds, args.connections, args.threads, token, script, spread)
                 else:
-                    f = wrk(url + LIST_PATH, args.seconds, args.list_connections, args.threads, token)
+                    f = wrk(url + LIST_PATH, args.seconds, args.list_connections, args.threads, token, during=spread)
                 used = {p: cpu(p) - cpu0[p] for p in pids}
+                wall = f["requests"] / max(f["rate"], 1e-9)
                 if profiler:
                     profiler.stop()
                 total = sum(used.values())
@@ -225,8 +260,8 @@ def measure(checkout: Path, data_dir: Path, database: str | None, token: str, wo
                 shares = "/".join(f"{used[p] / max(total, 1e-9) * 100:.0f}" for p in pids[1:]) if workers > 1 else ""
                 lines.append(
                     f"{checkout.name}{' ' + variant[0] if variant[0] else ''} workers={workers} {part}: {f['rate']:,.0f} req/s, p50 {f['p50']:.2f} ms, "
-                    f"p99 {f['p99']:.2f} ms, server CPU {total / n * 1e6:,.0f} us/req"
-                    + (f" (workers' shares {shares} %, supervisor {used[pids[0]] / n * 1e6:.0f} us)" if shares else "")
+                    f"p99 {f['p99']:.2f} ms, server CPU {total / n * 1e6:,.0f} us/req ({total / wall:.2f} cores)"
+                    + (f" (workers' CPU shares {shares} %, connections {'/'.join(map(str, f['seen']))})" if shares else "")
                     + f", wrk CPU {f['client_cpu'] / n * 1e6:.0f} us/req, non-2xx {f['non2xx']:.0f}"
                     + (f", socket errors {f['errors']:.0f}" if f["errors"] else "")
                     + f", load {os.getloadavg()[0]:.2f}")
