@@ -47,6 +47,9 @@ def _note_fts_tables(engine: Engine, dbapi_conn) -> None:
         engine.clear_compiled_cache()
 
 
+# Bytes a SQLite WAL file is truncated to after a checkpoint has reset it (PRAGMA journal_size_limit).
+WAL_SIZE_LIMIT = 64 * 1024 * 1024
+
 # SQLite's PRAGMA synchronous (POLYCRM_SQLITE_SYNCHRONOUS): what an acknowledged
 # write survives; docs/deployment.md ("Durability") has the table and figures.
 SQLITE_SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
@@ -110,6 +113,9 @@ def make_engine(url: str) -> Engine:
             cur.execute(f"PRAGMA synchronous={synchronous}")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA busy_timeout=30000")
+            # A WAL that grew while readers kept a checkpoint from finishing (two workers under
+            # load: 150-400 MB) is cut back to this size once a checkpoint has reset it.
+            cur.execute(f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT}")
             cur.close()
             _note_fts_tables(engine, dbapi_conn)
             # Let SQLAlchemy own transactions; BEGIN IMMEDIATE avoids lock upgrades.

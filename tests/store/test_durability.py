@@ -47,3 +47,31 @@ def test_an_unknown_sqlite_setting_is_refused(tmp_path, monkeypatch):
     with pytest.raises(ValueError, match="POLYCRM_SQLITE_SYNCHRONOUS must be one of OFF, NORMAL, FULL, EXTRA, "
                                          "not 'SOMETIMES'"):
         Database(f"sqlite:///{tmp_path / 'refused.sqlite3'}")
+
+
+def test_a_sqlite_wal_is_cut_back_after_a_checkpoint(tmp_path, monkeypatch):
+    """journal_size_limit: a WAL that grew (a checkpoint kept from finishing by readers) does not
+    keep its size once a checkpoint has reset it."""
+    from polycrm.store import engine as store_engine
+
+    assert store_engine.WAL_SIZE_LIMIT == 64 * 1024 * 1024
+    monkeypatch.setattr(store_engine, "WAL_SIZE_LIMIT", 1_000_000)
+    path = tmp_path / "wal.sqlite3"
+    wal = tmp_path / "wal.sqlite3-wal"
+    db = Database(f"sqlite:///{path}")
+    try:
+        with db.engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA journal_size_limit").scalar() == 1_000_000
+            conn.exec_driver_sql("PRAGMA wal_autocheckpoint=0")
+            conn.exec_driver_sql("CREATE TABLE big (v BLOB)")
+            for _ in range(10):
+                conn.exec_driver_sql("INSERT INTO big VALUES (zeroblob(1000000))")
+                conn.commit()
+            grown = wal.stat().st_size
+            assert grown > 5_000_000
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+            conn.exec_driver_sql("INSERT INTO big VALUES (1)")  # the first write after it resets the WAL
+            conn.commit()
+            assert wal.stat().st_size <= 1_000_000
+    finally:
+        db.dispose()
