@@ -338,14 +338,20 @@ class Server:
         return float("nan")
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc, signal.SIGINT, timeout=15)
         self._log.close()
+
+
+def stop_process(proc: subprocess.Popen, sig: int = signal.SIGTERM, *, timeout: float = 30) -> None:
+    """Ask a server process to stop (``sig``), and kill it if it has not within ``timeout`` seconds."""
+    if proc.poll() is not None:
+        return
+    proc.send_signal(sig)
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 class Profiler:

@@ -42,7 +42,7 @@ import httpx
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "bench"))
 
-from common import Profiler, free_port  # noqa: E402
+from common import Profiler, free_port, stop_process  # noqa: E402
 
 
 def tree_cpu(pid: int) -> float:
@@ -169,11 +169,7 @@ def measure(checkout: Path, data_dir: Path, token: str, workers: int, clients: i
                       f"server CPU {cpu / max(count, 1) * 1000:.2f} ms/request, {errors} errors "
                       f"({clients} clients, {wall:.0f} s, load {os.getloadavg()[0]:.1f})", flush=True)
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            stop_process(proc)
             log.close()
 
 

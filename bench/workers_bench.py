@@ -54,7 +54,7 @@ import httpx
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "bench"))
 
-from common import Profiler, free_port, machine  # noqa: E402
+from common import Profiler, free_port, machine, stop_process  # noqa: E402
 
 LIST_PATH = "/cirrus/accounts/?name=Company%2099%25&page=2&per_page=50"
 CITIES = ["Stockholm", "Göteborg", "Malmö", "Uppsala", "Västerås", "Örebro", "Linköping", "Helsingborg"]
@@ -267,12 +267,7 @@ def measure(checkout: Path, data_dir: Path, database: str | None, token: str, wo
                     + f", load {os.getloadavg()[0]:.2f}")
                 print(lines[-1], flush=True)
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            stop_process(proc)
             log.close()
     return lines
 
